@@ -1,0 +1,3 @@
+from markers.cli import cli
+
+cli(prog_name="markers")

@@ -1,0 +1,60 @@
+"""The object that ingestion returns: every table markers knows about one read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from markers.schema import ISSUE_COLUMNS, MASS_RATIO, MEASUREMENT_COLUMNS, PATIENT_COLUMNS, THERAPY_COLUMNS
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass
+class Dataset:
+    """Tidy tables read from one or more input files.
+
+    Attributes
+    ----------
+    measurements
+        One row per measurement (``markers.schema.MEASUREMENT_COLUMNS``).
+    patients
+        One row per patient (``PATIENT_COLUMNS``), from patients sheets.
+    therapy
+        One row per therapy event (``THERAPY_COLUMNS``).
+    issues
+        One row per issue record (``ISSUE_COLUMNS``): code, severity, location.
+    rows
+        Row accounting: one row per source row with ``file``, ``sheet``,
+        ``row``, ``status`` (kept/rejected/skipped) and ``reason``.
+    files
+        One row per input file: ``file``, ``path``, ``sha256``, ``format``.
+    unit
+        The output unit of ``measurements.value``.
+    """
+
+    measurements: pd.DataFrame = field(default_factory=lambda: _empty(MEASUREMENT_COLUMNS))
+    patients: pd.DataFrame = field(default_factory=lambda: _empty(PATIENT_COLUMNS))
+    therapy: pd.DataFrame = field(default_factory=lambda: _empty(THERAPY_COLUMNS))
+    issues: pd.DataFrame = field(default_factory=lambda: _empty(ISSUE_COLUMNS))
+    rows: pd.DataFrame = field(default_factory=lambda: _empty(["file", "sheet", "row", "status", "reason"]))
+    files: pd.DataFrame = field(default_factory=lambda: _empty(["file", "path", "sha256", "format"]))
+    unit: str = MASS_RATIO
+
+    def counts(self) -> pd.DataFrame:
+        """Rows read, kept, rejected and skipped per file (the accounting identity holds per row)."""
+        if self.rows.empty:
+            return pd.DataFrame(columns=["file", "read", "kept", "rejected", "skipped"])
+        table = (
+            self.rows.groupby(["file", "status"], sort=False).size().unstack(fill_value=0)
+            .reindex(columns=["kept", "rejected", "skipped"], fill_value=0)
+        )
+        table.insert(0, "read", table.sum(axis=1))
+        return table.reset_index()
+
+    @property
+    def n_rejected(self) -> int:
+        return int((self.rows["status"] == "rejected").sum()) if len(self.rows) else 0

@@ -1,0 +1,145 @@
+"""Stable issue codes and the collector of issue records.
+
+A problem with one cell or one row is data, not an exception (the frictionless
+pattern): it becomes an *issue record* with a stable ``code``, a ``severity``
+(``error`` rejects the result or row, ``warning`` keeps it), its location
+(file, sheet, ``D14`` cell, row, column), the offending value, a message and a
+hint. Tests and downstream tools match on codes, never on prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from markers.schema import ISSUE_COLUMNS
+
+
+@dataclass(frozen=True)
+class IssueType:
+    """One kind of issue: a stable code, its severity, a title and a hint."""
+
+    code: str
+    severity: str  # "error" (rejects) or "warning" (kept)
+    title: str
+    hint: str
+
+
+_TYPES = [
+    # -- rejected results / rows (severity "error") --
+    IssueType("missing-patient-id", "error", "Missing patient ID", "Fill in the patient ID or delete the row."),
+    IssueType("missing-date", "error", "Missing sample date", "Fill in the collection date."),
+    IssueType("invalid-date", "error", "Unreadable date", "Write dates as YYYY-MM-DD, DD.MM.YYYY or use a date cell."),
+    IssueType("sample-before-birth", "error", "Sample dated before birth", "Check the sample date and the date of birth; a day and month may be swapped."),
+    IssueType("sample-in-future", "error", "Sample dated in the future", "Check the sample date; a day and month or the year may be wrong."),
+    IssueType("missing-result", "error", "Empty result", "Enter the result or delete the row."),
+    IssueType("non-numeric-result", "error", "Result is text, not a number", "A result such as 'Cancelled' or 'QNS' has no value; nothing to do if that is right."),
+    IssueType("ambiguous-number", "error", "Number with an ambiguous separator", "Write the number with a decimal point (1.234) or without grouping (1234)."),
+    IssueType("negative-result", "error", "Negative result", "A concentration cannot be negative; check the cell."),
+    IssueType("unknown-analyte", "error", "Unrecognised analyte", "Map the name or code to an analyte in the config file's [analytes] table."),
+    IssueType("not-per-creatinine", "error", "Result is not per creatinine", "A 24-hour excretion (e.g. mg/24 h) cannot be compared with spot-urine limits; export the ratio to creatinine."),
+    IssueType("missing-unit", "error", "Missing unit", "Fill in the unit, or give it in the column header, e.g. 'VMA (mg/g creat)'."),
+    IssueType("missing-creatinine", "error", "Concentration without urine creatinine", "A result in mg/L or µmol/L needs the urine creatinine of the same sample to give a ratio."),
+    IssueType("invalid-creatinine", "error", "Urine creatinine unusable", "Creatinine must be a positive number with a unit (mg/dL, mmol/L, µmol/L, g/L)."),
+    IssueType("invalid-patient", "error", "Patient row unusable", "Each patient row needs an ID; check the cell."),
+    IssueType("invalid-event", "error", "Therapy event unusable", "Each therapy row needs an ID, an event and a date; map unknown event names in the config file's [events] table."),
+    # -- kept with a warning (severity "warning") --
+    IssueType("dilute-urine", "warning", "Dilute urine", "Creatinine is below the dilute-urine threshold: the ratio is less reliable. Consider a repeat sample."),
+    IssueType("duplicate-result", "warning", "Exact duplicate result", "The same result appears twice; markers keeps one."),
+    IssueType("conflicting-duplicate", "warning", "Conflicting results for one sample", "Two different results for the same patient, date and analyte; check which is right."),
+    IssueType("no-age", "warning", "Age at sample unknown", "Give a date of birth or age so the age-specific limit can be applied."),
+    IssueType("unknown-patient", "warning", "Patient not in the patients sheet", "Add the patient to the patients sheet, or check the ID."),
+    IssueType("conflicting-patient", "warning", "Patient details disagree", "Two rows give different details for one patient; markers keeps the first."),
+    IssueType("24h-ratio", "warning", "Ratio from a 24-hour collection", "Spot-urine reference limits are applied to a 24-hour ratio; check that is intended."),
+    IssueType("unrecognised-sheet", "warning", "Sheet not recognised", "The sheet has no recognisable header; its rows are skipped. Map its columns in the config file if it holds data."),
+    IssueType("unrecognised-event", "warning", "Unrecognised therapy event", "Map the event name in the config file's [events] table."),
+]
+
+ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
+
+
+class IssueLog:
+    """Collects issue records; ``to_frame()`` gives them as a DataFrame."""
+
+    def __init__(self) -> None:
+        self._records: list[dict] = []
+
+    def add(
+        self,
+        code: str,
+        *,
+        file: str = "",
+        sheet: str = "",
+        cell: str = "",
+        row: int | None = None,
+        column: str = "",
+        value: object = "",
+        message: str = "",
+    ) -> None:
+        """Record one issue. ``code`` must be a registered issue code."""
+        issue_type = ISSUE_TYPES[code]
+        self._records.append(
+            {
+                "code": code,
+                "severity": issue_type.severity,
+                "file": file,
+                "sheet": sheet,
+                "cell": cell,
+                "row": row,
+                "column": column,
+                "value": "" if value is None else str(value),
+                "message": message or issue_type.title,
+                "hint": issue_type.hint,
+            }
+        )
+
+    def extend(self, frame: pd.DataFrame) -> None:
+        """Append records given as a DataFrame with ISSUE_COLUMNS (vectorised producers)."""
+        if len(frame):
+            self._records.extend(frame[ISSUE_COLUMNS].to_dict("records"))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._records, columns=ISSUE_COLUMNS)
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+
+
+def issue_frame(
+    code: str,
+    *,
+    file: str,
+    sheet: str,
+    cells: pd.Series,
+    rows: pd.Series,
+    column: str,
+    values: pd.Series,
+    messages: pd.Series | str = "",
+) -> pd.DataFrame:
+    """Build many records of one code at once (vectorised), aligned on ``cells``."""
+    issue_type = ISSUE_TYPES[code]
+    n = len(cells)
+    frame = pd.DataFrame(
+        {
+            "code": [code] * n,
+            "severity": [issue_type.severity] * n,
+            "file": [file] * n,
+            "sheet": [sheet] * n,
+            "cell": list(cells),
+            "row": list(rows),
+            "column": [column] * n,
+            "value": ["" if v is None else str(v) for v in values],
+            "message": list(messages) if isinstance(messages, pd.Series) else [messages or issue_type.title] * n,
+            "hint": [issue_type.hint] * n,
+        }
+    )
+    return frame
+
+
+def location(file: str, sheet: str, cell: str) -> str:
+    """Human-readable location: ``file.xlsx Samples!D14`` (or ``export.csv D14``)."""
+    where = f"{sheet}!{cell}" if sheet else cell
+    return f"{file} {where}".strip()
