@@ -1,0 +1,138 @@
+"""The ``markers`` command line: a thin client of the library.
+
+Each command parses its options, calls one library function, and renders the
+result. A :class:`~markers.errors.MarkersError` (a user's mistake) becomes one
+``Error: ...`` line and exit code 1; bad option combinations exit 2 (click's
+usage errors). Anything else is a bug and shows its traceback.
+
+Exit codes of ``markers validate``: 0 nothing rejected, 1 rows were rejected
+(or an error), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from markers import __version__
+from markers.errors import MarkersError
+
+
+def _user_errors(command):
+    """Turn a MarkersError into click's one-line ``Error:`` with exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except MarkersError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _input_options(command):
+    """Options shared by every command that reads input files."""
+    options = [
+        click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--unit", type=click.Choice(["mg/g", "mmol/mol"]), default="mg/g", show_default=True,
+                     help="Output unit: mg/g creatinine or mmol/mol creatinine."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="TOML file mapping columns, analytes, units and events markers does not know."),
+        click.option("--day-first/--month-first", "day_first", default=None,
+                     help="Date order for columns whose dates are all ambiguous (e.g. 05/03/2024)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _reference_options(command):
+    command = click.option("--reference", "reference_path", type=click.Path(dir_okay=False, path_type=Path),
+                           help="CSV of your lab's reference limits, in the columns of `markers references`.")(command)
+    command = click.option("--reference-set", default=None,
+                           help="Shipped reference set(s), e.g. ARUP-3018863 or Mayo-VH-legacy (see `markers references --list`).")(command)
+    return command
+
+
+@click.group()
+@click.version_option(__version__, prog_name="markers")
+def cli():
+    """Urinary VMA/HVA (and catecholamine panel) results: from lab spreadsheets to assessments."""
+
+
+@cli.command()
+@_input_options
+@click.option("--json", "as_json", is_flag=True, help="Print the validation result as JSON.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every issue record (rejected rows and warnings) to this CSV/XLSX file.")
+@_user_errors
+def validate(files, unit, config_path, day_first, as_json, rejects):
+    """Check FILES: every row kept, rejected (with a coded reason and cell) or skipped.
+
+    Exits 0 when nothing was rejected, 1 when rows were rejected.
+    """
+    from markers.ingest import read
+    from markers.summary import summary_text, validation_dict
+
+    dataset = read(files, unit=unit, config=config_path, day_first=day_first)
+    if rejects:
+        from markers.output import write_table
+
+        write_table(dataset.issues, rejects, inputs=files)
+    if as_json:
+        click.echo(json.dumps(validation_dict(dataset), indent=2, ensure_ascii=False))
+    else:
+        click.echo(summary_text(dataset))
+    sys.exit(1 if dataset.n_rejected else 0)
+
+
+def _table_command(table: str, name: str, doc: str):
+    """`normalize` and `assess` differ only in the table they write."""
+
+    @cli.command(name=name, help=doc)
+    @_input_options
+    @_reference_options
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Output file: .csv, .tsv, .xlsx or .json.")
+    @click.option("--safe-csv", is_flag=True, help="Prefix text cells starting with = + - @ with ' (for Excel users).")
+    @_user_errors
+    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv):
+        from markers.pipeline import write_analysis_table
+        from markers.summary import summary_text
+
+        analysis = write_analysis_table(files, output, table=table, unit=unit, config=config_path,
+                                        day_first=day_first, reference_set=reference_set,
+                                        reference=reference_path, safe_csv=safe_csv)
+        click.echo(summary_text(analysis.dataset), err=True)
+        click.echo(f"Wrote {len(getattr(analysis, table))} rows to {output}", err=True)
+
+    return command
+
+
+normalize = _table_command(
+    "measurements", "normalize",
+    "Write the tidy table of FILES (one row per measurement, flagged against the age-specific limit) to OUTPUT.")
+assess = _table_command(
+    "assessment", "assess",
+    "Assess each patient and analyte of FILES (baseline, nadir, normalization, persistence) into OUTPUT.")
+
+
+@cli.command()
+@_reference_options
+@click.option("--list", "list_sets", is_flag=True, help="List the shipped reference sets instead.")
+@_user_errors
+def references(reference_set, reference_path, list_sets):
+    """Print the active reference limits with their sources."""
+    from markers.reference import load_reference_limits, reference_sets
+    from markers.summary import format_limits
+
+    if list_sets:
+        click.echo(reference_sets().to_string(index=False))
+        return
+    limits = load_reference_limits(reference_set=reference_set, path=reference_path)
+    click.echo(format_limits(limits))

@@ -1,0 +1,780 @@
+"""Read lab spreadsheets into one :class:`~markers.dataset.Dataset`, accounting for every row.
+
+This is the one entry point of ingestion (:func:`read`); the CLI calls it and so
+do notebooks. The work is split by stage: :mod:`markers.io` gives the raw cells,
+:mod:`markers.mapping` finds headers, roles and columns, :mod:`markers.parse`
+reads numbers, comparators and dates, :mod:`markers.units` converts to the
+output unit. This module turns each sheet into *records* (one per result cell),
+then normalises all records at once, vectorised, and keeps the row accounting:
+every source row ends ``kept``, ``rejected`` (with an error issue) or ``skipped``
+(blank, title, header, footer, duplicate, unrecognised sheet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from markers import io as raw_io
+from markers.config import Config, load_config
+from markers.dataset import Dataset
+from markers.errors import ConfigError, MissingColumnError, UnknownUnitError
+from markers.issues import IssueLog
+from markers.mapping import (
+    ColumnMap,
+    analyte_from_text,
+    find_header,
+    is_footer_line,
+    loinc_measure,
+    sheet_role,
+    split_header_unit,
+)
+from markers.parse import parse_dates, parse_results
+from markers.schema import (
+    AGE_AT_DIAGNOSIS_DAYS,
+    AGE_DAYS,
+    ANALYTE,
+    CENSOR,
+    CENSOR_INCLUSIVE,
+    CREATININE,
+    DATE_OF_BIRTH,
+    DIAGNOSIS_DATE,
+    DILUTE,
+    EVENT,
+    EVENT_DATE,
+    EVENT_LABEL,
+    ISSUE_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    OUTPUT_UNITS,
+    PATIENT_COLUMNS,
+    PATIENT_ID,
+    SAMPLE_DATE,
+    SEX,
+    SOURCE_CELL,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    SOURCE_SHEET,
+    SOURCE_UNIT,
+    SOURCE_VALUE,
+    THERAPY_COLUMNS,
+    UNIT,
+    VALUE,
+)
+from markers.units import (
+    ACCEPTED_SPELLINGS,
+    Unit,
+    concentration_to_output,
+    creatinine_to_mmol_per_l,
+    parse_unit,
+    ratio_to_output,
+)
+
+_SEX = {
+    "m": "M", "male": "M", "boy": "M", "man": "M", "mannlich": "M", "männlich": "M", "masculin": "M", "1": "M",
+    "f": "F", "female": "F", "girl": "F", "woman": "F", "w": "F", "weiblich": "F", "feminin": "F", "2": "F",
+}
+
+
+def _blank_mask(frame: pd.DataFrame) -> pd.Series:
+    """True for rows whose cells are all empty (None, NaN or whitespace)."""
+    if frame.shape[1] == 0:
+        return pd.Series(True, index=frame.index)
+    as_text = frame.astype("object").where(frame.notna(), "")
+    blank = np.ones(len(frame), dtype=bool)
+    for column in as_text.columns:
+        values = as_text[column]
+        blank &= values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    return pd.Series(blank, index=frame.index)
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Patient IDs as text: ``42.0`` -> ``"42"``, ``"0042"`` stays ``"0042"``; blanks -> ``None``."""
+
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        text = str(v).strip()
+        return text or None
+
+    uniques = {v: one(v) for v in pd.unique(values.astype(object))} if len(values) else {}
+    return values.astype(object).map(lambda v: uniques.get(v, one(v)) if not isinstance(v, float) or v == v else None)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+
+
+class _SheetReader:
+    """Turns one recognised sheet into records, and keeps that sheet's row statuses."""
+
+    def __init__(self, sheet: raw_io.RawSheet, *, config: Config, day_first: bool | None, issues: IssueLog):
+        self.sheet = sheet
+        self.config = config
+        self.day_first = day_first
+        self.issues = issues
+        self.status = pd.Series("skipped", index=sheet.cells.index, dtype=object)
+        self.reason = pd.Series("blank", index=sheet.cells.index, dtype=object)
+
+    # -- helpers ------------------------------------------------------------------
+    def where(self, header: str) -> str:
+        place = f"{self.sheet.file} {self.sheet.sheet}" if self.sheet.sheet else self.sheet.file
+        return f"{place}, column '{header}'"
+
+    def cells_of(self, rows: pd.Index, column: int) -> list[str]:
+        return [raw_io.cell_ref(int(r), column) for r in rows]
+
+    def dates(self, body: pd.DataFrame, column: int, header: str) -> pd.DataFrame:
+        return parse_dates(body[column], day_first=self.day_first, where=self.where(header))
+
+    def add_issue(self, code: str, row: int, column: int | None, header: str, value: object, message: str = "") -> None:
+        self.issues.add(
+            code,
+            file=self.sheet.file,
+            sheet=self.sheet.sheet,
+            cell=raw_io.cell_ref(int(row), column) if column is not None else f"{int(row)}",
+            row=int(row),
+            column=header,
+            value=value,
+            message=message,
+        )
+
+    # -- structure ----------------------------------------------------------------------
+    def body(self) -> tuple[int, ColumnMap, str, pd.DataFrame] | None:
+        """Find header and role; mark title/header/blank/footer rows; return the data rows."""
+        cells = self.sheet.cells
+        blank = _blank_mask(cells)
+        found = find_header(cells, config=self.config)
+        if found is None:
+            if (~blank).any():
+                first = int(cells.index[~blank.to_numpy()][0])
+                self.add_issue("unrecognised-sheet", first, None, "", self.sheet.sheet or self.sheet.file)
+                self.reason[~blank] = "unrecognised-sheet"
+            return None
+        header_row, column_map = found
+        role = sheet_role(self.sheet.sheet, column_map, config=self.config)
+        above = (cells.index < header_row) & ~blank.to_numpy()
+        self.reason[above] = "title"
+        self.reason[cells.index == header_row] = "header"
+        if role == "ignore":
+            below = (cells.index > header_row) & ~blank.to_numpy()
+            self.reason[below] = "unrecognised-sheet"
+            self.add_issue("unrecognised-sheet", header_row, None, "", self.sheet.sheet or self.sheet.file)
+            return None
+        data = cells[(cells.index > header_row) & ~blank.to_numpy()]
+        # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected
+        footer = pd.Series(
+            [is_footer_line(list(values)) for values in data.itertuples(index=False)], index=data.index, dtype=bool
+        )
+        self.reason[footer[footer].index] = "footer"
+        return header_row, column_map, role, data[~footer.to_numpy()]
+
+    def mark(self, rows: Iterable[int], status: str, reason: str) -> None:
+        index = pd.Index(list(rows))
+        self.status[index] = status
+        self.reason[index] = reason
+
+
+def _require(column_map: ColumnMap, role: str, sheet: raw_io.RawSheet, what: str) -> int:
+    position = column_map.column(role)
+    if position is None:
+        place = f"{sheet.file} sheet {sheet.sheet!r}" if sheet.sheet else sheet.file
+        found = ", ".join(repr(h) for h in column_map.headers.values())
+        raise MissingColumnError(
+            f"{place}: no {what} column was found (headers: {found}). "
+            f"Rename the column, or map it in the config file's [columns] table, e.g. \"My header\" = \"{role}\"."
+        )
+    return position
+
+
+# ---- records from each kind of sheet ----------------------------------------------------------
+
+
+def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    date_col = column_map.column("sample_date")
+    if date_col is None:
+        date_col = _require(column_map, "event_date", sheet, "sample date")
+    headers = column_map.headers
+    common = pd.DataFrame(index=data.index)
+    common["file"] = sheet.file
+    common["sheet"] = sheet.sheet
+    common["row"] = data.index.astype(int)
+    common["patient_id"] = _ids(data[id_col])
+    common["id_col"] = id_col
+    dates = reader.dates(data, date_col, headers[date_col])
+    common["sample_date"] = dates["date"]
+    common["date_status"] = dates["status"]
+    common["date_raw"] = data[date_col]
+    common["date_col"] = date_col
+    dob_col = column_map.column("date_of_birth")
+    if dob_col is not None:
+        dob = reader.dates(data, dob_col, headers[dob_col])
+        common["dob"] = dob["date"].where(dob["status"] == "ok")
+    else:
+        common["dob"] = pd.NaT
+    sex_col = column_map.column("sex")
+    common["sex"] = _text(data[sex_col]).str.lower().map(_SEX).fillna("") if sex_col is not None else ""
+    common["age_days_given"] = _age_days_from_columns(data, column_map)
+    creat_col = column_map.column("creatinine")
+    creat_unit_col = column_map.column("creatinine_unit")
+    common["creatinine_raw"] = data[creat_col] if creat_col is not None else None
+    common["creatinine_col"] = creat_col if creat_col is not None else -1
+    if creat_unit_col is not None:
+        common["creatinine_unit"] = _text(data[creat_unit_col])
+    else:
+        common["creatinine_unit"] = column_map.creatinine_unit
+    common["decimal_comma"] = sheet.decimal_comma
+
+    unit_col = column_map.column("unit")
+    if column_map.analyte_columns and not (column_map.column("analyte") is not None and column_map.column("result") is not None):
+        # wide layout: one record per (row, analyte column) with a non-empty cell
+        parts = []
+        for position, (analyte, header_unit) in column_map.analyte_columns.items():
+            values = data[position]
+            present = ~_text(values).eq("")
+            part = common[present.to_numpy()].copy()
+            part["analyte"] = analyte
+            part["analyte_text"] = headers[position]
+            part["loinc_measure"] = None
+            part["result_raw"] = values[present.to_numpy()]
+            part["result_col"] = position
+            part["analyte_col"] = position
+            part["result_header"] = headers[position]
+            if analyte in column_map.analyte_unit_columns:
+                ucol = column_map.analyte_unit_columns[analyte]
+                part["unit_text"] = _text(data.loc[part.index, ucol])
+                part["unit_col"] = ucol
+            elif header_unit:
+                part["unit_text"] = header_unit
+                part["unit_col"] = position
+            elif unit_col is not None:
+                part["unit_text"] = _text(data.loc[part.index, unit_col])
+                part["unit_col"] = unit_col
+            else:
+                raise UnknownUnitError(
+                    f"{reader.where(headers[position])}: the unit of {analyte} cannot be determined: "
+                    f"give it in the header, e.g. '{analyte} (mg/g creat)', or in a unit column. "
+                    f"Accepted: {ACCEPTED_SPELLINGS}."
+                )
+            parts.append(part)
+        records = pd.concat(parts) if parts else common.iloc[0:0].assign(analyte=None)
+        # rows with an ID and date but no result at all are rejected, not dropped silently
+        empty_rows = common.index.difference(records.index)
+        for row in empty_rows:
+            first = min(column_map.analyte_columns)
+            reader.add_issue("missing-result", row, first, headers[first], "", "No result in any analyte column")
+            reader.mark([row], "rejected", "missing-result")
+        return records
+
+    # long layout
+    result_col = _require(column_map, "result", sheet, "result")
+    analyte_col = column_map.column("analyte")
+    loinc_col = column_map.column("loinc")
+    if analyte_col is None and loinc_col is None:
+        _require(column_map, "analyte", sheet, "analyte (test name or LOINC)")
+    records = common.copy()
+    analyte_text = _text(data[analyte_col]) if analyte_col is not None else pd.Series("", index=data.index)
+    loinc_text = _text(data[loinc_col]) if loinc_col is not None else pd.Series("", index=data.index)
+    lookup = {t: analyte_from_text(t, aliases=reader.config.analytes) for t in pd.unique(pd.concat([analyte_text, loinc_text]))}
+    by_loinc = loinc_text.map(lookup)
+    by_name = analyte_text.map(lookup)
+    records["analyte"] = by_loinc.where(by_loinc.notna(), by_name)
+    records["analyte_text"] = analyte_text.where(analyte_text != "", loinc_text)
+    measures = {t: loinc_measure(t) for t in pd.unique(pd.concat([loinc_text, analyte_text]))}
+    records["loinc_measure"] = loinc_text.map(measures).where(loinc_text != "", analyte_text.map(measures))
+    records["result_raw"] = data[result_col]
+    records["result_col"] = result_col
+    records["result_header"] = headers[result_col]
+    records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
+    if unit_col is not None:
+        records["unit_text"] = _text(data[unit_col])
+        records["unit_col"] = unit_col
+    else:
+        # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
+        header_unit = split_header_unit(headers[result_col])[1]
+        from_name = analyte_text.map(lambda t: split_header_unit(t)[1] if t else "")
+        records["unit_text"] = from_name.where(from_name != "", header_unit)
+        records["unit_col"] = analyte_col if analyte_col is not None else result_col
+    return records
+
+
+def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:
+    """Age at sample in days from an age column (years × 365.25, months × 30.4375, or days)."""
+    for role, factor in (("age_days", 1.0), ("age_months", 30.4375), ("age_years", 365.25)):
+        position = column_map.column(role)
+        if position is not None:
+            numbers = pd.to_numeric(_text(data[position]).str.replace(",", ".", regex=False), errors="coerce")
+            return np.floor(numbers * factor).astype("Int64")
+    return pd.Series(pd.NA, index=data.index, dtype="Int64")
+
+
+def _patient_records(reader: _SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    headers = column_map.headers
+    out = pd.DataFrame(index=data.index)
+    out[PATIENT_ID] = _ids(data[id_col])
+    sex_col = column_map.column("sex")
+    out[SEX] = _text(data[sex_col]).str.lower().map(_SEX).fillna("") if sex_col is not None else ""
+    for role, name in (("date_of_birth", DATE_OF_BIRTH), ("diagnosis_date", DIAGNOSIS_DATE)):
+        position = column_map.column(role)
+        if position is None:
+            out[name] = pd.NaT
+            continue
+        parsed = reader.dates(data, position, headers[position])
+        out[name] = parsed["date"]
+        for row in parsed.index[parsed["status"] == "invalid"]:
+            reader.add_issue("invalid-date", row, position, headers[position], data.at[row, position])
+    out[AGE_AT_DIAGNOSIS_DAYS] = (out[DIAGNOSIS_DATE] - out[DATE_OF_BIRTH]).dt.days.astype("Int64")
+    out[SOURCE_FILE] = sheet.file
+    out[SOURCE_SHEET] = sheet.sheet
+    out[SOURCE_CELL] = reader.cells_of(data.index, id_col)
+    missing = out[PATIENT_ID].isna()
+    for row in out.index[missing]:
+        reader.add_issue("invalid-patient", row, id_col, headers[id_col], "", "Patient row without an ID")
+    reader.mark(out.index[missing], "rejected", "invalid-patient")
+    reader.mark(out.index[~missing], "kept", "patient")
+    return out[~missing.to_numpy()]
+
+
+def _therapy_records(reader: _SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    from markers.timeline import canonical_event
+
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    event_col = _require(column_map, "event", sheet, "event")
+    date_col = column_map.column("event_date")
+    if date_col is None:
+        date_col = _require(column_map, "sample_date", sheet, "date")
+    headers = column_map.headers
+    out = pd.DataFrame(index=data.index)
+    out[PATIENT_ID] = _ids(data[id_col])
+    out[EVENT_LABEL] = _text(data[event_col])
+    labels = {t: canonical_event(t, aliases=reader.config.events) for t in pd.unique(out[EVENT_LABEL])}
+    out[EVENT] = out[EVENT_LABEL].map(labels).fillna("")
+    parsed = reader.dates(data, date_col, headers[date_col])
+    out[EVENT_DATE] = parsed["date"]
+    out[SOURCE_FILE] = sheet.file
+    out[SOURCE_SHEET] = sheet.sheet
+    out[SOURCE_CELL] = reader.cells_of(data.index, event_col)
+    bad = out[PATIENT_ID].isna() | (out[EVENT_LABEL] == "") | (parsed["status"] != "ok")
+    for row in out.index[bad]:
+        if out.at[row, PATIENT_ID] is None:
+            reader.add_issue("invalid-event", row, id_col, headers[id_col], "", "Therapy row without a patient ID")
+        elif out.at[row, EVENT_LABEL] == "":
+            reader.add_issue("invalid-event", row, event_col, headers[event_col], "", "Therapy row without an event")
+        else:
+            reader.add_issue("invalid-event", row, date_col, headers[date_col], data.at[row, date_col], "Therapy event without a valid date")
+    unknown = ~bad & (out[EVENT] == "")
+    for row in out.index[unknown]:
+        reader.add_issue("unrecognised-event", row, event_col, headers[event_col], out.at[row, EVENT_LABEL])
+    reader.mark(out.index[bad], "rejected", "invalid-event")
+    reader.mark(out.index[~bad], "kept", "therapy-event")
+    return out[~bad.to_numpy()]
+
+
+# ---- the vectorised normalisation of all measurement records ----------------------------------
+
+
+def _unit_lookup(records: pd.DataFrame, *, config: Config, column: str, col_field: str) -> dict[str, Unit | None]:
+    """Parse each distinct unit spelling once; an unknown spelling stops with an error naming its cell."""
+    table: dict[str, Unit | None] = {}
+    for text in pd.unique(records[column]):
+        if not text:
+            table[text] = None
+            continue
+        unit = parse_unit(text, aliases=config.units)
+        if unit is None:
+            first = records[records[column] == text].iloc[0]
+            col = int(first[col_field]) if first[col_field] is not None and first[col_field] == first[col_field] else 0
+            where = f"{first['file']} {first['sheet']}!{raw_io.cell_ref(int(first['row']), col)}".replace(" !", " ")
+            raise UnknownUnitError(
+                f"{where}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
+                "Map other spellings in the config file's [units] table, e.g. \"" + str(text) + "\" = \"mg/g creatinine\"."
+            )
+        table[text] = unit
+    return table
+
+
+def _issue_rows(records: pd.DataFrame, mask: pd.Series, code: str, col_field: str, header_field: str, value_field: str, message: str = "") -> pd.DataFrame:
+    from markers.issues import ISSUE_TYPES
+
+    selected = records[mask.to_numpy()]
+    issue_type = ISSUE_TYPES[code]
+    if selected.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    cols = selected[col_field].astype(int).tolist()
+    return pd.DataFrame(
+        {
+            "code": code,
+            "severity": issue_type.severity,
+            "file": selected["file"].tolist(),
+            "sheet": selected["sheet"].tolist(),
+            "cell": [raw_io.cell_ref(int(r), c) for r, c in zip(selected["row"], cols, strict=True)],
+            "row": selected["row"].astype(int).tolist(),
+            "column": selected[header_field].tolist() if header_field in selected else "",
+            "value": ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in selected[value_field]],
+            "message": message or issue_type.title,
+            "hint": issue_type.hint,
+        }
+    )
+
+
+def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """All measurement records -> (tidy measurements, issue records, per-record rejection code)."""
+    issues: list[pd.DataFrame] = []
+    reject = pd.Series("", index=records.index, dtype=object)
+
+    def fail(mask: pd.Series, code: str, col_field: str, header_field: str, value_field: str, message: str = "") -> None:
+        mask = mask & (reject == "")
+        if mask.any():
+            issues.append(_issue_rows(records, mask, code, col_field, header_field, value_field, message))
+            reject[mask] = code
+
+    records = records.copy()
+    records["id_header"] = "patient ID"
+    records["date_header"] = "sample date"
+    fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "id_header", "patient_id")
+    fail(records["date_status"] == "missing", "missing-date", "date_col", "date_header", "date_raw")
+    fail(records["date_status"] == "invalid", "invalid-date", "date_col", "date_header", "date_raw")
+    is_creatinine = records["analyte"] == "CREA"
+    fail(records["analyte"].isna(), "unknown-analyte", "analyte_col", "result_header", "analyte_text",
+         "Unrecognised analyte name or LOINC code")
+
+    # results: one vectorised parse per decimal convention
+    parsed_parts = []
+    for decimal_comma, group in records.groupby(records["decimal_comma"].astype(object).fillna("none"), sort=False):
+        flag = None if decimal_comma == "none" else bool(decimal_comma)
+        parsed_parts.append(parse_results(group["result_raw"], decimal_comma=flag))
+    parsed = pd.concat(parsed_parts).reindex(records.index) if parsed_parts else pd.DataFrame(
+        columns=["value", "censor", "censor_inclusive", "lab_flag", "status", "text"])
+    fail(parsed["status"] == "missing", "missing-result", "result_col", "result_header", "result_raw")
+    fail(parsed["status"] == "text", "non-numeric-result", "result_col", "result_header", "result_raw")
+    fail(parsed["status"] == "ambiguous", "ambiguous-number", "result_col", "result_header", "result_raw")
+    fail(parsed["status"] == "negative", "negative-result", "result_col", "result_header", "result_raw")
+
+    # units
+    records["unit_text"] = records["unit_text"].fillna("").astype(str)
+    units = _unit_lookup(records[reject == ""], config=config, column="unit_text", col_field="unit_col")
+    unit_of = records["unit_text"].map(lambda t: units.get(t))
+    kind = unit_of.map(lambda u: u.kind if u is not None else "")
+    scale = unit_of.map(lambda u: u.scale if u is not None else np.nan).astype(float)
+    records["unit_header"] = "unit"
+    fail((kind == "") & ~is_creatinine, "missing-unit", "unit_col", "unit_header", "unit_text")
+    per_time = (kind == "per_time") | records["loinc_measure"].isin(["mass_rate_24h"])
+    fail(per_time & ~is_creatinine, "not-per-creatinine", "unit_col", "unit_header", "unit_text",
+         "A 24-hour excretion is not a ratio to creatinine; spot-urine limits do not apply")
+
+    day_ratio = records["loinc_measure"].isin(["mass_ratio_24h"]) & (reject == "")
+    if day_ratio.any():
+        issues.append(_issue_rows(records, day_ratio, "24h-ratio", "analyte_col", "result_header", "analyte_text"))
+
+    # creatinine: from the same row (wide) or from creatinine records of the same sample (long)
+    creat_value = pd.Series(np.nan, index=records.index)
+    has_creat_cell = records["creatinine_raw"].notna() & (_text(records["creatinine_raw"]) != "")
+    if has_creat_cell.any():
+        sub = records[has_creat_cell]
+        creat_parsed = parse_results(sub["creatinine_raw"], decimal_comma=None)
+        creat_units = {t: parse_unit(t, aliases=config.units) for t in pd.unique(sub["creatinine_unit"].fillna(""))}
+        mmol = []
+        for value, status, unit_text in zip(creat_parsed["value"], creat_parsed["status"], sub["creatinine_unit"].fillna(""), strict=True):
+            unit = creat_units.get(unit_text)
+            if status == "ok" and unit is not None and unit.kind in ("mass_conc", "molar_conc") and value > 0:
+                mmol.append(creatinine_to_mmol_per_l(value, unit))
+            else:
+                mmol.append(np.nan)
+        creat_value[has_creat_cell] = mmol
+    # long layout: creatinine results are their own records; attach them to the sample's other results
+    creat_records = is_creatinine & (reject == "")
+    if creat_records.any():
+        cr = records[creat_records]
+        ok = (parsed.loc[cr.index, "status"] == "ok") & kind[cr.index].isin(["mass_conc", "molar_conc"])
+        bad_creat = pd.Series(False, index=records.index)
+        bad_creat[cr.index] = ~ok
+        records["creat_header"] = "creatinine"
+        fail(bad_creat, "invalid-creatinine", "result_col", "creat_header", "result_raw")
+        good = cr[ok.to_numpy()]
+        values = [
+            creatinine_to_mmol_per_l(v, u)
+            for v, u in zip(parsed.loc[good.index, "value"], unit_of[good.index], strict=True)
+        ]
+        lookup = pd.Series(values, index=pd.MultiIndex.from_frame(good[["file", "patient_id", "sample_date"]]))
+        lookup = lookup[~lookup.index.duplicated()]
+        keys = pd.MultiIndex.from_frame(records[["file", "patient_id", "sample_date"]])
+        matched = pd.Series(lookup.reindex(keys).to_numpy(), index=records.index)
+        creat_value = creat_value.where(creat_value.notna(), matched)
+
+    needs_creat = kind.isin(["mass_conc", "molar_conc"]) & ~is_creatinine
+    fail(needs_creat & creat_value.isna(), "missing-creatinine", "result_col", "result_header", "result_raw")
+
+    # values in the output unit
+    value = pd.Series(np.nan, index=records.index)
+    ok = (reject == "") & ~is_creatinine
+    for (analyte, unit_kind), group in records[ok].groupby([records["analyte"], kind], sort=False):
+        raw = parsed.loc[group.index, "value"].to_numpy(dtype=float) * scale[group.index].to_numpy()
+        if unit_kind in ("mass_ratio", "molar_ratio"):
+            value[group.index] = ratio_to_output(raw, unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit)
+        else:
+            value[group.index] = concentration_to_output(
+                raw, creat_value[group.index].to_numpy(), unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit
+            )
+
+    # age: a date of birth on the row, else from the patients table; else an age column
+    dob = pd.to_datetime(records["dob"].astype(object), errors="coerce").astype("datetime64[ns]")
+    if len(patients):
+        known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[DATE_OF_BIRTH]
+        from_table = pd.to_datetime(records["patient_id"].map(known.to_dict()).astype(object), errors="coerce").astype("datetime64[ns]")
+        dob = dob.where(dob.notna(), from_table)
+    records["dob"] = dob
+    age = (records["sample_date"] - records["dob"]).dt.days.astype("Int64")
+    age = age.where(age.notna(), records["age_days_given"])
+    fail(ok & (age < 0).fillna(False), "sample-before-birth", "date_col", "date_header", "date_raw",
+         "Sample dated before the patient's date of birth")
+    fail(ok & (records["sample_date"] > pd.Timestamp(today)).fillna(False), "sample-in-future", "date_col",
+         "date_header", "date_raw")
+
+    kept = (reject == "") & ~is_creatinine
+    k = records[kept]
+    sex = k["sex"] if "sex" in k else ""
+    if len(patients):
+        known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[SEX]
+        sex = k["sex"].where(k["sex"] != "", k["patient_id"].map(known_sex.to_dict()).astype(object).fillna(""))
+    censor = parsed.loc[k.index, "censor"].fillna("")
+    measurements = pd.DataFrame(
+        {
+            PATIENT_ID: k["patient_id"].astype(object),
+            SAMPLE_DATE: k["sample_date"],
+            ANALYTE: k["analyte"].astype(object),
+            VALUE: value[k.index].astype(float),
+            UNIT: output_unit,
+            CENSOR: censor.astype(object),
+            CENSOR_INCLUSIVE: parsed.loc[k.index, "censor_inclusive"].fillna(False).astype(bool),
+            SOURCE_VALUE: _text(k["result_raw"]),
+            SOURCE_UNIT: k["unit_text"].astype(object),
+            SOURCE_FILE: k["file"].astype(object),
+            SOURCE_SHEET: k["sheet"].astype(object),
+            SOURCE_CELL: [raw_io.cell_ref(int(r), int(c)) for r, c in zip(k["row"], k["result_col"], strict=True)],
+            SOURCE_ROW: k["row"].astype(int),
+            CREATININE: creat_value[k.index].astype(float),
+            DILUTE: (creat_value[k.index] < config.dilute_creatinine_mmol_l).fillna(False).astype(bool),
+            SEX: pd.Series(sex, index=k.index).astype(object),
+            DATE_OF_BIRTH: records.loc[k.index, "dob"],
+            AGE_DAYS: age[k.index].astype("Int64"),
+        },
+        index=k.index,
+    )
+    kept_creat = is_creatinine & (reject == "")
+    all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
+    # a wide row's missing ID or bad date is one problem of one cell, not one per analyte
+    all_issues = all_issues.drop_duplicates(["code", "file", "sheet", "cell"]).reset_index(drop=True)
+    record_status = pd.DataFrame({"file": records["file"], "sheet": records["sheet"], "row": records["row"], "reject": reject, "creatinine": kept_creat})
+    return measurements[MEASUREMENT_COLUMNS], all_issues, record_status
+
+
+def _warnings(measurements: pd.DataFrame, *, patients: pd.DataFrame, have_patient_sheet: bool, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
+    """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed."""
+    m = measurements
+    for rec in m[m[DILUTE]].itertuples():
+        log.add("dilute-urine", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
+                column=rec.analyte, value=f"creatinine {rec.creatinine_mmol_l:.2f} mmol/L",
+                message=f"Dilute urine: creatinine {rec.creatinine_mmol_l:.2f} mmol/L")
+    key = [PATIENT_ID, SAMPLE_DATE, ANALYTE]
+    exact = m.duplicated(key + [VALUE, CENSOR], keep="first")
+    collapsed = []
+    for rec in m[exact].itertuples():
+        log.add("duplicate-result", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
+                column=rec.analyte, value=rec.source_value,
+                message=f"Exact duplicate of an earlier {rec.analyte} result for {rec.patient_id} on {rec.sample_date:%Y-%m-%d}; kept once")
+        collapsed.append((rec.source_file, rec.source_sheet, rec.source_row))
+    m = m[~exact.to_numpy()]
+    conflict = m.duplicated(key, keep=False)
+    for rec in m[conflict].itertuples():
+        log.add("conflicting-duplicate", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
+                column=rec.analyte, value=rec.source_value,
+                message=f"{rec.analyte} for {rec.patient_id} on {rec.sample_date:%Y-%m-%d} has conflicting results; both kept")
+    if have_patient_sheet:
+        known = set(patients[PATIENT_ID])
+        unknown = m[~m[PATIENT_ID].isin(known)].drop_duplicates(PATIENT_ID)
+        for rec in unknown.itertuples():
+            log.add("unknown-patient", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
+                    column="patient ID", value=rec.patient_id, message=f"Patient {rec.patient_id} is not in any patients sheet")
+    no_age = m[m[AGE_DAYS].isna()].drop_duplicates(PATIENT_ID)
+    for rec in no_age.itertuples():
+        log.add("no-age", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
+                column="patient ID", value=rec.patient_id, message=f"No date of birth or age for patient {rec.patient_id}")
+    return m, collapsed
+
+
+def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    """One row per patient from patients sheets, completed by dates of birth and sex given on measurement rows."""
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PATIENT_COLUMNS)
+    if len(table):
+        dup = table.duplicated(PATIENT_ID, keep="first")
+        first = table.drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)
+        for rec in table[dup].itertuples():
+            ref = first.loc[rec.patient_id]
+            same_dob = (pd.isna(ref[DATE_OF_BIRTH]) and pd.isna(rec.date_of_birth)) or ref[DATE_OF_BIRTH] == rec.date_of_birth
+            if not same_dob or ref[SEX] != rec.sex:
+                log.add("conflicting-patient", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell,
+                        column="patient ID", value=rec.patient_id,
+                        message=f"Patient {rec.patient_id} is listed again with different details; the first is kept")
+        table = table[~dup.to_numpy()]
+    if len(records) and "dob" in records:
+        extra = records.dropna(subset=["patient_id"])
+        extra = extra[~extra["patient_id"].isin(set(table[PATIENT_ID]))]
+        if len(extra):
+            extra = extra.sort_values(["file", "sheet", "row"]).drop_duplicates("patient_id")
+            add = pd.DataFrame(
+                {
+                    PATIENT_ID: extra["patient_id"].to_numpy(),
+                    SEX: extra["sex"].to_numpy(),
+                    DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
+                    DIAGNOSIS_DATE: pd.NaT,
+                    AGE_AT_DIAGNOSIS_DAYS: pd.NA,
+                    SOURCE_FILE: extra["file"].to_numpy(),
+                    SOURCE_SHEET: extra["sheet"].to_numpy(),
+                    SOURCE_CELL: [raw_io.cell_ref(int(r), int(c)) for r, c in zip(extra["row"], extra["id_col"], strict=True)],
+                }
+            )
+            table = pd.concat([table, add], ignore_index=True) if len(table) else add
+    table = table.reset_index(drop=True)
+    for column in (DATE_OF_BIRTH, DIAGNOSIS_DATE):
+        table[column] = pd.to_datetime(table[column])
+    table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
+    return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+
+
+def read(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    unit: str = "mg/g",
+    config: Config | str | os.PathLike | None = None,
+    day_first: bool | None = None,
+    today: dt.date | None = None,
+) -> Dataset:
+    """Read lab spreadsheets into tidy tables, accounting for every row.
+
+    Parameters
+    ----------
+    paths
+        One file or several: xlsx, xlsm, xls, ods, csv, tsv or txt. Every sheet is considered.
+    unit
+        Output unit of ``value``: ``"mg/g"`` (mg/g creatinine, the default) or ``"mmol/mol"``.
+    config
+        A :class:`~markers.config.Config` or the path of a TOML config file.
+    day_first
+        Day-first (``True``) or month-first (``False``) for columns whose dates are all ambiguous.
+    today
+        The date after which a sample is "in the future" (default: today).
+
+    Returns
+    -------
+    Dataset
+        ``measurements``, ``patients``, ``therapy``, ``issues``, ``rows`` (the accounting) and ``files``.
+
+    Raises
+    ------
+    MarkersError
+        For a file that cannot be read, a missing column, an unknown unit or undecidable dates.
+
+    Examples
+    --------
+    >>> data = read(["sample_data/study_workbook.xlsx"])  # doctest: +SKIP
+    >>> data.measurements[["patient_id", "sample_date", "analyte", "value"]].head()  # doctest: +SKIP
+    """
+    if unit not in OUTPUT_UNITS:
+        raise ConfigError(f"unknown output unit {unit!r}; use one of: {', '.join(OUTPUT_UNITS)}.")
+    output_unit = OUTPUT_UNITS[unit]
+    if not isinstance(config, Config):
+        config = load_config(config)
+    if day_first is None:
+        day_first = config.day_first
+    today = today or dt.date.today()
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    if not paths:
+        raise ConfigError("no input files given.")
+
+    log = IssueLog()
+    files, readers = [], []
+    measurement_records, patient_frames, therapy_frames = [], [], []
+    have_patient_sheet = False
+    for path in paths:
+        sheets = raw_io.read_raw(path)
+        files.append({"file": Path(path).name, "path": str(path), "sha256": raw_io.sha256_of(path),
+                      "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
+        for sheet in sheets:
+            reader = _SheetReader(sheet, config=config, day_first=day_first, issues=log)
+            readers.append(reader)
+            found = reader.body()
+            if found is None:
+                continue
+            _, column_map, role, data = found
+            if data.empty:
+                continue
+            if role == "measurements":
+                measurement_records.append((reader, _measurement_records(reader, column_map, data)))
+            elif role == "patients":
+                have_patient_sheet = True
+                patient_frames.append(_patient_records(reader, column_map, data))
+            elif role == "therapy":
+                therapy_frames.append(_therapy_records(reader, column_map, data))
+
+    records = pd.concat([r for _, r in measurement_records], ignore_index=True) if measurement_records else pd.DataFrame()
+    patients = _merge_patients(patient_frames, records, log)
+    if len(records):
+        measurements, issues, record_status = _normalise(records, output_unit=output_unit, config=config, patients=patients, today=today)
+        log.extend(issues)
+        measurements, collapsed = _warnings(measurements, patients=patients, have_patient_sheet=have_patient_sheet, log=log)
+    else:
+        measurements = Dataset().measurements
+        record_status = pd.DataFrame(columns=["file", "sheet", "row", "reject", "creatinine"])
+        collapsed = []
+
+    # row accounting: a row is kept when ≥ 1 of its records made a measurement (or creatinine used)
+    produced = set(zip(measurements[SOURCE_FILE], measurements[SOURCE_SHEET], measurements[SOURCE_ROW], strict=True))
+    creat_rows = set(map(tuple, record_status.loc[record_status["creatinine"].astype(bool), ["file", "sheet", "row"]].itertuples(index=False)))
+    rejected_code = record_status[record_status["reject"] != ""].drop_duplicates(["file", "sheet", "row"]).set_index(["file", "sheet", "row"])["reject"]
+    collapsed_rows = set(collapsed)
+    record_rows = set(map(tuple, record_status[["file", "sheet", "row"]].itertuples(index=False)))
+    rows_frames = []
+    for reader in readers:
+        sheet = reader.sheet
+        status, reason = reader.status.copy(), reader.reason.copy()
+        for row in status.index:
+            key = (sheet.file, sheet.sheet, int(row))
+            if key not in record_rows:
+                continue
+            if key in produced:
+                status[row], reason[row] = "kept", "measurement"
+            elif key in creat_rows:
+                status[row], reason[row] = "kept", "creatinine"
+            elif key in collapsed_rows:
+                status[row], reason[row] = "skipped", "duplicate-result"
+            elif key in rejected_code.index:
+                status[row], reason[row] = "rejected", rejected_code[key]
+        rows_frames.append(pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": status.index.astype(int),
+                                         "status": status.to_numpy(), "reason": reason.to_numpy()}))
+    rows = pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
+    therapy = pd.concat(therapy_frames, ignore_index=True)[THERAPY_COLUMNS] if therapy_frames else Dataset().therapy
+    if len(therapy):
+        therapy[EVENT_DATE] = pd.to_datetime(therapy[EVENT_DATE])
+        therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE], kind="stable").reset_index(drop=True)
+    measurements = measurements.sort_values([PATIENT_ID, SAMPLE_DATE, ANALYTE], kind="stable").reset_index(drop=True)
+    return Dataset(
+        measurements=measurements,
+        patients=patients,
+        therapy=therapy,
+        issues=log.to_frame(),
+        rows=rows,
+        files=pd.DataFrame(files, columns=["file", "path", "sha256", "format"]),
+        unit=output_unit,
+    )

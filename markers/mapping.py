@@ -1,0 +1,307 @@
+"""Find the header row of a sheet, recognise its columns and decide the sheet's role and layout.
+
+Column recognition is case-, space- and punctuation-insensitive and uses the
+synonym lists below; the config file's ``[columns]`` table maps anything else.
+Analytes are recognised by name, synonym (``data/analytes.csv``) or LOINC code
+(``data/loinc.csv``).
+
+Roles of a sheet:
+
+* ``measurements`` in **long** layout: an analyte column and a result column
+  (one result a row, as LIS exports are);
+* ``measurements`` in **wide** layout: one column per analyte, the unit in the
+  header (``VMA (mmol/mol creat)``) or in a unit column;
+* ``patients``: an ID column with date of birth, age, sex or diagnosis date;
+* ``therapy``: an ID column, an event column and a date column.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+
+import pandas as pd
+
+from markers.config import Config
+
+#: Header synonyms for each column role, written in their normalised form (see ``normalise_header``).
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "patient_id": (
+        "patient id", "patientid", "patient", "pat id", "patient no", "patient number", "patient nr",
+        "mrn", "medical record number", "study id", "studyid", "subject", "subject id", "subject no",
+        "case id", "case", "pid", "id", "upn", "patient identifier", "participant id", "record id",
+        "patienten id", "patientennummer",
+    ),
+    "sample_id": (
+        "sample id", "sample", "sample no", "specimen id", "specimen", "accession", "accession number",
+        "lab number", "lab no", "order number", "order id", "barcode", "probe", "probennummer",
+    ),
+    "sample_date": (
+        "sample date", "sampling date", "date sampled", "collected", "collection date", "date collected",
+        "collection datetime", "collection date time", "specimen date", "date of sample", "date of collection",
+        "sample collection date", "date", "urine date", "entnahmedatum", "abnahmedatum", "datum",
+        "specimen collected", "collected date", "observation date", "sample datetime",
+    ),
+    "date_of_birth": ("date of birth", "dob", "birth date", "birthdate", "birthday", "born", "geburtsdatum"),
+    "sex": ("sex", "gender", "geschlecht", "m f", "sex m f"),
+    "age_years": ("age", "age years", "age y", "age yrs", "age at sample", "age at sample years", "alter", "age yr"),
+    "age_months": ("age months", "age mo", "age m", "age in months", "age at sample months"),
+    "age_days": ("age days", "age d", "age in days", "age at sample days"),
+    "diagnosis_date": (
+        "date of diagnosis", "diagnosis date", "dx date", "date diagnosis", "date of dx", "diagnosed",
+        "diagnosedatum",
+    ),
+    "analyte": (
+        "test", "test name", "analyte", "component", "parameter", "analysis", "observation", "investigation",
+        "test description", "assay", "measurement", "marker", "item", "lab test", "untersuchung",
+        "test code", "order item", "result name",
+    ),
+    "loinc": ("loinc", "loinc code", "loinc no", "loinc number", "loinc id"),
+    "result": (
+        "result", "value", "result value", "results", "numeric result", "result text", "ergebnis", "wert",
+        "observation value", "reported value", "measured value",
+    ),
+    "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units"),
+    "flag": ("flag", "flags", "abnormal flag", "h l", "abn", "abnormal", "interpretation", "hl flag"),
+    "reference_range": (
+        "reference range", "ref range", "reference interval", "normal range", "reference", "range",
+        "referenzbereich", "ref interval", "reference values", "normal values", "ref",
+    ),
+    "comment": ("comment", "comments", "notes", "note", "remark", "remarks", "kommentar", "bemerkung"),
+    "creatinine": ("creatinine", "urine creatinine", "creat", "crea", "creatinine urine", "u creatinine", "kreatinin", "crt"),
+    "creatinine_unit": ("creatinine unit", "creatinine units", "creat unit"),
+    "event": (
+        "event", "therapy event", "treatment event", "milestone", "event name", "therapy", "treatment",
+        "ereignis", "phase", "timepoint", "time point",
+    ),
+    "event_date": ("event date", "date of event", "treatment date", "therapy date"),
+    "ignore": ("name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
+}
+
+_FOOTER = re.compile(
+    r"^\s*(\*+\s*)?(end of (report|file|export|list)|report end|page \d|printed|total|generated|"
+    r"confidential|signed|validated by|\*\*\*|---|ende|seite \d)",
+    re.IGNORECASE,
+)
+
+
+def normalise_header(text: object) -> str:
+    """Lower-case, accents folded, punctuation to spaces, spaces collapsed: ``"Study-ID "`` -> ``"study id"``."""
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    s = s.lower().replace("_", " ")
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    return s.strip()
+
+
+@functools.cache
+def _analyte_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """(normalised synonym -> code, LOINC -> (code, measure)) from the package data files."""
+    synonyms: dict[str, str] = {}
+    with resources.files("markers").joinpath("data", "analytes.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for name in [row["code"], row["name"], *row["synonyms"].split("|")]:
+                synonyms[normalise_header(name)] = row["code"]
+    loinc: dict[str, tuple[str, str]] = {}
+    with resources.files("markers").joinpath("data", "loinc.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            loinc[row["loinc"]] = (row["analyte"], row["measure"])
+    return synonyms, loinc
+
+
+_RATIO_WORDS = re.compile(
+    r"\b(to|per|ratio|creatinine ratio|creatinine|creat|crea|cr|crt|random|spot|urine|u|urinary|free|"
+    r"in urine|mass ratio|molar ratio|24h|24 h|24 hour)\b"
+)
+_LOINC_RE = re.compile(r"\b(\d{3,6}-\d)\b")
+
+
+def analyte_from_text(text: object, *, aliases: dict[str, str] | None = None) -> str | None:
+    """The analyte code a name, synonym or LOINC code stands for; ``CREA`` for creatinine; else ``None``.
+
+    Examples
+    --------
+    >>> analyte_from_text("Vanillylmandelic acid")
+    'VMA'
+    >>> analyte_from_text("3124-5")
+    'VMA'
+    >>> analyte_from_text("HVA/Creatinine ratio, urine")
+    'HVA'
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    raw = str(text).strip()
+    if not raw:
+        return None
+    synonyms, loinc = _analyte_table()
+    if aliases:
+        for alias, code in aliases.items():
+            if normalise_header(alias) == normalise_header(raw) or alias.strip() == raw:
+                return code
+    match = _LOINC_RE.search(raw)
+    if match and match.group(1) in loinc:
+        return loinc[match.group(1)][0]
+    key = normalise_header(re.sub(r"\(.*?\)|\[.*?\]", " ", raw))
+    if key in synonyms:
+        return synonyms[key]
+    # "HVA/Creatinine ratio, urine" -> "hva"; keep "creatinine" alone as creatinine
+    stripped = re.sub(r"\s+", " ", _RATIO_WORDS.sub(" ", key)).strip()
+    if stripped in synonyms:
+        return synonyms[stripped]
+    return None
+
+
+def loinc_measure(text: object) -> str | None:
+    """The LOINC property (``mass_ratio``, ``mass_rate_24h``...) of a LOINC code in ``text``, if any."""
+    if text is None:
+        return None
+    match = _LOINC_RE.search(str(text))
+    if not match:
+        return None
+    return _analyte_table()[1].get(match.group(1), (None, None))[1]
+
+
+_UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\)\]]*)[\)\]]\s*$")
+
+
+def split_header_unit(header: object) -> tuple[str, str]:
+    """``"VMA (mmol/mol creat)"`` -> ``("VMA", "mmol/mol creat")``; ``"VMA mg/g Cr"`` -> ``("VMA", "mg/g Cr")``."""
+    text = str(header).strip()
+    match = _UNIT_IN_HEADER.match(text)
+    if match and "/" in match.group("unit"):
+        return match.group("name").strip(), match.group("unit").strip()
+    parts = text.split(None, 1)
+    if len(parts) == 2 and "/" in parts[1] and re.match(r"^[\wµμ]+/", parts[1]):
+        return parts[0], parts[1]
+    return text, ""
+
+
+@dataclass
+class ColumnMap:
+    """What each column of a sheet holds."""
+
+    roles: dict[int, str] = field(default_factory=dict)  # column position -> role
+    analyte_columns: dict[int, tuple[str, str]] = field(default_factory=dict)  # wide: position -> (analyte, header unit)
+    analyte_unit_columns: dict[str, int] = field(default_factory=dict)  # wide: analyte -> its unit column
+    creatinine_unit: str = ""  # from a "Creatinine (mmol/L)" header
+    headers: dict[int, str] = field(default_factory=dict)  # column position -> header text as written
+
+    def column(self, role: str) -> int | None:
+        for position, r in self.roles.items():
+            if r == role:
+                return position
+        return None
+
+    @property
+    def score(self) -> int:
+        return len([r for r in self.roles.values() if r != "ignore"]) + len(self.analyte_columns)
+
+
+@functools.cache
+def _synonym_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for role, names in COLUMN_SYNONYMS.items():
+        for name in names:
+            index.setdefault(name, role)
+    return index
+
+
+def map_columns(header_cells: pd.Series, *, config: Config | None = None) -> ColumnMap:
+    """Recognise the columns of one header row (a Series: column position -> header cell)."""
+    config = config or Config()
+    index = _synonym_index()
+    user = {normalise_header(k): v for k, v in config.columns.items()}
+    result = ColumnMap()
+    for position, cell in header_cells.items():
+        if cell is None or (isinstance(cell, float) and cell != cell) or str(cell).strip() == "":
+            continue
+        text = str(cell).strip()
+        result.headers[position] = text
+        key = normalise_header(text)
+        if key in user:
+            result.roles[position] = user[key]
+            continue
+        name, header_unit = split_header_unit(text)
+        name_key = normalise_header(name)
+        if name_key in user:
+            result.roles[position] = user[name_key]
+            continue
+        # "VMA unit" / "Unit VMA": a per-analyte unit column in wide layout
+        unit_match = re.match(r"^(?:(.+) units?|units? (.+))$", key)
+        if unit_match:
+            target = analyte_from_text(unit_match.group(1) or unit_match.group(2), aliases=config.analytes)
+            if target == "CREA":
+                result.roles[position] = "creatinine_unit"
+                continue
+            if target:
+                result.analyte_unit_columns[target] = position
+                continue
+        role = index.get(key) or index.get(name_key)
+        if role in ("creatinine",) or (role is None and analyte_from_text(name, aliases=config.analytes) == "CREA"):
+            result.roles[position] = "creatinine"
+            result.creatinine_unit = header_unit
+            continue
+        if role is not None:
+            result.roles[position] = role
+            continue
+        analyte = analyte_from_text(name, aliases=config.analytes)
+        if analyte is not None:
+            result.analyte_columns[position] = (analyte, header_unit)
+    return result
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
+
+
+def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_rows: int = 30) -> tuple[int, ColumnMap] | None:
+    """The header row (sheet row number) and its column map, or ``None`` when no row looks like one.
+
+    The header is the row among the first ``search_rows`` non-blank rows whose cells
+    are recognised most often; it needs at least two recognised columns, one of them
+    an ID, an analyte or an event column. Title lines above it (one cell, often merged)
+    never score that high.
+    """
+    best: tuple[int, ColumnMap] | None = None
+    seen = 0
+    for row_number, row in cells.iterrows():
+        values = row[[not _is_blank(v) for v in row]]
+        if values.empty:
+            continue
+        seen += 1
+        if seen > search_rows:
+            break
+        if len(values) < 2 or not all(isinstance(v, str) for v in values):
+            continue
+        column_map = map_columns(values, config=config)
+        roles = set(column_map.roles.values())
+        useful = "patient_id" in roles or column_map.analyte_columns or {"analyte", "result"} <= roles or "event" in roles
+        if column_map.score >= 2 and useful and (best is None or column_map.score > best[1].score):
+            best = (int(row_number), column_map)
+    return best
+
+
+def sheet_role(sheet_name: str, column_map: ColumnMap, *, config: Config | None = None) -> str:
+    """``measurements``, ``patients``, ``therapy`` or ``ignore`` for a mapped sheet."""
+    config = config or Config()
+    if sheet_name in config.sheets:
+        return config.sheets[sheet_name]
+    roles = set(column_map.roles.values())
+    if ("analyte" in roles or "loinc" in roles) and "result" in roles:
+        return "measurements"
+    if column_map.analyte_columns:
+        return "measurements"
+    if "event" in roles and "patient_id" in roles:
+        return "therapy"
+    if "patient_id" in roles and roles & {"date_of_birth", "sex", "diagnosis_date", "age_years", "age_months", "age_days"}:
+        return "patients"
+    return "ignore"
+
+
+def is_footer_line(values: list[object]) -> bool:
+    """A single text cell such as ``End of report`` or ``Page 2 of 3`` below the data."""
+    texts = [v for v in values if not _is_blank(v)]
+    return len(texts) == 1 and isinstance(texts[0], str) and bool(_FOOTER.match(texts[0]))

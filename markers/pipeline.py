@@ -1,0 +1,133 @@
+"""The whole analysis in one call: read → flag → timeline → assess.
+
+Notebooks and the CLI both use :func:`analyse`; each stage is also a public
+function of its own module for those who want to go step by step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from markers.config import Config
+from markers.dataset import Dataset
+from markers.ingest import read
+
+
+@dataclass
+class Analysis:
+    """Everything markers derives from a set of input files.
+
+    Attributes
+    ----------
+    dataset
+        What ingestion read (tidy measurements, patients, therapy, issues, row accounting, files).
+    measurements
+        The tidy measurements with ``uln``, ``x_uln``, ``elevated``, ``grade``, ``day`` and ``phase``.
+    assessment
+        One row per patient × analyte (see :func:`markers.assess.assess`).
+    limits
+        The reference limits applied.
+    reference_set
+        Name of the reference set (or the user's file name).
+    """
+
+    dataset: Dataset
+    measurements: pd.DataFrame
+    assessment: pd.DataFrame
+    limits: pd.DataFrame
+    reference_set: str
+
+
+def analyse(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    unit: str = "mg/g",
+    config: Config | str | os.PathLike | None = None,
+    day_first: bool | None = None,
+    reference_set: str | None = None,
+    reference: str | os.PathLike | None = None,
+    rules=None,
+    today: dt.date | None = None,
+) -> Analysis:
+    """Read ``paths`` and assess every patient.
+
+    Parameters
+    ----------
+    paths
+        Input files (see :func:`markers.ingest.read`).
+    unit, config, day_first, today
+        As for :func:`markers.ingest.read`.
+    reference_set
+        Name of a shipped reference set (``markers references --list``); default ARUP 3018863.
+    reference
+        A CSV of your own lab's limits in the same columns (overrides ``reference_set``).
+    rules
+        :class:`markers.assess.AssessmentRules` to change the assessment's defaults.
+
+    Returns
+    -------
+    Analysis
+    """
+    from markers.assess import assess
+    from markers.flags import flag
+    from markers.reference import DEFAULT_REFERENCE_SET, load_reference_limits
+    from markers.timeline import add_timeline
+
+    dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
+    if reference is not None:
+        limits = load_reference_limits(path=reference)
+        name = os.path.basename(os.fspath(reference))
+    else:
+        limits = load_reference_limits(reference_set=reference_set)
+        name = reference_set or DEFAULT_REFERENCE_SET
+    flagged = flag(dataset.measurements, limits=limits)
+    timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
+    assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
+    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name)
+
+
+def _options(**options) -> dict:
+    return {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in options.items()}
+
+
+TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment"}
+
+
+def write_analysis_table(
+    paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    table: str = "measurements",
+    unit: str = "mg/g",
+    config: Config | str | os.PathLike | None = None,
+    day_first: bool | None = None,
+    reference_set: str | None = None,
+    reference: str | os.PathLike | None = None,
+    safe_csv: bool = False,
+) -> Analysis:
+    """Analyse ``paths`` and write one of its tables to ``output`` (csv, tsv, xlsx or json).
+
+    ``table`` is ``"measurements"`` (the flagged tidy table, one row per measurement) or
+    ``"assessment"`` (one row per patient and analyte). The file is written atomically with
+    its provenance (markers version, the inputs' SHA-256, reference set, options); an input
+    file is never overwritten.
+    """
+    from markers.output import provenance_record, write_table
+
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
+    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
+                       reference_set=reference_set, reference=reference)
+    provenance = provenance_record(
+        inputs=list(paths),
+        options=_options(table=table, unit=unit, config=config, day_first=day_first, safe_csv=safe_csv),
+        reference_set=analysis.reference_set,
+    )
+    write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
+                sheet_name=table)
+    return analysis

@@ -1,0 +1,591 @@
+"""Age-specific upper reference limits (ULN), as versioned data.
+
+The limits live in ``markers/data/reference_limits.csv``, one row per
+(reference set, analyte, age band, sex), each row carrying its lab, test code,
+source tag and address, so that a flag can always be traced to a published
+table. Nothing here is an ``if``/``elif`` chain of numbers.
+
+Age bands in completed months
+-----------------------------
+Bands are stored as ``age_min_months`` and ``age_max_months``: the first and
+the last *completed* month of age covered, both inclusive; a blank
+``age_max_months`` means "and older". A band published as "1 y" covers the
+first to the last day of age 1, i.e. completed months 12 to 23; "0-2 y" covers
+0 to 35; "<6 mo" covers 0 to 5; ">=18 y" is 216 and older. Months rather than
+days are stored because published bands are whole years or months, and a
+year is not a fixed number of days: a child born 2020-03-01 is "1 y" from
+2021-03-01 through 2022-02-28.
+
+A child's age is computed in completed months by calendar arithmetic from
+``date_of_birth`` and ``sample_date`` (:func:`completed_months`). A monthly
+anniversary that does not exist in a month (the 29th to 31st) is reached on the
+first day of the next month, so a child born on 29 February turns 1 on
+1 March of a common year. When only ``age_days`` is known (an age column, no
+date of birth), the age is *approximated* as ``floor(age_days / 30.4375)``
+(:func:`approximate_months`; 30.4375 = 365.25 / 12 days), which can be off by
+one month within a few days of a band boundary.
+
+Reference sets
+--------------
+``reference_set`` names one shipped set or several joined by ``"+"``, e.g. a
+VMA/HVA table with a catecholamine table. When two named sets both cover an
+analyte, the set named first is used for that analyte (all of its age bands)
+and the later set's rows for it are dropped. Shipped sets (see
+:func:`reference_sets`):
+
+``ARUP-3018863``
+    VMA and HVA, random urine, ARUP [S1] (HVA identical in ARUP 0080422 [S2]).
+``Mayo-VH-legacy``
+    VMA and HVA, Mayo legacy VH [S3]; none from 15 years ("not applicable").
+``Mayo-HVA-current``
+    HVA only, Mayo HVA LC-MS/MS [S4]; none from 15 years (24-h urine only).
+``extended-UIowa-ARUP``
+    Dopamine, epinephrine, norepinephrine, University of Iowa handbook [S16].
+``extended-Mayo-CATCR``
+    Epinephrine, norepinephrine, and dopamine up to 59 months, Mayo CATCR [S17].
+``extended-SGH``
+    Epinephrine and norepinephrine up to 19 years, Singapore General Hospital [S18].
+``extended-ARUP-2007996``
+    Metanephrine 0-3 months only, ARUP [S19] (later bands not retrieved).
+
+No spot-urine limits for 3-methoxytyramine or normetanephrine were found, so
+none are shipped. A user's own table in the same columns can be loaded with
+``load_reference_limits(path=...)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from markers.errors import MissingColumnError, NoReferenceRangeError, UnknownUnitError
+from markers.schema import (
+    AGE_DAYS,
+    ANALYTE,
+    ANALYTES,
+    DATE_OF_BIRTH,
+    OUTPUT_UNITS,
+    REFERENCE_SET,
+    SAMPLE_DATE,
+    SEX,
+    ULN,
+)
+from markers.units import Unit, mass_to_molar_factor, parse_unit
+
+logger = logging.getLogger(__name__)
+
+#: VMA/HVA from ARUP's random-urine table plus ARUP-derived catecholamine limits.
+DEFAULT_REFERENCE_SET = "ARUP-3018863+extended-UIowa-ARUP"
+
+#: Column added by :func:`lookup_uln` (and by :func:`markers.flags.flag`).
+AGE_BAND_LABEL = "age_band_label"
+
+#: Days per month used only when the date of birth is unknown (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
+
+#: Columns of a reference-limits table, in file order.
+LIMIT_COLUMNS = [
+    "set",
+    "analyte",
+    "age_min_months",
+    "age_max_months",
+    "age_band_label",
+    "sex",
+    "uln",
+    "unit",
+    "lab",
+    "test_code",
+    "specimen",
+    "source_tag",
+    "source_url",
+    "retrieved",
+    "notes",
+]
+#: Columns a user's file must have; the provenance columns may be left out (read as blank).
+REQUIRED_LIMIT_COLUMNS = LIMIT_COLUMNS[:8]
+
+SEXES = ("any", "M", "F")
+_SHIPPED_FILE = "reference_limits.csv"
+_RETRIEVED = re.compile(r"^(unknown|\d{4}(-\d{2}(-\d{2})?)?)$")
+
+
+# -- ages -----------------------------------------------------------------------------
+
+
+def _as_datetime(values: object) -> pd.Series:
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        series = pd.to_datetime(series, errors="coerce")
+    return series
+
+
+def completed_months(date_of_birth: object, sample_date: object) -> pd.Series | int | None:
+    """Age in completed calendar months at ``sample_date``, vectorised.
+
+    Parameters
+    ----------
+    date_of_birth, sample_date
+        Datetime Series (aligned) or scalars. Missing dates give ``<NA>``.
+
+    Returns
+    -------
+    pandas.Series or int or None
+        ``Int64`` Series aligned on ``sample_date`` (or ``date_of_birth``) when
+        either argument is a Series, else an int (``None`` when missing).
+        Negative when the sample predates the birth.
+
+    Examples
+    --------
+    >>> completed_months(pd.Timestamp("2020-03-01"), pd.Timestamp("2022-02-28"))
+    23
+    >>> completed_months(pd.Timestamp("2020-02-29"), pd.Timestamp("2021-03-01"))
+    12
+    """
+    scalar = not isinstance(date_of_birth, pd.Series) and not isinstance(sample_date, pd.Series)
+    if isinstance(sample_date, pd.Series):
+        index = sample_date.index
+    elif isinstance(date_of_birth, pd.Series):
+        index = date_of_birth.index
+    else:
+        index = pd.RangeIndex(1)
+    born = _as_datetime(date_of_birth if isinstance(date_of_birth, pd.Series) else [date_of_birth] * len(index))
+    sampled = _as_datetime(sample_date if isinstance(sample_date, pd.Series) else [sample_date] * len(index))
+    born = born.set_axis(index)
+    sampled = sampled.set_axis(index)
+    months = (sampled.dt.year - born.dt.year) * 12 + (sampled.dt.month - born.dt.month)
+    # The month is not completed until the day of the month of birth is reached;
+    # a day that the month lacks (29-31) is therefore reached on the 1st of the next.
+    months = months - (sampled.dt.day < born.dt.day).astype("Int64")
+    months = months.astype("Int64")
+    if scalar:
+        value = months.iloc[0]
+        return None if pd.isna(value) else int(value)
+    return months
+
+
+def approximate_months(age_days: object) -> pd.Series:
+    """Approximate completed months from an age in days: ``floor(age_days / 30.4375)``.
+
+    Used only when no date of birth is known. Within a few days of a band
+    boundary the result can be one month off the calendar age.
+
+    Parameters
+    ----------
+    age_days
+        Ages in completed days (Series or array-like; missing -> ``<NA>``).
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64`` months.
+
+    Examples
+    --------
+    >>> approximate_months(pd.Series([0, 365, 730])).tolist()
+    [0, 11, 23]
+    """
+    days = pd.to_numeric(age_days if isinstance(age_days, pd.Series) else pd.Series(age_days), errors="coerce")
+    return np.floor(days.astype("Float64") / DAYS_PER_MONTH).astype("Int64")
+
+
+def age_months(measurements: pd.DataFrame) -> pd.Series:
+    """Completed months at each sample: calendar age from the date of birth, else from ``age_days``.
+
+    Parameters
+    ----------
+    measurements
+        Tidy measurements; uses ``date_of_birth``, ``sample_date`` and
+        ``age_days`` when present.
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64`` months aligned on ``measurements.index`` (``<NA>`` if unknown).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"date_of_birth": pd.to_datetime(["2020-03-01", None]),
+    ...                       "sample_date": pd.to_datetime(["2023-03-01", "2023-03-01"]),
+    ...                       "age_days": pd.array([None, 400], dtype="Int64")})
+    >>> age_months(frame).tolist()
+    [36, 13]
+    """
+    months = pd.Series(pd.NA, index=measurements.index, dtype="Int64")
+    if DATE_OF_BIRTH in measurements and SAMPLE_DATE in measurements:
+        months = completed_months(measurements[DATE_OF_BIRTH], measurements[SAMPLE_DATE])
+    if AGE_DAYS in measurements:
+        months = months.fillna(approximate_months(measurements[AGE_DAYS]))
+    return months
+
+
+# -- loading and validating ---------------------------------------------------------------
+
+
+def _problem(where: str, line: int, column: str, message: str) -> str:
+    return f"{where} row {line}, column '{column}': {message}"
+
+
+def _read_limits_text(path: Path) -> str:
+    raw = path.read_bytes()
+    # Spreadsheet programs save CSV as UTF-8 (often with a BOM) or a Windows code page.
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _validate(table: pd.DataFrame, *, where: str) -> pd.DataFrame:
+    """Check and type a raw (all-text) limits table; raise one error listing every problem."""
+    missing = [c for c in REQUIRED_LIMIT_COLUMNS if c not in table.columns]
+    if missing:
+        raise NoReferenceRangeError(
+            f"{where}: missing column(s) {', '.join(repr(c) for c in missing)}. "
+            f"A reference file needs the header: {','.join(LIMIT_COLUMNS)} "
+            "(the provenance columns after 'unit' may be left out)."
+        )
+    table = table.copy()
+    for column in LIMIT_COLUMNS:
+        if column not in table.columns:
+            table[column] = ""
+        table[column] = table[column].fillna("").astype(str).str.strip()
+    table = table[LIMIT_COLUMNS]
+    # CSV line numbers: the header is line 1.
+    lines = pd.Series(np.arange(len(table)) + 2, index=table.index)
+    problems: list[str] = []
+
+    def report(mask: pd.Series, column: str, message: str) -> None:
+        for idx in table.index[mask]:
+            problems.append(_problem(where, int(lines[idx]), column, message.format(value=table.at[idx, column])))
+
+    report(table["set"] == "", "set", "the reference set name is blank; give the set a name")
+    report(~table["analyte"].isin(ANALYTES), "analyte", f"'{{value}}' is not an analyte code; use one of {', '.join(ANALYTES)}")
+    report(~table["sex"].isin(SEXES), "sex", "'{value}' is not a sex; use any, M or F")
+    report(table["age_band_label"] == "", "age_band_label", "blank; write the band as published, e.g. '1-3 y'")
+
+    uln = pd.to_numeric(table["uln"], errors="coerce")
+    report(~(uln > 0), "uln", "'{value}' is not a positive number; write the upper limit as a number such as 27 or 8.5")
+
+    bounds = {}
+    for column, blank_means in (("age_min_months", 0), ("age_max_months", None)):
+        text = table[column]
+        number = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = (text != "") & ~((number >= 0) & (number == np.floor(number)))
+        report(bad, column, "'{value}' is not a whole number of months (0 or more); leave blank for open-ended")
+        number = number.where(~bad)
+        if blank_means is not None:
+            number = number.fillna(blank_means)
+        bounds[column] = number.astype("Int64")
+    lo, hi = bounds["age_min_months"], bounds["age_max_months"]
+    report((hi < lo).fillna(False), "age_max_months", "the band ends before it starts (age_max_months < age_min_months)")
+
+    units = table["unit"].map(parse_unit)
+    kinds = units.map(lambda u: u.kind if u is not None else "")
+    report(
+        ~kinds.isin(["mass_ratio", "molar_ratio"]),
+        "unit",
+        "'{value}' is not a ratio to creatinine; use e.g. mg/g creatinine, µg/g creatinine or nmol/mmol creatinine",
+    )
+    report(~table["retrieved"].str.fullmatch(_RETRIEVED.pattern) & (table["retrieved"] != ""), "retrieved",
+           "'{value}' is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD) or 'unknown'")
+    if problems:
+        raise NoReferenceRangeError(_summarise(where, problems))
+
+    typed = table.assign(age_min_months=lo, age_max_months=hi, uln=uln.astype(float))
+    _check_overlaps(typed, lines=lines, where=where)
+    return typed.reset_index(drop=True)
+
+
+def _summarise(where: str, problems: list[str]) -> str:
+    head = f"{where}: {len(problems)} problem(s) in the reference limits: " if len(problems) > 1 else ""
+    return head + "; ".join(problems)
+
+
+def _check_overlaps(table: pd.DataFrame, *, lines: pd.Series, where: str) -> None:
+    """Bands of one set/analyte must not overlap for a sex ('any' overlaps M and F)."""
+    keyed = table.assign(_line=lines.to_numpy())
+    pairs = keyed.merge(keyed, on=["set", "analyte"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["_line_a"] < pairs["_line_b"]]
+    same_sex = (
+        (pairs["sex_a"] == pairs["sex_b"]) | (pairs["sex_a"] == "any") | (pairs["sex_b"] == "any")
+    )
+    inf = np.iinfo(np.int64).max
+    overlap = (pairs["age_min_months_a"] <= pairs["age_max_months_b"].fillna(inf)) & (
+        pairs["age_min_months_b"] <= pairs["age_max_months_a"].fillna(inf)
+    )
+    clashes = pairs[same_sex & overlap.astype(bool)]
+    if len(clashes):
+        problems = [
+            _problem(
+                where,
+                int(row["_line_b"]),
+                "age_min_months",
+                f"the band '{row['age_band_label_b']}' of set '{row['set']}' {row['analyte']} "
+                f"(sex {row['sex_b']}) overlaps row {int(row['_line_a'])} ('{row['age_band_label_a']}', "
+                f"sex {row['sex_a']}); make the bands of one set and analyte disjoint",
+            )
+            for _, row in clashes.iterrows()
+        ]
+        raise NoReferenceRangeError(_summarise(where, problems))
+
+
+def _parse_csv(text: str, *, where: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise NoReferenceRangeError(
+            f"{where}: not a readable CSV file ({err}). Save the table as CSV with the header "
+            f"{','.join(LIMIT_COLUMNS)}."
+        ) from err
+
+
+@functools.cache
+def _shipped() -> pd.DataFrame:
+    text = resources.files("markers").joinpath("data", _SHIPPED_FILE).read_text(encoding="utf-8")
+    return _validate(_parse_csv(text, where=_SHIPPED_FILE), where=_SHIPPED_FILE)
+
+
+def reference_sets() -> pd.DataFrame:
+    """The shipped reference sets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set with ``name``, ``analytes`` (comma-separated codes),
+        ``lab``, ``source_tag`` and ``source_url`` (distinct values joined by
+        ``"; "`` where a set has several).
+
+    Examples
+    --------
+    >>> "ARUP-3018863" in reference_sets()["name"].tolist()
+    True
+    """
+    table = _shipped()
+
+    def distinct(values: pd.Series) -> str:
+        return "; ".join(dict.fromkeys(v for v in values if v))
+
+    grouped = table.groupby("set", sort=False)
+    return pd.DataFrame(
+        {
+            "name": list(grouped.groups),
+            "analytes": grouped["analyte"].agg(lambda s: ",".join(dict.fromkeys(s))).tolist(),
+            "lab": grouped["lab"].agg(distinct).tolist(),
+            "source_tag": grouped["source_tag"].agg(distinct).tolist(),
+            "source_url": grouped["source_url"].agg(distinct).tolist(),
+        }
+    )
+
+
+def _select(table: pd.DataFrame, reference_set: str | None, *, where: str) -> pd.DataFrame:
+    available = list(dict.fromkeys(table["set"]))
+    names = available if reference_set is None else [n.strip() for n in str(reference_set).split("+")]
+    unknown = [n for n in names if n not in available]
+    if unknown or not names or "" in names:
+        raise NoReferenceRangeError(
+            f"unknown reference set {', '.join(repr(n) for n in unknown) or repr(reference_set)} in {where}. "
+            f"Available: {', '.join(available)}; combine sets with '+', e.g. '{DEFAULT_REFERENCE_SET}'."
+        )
+    chosen = []
+    covered: set[str] = set()
+    for name in dict.fromkeys(names):
+        rows = table[table["set"] == name]
+        # The set named first wins for an analyte: mixing two labs' bands for one
+        # analyte would give a patchwork no lab ever published.
+        dropped = rows["analyte"].isin(covered)
+        if dropped.any():
+            logger.info(
+                "reference set %s: %s already covered by an earlier set; its rows are not used",
+                name, ", ".join(sorted(set(rows.loc[dropped, "analyte"]))),
+            )
+        chosen.append(rows[~dropped])
+        covered |= set(rows["analyte"])
+    return pd.concat(chosen, ignore_index=True)
+
+
+def load_reference_limits(
+    *, reference_set: str | None = None, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Load upper reference limits: a shipped set, or a user's own CSV file.
+
+    Parameters
+    ----------
+    reference_set
+        One set name or several joined by ``"+"``; when two sets cover an
+        analyte the first named is used for it. Default: the shipped
+        :data:`DEFAULT_REFERENCE_SET`, or every set in ``path`` when a path
+        is given.
+    path
+        A CSV file with the columns of :data:`LIMIT_COLUMNS` (UTF-8 or
+        Windows-1252). The provenance columns after ``unit`` may be left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per band, columns :data:`LIMIT_COLUMNS`; ``age_min_months`` and
+        ``age_max_months`` are ``Int64`` (``<NA>`` maximum = open-ended) and
+        ``uln`` is a float in the row's ``unit``.
+
+    Raises
+    ------
+    NoReferenceRangeError
+        The set name is unknown (the message lists the available names), or
+        the file is missing, unreadable or malformed (missing columns, bad
+        numbers, unknown analyte/sex/unit, overlapping bands); the message
+        names the file, the CSV row and the column.
+
+    Examples
+    --------
+    >>> limits = load_reference_limits(reference_set="ARUP-3018863")
+    >>> limits.loc[limits["analyte"] == "VMA", "uln"].tolist()
+    [27.0, 13.0, 9.0, 6.0]
+    """
+    if path is None:
+        table = _shipped()
+        return _select(table, reference_set or DEFAULT_REFERENCE_SET, where="the shipped reference limits")
+    file = Path(path)
+    where = str(path)
+    if not file.is_file():
+        raise NoReferenceRangeError(
+            f"{where}: reference file not found. Check the path, or use a shipped set "
+            f"({', '.join(reference_sets()['name'])})."
+        )
+    table = _validate(_parse_csv(_read_limits_text(file), where=where), where=where)
+    if table.empty:
+        raise NoReferenceRangeError(f"{where}: the reference file has a header but no limits; add one row per age band.")
+    return _select(table, reference_set, where=where)
+
+
+# -- lookup ------------------------------------------------------------------------------------
+
+
+def _target_unit(text: str) -> Unit:
+    unit = parse_unit(OUTPUT_UNITS.get(text, text))
+    if unit is None or unit.kind not in ("mass_ratio", "molar_ratio"):
+        raise UnknownUnitError(
+            f"cannot express reference limits in {text!r}: use 'mg/g creatinine' or 'mmol/mol creatinine'."
+        )
+    return unit
+
+
+def _uln_in_units(uln: pd.Series, limit_units: pd.Series, analytes: pd.Series, targets: pd.Series) -> pd.Series:
+    """Convert each limit from its own unit to the row's target unit via the analyte's molar mass."""
+    parsed_limit = limit_units.map(lambda t: parse_unit(t) if isinstance(t, str) else None)
+    parsed_target = targets.map(lambda t: parse_unit(OUTPUT_UNITS.get(t, t)) if isinstance(t, str) else None)
+    limit_kind = parsed_limit.map(lambda u: u.kind if u else "")
+    limit_scale = parsed_limit.map(lambda u: u.scale if u else np.nan).astype(float)
+    target_kind = parsed_target.map(lambda u: u.kind if u else "")
+    target_scale = parsed_target.map(lambda u: u.scale if u else np.nan).astype(float)
+    factor = analytes.map(lambda a: mass_to_molar_factor(a) if a in ANALYTES else np.nan).astype(float)
+    base = uln.astype(float) * limit_scale  # mg/g or mmol/mol
+    converted = np.select(
+        [
+            limit_kind == target_kind,
+            (limit_kind == "mass_ratio") & (target_kind == "molar_ratio"),
+            (limit_kind == "molar_ratio") & (target_kind == "mass_ratio"),
+        ],
+        [base, base * factor, base / factor],
+        default=np.nan,
+    )
+    valid_target = target_kind.isin(["mass_ratio", "molar_ratio"])
+    return pd.Series(np.where(valid_target, converted / target_scale, np.nan), index=uln.index, dtype=float)
+
+
+def _normalised_sex(measurements: pd.DataFrame) -> pd.Series:
+    if SEX not in measurements:
+        return pd.Series("", index=measurements.index, dtype=object)
+    sex = measurements[SEX].astype(object).where(measurements[SEX].notna(), "")
+    return sex.astype(str).str.strip().str.upper().where(lambda s: s.isin(["M", "F"]), "")
+
+
+def _match(measurements: pd.DataFrame, limits: pd.DataFrame, targets: pd.Series) -> pd.DataFrame:
+    """Vectorised band lookup: merge on analyte, keep the band containing the age and sex."""
+    if ANALYTE not in measurements:
+        raise MissingColumnError(f"measurements have no '{ANALYTE}' column; pass the tidy measurements table.")
+    missing = [c for c in ("analyte", "age_min_months", "age_max_months", "sex", "uln", "unit", "set") if c not in limits]
+    if missing:
+        raise NoReferenceRangeError(
+            f"the limits table lacks column(s) {', '.join(missing)}; load it with load_reference_limits()."
+        )
+    keys = pd.DataFrame(
+        {
+            "_pos": np.arange(len(measurements)),
+            "analyte": measurements[ANALYTE].astype(object).to_numpy(),
+            "_months": age_months(measurements).to_numpy(),
+            "_sex": _normalised_sex(measurements).to_numpy(),
+        }
+    )
+    merged = keys.merge(limits, on="analyte", how="inner")
+    months = merged["_months"].astype("Int64")
+    in_band = (months >= merged["age_min_months"]) & (
+        merged["age_max_months"].isna() | (months <= merged["age_max_months"])
+    )
+    sex_ok = (merged["sex"] == "any") | (merged["sex"] == merged["_sex"])
+    hits = merged[in_band.fillna(False).astype(bool) & sex_ok.to_numpy()]
+    # Validated limits are disjoint per set/analyte/sex; keep the first hit defensively.
+    hits = hits.drop_duplicates("_pos").set_index("_pos").reindex(np.arange(len(measurements)))
+    target = pd.Series(np.asarray(targets, dtype=object), index=hits.index)
+    uln = _uln_in_units(hits["uln"], hits["unit"], hits["analyte"], target)
+    return pd.DataFrame(
+        {
+            ULN: uln.to_numpy(),
+            REFERENCE_SET: hits["set"].fillna("").astype(str).to_numpy(),
+            AGE_BAND_LABEL: hits["age_band_label"].fillna("").astype(str).to_numpy()
+            if "age_band_label" in hits
+            else "",
+        },
+        index=measurements.index,
+    )
+
+
+def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The upper reference limit that applies to each measurement, in ``unit``.
+
+    The age is taken in completed calendar months from ``date_of_birth`` and
+    ``sample_date``, else approximated from ``age_days`` (see module notes).
+    A row with sex ``M``/``F`` matches bands for that sex or ``any``; an
+    unknown sex matches only ``any``.
+
+    Parameters
+    ----------
+    measurements
+        Tidy measurements (``analyte``; ``date_of_birth``, ``sample_date``,
+        ``age_days``, ``sex`` when known). Not modified.
+    limits
+        A table from :func:`load_reference_limits`.
+    unit
+        ``"mg/g creatinine"`` or ``"mmol/mol creatinine"`` (or ``"mg/g"`` /
+        ``"mmol/mol"``). Limits are converted with the analyte's molar mass.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned on ``measurements.index``: ``uln`` (float, NaN when no band
+        applies or the age is unknown), ``reference_set`` and
+        ``age_band_label`` (``""`` when none applies).
+
+    Raises
+    ------
+    UnknownUnitError
+        ``unit`` is not a ratio to creatinine.
+
+    Examples
+    --------
+    >>> limits = load_reference_limits(reference_set="ARUP-3018863")
+    >>> frame = pd.DataFrame({"analyte": ["VMA"], "age_days": pd.array([400], dtype="Int64")})
+    >>> round(float(lookup_uln(frame, limits=limits, unit="mmol/mol creatinine")["uln"].iloc[0]), 2)
+    15.41
+    """
+    _target_unit(unit)
+    targets = pd.Series([unit] * len(measurements), dtype=object)
+    return _match(measurements, limits, targets)

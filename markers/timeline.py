@@ -1,0 +1,460 @@
+"""The therapy timeline: event names, days since diagnosis and treatment phases.
+
+Event names
+-----------
+Free-text event names ("Start of induction chemotherapy (N7)", "HDC/ASCT",
+"Therapiebeginn") are mapped to the canonical codes of
+:data:`markers.schema.EVENTS` by :func:`canonical_event`, from the synonym
+table ``data/events.csv`` (``event,synonym`` rows) plus the config file's
+``[events]`` table.
+
+Day
+---
+``day`` is the number of days from the *anchor* to the sample (``Int64``):
+
+1. the diagnosis date from the patients table, when given;
+2. else the date of the patient's (earliest) ``diagnosis`` therapy event;
+3. else the date of the (earliest) ``therapy_start`` event;
+4. else ``<NA>``.
+
+Phase
+-----
+``phase`` places each sample in the treatment course (first matching rule wins):
+
+==================  ==========================================================
+``"relapse"``       on or after the earliest ``relapse`` event
+``"off-therapy"``   strictly after the earliest ``end_of_therapy`` event (the
+                    end-of-therapy day itself still belongs to the last phase)
+``"pre-treatment"`` strictly before the earliest ``therapy_start``
+phase of the most  on or after the latest *phase boundary* not later than the
+recent boundary     sample: ``therapy_start`` → ``"induction"``,
+                    ``consolidation`` → ``"consolidation"``,
+                    ``radiotherapy`` → ``"radiotherapy"``, ``maintenance`` →
+                    ``"maintenance"``, ``end_of_induction`` → ``""`` (induction
+                    has ended and no next phase has started)
+``""``              otherwise (no therapy events, or before the first boundary
+                    when there is no ``therapy_start``)
+==================  ==========================================================
+
+So induction runs from ``therapy_start`` up to the day before
+``end_of_induction`` or the next consolidation/radiotherapy/maintenance event,
+whichever comes first. Boundaries on the same day are ordered as in
+:data:`~markers.schema.EVENTS` (``end_of_induction`` before ``consolidation``),
+so the later phase wins. ``surgery``, ``complete_remission``, ``diagnosis`` and
+``last_follow_up`` are milestones, not phase boundaries. Events without a date
+or with a code outside ``EVENTS`` are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from markers.errors import ConfigError, MissingColumnError
+from markers.schema import (
+    DAY,
+    DIAGNOSIS_DATE,
+    EVENT,
+    EVENT_DATE,
+    EVENT_LABEL,
+    EVENTS,
+    PATIENT_ID,
+    PHASE,
+    SAMPLE_DATE,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["add_timeline", "canonical_event", "event_dates", "event_synonyms", "patient_timeline"]
+
+#: Phase names, in the order they usually occur.
+PHASES = (
+    "pre-treatment",
+    "induction",
+    "consolidation",
+    "radiotherapy",
+    "maintenance",
+    "off-therapy",
+    "relapse",
+)
+
+#: Events that open (or, for end_of_induction, close) a treatment phase, and the phase they open.
+_BOUNDARY_PHASE = {
+    "therapy_start": "induction",
+    "end_of_induction": "",
+    "consolidation": "consolidation",
+    "radiotherapy": "radiotherapy",
+    "maintenance": "maintenance",
+}
+_EVENT_ORDER = {code: i for i, code in enumerate(EVENTS)}
+
+#: Labels are compared as runs of letters and digits, so synonyms match whole words only
+#: ("OP" cannot match inside "stop").
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _normalise(label: object) -> str:
+    """Case-, accent-, space- and punctuation-insensitive form: ``"Surgery (Resection)"`` -> ``"surgery resection"``."""
+    text = unicodedata.normalize("NFKD", str(label)).casefold()
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(_TOKEN.findall(text))
+
+
+@functools.cache
+def event_synonyms() -> dict[str, str]:
+    """Built-in synonyms from ``data/events.csv``: normalised synonym -> event code.
+
+    Returns
+    -------
+    dict[str, str]
+        e.g. ``{"start of induction": "therapy_start", "hdc asct": "consolidation", ...}``.
+
+    Examples
+    --------
+    >>> event_synonyms()["c1d1"]
+    'therapy_start'
+    """
+    table: dict[str, str] = {}
+    with resources.files("markers").joinpath("data", "events.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            code = row["event"].strip()
+            if code not in EVENTS:
+                raise ValueError(f"data/events.csv: {code!r} is not an event code; use one of {', '.join(EVENTS)}")
+            table[_normalise(row["synonym"])] = code
+    return table
+
+
+def _alias_table(aliases: Mapping[str, str] | None) -> dict[str, str]:
+    if not aliases:
+        return {}
+    table: dict[str, str] = {}
+    for label, code in aliases.items():
+        target = str(code).strip()
+        if target not in EVENTS:
+            # a synonym as the target is forgiving and unambiguous
+            target = event_synonyms().get(_normalise(target), "")
+        if not target:
+            raise ConfigError(
+                f"config [events]: {label!r} = {code!r} is not an event code. "
+                f"Use one of: {', '.join(EVENTS)}."
+            )
+        table[_normalise(label)] = target
+    return table
+
+
+def _contains(haystack: list[str], needle: list[str]) -> list[tuple[int, int]]:
+    """Spans (start, end) where the token list ``needle`` occurs in ``haystack`` as whole words."""
+    n = len(needle)
+    return [(i, i + n) for i in range(len(haystack) - n + 1) if haystack[i : i + n] == needle]
+
+
+def canonical_event(label: object, *, aliases: Mapping[str, str] | None = None) -> str | None:
+    """The canonical event code for a free-text therapy event name.
+
+    Matching, in order:
+
+    1. exact match (ignoring case, accents, spaces and punctuation) against
+       ``aliases`` (the config file's ``[events]`` table), which take precedence;
+    2. exact match against the built-in synonyms (``data/events.csv``) or a code itself;
+    3. a *contains* match for longer labels: every synonym occurring in the
+       label as whole words (so ``"OP"`` never matches inside ``"stop"``) is
+       collected, matches lying inside a longer match are dropped, and the
+       label maps to an event only when all remaining matches agree. A label
+       naming two different events ("relapse after end of therapy") is
+       ambiguous and gives ``None``.
+
+    Parameters
+    ----------
+    label
+        The event name as written.
+    aliases
+        Extra ``label -> event code`` pairs (a synonym is accepted as the target).
+
+    Returns
+    -------
+    str or None
+        One of :data:`markers.schema.EVENTS`, or ``None`` when unknown or ambiguous.
+
+    Raises
+    ------
+    ConfigError
+        When an alias maps to something that is not an event code.
+
+    Examples
+    --------
+    >>> canonical_event("Start of induction chemotherapy (N7)")
+    'therapy_start'
+    >>> canonical_event("HDC/ASCT")
+    'consolidation'
+    >>> canonical_event("Beginn Induktion", aliases={"Beginn Induktion": "therapy_start"})
+    'therapy_start'
+    >>> canonical_event("relapse after end of therapy") is None
+    True
+    """
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return None
+    key = _normalise(label)
+    if not key:
+        return None
+    alias_table = _alias_table(aliases)
+    if key in alias_table:
+        return alias_table[key]
+    builtin = event_synonyms()
+    if key in builtin:
+        return builtin[key]
+    code_key = key.replace(" ", "_")
+    if code_key in EVENTS:
+        return code_key
+
+    tokens = key.split()
+    matches: list[tuple[int, int, str]] = []
+    for table in (alias_table, builtin):
+        for synonym, code in table.items():
+            for start, end in _contains(tokens, synonym.split()):
+                matches.append((start, end, code))
+    # a match inside a longer one ("induction start" within "chemo induction start") is not separate evidence
+    kept = [
+        m for m in matches
+        if not any(o[0] <= m[0] and m[1] <= o[1] and (o[1] - o[0]) > (m[1] - m[0]) for o in matches)
+    ]
+    codes = {code for _, _, code in kept}
+    if len(codes) == 1:
+        return codes.pop()
+    if len(codes) > 1:
+        logger.debug("event label %r is ambiguous: %s", label, sorted(codes))
+    return None
+
+
+# -- dates per patient ------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, table: str, hint: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(
+            f"the {table} table lacks column(s) {', '.join(repr(c) for c in missing)}; {hint}"
+        )
+
+
+def _clean_therapy(therapy: pd.DataFrame | None) -> pd.DataFrame:
+    """Dated events with a known code: patient_id, event, event_label, event_date (fresh 0..n-1 index)."""
+    columns = [PATIENT_ID, EVENT, EVENT_LABEL, EVENT_DATE]
+    if therapy is None or (therapy.empty and not {PATIENT_ID, EVENT, EVENT_DATE} <= set(therapy.columns)):
+        empty = {c: pd.Series(dtype=object) for c in columns}
+        empty[EVENT_DATE] = pd.Series(dtype="datetime64[ns]")
+        return pd.DataFrame(empty)
+    _require(therapy, (PATIENT_ID, EVENT, EVENT_DATE), table="therapy",
+             hint="it needs patient_id, event (a code from markers.schema.EVENTS) and event_date.")
+    events = pd.DataFrame(
+        {
+            PATIENT_ID: therapy[PATIENT_ID].astype(str).to_numpy(),
+            EVENT: therapy[EVENT].to_numpy(),
+            EVENT_LABEL: (therapy[EVENT_LABEL] if EVENT_LABEL in therapy.columns else therapy[EVENT])
+            .fillna("").astype(str).to_numpy(),
+            EVENT_DATE: pd.to_datetime(therapy[EVENT_DATE]).astype("datetime64[ns]").to_numpy(),
+        }
+    )
+    keep = events[EVENT_DATE].notna() & events[EVENT].isin(EVENTS)
+    return events[keep].reset_index(drop=True)
+
+
+def _diagnosis_from_patients(patients: pd.DataFrame | None) -> pd.Series:
+    """patient_id -> diagnosis date from the patients table (first non-missing per patient)."""
+    if patients is None or PATIENT_ID not in patients.columns or DIAGNOSIS_DATE not in patients.columns:
+        return pd.Series(dtype="datetime64[ns]")
+    table = patients[[PATIENT_ID, DIAGNOSIS_DATE]].copy()
+    table[PATIENT_ID] = table[PATIENT_ID].astype(str)
+    table[DIAGNOSIS_DATE] = pd.to_datetime(table[DIAGNOSIS_DATE]).astype("datetime64[ns]")
+    table = table.dropna(subset=[DIAGNOSIS_DATE])
+    return table.groupby(PATIENT_ID, sort=True)[DIAGNOSIS_DATE].first()
+
+
+def event_dates(therapy: pd.DataFrame, *, patients: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The earliest date of each event per patient, with the diagnosis date and timeline anchor resolved.
+
+    Parameters
+    ----------
+    therapy
+        Therapy events (``patient_id``, ``event``, ``event_date``).
+    patients
+        Patients table; its ``diagnosis_date`` takes precedence over a ``diagnosis`` event.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``patient_id`` (str); one ``datetime64[ns]`` column per code of
+        :data:`~markers.schema.EVENTS` (NaT when absent), with ``diagnosis`` taken from the
+        patients table when given there, plus ``anchor`` (the diagnosis date, else therapy start).
+
+    Raises
+    ------
+    MissingColumnError
+        When a non-empty therapy table lacks a needed column.
+
+    Examples
+    --------
+    >>> therapy = pd.DataFrame({"patient_id": ["P1"], "event": ["therapy_start"],
+    ...                         "event_date": pd.to_datetime(["2024-01-10"])})
+    >>> event_dates(therapy).loc["P1", "anchor"]
+    Timestamp('2024-01-10 00:00:00')
+    """
+    events = _clean_therapy(therapy)
+    first = events.groupby([PATIENT_ID, EVENT], sort=True)[EVENT_DATE].min().unstack(EVENT)
+    first = first.reindex(columns=list(EVENTS))
+    diagnosis = _diagnosis_from_patients(patients)
+    index = first.index.union(diagnosis.index)
+    first = first.reindex(index).astype("datetime64[ns]")
+    from_patients = diagnosis.reindex(index)
+    first["diagnosis"] = from_patients.fillna(first["diagnosis"]).astype("datetime64[ns]")
+    first["anchor"] = first["diagnosis"].fillna(first["therapy_start"]).astype("datetime64[ns]")
+    first.index.name = PATIENT_ID
+    first.columns.name = None
+    return first
+
+
+def _phases_for(dates: np.ndarray, events: pd.DataFrame) -> list[str]:
+    """Phase of each sample date (datetime64 array) given one patient's dated events."""
+    firsts = events.groupby(EVENT)[EVENT_DATE].min()
+    relapse = firsts.get("relapse", pd.NaT)
+    end = firsts.get("end_of_therapy", pd.NaT)
+    start = firsts.get("therapy_start", pd.NaT)
+    bounds = events[events[EVENT].isin(list(_BOUNDARY_PHASE))].copy()
+    bounds["order"] = bounds[EVENT].map(_EVENT_ORDER)
+    bounds = bounds.sort_values([EVENT_DATE, "order"], kind="stable")
+    bound_dates = bounds[EVENT_DATE].to_numpy(dtype="datetime64[ns]")
+    bound_phases = [_BOUNDARY_PHASE[e] for e in bounds[EVENT]]
+    # index of the last boundary on or before each sample (-1: before all boundaries)
+    position = np.searchsorted(bound_dates, dates, side="right") - 1
+    opened = np.array([*bound_phases, ""], dtype=object)[position]  # position -1 picks the trailing ""
+    phases = np.where(position >= 0, opened, "")
+    # later rules override earlier ones: pre-treatment < off-therapy < relapse
+    if pd.notna(start):
+        phases = np.where(dates < np.datetime64(start, "ns"), "pre-treatment", phases)
+    if pd.notna(end):
+        phases = np.where(dates > np.datetime64(end, "ns"), "off-therapy", phases)
+    if pd.notna(relapse):
+        phases = np.where(dates >= np.datetime64(relapse, "ns"), "relapse", phases)
+    phases = np.where(np.isnat(dates), "", phases)
+    return [str(p) for p in phases]
+
+
+def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Add ``day`` (days since diagnosis) and ``phase`` (treatment phase) to each measurement.
+
+    The rules are in the module docstring: ``day`` counts from the diagnosis
+    date (patients table, else a ``diagnosis`` event, else ``therapy_start``);
+    ``phase`` is ``relapse`` on/after relapse, ``off-therapy`` after end of
+    therapy, ``pre-treatment`` before therapy start, else the phase opened by
+    the most recent phase boundary, and ``""`` when unknown.
+
+    Parameters
+    ----------
+    measurements
+        Tidy measurements with ``patient_id`` and ``sample_date``.
+    therapy
+        Therapy events (``patient_id``, ``event``, ``event_date``); may be empty.
+    patients
+        Patients table (``patient_id``, ``diagnosis_date``); may be empty.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``measurements`` with ``day`` (``Int64``) and ``phase`` (str) added
+        (replaced if present).
+
+    Raises
+    ------
+    MissingColumnError
+        When ``measurements`` lacks ``patient_id`` or ``sample_date``, or a
+        non-empty therapy table lacks a needed column.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["P1", "P1"],
+    ...                   "sample_date": pd.to_datetime(["2024-01-05", "2024-01-20"])})
+    >>> t = pd.DataFrame({"patient_id": ["P1", "P1"], "event": ["diagnosis", "therapy_start"],
+    ...                   "event_date": pd.to_datetime(["2024-01-01", "2024-01-10"])})
+    >>> out = add_timeline(m, therapy=t, patients=pd.DataFrame())
+    >>> out["day"].tolist(), out["phase"].tolist()
+    ([4, 19], ['pre-treatment', 'induction'])
+    """
+    _require(measurements, (PATIENT_ID, SAMPLE_DATE), table="measurements",
+             hint="pass the measurements table returned by markers.ingest.read().")
+    out = measurements.copy()
+    dates = event_dates(therapy, patients=patients)
+    events = _clean_therapy(therapy)
+    pid = out[PATIENT_ID].astype(str).to_numpy()
+    sample_dates = pd.to_datetime(out[SAMPLE_DATE]).astype("datetime64[ns]")
+    anchor = dates["anchor"].reindex(pid).to_numpy(dtype="datetime64[ns]")
+    elapsed = pd.Series(sample_dates.to_numpy()) - pd.Series(anchor, dtype="datetime64[ns]")
+    out[DAY] = elapsed.dt.days.astype("Int64").array
+    # positions, not labels: the measurements index need not be unique
+    phase = np.full(len(out), "", dtype=object)
+    values = sample_dates.to_numpy(dtype="datetime64[ns]")
+    for patient, patient_events in events.groupby(PATIENT_ID, sort=False):
+        positions = np.flatnonzero(pid == patient)
+        if len(positions):
+            phase[positions] = _phases_for(values[positions], patient_events)
+    out[PHASE] = pd.Series(phase, dtype=object).astype(str).array
+    return out
+
+
+def patient_timeline(therapy: pd.DataFrame, patients: pd.DataFrame, *, patient_id: str) -> pd.DataFrame:
+    """One patient's therapy events with their ``day`` since diagnosis, in date order.
+
+    When the patients table gives a diagnosis date and the therapy table has no
+    ``diagnosis`` event for the patient, a ``diagnosis`` row (label
+    ``"diagnosis (patients table)"``) is added so the timeline starts at day 0.
+
+    Parameters
+    ----------
+    therapy
+        Therapy events table.
+    patients
+        Patients table (may be empty).
+    patient_id
+        The patient to show.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient_id``, ``event``, ``event_label``, ``event_date``, ``day`` (``Int64``),
+        sorted by date, then by the usual event order; empty when the patient has no events.
+
+    Raises
+    ------
+    MissingColumnError
+        When a non-empty therapy table lacks a needed column.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patient_id": ["P1"], "event": ["surgery"], "event_label": ["OP"],
+    ...                   "event_date": pd.to_datetime(["2024-03-01"])})
+    >>> p = pd.DataFrame({"patient_id": ["P1"], "diagnosis_date": pd.to_datetime(["2024-01-01"])})
+    >>> patient_timeline(t, p, patient_id="P1")[["event", "day"]].values.tolist()
+    [['diagnosis', 0], ['surgery', 60]]
+    """
+    events = _clean_therapy(therapy)
+    rows = events[events[PATIENT_ID] == str(patient_id)].copy()
+    dates = event_dates(therapy, patients=patients)
+    key = str(patient_id)
+    anchor = dates["anchor"].get(key, pd.NaT) if len(dates) else pd.NaT
+    diagnosis = dates["diagnosis"].get(key, pd.NaT) if len(dates) else pd.NaT
+    if pd.notna(diagnosis) and not (rows[EVENT] == "diagnosis").any():
+        extra = pd.DataFrame({PATIENT_ID: [key], EVENT: ["diagnosis"], EVENT_LABEL: ["diagnosis (patients table)"],
+                              EVENT_DATE: pd.Series([diagnosis], dtype="datetime64[ns]")})
+        rows = pd.concat([extra, rows], ignore_index=True) if len(rows) else extra
+    rows = rows.reset_index(drop=True)
+    rows["order"] = rows[EVENT].map(_EVENT_ORDER)
+    rows = rows.sort_values([EVENT_DATE, "order"], kind="stable").drop(columns="order")
+    rows[DAY] = (rows[EVENT_DATE] - anchor).dt.days.astype("Int64") if pd.notna(anchor) else pd.array(
+        [pd.NA] * len(rows), dtype="Int64")
+    return rows[[PATIENT_ID, EVENT, EVENT_LABEL, EVENT_DATE, DAY]].reset_index(drop=True)

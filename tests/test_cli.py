@@ -1,0 +1,137 @@
+"""The CLI: exact output, exit codes and Error: lines (click's CliRunner)."""
+
+import datetime as dt
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from markers.cli import cli
+from markers.ingest import read
+from markers.summary import validation_dict
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def write_workbook(path, rows, sheet="Samples"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def clean(tmp_path):
+    return write_workbook(
+        tmp_path / "clean.xlsx",
+        [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
+         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
+         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 3, 10), 10.0, 20.0]],
+    )
+
+
+@pytest.fixture
+def messy(tmp_path):
+    return write_workbook(
+        tmp_path / "messy.xlsx",
+        [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
+         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
+         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 2, 10), "QNS", "QNS"]],
+    )
+
+
+def test_validate_clean_exits_0_with_exact_summary(runner, clean):
+    result = runner.invoke(cli, ["validate", str(clean)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == (
+        "clean.xlsx: 3 rows read = 2 kept + 0 rejected + 1 skipped\n"
+        "4 measurements of 1 patients; 0 errors, 0 warnings\n"
+    )
+
+
+def test_validate_rejected_rows_exit_1_and_group_by_code(runner, messy):
+    result = runner.invoke(cli, ["validate", str(messy)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.output == (
+        "messy.xlsx: 3 rows read = 1 kept + 1 rejected + 1 skipped\n"
+        "2 measurements of 1 patients; 2 errors, 0 warnings\n"
+        "\n"
+        "error non-numeric-result (2): Result is text, not a number\n"
+        "  messy.xlsx: Samples!D3, Samples!E3\n"
+        "  hint: A result such as 'Cancelled' or 'QNS' has no value; nothing to do if that is right.\n"
+    )
+
+
+def test_validate_json_equals_library_result(runner, messy):
+    """Parity: the CLI's --json is exactly the library's validation_dict."""
+    result = runner.invoke(cli, ["validate", str(messy), "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert json.loads(result.output) == json.loads(json.dumps(validation_dict(read(messy))))
+    payload = json.loads(result.output)
+    assert payload["totals"]["rejected"] == 1
+    assert [i["cell"] for i in payload["issues"]] == ["D3", "E3"]
+
+
+def test_validate_rejects_file(runner, messy, tmp_path):
+    out = tmp_path / "rejects.csv"
+    result = runner.invoke(cli, ["validate", str(messy), "--rejects", str(out)], catch_exceptions=False)
+    assert result.exit_code == 1
+    table = pd.read_csv(out)
+    assert table["code"].tolist() == ["non-numeric-result", "non-numeric-result"]
+    assert table["cell"].tolist() == ["D3", "E3"]
+
+
+def test_missing_file_is_one_error_line(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["validate", "nope.xlsx"])
+    assert result.exit_code == 1
+    assert result.output == "Error: nope.xlsx: file not found (looked for nope.xlsx); check the path and the spelling.\n"
+
+
+def test_unknown_unit_error_line(runner, tmp_path):
+    path = write_workbook(
+        tmp_path / "u.xlsx",
+        [["Patient ID", "Sample date", "Test", "Result", "Unit"], ["A", dt.datetime(2024, 1, 2), "VMA", 3, "furlongs"]],
+        sheet="Results",
+    )
+    result = runner.invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: u.xlsx Results!E2: unknown unit 'furlongs'. Accepted: mg/g creatinine")
+    assert result.output.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_bad_option_is_a_usage_error(runner, clean):
+    result = runner.invoke(cli, ["validate", str(clean), "--unit", "furlongs"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--unit'" in result.output
+
+
+def test_normalize_writes_csv_and_summary_to_stderr(runner, clean, tmp_path):
+    out = tmp_path / "tidy.csv"
+    result = runner.invoke(cli, ["normalize", str(clean), "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    table = pd.read_csv(out, dtype={"patient_id": str})
+    assert table[["patient_id", "sample_date", "analyte", "value"]].values.tolist() == [
+        ["P1", "2024-01-10", "HVA", 84.0],
+        ["P1", "2024-01-10", "VMA", 54.0],
+        ["P1", "2024-03-10", "HVA", 20.0],
+        ["P1", "2024-03-10", "VMA", 10.0],
+    ]
+    assert "clean.xlsx: 3 rows read = 2 kept + 0 rejected + 1 skipped" in result.stderr
+    assert (tmp_path / "tidy.csv.provenance.json").exists()
+
+
+def test_normalize_refuses_to_overwrite_its_input(runner, clean):
+    result = runner.invoke(cli, ["normalize", str(clean), "-o", str(clean)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "overwrite" in result.output
