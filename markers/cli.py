@@ -136,3 +136,75 @@ def references(reference_set, reference_path, list_sets):
         return
     limits = load_reference_limits(reference_set=reference_set, path=reference_path)
     click.echo(format_limits(limits))
+
+
+class _Progress:
+    """A progress bar on stderr, shown only when stderr is a terminal and not --quiet."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Writing report", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@cli.command()
+@_input_options
+@_reference_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF report.")
+@click.option("--page-size", type=click.Choice(["A4", "Letter"]), default="A4", show_default=True)
+@click.option("--title", default="markers report", show_default=True, help="Title on the cover page.")
+@click.option("--png-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write one PNG per patient and per cohort figure into this folder.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True, help="Resolution of the PNGs.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Processes for the PNGs (default: all cores).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_user_errors
+def report(files, unit, config_path, day_first, reference_set, reference_path, output, page_size, title,
+           png_dir, dpi, jobs, quiet):
+    """Write the PDF report of FILES: cover, cohort table and figures, a page per patient, issues."""
+    from markers.pipeline import write_report
+
+    progress = _Progress(not quiet)
+    try:
+        analysis, pages = write_report(files, output, unit=unit, config=config_path, day_first=day_first,
+                                       reference_set=reference_set, reference=reference_path,
+                                       page_size=page_size, title=title, png_dir=png_dir, dpi=dpi, jobs=jobs,
+                                       progress=progress)
+    finally:
+        progress.close()
+    dataset = analysis.dataset
+    click.echo(f"Wrote {output}: {pages} pages, {dataset.measurements['patient_id'].nunique()} patients, "
+               f"{dataset.n_rejected} rejected rows", err=True)
+
+
+@cli.command()
+@_input_options
+@_reference_options
+@click.option("--patient", required=True, help="The patient ID, as written in the input.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The figure: .png, .pdf or .svg.")
+@click.option("--x", "x_axis", type=click.Choice(["day", "date"]), default="day", show_default=True,
+              help="Days since diagnosis or calendar dates on the x axis.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@_user_errors
+def plot(files, unit, config_path, day_first, reference_set, reference_path, patient, output, x_axis, dpi):
+    """Plot one patient's markers over time (× ULN and values with the age-specific limit)."""
+    from markers.pipeline import write_patient_figure
+
+    write_patient_figure(files, output, patient=patient, unit=unit, config=config_path, day_first=day_first,
+                         reference_set=reference_set, reference=reference_path, x=x_axis, dpi=dpi)
+    click.echo(f"Wrote {output}", err=True)

@@ -131,3 +131,100 @@ def write_analysis_table(
     write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
                 sheet_name=table)
     return analysis
+
+
+def write_report(
+    paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    unit: str = "mg/g",
+    config: Config | str | os.PathLike | None = None,
+    day_first: bool | None = None,
+    reference_set: str | None = None,
+    reference: str | os.PathLike | None = None,
+    page_size: str = "A4",
+    title: str = "markers report",
+    png_dir: str | os.PathLike | None = None,
+    dpi: int = 150,
+    jobs: int | None = None,
+    progress=None,
+) -> tuple[Analysis, int]:
+    """Analyse ``paths`` and write the PDF report (and, with ``png_dir``, one PNG per figure).
+
+    Parameters
+    ----------
+    paths, unit, config, day_first, reference_set, reference
+        As for :func:`analyse`.
+    output
+        The PDF file; written atomically (a failed run leaves the previous file or none).
+    page_size
+        ``"A4"`` (default) or ``"Letter"``.
+    title
+        The report's title (cover page and PDF metadata).
+    png_dir
+        A folder for one PNG per patient and per cohort figure.
+    dpi
+        Resolution of the PNGs.
+    jobs
+        Processes for the PNGs (default: all cores).
+    progress
+        ``progress(done, total, label)`` after each PDF page, e.g. to drive a progress bar.
+
+    Returns
+    -------
+    (Analysis, int)
+        The analysis and the number of PDF pages written.
+    """
+    from markers.report import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
+
+    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
+                       reference_set=reference_set, reference=reference)
+    dataset = analysis.dataset
+    pages = build_report(
+        dataset,
+        data=analysis.measurements,
+        assessment=analysis.assessment,
+        title=title,
+        page_size=page_size,
+        inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
+        reference_set=analysis.reference_set,
+        progress=progress,
+    )
+    n_pages = write_report_pdf(pages, output, metadata=pdf_metadata(title=title), inputs=paths)
+    if png_dir is not None:
+        builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
+                               assessment=analysis.assessment, page_size=page_size)
+        write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
+    return analysis, n_pages
+
+
+def write_patient_figure(
+    paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    patient: str,
+    unit: str = "mg/g",
+    config: Config | str | os.PathLike | None = None,
+    day_first: bool | None = None,
+    reference_set: str | None = None,
+    reference: str | os.PathLike | None = None,
+    x: str = "day",
+    page_size: str = "A4",
+    dpi: int = 150,
+) -> Analysis:
+    """Analyse ``paths`` and save one patient's figure as PNG, PDF or SVG (by extension)."""
+    from markers.errors import ConfigError
+    from markers.plotting import patient_figure
+    from markers.report import save_figure
+
+    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
+                       reference_set=reference_set, reference=reference)
+    known = sorted(set(analysis.measurements["patient_id"]))
+    if patient not in known:
+        listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
+        raise ConfigError(f"patient {patient!r} has no measurements in the input; patients: {listed}.")
+    figure = patient_figure(analysis.measurements, patient=patient, therapy=analysis.dataset.therapy,
+                            patients=analysis.dataset.patients, assessment=analysis.assessment, x=x,
+                            page_size=page_size)
+    save_figure(figure, output, dpi=dpi)
+    return analysis

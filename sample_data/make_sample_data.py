@@ -149,7 +149,7 @@ def _series(days: list[int], vma: list[float], hva: list[float], *, csv_from: in
         raise ValueError("days, vma and hva must have equal lengths")
     return [
         Sample(d, v, h, "csv" if csv_from is not None and i >= csv_from else "wb")
-        for i, (d, v, h) in enumerate(zip(days, vma, hva))
+        for i, (d, v, h) in enumerate(zip(days, vma, hva, strict=True))
     ]
 
 
@@ -173,7 +173,8 @@ def _responder(what: str) -> tuple[bool, bool, bool, bool, str]:
     return (True, True, False, False, what)
 
 
-NOT_INFORMATIVE = (False, False, False, False, "normal at baseline: not informative, so never normalized or persistent")
+# Not informative: normalized, persistent and re-elevation do not apply (written as empty cells).
+NOT_INFORMATIVE = (False, None, None, None, "normal at baseline: not informative, so never normalized or persistent")
 
 
 def cohort() -> list[Patient]:
@@ -398,7 +399,7 @@ def cohort() -> list[Patient]:
         "HVA": _responder("baseline '45.2 H' = 2.05 x ULN; " + responder.format(d=49)),
     }
     by_id["NB-011"].outcomes = {
-        "VMA": (False, False, False, False, "HVA-only secretor: VMA normal at baseline and throughout: not informative"),
+        "VMA": (False, None, None, None, "HVA-only secretor: VMA normal at baseline and throughout: not informative"),
         "HVA": _responder("HVA-only secretor; " + responder.format(d=49)),
     }
     by_id["NB-012"].outcomes = {
@@ -550,7 +551,7 @@ def write_workbook(
         row[3].number_format = "yyyy-mm-dd"
     for cell in ws[1]:
         cell.font = bold
-    for letter, width in zip("ABCDE", (10, 6, 14, 17, 16)):
+    for letter, width in zip("ABCDE", (10, 6, 14, 17, 16), strict=True):
         ws.column_dimensions[letter].width = width
 
     ws = wb.create_sheet("Samples")
@@ -571,7 +572,7 @@ def write_workbook(
             cell.number_format = "0.00" if isinstance(value, float) else "@"
         if r.comment:
             ws.cell(row=row, column=6, value=r.comment)
-    for letter, width in zip("ABCDEF", (10, 12, 17, 17, 19, 28)):
+    for letter, width in zip("ABCDEF", (10, 12, 17, 17, 19, 28), strict=True):
         ws.column_dimensions[letter].width = width
 
     ws = wb.create_sheet("Treatment")
@@ -584,7 +585,7 @@ def write_workbook(
         row[2].number_format = "yyyy-mm-dd"
     for cell in ws[1]:
         cell.font = bold
-    for letter, width in zip("ABCD", (10, 32, 12, 44)):
+    for letter, width in zip("ABCD", (10, 32, 12, 44), strict=True):
         ws.column_dimensions[letter].width = width
 
     wb.properties.creator = CREATOR
@@ -687,7 +688,10 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
-def _bool(x: bool) -> str:
+def _bool(x: bool | None) -> str:
+    """``true``/``false``; an empty cell where the outcome does not apply (not informative)."""
+    if x is None:
+        return ""
     return "true" if x else "false"
 
 

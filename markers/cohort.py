@@ -1,0 +1,554 @@
+"""Cohort views: marker courses of all informative patients, a swimmer plot, and the
+time to normalization (Kaplan–Meier style).
+
+Axes-level functions take ``ax=None`` (``plt.gca()``) and return the ``Axes``;
+:func:`cohort_figures` builds whole pages on pyplot-free ``Figure`` objects.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from markers.errors import ConfigError, MissingColumnError
+from markers.plotting import (
+    ANALYTE_COLORS,
+    MIN_FONT,
+    PAGE_SIZES,
+    PHASE_COLORS,
+    _as_float,
+    _check_choice,
+    _rows_of,
+    phase_spans,
+    plain_log_axis,
+    time_origin,
+)
+from markers.schema import ANALYTE, ANALYTES, DAY, ELEVATED, EVENT, EVENT_DATE, PATIENT_ID, SAMPLE_DATE, X_ULN
+
+#: Colour of a stretch of the swimmer lane by the marker status of the sample that opens it.
+STATUS_COLORS: dict[str, str] = {"elevated": "#D55E00", "normal": "#009E73", "indeterminate": "#999999"}
+
+#: Swimmer-plot symbols of events: surgery ▲, complete remission ●, relapse ✕.
+EVENT_MARKERS: dict[str, tuple[str, str, str]] = {
+    "surgery": ("^", "#333333", "surgery"),
+    "complete_remission": ("o", "#009E73", "complete remission"),
+    "relapse": ("X", "#D55E00", "relapse"),
+}
+
+#: Lane order of outcomes, top first: relapses are what a reader looks for.
+OUTCOME_ORDER: tuple[str, ...] = ("relapse", "no remission recorded", "complete remission")
+
+CURVE_COLUMNS = ["day", "at_risk", "events", "censored", "proportion_normalized"]
+
+
+def _informative(assessment: pd.DataFrame, analyte: str) -> pd.DataFrame:
+    for col in (PATIENT_ID, ANALYTE, "informative"):
+        if col not in assessment.columns:
+            raise MissingColumnError(f"assessment lacks column {col!r}: pass the result of markers.assess.assess.")
+    rows = assessment[assessment[ANALYTE] == analyte]
+    return rows[rows["informative"].astype("boolean").fillna(False).astype(bool)]
+
+
+# -- time to normalization -------------------------------------------------------------------
+
+
+def _therapy_origins(therapy: pd.DataFrame) -> pd.Series:
+    """Therapy start date per patient: the origin of ``days_to_normalization`` in markers.assess."""
+    dates = therapy[[PATIENT_ID, EVENT, EVENT_DATE]].dropna()
+    dates = dates.assign(**{EVENT_DATE: pd.to_datetime(dates[EVENT_DATE])})
+    return dates[dates[EVENT] == "therapy_start"].groupby(PATIENT_ID)[EVENT_DATE].min()
+
+
+def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
+                        therapy: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cumulative proportion of informative patients whose marker has normalized, by day.
+
+    Kaplan–Meier product-limit estimate: at each day with an event,
+    ``S(t) = S(t−) × (1 − events / at_risk)`` and ``proportion_normalized = 1 − S(t)``.
+    A patient normalized on day *t* (``days_to_normalization``, days since therapy start)
+    is an event at *t*; one never normalized is censored at the last sample (days since
+    therapy start). On a tied day events come before censorings (the usual convention),
+    so a patient censored that day still counts as at risk. Only informative patients
+    (elevated at baseline) are at risk.
+
+    Parameters
+    ----------
+    assessment
+        One row per patient × analyte (``markers.assess.assess``).
+    analyte
+        The analyte.
+    therapy
+        Therapy events, used to place the last sample of never-normalized patients in
+        days since therapy start (a patient with no ``therapy_start`` is left out, with a
+        warning, as markers.assess gives no day of normalization without it). Not needed when
+        the assessment has a ``days_to_last_sample`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``day, at_risk, events, censored, proportion_normalized``; a first row at
+        day 0 (proportion 0) unless something happens on or before day 0.
+
+    Raises
+    ------
+    ConfigError
+        A never-normalized patient needs ``therapy`` to be placed in time.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"patient_id": ["A", "B"], "analyte": "VMA", "informative": True,
+    ...                   "normalized": [True, False], "days_to_normalization": [30, None],
+    ...                   "days_to_last_sample": [30, 90]})
+    >>> normalization_curve(a, analyte="VMA")["proportion_normalized"].tolist()
+    [0.0, 0.5, 0.5]
+    """
+    rows = _informative(assessment, analyte)
+    normalized = rows["normalized"].astype("boolean").fillna(False).astype(bool).to_numpy()
+    to_norm = _as_float(rows["days_to_normalization"]) if "days_to_normalization" in rows.columns \
+        else np.full(len(rows), np.nan)
+    if "days_to_last_sample" in rows.columns:
+        to_last = _as_float(rows["days_to_last_sample"])
+    elif (~normalized).any():
+        if therapy is None:
+            raise ConfigError(
+                f"The {analyte} normalization curve needs the therapy events to place the last sample of "
+                "patients never normalized: pass therapy=dataset.therapy."
+            )
+        origins = _therapy_origins(therapy)
+        start = rows[PATIENT_ID].map(origins)
+        to_last = ((pd.to_datetime(rows["last_sample_date"]) - pd.to_datetime(start)).dt.days
+                   .astype("float64").to_numpy(na_value=np.nan))
+    else:
+        to_last = np.full(len(rows), np.nan)
+    times = np.where(normalized, to_norm, to_last)
+    unknown = np.isnan(times)
+    if unknown.any():
+        warnings.warn(
+            f"{int(unknown.sum())} informative patient(s) left out of the {analyte} normalization curve: "
+            f"no day of normalization or of the last sample since therapy start "
+            f"({', '.join(rows[PATIENT_ID].astype(str)[unknown][:5])}).",
+            stacklevel=2,
+        )
+    times, is_event = times[~unknown], normalized[~unknown]
+    table = (pd.DataFrame({"day": times.astype("int64"), "event": is_event.astype(int),
+                           "censor": (~is_event).astype(int)})
+             .groupby("day", sort=True).agg(events=("event", "sum"), censored=("censor", "sum")).reset_index())
+    n = len(times)
+    leaving = (table["events"] + table["censored"]).cumsum().shift(fill_value=0)
+    table["at_risk"] = n - leaving
+    survival = (1.0 - table["events"] / table["at_risk"]).cumprod()
+    table["proportion_normalized"] = 1.0 - survival
+    if table.empty or table["day"].iloc[0] > 0:
+        first = pd.DataFrame({"day": [0], "events": [0], "censored": [0], "at_risk": [n],
+                              "proportion_normalized": [0.0]})
+        table = pd.concat([first, table], ignore_index=True) if len(table) else first
+    table = table[CURVE_COLUMNS].astype({"day": "int64", "at_risk": "int64", "events": "int64",
+                                         "censored": "int64", "proportion_normalized": "float64"})
+    return table.reset_index(drop=True)
+
+
+def median_days_to_normalization(curve: pd.DataFrame) -> float:
+    """First day on which the curve reaches one half (NaN when it never does).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"day": [0, 30, 60], "proportion_normalized": [0.0, 0.25, 0.75]})
+    >>> median_days_to_normalization(c)
+    60.0
+    """
+    hit = curve[curve["proportion_normalized"] >= 0.5 - 1e-12]
+    return float(hit["day"].iloc[0]) if len(hit) else float("nan")
+
+
+def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None = None,
+                               therapy: pd.DataFrame | None = None, ax: Axes | None = None) -> Axes:
+    """Step curve(s) of the proportion normalized by day since therapy start, with censor ticks.
+
+    Parameters
+    ----------
+    assessment
+        One row per patient × analyte.
+    analyte
+        One analyte; default every analyte with informative patients.
+    therapy
+        Therapy events (see :func:`normalization_curve`).
+    ax
+        Axes to draw on; default ``plt.gca()``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Step lines labelled ``"VMA (n=12)"`` with gid ``"km:VMA"``; censor ticks gid ``"censor:VMA"``.
+
+    Examples
+    --------
+    >>> ax = plot_time_to_normalization(assessment, therapy=therapy)  # doctest: +SKIP
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt  # notebooks only
+
+        ax = plt.gca()
+    analytes = [analyte] if analyte is not None else [
+        a for a in ANALYTES if len(_informative(assessment, a))]
+    for name in analytes:
+        curve = normalization_curve(assessment, analyte=name, therapy=therapy)
+        n = int(curve["at_risk"].iloc[0]) if len(curve) else 0
+        color = ANALYTE_COLORS.get(name, "#555555")
+        ax.step(curve["day"], curve["proportion_normalized"], where="post", color=color, linewidth=1.8,
+                label=f"{name} (n={n})", gid=f"km:{name}")
+        cens = curve[curve["censored"] > 0]
+        ax.plot(cens["day"], cens["proportion_normalized"], linestyle="none", marker="|", markersize=10,
+                markeredgewidth=1.5, color=color, gid=f"censor:{name}", label=f"_censor:{name}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("days since therapy start", fontsize=MIN_FONT + 1)
+    ax.set_ylabel("proportion normalized", fontsize=MIN_FONT + 1)
+    ax.tick_params(labelsize=MIN_FONT)
+    ax.grid(True, color="#E5E5E5", linewidth=0.6)
+    if analytes:
+        ax.legend(fontsize=MIN_FONT, loc="lower right", title="| = censored (last sample, not normalized)",
+                  title_fontsize=MIN_FONT)
+    return ax
+
+
+# -- spaghetti ---------------------------------------------------------------------------------
+
+
+def binned_median(frame: pd.DataFrame, *, bin_days: int = 30, min_patients: int = 3) -> pd.DataFrame:
+    """Median ×ULN per bin of days, each patient weighted once.
+
+    Days are cut into bins ``[k·bin_days, (k+1)·bin_days)`` (day 0 opens the first bin);
+    each patient's samples in a bin are first reduced to their median, and the bin's value
+    is the median of those patient medians, so a patient sampled weekly does not outweigh
+    one sampled monthly. Bins with fewer than ``min_patients`` patients are dropped. The
+    median is drawn at the bin's centre. Censored results count at their limit.
+
+    Parameters
+    ----------
+    frame
+        Columns ``patient_id``, ``day``, ``x_uln``.
+    bin_days, min_patients
+        Bin width in days; smallest number of patients for a bin to be shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``day`` (bin centre), ``median``, ``patients``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"patient_id": ["A", "A", "B"], "day": [0, 10, 5], "x_uln": [4.0, 2.0, 1.0]})
+    >>> binned_median(f, min_patients=1).values.tolist()  # A: median(4, 2) = 3; median(3, 1) = 2
+    [[15.0, 2.0, 2.0]]
+    """
+    days = _as_float(frame[DAY])
+    values = _as_float(frame[X_ULN])
+    ok = ~np.isnan(days) & ~np.isnan(values)
+    work = pd.DataFrame({"patient": frame[PATIENT_ID].to_numpy()[ok],
+                         "bin": np.floor(days[ok] / bin_days).astype(int), "x": values[ok]})
+    per_patient = work.groupby(["bin", "patient"])["x"].median().reset_index()
+    per_bin = per_patient.groupby("bin")["x"].agg(["median", "size"]).reset_index()
+    per_bin = per_bin[per_bin["size"] >= min_patients]
+    return pd.DataFrame({"day": (per_bin["bin"] * bin_days + bin_days / 2).astype(float).to_numpy(),
+                         "median": per_bin["median"].astype(float).to_numpy(),
+                         "patients": per_bin["size"].astype(float).to_numpy()})
+
+
+def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.DataFrame,
+                          bin_days: int = 30, min_patients: int = 3, ax: Axes | None = None) -> Axes:
+    """Every informative patient's ×ULN course as a thin grey line, with the binned median in bold.
+
+    Parameters
+    ----------
+    data
+        Flagged measurements with ``day``.
+    analyte
+        The analyte.
+    assessment
+        Decides which patients are informative (elevated at baseline) for ``analyte``.
+    bin_days, min_patients
+        Binning of the median line (see :func:`binned_median`).
+    ax
+        Axes to draw on; default ``plt.gca()``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Patient lines have gid ``"patient:<id>"``; the median line gid ``"median"``.
+
+    Examples
+    --------
+    >>> ax = plot_cohort_spaghetti(data, analyte="VMA", assessment=assessment)  # doctest: +SKIP
+    """
+    for col in (PATIENT_ID, ANALYTE, DAY, X_ULN):
+        if col not in data.columns:
+            raise MissingColumnError(f"data lacks column {col!r}: flag the measurements and add the timeline first.")
+    if ax is None:
+        import matplotlib.pyplot as plt  # notebooks only
+
+        ax = plt.gca()
+    keep = set(_informative(assessment, analyte)[PATIENT_ID].astype(str))
+    rows = data[(data[ANALYTE] == analyte) & data[PATIENT_ID].astype(str).isin(keep)]
+    rows = rows.sort_values([PATIENT_ID, SAMPLE_DATE])
+    for pid, grp in rows.groupby(PATIENT_ID, sort=True):
+        xv, yv = _as_float(grp[DAY]), _as_float(grp[X_ULN])
+        ok = ~np.isnan(xv) & ~np.isnan(yv)
+        ax.plot(xv[ok], yv[ok], color="#9A9A9A", linewidth=0.7, alpha=0.8, zorder=2,
+                gid=f"patient:{pid}", label=f"_patient:{pid}")
+    med = binned_median(rows, bin_days=bin_days, min_patients=min_patients)
+    ax.plot(med["day"], med["median"], color="#000000", linewidth=2.5, marker="o", markersize=3, zorder=4,
+            gid="median", label=f"median per {bin_days}-day bin (≥{min_patients} patients)")
+    ax.axhline(1.0, color="#D55E00", linewidth=1.0, linestyle="--", zorder=3, gid="uln:1x", label="1× ULN")
+    ax.set_yscale("log", nonpositive="mask")
+    plain_log_axis(ax)
+    ax.set_title(f"{analyte}: {len(keep)} informative patients", fontsize=MIN_FONT + 1, loc="left")
+    ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
+    ax.set_ylabel("× ULN (log)", fontsize=MIN_FONT + 1)
+    ax.tick_params(labelsize=MIN_FONT)
+    ax.legend(fontsize=MIN_FONT, loc="upper right", framealpha=0.85)
+    return ax
+
+
+# -- swimmer -----------------------------------------------------------------------------------
+
+
+def _sample_status(rows: pd.DataFrame) -> pd.DataFrame:
+    """Marker status per sample date: any analyte elevated → elevated; all normal → normal."""
+    elevated = rows[ELEVATED].astype("boolean")
+    frame = pd.DataFrame({DAY: _as_float(rows[DAY]), "up": elevated.fillna(False).to_numpy(dtype=bool),
+                          "down": (elevated == False).fillna(False).to_numpy(dtype=bool)})  # noqa: E712
+    per = frame.dropna(subset=[DAY]).groupby(DAY).agg(up=("up", "any"), down=("down", "all")).reset_index()
+    per["status"] = np.where(per["up"], "elevated", np.where(per["down"], "normal", "indeterminate"))
+    return per[[DAY, "status"]]
+
+
+def patient_outcomes(therapy: pd.DataFrame, patients: Sequence[str]) -> pd.Series:
+    """Outcome of each patient for lane order: relapse, complete remission, or none recorded.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patient_id": ["A"], "event": ["relapse"], "event_date": [pd.Timestamp("2024-01-01")]})
+    >>> patient_outcomes(t, ["A", "B"]).tolist()
+    ['relapse', 'no remission recorded']
+    """
+    events = therapy.groupby(PATIENT_ID)[EVENT].agg(set) if len(therapy) else pd.Series(dtype=object)
+    out = []
+    for pid in patients:
+        seen = events.get(pid, set())
+        out.append("relapse" if "relapse" in seen else
+                   "complete remission" if "complete_remission" in seen else "no remission recorded")
+    return pd.Series(out, index=list(patients), name="outcome")
+
+
+def _follow_up(rows: pd.DataFrame, ids: Sequence[str]) -> dict[str, float]:
+    """Day of each patient's last sample (0 when none)."""
+    last = pd.Series(_as_float(rows[DAY]), index=rows[PATIENT_ID].astype(str).to_numpy()).groupby(level=0).max()
+    return {pid: float(last.get(pid, 0.0)) if not pd.isna(last.get(pid, np.nan)) else 0.0 for pid in ids}
+
+
+def lane_order(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: Sequence[str]) -> list[str]:
+    """Swimmer lanes top to bottom: by outcome (``OUTCOME_ORDER``), longest follow-up first, then ID.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"patient_id": ["A", "B", "C"], "day": [50, 90, 10]})
+    >>> t = pd.DataFrame({"patient_id": ["C"], "event": ["relapse"], "event_date": [pd.Timestamp("2024-01-01")]})
+    >>> lane_order(d, therapy=t, patients=["A", "B", "C"])
+    ['C', 'B', 'A']
+    """
+    ids = [str(p) for p in patients]
+    outcomes = patient_outcomes(therapy, ids)
+    spans = _follow_up(data, ids)
+    rank = {o: i for i, o in enumerate(OUTCOME_ORDER)}
+    return sorted(ids, key=lambda p: (rank[outcomes[p]], -spans[p], p))
+
+
+def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,
+                 analytes: Sequence[str] | None = None, patients: Sequence[str] | None = None,
+                 ax: Axes | None = None) -> Axes:
+    """One lane per patient: therapy phases as bars, marker status as coloured segments, events as symbols.
+
+    Lanes are sorted by outcome (``OUTCOME_ORDER``: relapse first, at the top), then by
+    length of follow-up (longest first), then by ID. Each stretch of the status strip runs
+    from a sample to the next one and has the colour of the opening sample's status (any
+    chosen analyte elevated → elevated; all normal → normal; else indeterminate); the last
+    sample gets a short stub.
+
+    Parameters
+    ----------
+    data
+        Flagged measurements with ``day`` and ``elevated``.
+    therapy
+        Therapy events.
+    assessment
+        Patients in the assessment are drawn (with ``patients`` to choose a subset).
+    analytes
+        Analytes whose status is shown; default all.
+    patients
+        Patients to draw (e.g. one page's share); default every patient in the assessment.
+    ax
+        Axes to draw on; default ``plt.gca()``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Phase bars gid ``"phase:<id>:<phase>"``, status segments ``"status:<id>:<k>"``, event
+        markers ``"event:<event>"``; y tick labels are the patient IDs, top lane first.
+
+    Examples
+    --------
+    >>> ax = plot_swimmer(data, therapy=therapy, assessment=assessment)  # doctest: +SKIP
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt  # notebooks only
+
+        ax = plt.gca()
+    ids = list(dict.fromkeys(assessment[PATIENT_ID].astype(str))) if patients is None else [str(p) for p in patients]
+    rows = data if analytes is None else data[data[ANALYTE].isin(list(analytes))]
+    order = lane_order(rows, therapy=therapy, patients=ids)
+    spans = _follow_up(rows, order)
+    event_points: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in EVENT_MARKERS}
+    for lane, pid in enumerate(order):
+        prow = _rows_of(rows, pid)
+        trow = _rows_of(therapy, pid)
+        origin = time_origin(data, patient=pid, therapy=therapy)
+        if trow is not None:
+            for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None):
+                ax.barh(lane, stop - start, left=start, height=0.7, color=PHASE_COLORS.get(phase, "#EEEEEE"),
+                        edgecolor="none", zorder=1, gid=f"phase:{pid}:{phase}")
+        if prow is not None and ELEVATED in prow.columns:
+            status = _sample_status(prow)
+            days = status[DAY].to_numpy(dtype=float)
+            stub = max(2.0, 0.01 * max(spans.values() or [0.0]))
+            for k, (day, state) in enumerate(zip(days, status["status"], strict=True)):
+                stop = days[k + 1] if k + 1 < len(days) else day + stub
+                ax.barh(lane, stop - day, left=day, height=0.26, color=STATUS_COLORS[state], edgecolor="none",
+                        zorder=2, gid=f"status:{pid}:{k}")
+        if trow is not None and origin is not None:
+            for event in EVENT_MARKERS:
+                dates = pd.to_datetime(trow.loc[trow[EVENT] == event, EVENT_DATE]).dropna()
+                for d in dates:
+                    event_points[event][0].append(float((d - origin).days))
+                    event_points[event][1].append(float(lane))
+    for event, (xs, ys) in event_points.items():
+        marker, color, label = EVENT_MARKERS[event]
+        ax.plot(xs, ys, linestyle="none", marker=marker, markersize=7, markerfacecolor=color,
+                markeredgecolor="white", markeredgewidth=0.6, zorder=3, gid=f"event:{event}", label=label)
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels(order if len(order) <= 60 else [""] * len(order), fontsize=MIN_FONT)
+    ax.set_ylim(len(order) - 0.5, -0.5)  # first lane at the top
+    ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
+    ax.tick_params(axis="x", labelsize=MIN_FONT)
+    handles: list[Any] = [Patch(facecolor=c, label=p) for p, c in PHASE_COLORS.items()]
+    handles += [Patch(facecolor=c, label=f"marker {s}") for s, c in STATUS_COLORS.items()]
+    handles += [Line2D([], [], linestyle="none", marker=m, markerfacecolor=c, markeredgecolor="white",
+                       markersize=7, label=lab) for m, c, lab in EVENT_MARKERS.values()]
+    ax.legend(handles=handles, fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return ax
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+def _cohort_analytes(assessment: pd.DataFrame) -> list[str]:
+    return [a for a in ANALYTES if len(_informative(assessment, a))]
+
+
+def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,
+                        page_size: str = "A4", lanes_per_page: int = 45) -> Iterator[Figure]:
+    """Cohort pages one at a time (see :func:`cohort_figures`); a generator keeps memory flat."""
+    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+    size = PAGE_SIZES[page_size]
+    analytes = _cohort_analytes(assessment)
+    per_page = 6
+    for first in range(0, max(len(analytes), 1), per_page):
+        chunk = analytes[first:first + per_page]
+        fig = Figure(figsize=size)
+        fig.text(0.06, 0.975, "Cohort: marker course of informative patients", fontsize=13,
+                 fontweight="bold", va="top")
+        fig.text(0.06, 0.952, textwrap.fill(
+            "Informative = elevated at baseline. Thin grey: one patient; bold: median of patient medians "
+            "per 30-day bin with at least 3 patients.", width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
+        grid = fig.add_gridspec(3, 2, left=0.09, right=0.97, top=0.91, bottom=0.06, hspace=0.38, wspace=0.28)
+        for k, analyte in enumerate(chunk):
+            plot_cohort_spaghetti(data, analyte=analyte, assessment=assessment,
+                                  ax=fig.add_subplot(grid[k // 2, k % 2]))
+        if not chunk:
+            fig.text(0.5, 0.5, "No informative patient: no marker was elevated at baseline.",
+                     ha="center", fontsize=MIN_FONT + 2)
+        yield fig
+
+    fig = Figure(figsize=size)
+    fig.text(0.06, 0.975, "Cohort: time to normalization", fontsize=13, fontweight="bold", va="top")
+    fig.text(0.06, 0.952, textwrap.fill(
+        "Kaplan–Meier estimate of the proportion of informative patients whose marker has returned to "
+        "normal, by day since therapy start; patients never normalized are censored at their last sample.",
+        width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
+    ax = fig.add_axes((0.1, 0.52, 0.84, 0.38))
+    plot_time_to_normalization(assessment, therapy=therapy, ax=ax)
+    cells = []
+    for analyte in analytes:
+        curve = normalization_curve(assessment, analyte=analyte, therapy=therapy)
+        med = median_days_to_normalization(curve)
+        cells.append([analyte, str(int(curve["at_risk"].iloc[0])), str(int(curve["events"].sum())),
+                      str(int(curve["censored"].sum())), "not reached" if np.isnan(med) else f"{med:.0f}"])
+    if cells:
+        tax = fig.add_axes((0.1, 0.44 - 0.022 * (len(cells) + 1), 0.84, 0.022 * (len(cells) + 1)))
+        tax.set_axis_off()
+        table = tax.table(cellText=cells, colLabels=["analyte", "informative", "normalized", "censored",
+                                                     "median days"],
+                          cellLoc="center", bbox=(0, 0, 1, 1))
+        table.auto_set_font_size(False)
+        table.set_fontsize(MIN_FONT)
+    yield fig
+
+    ordered = lane_order(data, therapy=therapy, patients=list(dict.fromkeys(assessment[PATIENT_ID].astype(str))))
+    n_pages = max(1, -(-len(ordered) // lanes_per_page))
+    for page in range(n_pages):
+        share = ordered[page * lanes_per_page:(page + 1) * lanes_per_page]
+        fig = Figure(figsize=size)
+        suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
+        fig.text(0.06, 0.975, f"Cohort: swimmer plot{suffix}", fontsize=13, fontweight="bold", va="top")
+        fig.text(0.06, 0.952, textwrap.fill(
+            "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
+            "therapy phases; narrow strip: marker status from each sample to the next.",
+            width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
+        lane_h = min(0.8, 0.018 * max(len(share), 4))
+        ax = fig.add_axes((0.1, 0.92 - lane_h, 0.62, lane_h))
+        plot_swimmer(data, therapy=therapy, assessment=assessment, patients=share, ax=ax)
+        yield fig
+
+
+def cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,
+                   page_size: str = "A4") -> list[Figure]:
+    """The cohort pages: ×ULN spaghetti per analyte, time to normalization, swimmer plot(s).
+
+    Parameters
+    ----------
+    data
+        Flagged measurements with the timeline added.
+    therapy
+        Therapy events.
+    assessment
+        One row per patient × analyte.
+    page_size
+        ``"A4"`` or ``"Letter"``.
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        Pyplot-free figures, in page order.
+
+    Examples
+    --------
+    >>> pages = cohort_figures(data, therapy=therapy, assessment=assessment)  # doctest: +SKIP
+    """
+    return list(iter_cohort_figures(data, therapy=therapy, assessment=assessment, page_size=page_size))

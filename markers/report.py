@@ -1,0 +1,592 @@
+"""The PDF report and PNG figures, written atomically and reproducibly.
+
+:func:`build_report` is a generator of pages (cover, cohort summary table, cohort
+figures, one page per patient, appendix of rejected rows and warnings): the writer
+saves each page and drops it before the next is built, so memory stays flat however
+many patients there are. :func:`write_report_pdf` writes the pages to a temporary file
+beside the target and renames it into place only when every page has been written (a
+failure leaves neither a half-written report nor a temporary file). Metadata are fixed
+(no creation time unless ``SOURCE_DATE_EPOCH`` gives one), so two runs on the same
+inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import math
+import multiprocessing
+import os
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+
+from markers import __version__
+from markers.cohort import _cohort_analytes, iter_cohort_figures
+from markers.dataset import Dataset
+from markers.errors import OutputError
+from markers.output import atomic_write
+from markers.plotting import GRADE_COLORS, MIN_FONT, PAGE_SIZES, _check_choice, patient_figure
+from markers.schema import ANALYTE, ANALYTES, PATIENT_ID, SAMPLE_DATE
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PAGE_SIZES",
+    "build_report",
+    "figure_jobs",
+    "pdf_metadata",
+    "report_date",
+    "save_figure",
+    "write_pngs",
+    "write_report_pdf",
+]
+
+#: Summary-table columns: (assessment column, header, relative width).
+SUMMARY_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    (PATIENT_ID, "patient", 1.2),
+    (ANALYTE, "analyte", 0.9),
+    ("informative", "informative", 1.25),
+    ("baseline_x_uln", "baseline\n×ULN", 0.9),
+    ("nadir_x_uln", "nadir\n×ULN", 0.9),
+    ("days_to_normalization", "days to\nnormal", 0.9),
+    ("status_surgery", "at\nsurgery", 1.0),
+    ("status_end_of_induction", "end of\ninduction", 1.0),
+    ("status_complete_remission", "at CR", 1.0),
+    ("status_end_of_therapy", "end of\ntherapy", 1.0),
+    ("persistent", "persistent", 1.15),
+    ("reelevation", "re-\nelevation", 1.0),
+)
+
+#: Appendix columns: (issue column, header, relative width, longest text kept).
+ISSUE_COLUMNS_SHOWN: tuple[tuple[str, str, float, int], ...] = (
+    ("severity", "severity", 0.8, 8),
+    ("code", "code", 1.9, 24),
+    ("location", "where", 2.2, 32),
+    ("value", "value", 1.1, 14),
+    ("message", "message", 3.6, 56),
+)
+
+_ROW_HEIGHT_IN = 0.25  # one table row at 8 pt, with padding
+_ELEVATED_TINT = to_rgba(GRADE_COLORS["marked"], 0.25)
+
+
+# -- dates and metadata ------------------------------------------------------------------------
+
+
+def report_date(created: datetime | None = None) -> datetime | None:
+    """The date printed on the report: ``created``, else ``SOURCE_DATE_EPOCH``, else ``None``.
+
+    ``None`` means "not fixed": the cover then shows today's date but the PDF carries
+    no creation time, so the bytes do not depend on when the report was made.
+
+    Examples
+    --------
+    >>> report_date(datetime(2024, 5, 1, tzinfo=UTC)).date().isoformat()
+    '2024-05-01'
+    """
+    if created is not None:
+        return created if created.tzinfo else created.replace(tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return None
+
+
+def pdf_metadata(*, title: str = "markers report", created: datetime | None = None) -> dict[str, Any]:
+    """Fixed PDF metadata: ``Creator``/``Producer`` name markers' version; dates only when fixed.
+
+    Examples
+    --------
+    >>> pdf_metadata()["CreationDate"] is None
+    True
+    """
+    when = report_date(created)
+    tag = f"markers {__version__}"
+    return {"Title": title, "Creator": tag, "Producer": tag, "CreationDate": when, "ModDate": when}
+
+
+# -- atomic writing ----------------------------------------------------------------------------
+
+
+def write_report_pdf(figures: Iterable[Figure], path: str | os.PathLike[str], *,
+                     metadata: Mapping[str, Any] | None = None,
+                     inputs: Iterable[str | os.PathLike[str]] = ()) -> int:
+    """Write figures as the pages of one PDF, atomically.
+
+    Pages go to a temporary file beside ``path``, renamed over it only when the last
+    page is written; if the figures' generator raises, neither the target nor the
+    temporary file is left behind. Each figure is dropped once saved.
+
+    Parameters
+    ----------
+    figures
+        Pages in order (a generator keeps memory flat).
+    path
+        Target file.
+    metadata
+        PDF metadata, merged over :func:`pdf_metadata` (``None`` values remove a key).
+    inputs
+        Input files the report must not overwrite.
+
+    Returns
+    -------
+    int
+        Number of pages written.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is an input file, its folder is missing, or there is no page to write.
+
+    Examples
+    --------
+    >>> write_report_pdf(build_report(ds, data=data, assessment=a), "report.pdf",
+    ...                  metadata=pdf_metadata())  # doctest: +SKIP
+    """
+    info = pdf_metadata() | dict(metadata or {})
+    pages = 0
+    # atomic_write removes its temporary file on any exception, including one raised by
+    # the figures' generator halfway through.
+    with atomic_write(path, inputs=inputs) as handle:
+        # TrueType embedding (fonttype 42) keeps the text searchable and extractable.
+        with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(handle, metadata=info) as pdf:
+            for fig in figures:
+                pdf.savefig(fig)
+                pages += 1
+                del fig
+            if pages == 0:
+                raise OutputError(f"No page to write to {path}: the report is empty.")
+    logger.info("wrote %d pages to %s", pages, path)
+    return pages
+
+
+_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> None:
+    """Save one figure as PNG, PDF or SVG (by the file extension), atomically, with fixed metadata.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    path
+        Target file ending in ``.png``, ``.pdf`` or ``.svg``.
+    dpi
+        Resolution of raster output.
+
+    Raises
+    ------
+    OutputError
+        Unknown extension or missing folder.
+
+    Examples
+    --------
+    >>> save_figure(patient_figure(data, patient="P1"), "P1.png")  # doctest: +SKIP
+    """
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise OutputError(f"Cannot save a figure as {Path(path).name}: use a .png, .pdf or .svg file name.")
+    tag = f"markers {__version__}"
+    meta: dict[str, Any] = {
+        "png": {"Software": tag},
+        "pdf": {"Creator": tag, "Producer": tag, "CreationDate": None, "ModDate": None},
+        "svg": {"Creator": tag, "Date": None},
+    }[fmt]
+    # A fixed salt makes SVG element ids (hashes) the same from run to run.
+    with atomic_write(path) as handle, matplotlib.rc_context({"svg.hashsalt": "markers", "pdf.fonttype": 42}):
+        fig.savefig(handle, format=fmt, dpi=dpi, metadata=meta)
+
+
+def safe_filename(name: str) -> str:
+    """A file-name stem from any name: characters other than letters, digits, ``._-`` become ``_``.
+
+    Examples
+    --------
+    >>> safe_filename("patient 12/A")
+    'patient_12_A'
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._") or "figure"
+    return stem[:120]
+
+
+def _render_png(make: Callable[[], Figure] | Figure, path: str, dpi: int) -> str:
+    fig = make if isinstance(make, Figure) else make()
+    save_figure(fig, path, dpi=dpi)
+    return path
+
+
+def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], directory: str | os.PathLike[str],
+               *, dpi: int = 150, jobs: int = 1) -> list[Path]:
+    """Write one PNG per named figure into ``directory``.
+
+    Each value is a zero-argument callable that builds the figure (or a figure). With
+    ``jobs > 1`` the figures are built and saved in worker processes, so only the
+    callables (e.g. ``functools.partial`` of a module-level function and its data)
+    are pickled, never a figure; see :func:`figure_jobs`.
+
+    Parameters
+    ----------
+    figures_by_name
+        ``{name: builder}``; the file is ``<safe name>.png``.
+    directory
+        Output folder (created if missing).
+    dpi
+        Resolution.
+    jobs
+        Worker processes (1: in this process).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the mapping's order.
+
+    Raises
+    ------
+    OutputError
+        Two names map to the same file name, or ``jobs < 1``.
+
+    Examples
+    --------
+    >>> write_pngs(figure_jobs(data, therapy=t, patients=p, assessment=a), "figures", jobs=2)  # doctest: +SKIP
+    """
+    if jobs < 1:
+        raise OutputError(f"jobs={jobs}: give at least 1 worker.")
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name in figures_by_name:
+        path = folder / f"{safe_filename(name)}.png"
+        if path in paths.values():
+            raise OutputError(f"Figures {name!r} and another name would both be written to {path.name}; "
+                              "rename one of them.")
+        paths[name] = path
+    if jobs == 1:
+        for name, make in figures_by_name.items():
+            _render_png(make, str(paths[name]), dpi)
+        return list(paths.values())
+    # "spawn" starts clean interpreters: no inherited locks or pyplot state, same on every OS.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_render_png, make, str(paths[name]), dpi) for name, make in figures_by_name.items()]
+        for future in futures:
+            future.result()
+    return list(paths.values())
+
+
+def _nth_cohort_figure(data: pd.DataFrame, therapy: pd.DataFrame, assessment: pd.DataFrame,
+                       page_size: str, index: int) -> Figure:
+    pages = iter_cohort_figures(data, therapy=therapy, assessment=assessment, page_size=page_size)
+    return next(itertools.islice(pages, index, None))
+
+
+def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame | None,
+                assessment: pd.DataFrame, page_size: str = "A4") -> dict[str, Callable[[], Figure]]:
+    """Picklable builders for :func:`write_pngs`: ``cohort_1``, ``cohort_2``, ..., ``patient_<id>``.
+
+    Each patient's builder carries only that patient's rows, so workers receive little data.
+
+    Examples
+    --------
+    >>> jobs = figure_jobs(data, therapy=therapy, patients=patients, assessment=assessment)  # doctest: +SKIP
+    """
+    jobs: dict[str, Callable[[], Figure]] = {}
+    for k in range(_n_cohort_pages(assessment, page_size=page_size)):
+        jobs[f"cohort_{k + 1}"] = functools.partial(_nth_cohort_figure, data, therapy, assessment, page_size, k)
+    for pid in _patient_ids(data):
+        def of(frame: pd.DataFrame | None, pid: str = pid) -> pd.DataFrame | None:
+            return None if frame is None else frame[frame[PATIENT_ID].astype(str) == pid]
+        jobs[f"patient_{pid}"] = functools.partial(
+            patient_figure, of(data), patient=pid, therapy=of(therapy), patients=of(patients),
+            assessment=of(assessment), page_size=page_size)
+    return jobs
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+def _natural_key(text: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _patient_ids(data: pd.DataFrame) -> list[str]:
+    return sorted(data[PATIENT_ID].astype(str).unique(), key=_natural_key)
+
+
+def _n_cohort_pages(assessment: pd.DataFrame, *, page_size: str, lanes_per_page: int = 45) -> int:
+    n_analytes = len(_cohort_analytes(assessment))
+    n_patients = assessment[PATIENT_ID].astype(str).nunique()
+    return max(1, math.ceil(n_analytes / 6)) + 1 + max(1, math.ceil(n_patients / lanes_per_page))
+
+
+def rows_per_page(page_size: str) -> int:
+    """Table rows that fit on one page below the title (header row included in the margin)."""
+    height = PAGE_SIZES[page_size][1]
+    return int((height - 2.4) / _ROW_HEIGHT_IN)
+
+
+def _draw_table(fig: Figure, cells: list[list[str]], header: list[str], widths: list[float], *,
+                top: float, colours: list[list[Any]] | None = None) -> None:
+    height_frac = _ROW_HEIGHT_IN * (len(cells) + 1.5) / fig.get_figheight()
+    ax = fig.add_axes((0.05, top - height_frac, 0.9, height_frac))
+    ax.set_axis_off()
+    total = sum(widths)
+    table = ax.table(cellText=cells or [[""] * len(header)], colLabels=header, cellColours=colours,
+                     colWidths=[w / total for w in widths], cellLoc="center", bbox=(0, 0, 1, 1))
+    table.auto_set_font_size(False)
+    table.set_fontsize(MIN_FONT)
+    for (row, _col), cell in table.get_celld().items():
+        if row == 0:
+            cell.set_facecolor("#E8E8E8")
+            cell.get_text().set_fontweight("bold")
+    table.set_gid("table")
+
+
+def _fmt(value: Any, column: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool) or column in ("informative", "persistent", "reelevation"):
+        return "yes" if bool(value) else "no"
+    if column.endswith("x_uln"):
+        return f"{float(value):.1f}"
+    if column == "days_to_normalization":
+        return f"{int(value)}"
+    return str(value) if str(value) else "—"
+
+
+def summary_table_rows(assessment: pd.DataFrame) -> list[list[str]]:
+    """The cohort summary table's cells, one row per patient × analyte, in patient then analyte order.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"patient_id": ["P1"], "analyte": ["VMA"], "informative": [True],
+    ...                   "baseline_x_uln": [10.0]})
+    >>> summary_table_rows(a)[0][:4]
+    ['P1', 'VMA', 'yes', '10.0']
+    """
+    order = {a: i for i, a in enumerate(ANALYTES)}
+    keys = [(_natural_key(str(p)), order.get(a, 99))
+            for p, a in zip(assessment[PATIENT_ID], assessment[ANALYTE], strict=True)]
+    frame = assessment.iloc[sorted(range(len(assessment)), key=keys.__getitem__)]
+    rows = []
+    for _, rec in frame.iterrows():
+        rows.append([_fmt(rec.get(col), col) for col, _h, _w in SUMMARY_COLUMNS])
+    return rows
+
+
+def _summary_pages(assessment: pd.DataFrame, *, page_size: str) -> Iterator[Figure]:
+    rows = summary_table_rows(assessment)
+    per = rows_per_page(page_size)
+    n_pages = max(1, math.ceil(len(rows) / per))
+    header = [h for _c, h, _w in SUMMARY_COLUMNS]
+    widths = [w for _c, _h, w in SUMMARY_COLUMNS]
+    for page in range(n_pages):
+        chunk = rows[page * per:(page + 1) * per]
+        colours = [[_ELEVATED_TINT if cell in ("elevated",) or (j >= 10 and cell == "yes") else "white"
+                    for j, cell in enumerate(row)] for row in chunk]
+        fig = Figure(figsize=PAGE_SIZES[page_size])
+        suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
+        fig.text(0.05, 0.975, f"Cohort summary{suffix}", fontsize=13, fontweight="bold", va="top")
+        fig.text(0.05, 0.952, "One row per patient and analyte. ×ULN: multiple of the age-specific upper "
+                 "limit; days to normal: since therapy start; status at each milestone from the nearest sample.",
+                 fontsize=MIN_FONT, va="top", wrap=True)
+        _draw_table(fig, chunk, header, widths, top=0.925, colours=colours or None)
+        yield fig
+
+
+def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: str,
+                inputs_sha256: Mapping[str, str], reference_set: str, created: datetime | None) -> Figure:
+    fig = Figure(figsize=PAGE_SIZES[page_size])
+    when = report_date(created)
+    date_text = (when or datetime.now(UTC)).date().isoformat()
+    fig.text(0.08, 0.90, title, fontsize=22, fontweight="bold", va="top", gid="title")
+    fig.text(0.08, 0.85, "Urinary catecholamine metabolites: marker status per patient and cohort",
+             fontsize=11, va="top", color="#333333")
+    n_patients = data[PATIENT_ID].astype(str).nunique()
+    n_samples = len(data[[PATIENT_ID, SAMPLE_DATE]].drop_duplicates())
+    n_warnings = int((dataset.issues["severity"] == "warning").sum()) if len(dataset.issues) else 0
+    facts = [
+        ("Report date", date_text),
+        ("Software", f"markers {__version__}"),
+        ("Reference set", reference_set or "not stated"),
+        ("Unit", dataset.unit),
+        ("Patients", f"{n_patients}"),
+        ("Samples", f"{n_samples} ({len(data)} results)"),
+        ("Rejected rows", f"{dataset.n_rejected}"),
+        ("Warnings", f"{n_warnings}"),
+    ]
+    y = 0.78
+    for label, value in facts:
+        fig.text(0.08, y, f"{label}:", fontsize=10, fontweight="bold", va="top")
+        fig.text(0.32, y, value, fontsize=10, va="top")
+        y -= 0.028
+    y -= 0.02
+    fig.text(0.08, y, "Input files (SHA-256)", fontsize=11, fontweight="bold", va="top")
+    y -= 0.03
+    for name, digest in inputs_sha256.items():
+        fig.text(0.08, y, textwrap.shorten(str(name), 90, placeholder="…"), fontsize=9, va="top")
+        fig.text(0.10, y - 0.018, str(digest), fontsize=MIN_FONT, family="monospace", va="top", color="#333333")
+        y -= 0.045
+        if y < 0.12:
+            fig.text(0.08, y, f"… and {len(inputs_sha256)} files in all", fontsize=9, va="top")
+            break
+    fig.text(0.08, 0.06, textwrap.fill(
+        "Reference limits are age-specific upper limits of normal (ULN); a result is graded by its multiple "
+        "of the ULN. Urinary catecholamines are not part of the revised INRC 2017 response criteria: read "
+        "marker status alongside imaging and marrow findings.", width=110), fontsize=MIN_FONT, va="bottom",
+        color="#555555")
+    return fig
+
+
+def _issue_cells(issues: pd.DataFrame) -> list[list[str]]:
+    rows = []
+    for _, rec in issues.iterrows():
+        sheet, cell = str(rec.get("sheet") or ""), str(rec.get("cell") or "")
+        where = f"{rec.get('file') or ''} {sheet + '!' if sheet else ''}{cell}".strip()
+        values = {"severity": rec.get("severity"), "code": rec.get("code"), "location": where,
+                  "value": rec.get("value"), "message": rec.get("message")}
+        line = []
+        for col, _h, _w, width in ISSUE_COLUMNS_SHOWN:
+            text = "" if values[col] is None or pd.isna(values[col]) else str(values[col])
+            line.append(text if len(text) <= width else text[: width - 1] + "…")
+        rows.append(line)
+    return rows
+
+
+def _appendix_pages(dataset: Dataset, *, page_size: str) -> Iterator[Figure]:
+    issues = dataset.issues
+    if len(issues):
+        rank = {"error": 0, "warning": 1}
+        issues = issues.assign(_s=issues["severity"].map(rank).fillna(2)).sort_values(
+            ["_s", "file", "sheet", "row"], kind="stable")
+    cells = _issue_cells(issues)
+    counts = dataset.counts()
+    per = rows_per_page(page_size)
+    first_capacity = max(per - len(counts) - 4, 5)
+    chunks = [cells[:first_capacity]] + [cells[i:i + per] for i in range(first_capacity, len(cells), per)]
+    header = [h for _c, h, _w, _n in ISSUE_COLUMNS_SHOWN]
+    widths = [w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN]
+    for page, chunk in enumerate(chunks):
+        fig = Figure(figsize=PAGE_SIZES[page_size])
+        suffix = f" ({page + 1}/{len(chunks)})" if len(chunks) > 1 else ""
+        fig.text(0.05, 0.975, f"Appendix: rejected rows and warnings{suffix}", fontsize=13,
+                 fontweight="bold", va="top")
+        top = 0.94
+        if page == 0:
+            fig.text(0.05, top, "Rows read per file: every row is kept, rejected or skipped.",
+                     fontsize=MIN_FONT + 1, va="top")
+            if len(counts):
+                count_cells = [[str(v) for v in rec] for rec in counts.itertuples(index=False)]
+                _draw_table(fig, count_cells, list(counts.columns), [4, 1, 1, 1, 1], top=top - 0.02)
+                top -= 0.02 + _ROW_HEIGHT_IN * (len(count_cells) + 1.5) / fig.get_figheight() + 0.03
+            if not cells:
+                fig.text(0.05, top, "No rejected rows and no warnings.", fontsize=MIN_FONT + 2, va="top")
+                yield fig
+                continue
+            fig.text(0.05, top, f"{len(cells)} issues (errors first); each names the file, sheet and cell.",
+                     fontsize=MIN_FONT + 1, va="top")
+            top -= 0.02
+        _draw_table(fig, chunk, header, widths, top=top)
+        yield fig
+
+
+def build_report(
+    dataset: Dataset,
+    *,
+    data: pd.DataFrame,
+    assessment: pd.DataFrame,
+    title: str = "markers report",
+    page_size: str = "A4",
+    inputs_sha256: Mapping[str, str] | None = None,
+    reference_set: str = "",
+    progress: Callable[[int, int, str], None] | None = None,
+    created: datetime | None = None,
+) -> Iterator[Figure]:
+    """The report's pages, one at a time.
+
+    Order: cover (title, date, version, inputs with SHA-256, reference set, unit,
+    counts); cohort summary table (paginated, header on every page); cohort figures
+    (:func:`markers.cohort.iter_cohort_figures`); one page per patient in natural ID
+    order (P2 before P10); appendix (rows per file, then every rejected row and
+    warning with its cell reference, paginated).
+
+    Parameters
+    ----------
+    dataset
+        What ingestion returned (issues, rows, files, unit, therapy, patients).
+    data
+        Flagged measurements with the timeline.
+    assessment
+        One row per patient × analyte.
+    title
+        Report title.
+    page_size
+        ``"A4"`` or ``"Letter"``.
+    inputs_sha256
+        ``{file name: SHA-256}``; default from ``dataset.files``.
+    reference_set
+        Name of the reference limits used, for the cover.
+    progress
+        Called as ``progress(done, total, label)`` after each page.
+    created
+        Date for the cover; default ``SOURCE_DATE_EPOCH`` or today.
+
+    Yields
+    ------
+    matplotlib.figure.Figure
+        Pyplot-free pages; drop each after saving.
+
+    Examples
+    --------
+    >>> n = write_report_pdf(build_report(ds, data=data, assessment=a), "report.pdf",
+    ...                      metadata=pdf_metadata())  # doctest: +SKIP
+    """
+    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+    if inputs_sha256 is None:
+        files = dataset.files
+        inputs_sha256 = dict(zip(files["file"].astype(str), files["sha256"].astype(str), strict=True)) \
+            if len(files) else {}
+    patients = _patient_ids(data)
+    n_summary = max(1, math.ceil(len(assessment) / rows_per_page(page_size)))
+    n_cohort = _n_cohort_pages(assessment, page_size=page_size)
+    per = rows_per_page(page_size)
+    n_issues = len(dataset.issues)
+    first_capacity = max(per - len(dataset.counts()) - 4, 5)
+    n_appendix = 1 + max(0, math.ceil((n_issues - first_capacity) / per))
+    total = 1 + n_summary + n_cohort + len(patients) + n_appendix
+    done = 0
+
+    def tick(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, label)
+
+    yield _cover_page(dataset, data=data, title=title, page_size=page_size, inputs_sha256=inputs_sha256,
+                      reference_set=reference_set, created=created)
+    tick("cover")
+    for fig in _summary_pages(assessment, page_size=page_size):
+        yield fig
+        tick("summary table")
+    for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
+        yield fig
+        tick("cohort")
+    for pid in patients:
+        yield patient_figure(data, patient=pid, therapy=dataset.therapy, patients=dataset.patients,
+                             assessment=assessment, page_size=page_size, unit_label=dataset.unit)
+        tick(f"patient {pid}")
+    for fig in _appendix_pages(dataset, page_size=page_size):
+        yield fig
+        tick("appendix")
+

@@ -1,0 +1,276 @@
+"""Per-patient plots: artists are inspected against hand-worked values (see plot_fixtures)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.dates import date2num
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from plot_fixtures import make_assessment, make_data, make_patients, make_therapy
+
+from markers.errors import ConfigError, MissingColumnError
+from markers.plotting import (
+    format_age,
+    patient_figure,
+    phase_spans,
+    plot_marker_trend,
+    time_origin,
+    uln_steps,
+)
+
+
+@pytest.fixture
+def ax1():
+    return Figure().subplots()
+
+
+def by_gid(ax, gid):
+    found = [a for a in ax.get_children() if a.get_gid() == gid]
+    assert found, f"no artist with gid {gid!r}"
+    return found[0]
+
+
+def line_labelled(ax, label):
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    return line
+
+
+def test_returns_the_axes_passed(ax1):
+    assert plot_marker_trend(make_data(), patient="P1", ax=ax1) is ax1
+
+
+def test_without_ax_draws_on_current_axes():
+    plt.figure()
+    ax = plot_marker_trend(make_data(), patient="P1")
+    assert ax is plt.gca()
+
+
+def test_one_line_per_analyte_with_the_frame_values(ax1):
+    data = make_data()
+    plot_marker_trend(data, patient="P1", ax=ax1)
+    vma = line_labelled(ax1, "VMA")
+    # P1 VMA: 270/27 = 10, 54/27 = 2, 13/13 = 1, 5/13 on days 0, 60, 150, 240
+    np.testing.assert_array_equal(vma.get_xdata(), [0, 60, 150, 240])
+    np.testing.assert_allclose(vma.get_ydata(), [10.0, 2.0, 1.0, 5 / 13])
+    hva = line_labelled(ax1, "HVA")
+    # 126/42 = 3, 63/42 = 1.5, 33/22 = 1.5, 11/22 = 0.5
+    np.testing.assert_allclose(hva.get_ydata(), [3.0, 1.5, 1.5, 0.5])
+    assert ax1.get_yscale() == "log"
+
+
+def test_analytes_option_limits_the_lines(ax1):
+    plot_marker_trend(make_data(), patient="P1", analytes=["HVA"], ax=ax1)
+    assert [ln.get_label() for ln in ax1.get_lines() if not ln.get_label().startswith("_")] == ["HVA"]
+
+
+def test_value_axis_uses_the_unit_values(ax1):
+    plot_marker_trend(make_data(), patient="P1", y="value", ax=ax1)
+    np.testing.assert_allclose(line_labelled(ax1, "VMA").get_ydata(), [270.0, 54.0, 13.0, 5.0])
+    assert ax1.get_yscale() == "log"
+    assert "mg/g creatinine" in ax1.get_ylabel()
+
+
+def test_x_uln_view_has_uln_line_and_grade_bands(ax1):
+    plot_marker_trend(make_data(), patient="P1", ax=ax1)
+    uln = by_gid(ax1, "uln:1x")
+    np.testing.assert_array_equal(uln.get_ydata(), [1, 1])
+    mild, moderate = by_gid(ax1, "band:mild"), by_gid(ax1, "band:moderate")
+    # mild band from 1× to 2× ULN, moderate from 2× to 3×
+    assert (mild.get_y(), mild.get_y() + mild.get_height()) == (1.0, 2.0)
+    assert (moderate.get_y(), moderate.get_y() + moderate.get_height()) == (2.0, 3.0)
+
+
+def test_uln_steps_change_on_the_third_birthday(ax1):
+    plot_marker_trend(make_data(), patient="P1", y="value", ax=ax1)
+    step = line_labelled(ax1, "VMA ULN")
+    assert step.get_drawstyle() == "steps-post"
+    # ARUP VMA: 27 mg/g at 0–2 y, 13 mg/g at 3–5 y [S1]. P1 was born 2020-04-06 and diagnosed
+    # 2022-12-01; the 3rd birthday 2023-04-06 is day 121 (to 1 April) + 5 = 126, between the
+    # samples of day 60 and day 150.
+    np.testing.assert_array_equal(step.get_xdata(), [0, 60, 126, 150, 240])
+    np.testing.assert_array_equal(step.get_ydata(), [27, 27, 13, 13, 13])
+    hva = line_labelled(ax1, "HVA ULN")  # ARUP HVA 42 -> 22 mg/g at the same birthday
+    np.testing.assert_array_equal(hva.get_ydata(), [42, 42, 22, 22, 22])
+
+
+def test_uln_steps_on_dates_place_the_birthday_date():
+    rows = make_data().query("patient_id == 'P1' and analyte == 'VMA'")
+    xs, ys = uln_steps(rows, x="date")
+    assert pd.Timestamp(xs[2]) == pd.Timestamp("2023-04-06")
+    assert ys.tolist() == [27, 27, 13, 13, 13]
+
+
+def test_uln_step_at_later_sample_when_several_birthdays_pass():
+    # Born 2019-01-01; samples at 2020-01-02 and 2022-06-01 cross the 2nd and 3rd birthdays: the
+    # band edge cannot be placed, so the new limit starts at the later sample.
+    rows = pd.DataFrame({"sample_date": pd.to_datetime(["2020-01-02", "2022-06-01"]), "day": [0, 881],
+                         "uln": [27.0, 13.0], "age_days": pd.array([366, 1247], dtype="Int64")})
+    xs, ys = uln_steps(rows)
+    assert xs.tolist() == [0.0, 881.0]
+    assert ys.tolist() == [27.0, 13.0]
+
+
+def test_censored_results_are_open_triangles(ax1):
+    plot_marker_trend(make_data(), patient="P1", ax=ax1)
+    below = by_gid(ax1, "points:VMA:normal:<")
+    assert below.get_marker() == "v"
+    assert below.get_markerfacecolor() == "none"
+    np.testing.assert_array_equal(below.get_xdata(), [240])
+    np.testing.assert_allclose(below.get_ydata(), [5 / 13])
+
+
+def test_result_above_the_range_points_up(ax1):
+    data = make_data()
+    data.loc[(data["patient_id"] == "P2") & (data["day"] == 0) & (data["analyte"] == "VMA"), "censor"] = ">"
+    plot_marker_trend(data, patient="P2", ax=ax1)
+    above = by_gid(ax1, "points:VMA:marked:>")  # 81/27 = 3.0× ULN: marked
+    assert above.get_marker() == "^"
+    assert above.get_markerfacecolor() == "none"
+    np.testing.assert_array_equal(above.get_xdata(), [0])
+
+
+def test_points_are_coloured_by_grade(ax1):
+    plot_marker_trend(make_data(), patient="P1", ax=ax1)
+    # Okabe–Ito: marked vermillion, moderate orange, mild yellow, normal bluish green
+    assert to_hex(by_gid(ax1, "points:VMA:marked:").get_markerfacecolor()) == "#d55e00"
+    assert to_hex(by_gid(ax1, "points:VMA:moderate:").get_markerfacecolor()) == "#e69f00"
+    assert to_hex(by_gid(ax1, "points:HVA:mild:").get_markerfacecolor()) == "#f0e442"
+    assert to_hex(by_gid(ax1, "points:VMA:normal:").get_markerfacecolor()) == "#009e73"
+    np.testing.assert_array_equal(by_gid(ax1, "points:HVA:mild:").get_xdata(), [60, 150])  # 1.5× twice
+
+
+def test_phase_spans_start_and_end_on_event_days(ax1):
+    plot_marker_trend(make_data(), patient="P1", therapy=make_therapy(), ax=ax1)
+    # Days since 2022-12-01: therapy start 12-05 = 4; end of induction 2023-03-20 = 90 + 19 = 109;
+    # consolidation 04-10 = 121 + 9 = 130; maintenance 06-01 = 182; it runs to the last sample, day 240.
+    expected = {"induction": (4, 109), "consolidation": (130, 182), "maintenance": (182, 240)}
+    for phase, (start, stop) in expected.items():
+        span = by_gid(ax1, f"phase:{phase}")
+        assert (span.get_x(), span.get_x() + span.get_width()) == (start, stop)
+    assert "induction" in [t.get_text().strip() for t in ax1.texts]
+
+
+def test_phase_spans_on_a_date_axis(ax1):
+    plot_marker_trend(make_data(), patient="P1", therapy=make_therapy(), x="date", ax=ax1)
+    span = by_gid(ax1, "phase:induction")
+    assert span.get_x() == pytest.approx(date2num(pd.Timestamp("2022-12-05")))
+    assert span.get_x() + span.get_width() == pytest.approx(date2num(pd.Timestamp("2023-03-20")))
+
+
+def test_surgery_and_remission_are_dashed_lines(ax1):
+    plot_marker_trend(make_data(), patient="P1", therapy=make_therapy(), ax=ax1)
+    surgery = by_gid(ax1, "event:surgery")  # 2023-03-01 = day 90
+    assert surgery.get_linestyle() == "--"
+    np.testing.assert_array_equal(surgery.get_xdata(), [90, 90])
+    cr = by_gid(ax1, "event:complete_remission")  # 2023-07-01 = 182 + 30 = day 212
+    np.testing.assert_array_equal(cr.get_xdata(), [212, 212])
+    labels = {t.get_gid(): t.get_text().strip() for t in ax1.texts}
+    assert labels["event_label:surgery"] == "surgery"
+    assert labels["event_label:complete_remission"] == "CR"
+
+
+def test_relapse_line(ax1):
+    plot_marker_trend(make_data(), patient="P3", therapy=make_therapy(), ax=ax1)
+    # P3: diagnosed 2022-03-01, relapse 2022-09-10 = 184 (to 1 Sept) + 9 = day 193
+    np.testing.assert_array_equal(by_gid(ax1, "event:relapse").get_xdata(), [193, 193])
+
+
+def test_baseline_and_nadir_are_annotated(ax1):
+    plot_marker_trend(make_data(), patient="P1", assessment=make_assessment(), ax=ax1)
+    notes = {a.get_gid(): a for a in ax1.texts if a.get_gid() and ":" in a.get_gid()}
+    assert notes["baseline:VMA"].get_text() == "baseline"
+    assert notes["baseline:VMA"].xy == (0.0, 10.0)
+    assert notes["nadir:VMA"].get_text() == "nadir"
+    assert notes["nadir:VMA"].xy == pytest.approx((240.0, 5 / 13))
+
+
+def test_input_is_not_changed(ax1):
+    data = make_data()
+    before = data.copy()
+    plot_marker_trend(data, patient="P1", therapy=make_therapy(), assessment=make_assessment(), y="value", ax=ax1)
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_unknown_patient_is_a_clear_error(ax1):
+    with pytest.raises(ConfigError, match=r"Patient 'P9' has no measurements.*P1, P2, P3, P4"):
+        plot_marker_trend(make_data(), patient="P9", ax=ax1)
+
+
+def test_bad_choice_and_missing_column(ax1):
+    with pytest.raises(ConfigError, match="y='ratio' is not one of 'x_uln', 'value'"):
+        plot_marker_trend(make_data(), patient="P1", y="ratio", ax=ax1)
+    with pytest.raises(MissingColumnError, match="'x_uln'.*markers.flags.flag"):
+        plot_marker_trend(make_data().drop(columns="x_uln"), patient="P1", ax=ax1)
+
+
+def test_time_origin_from_the_data():
+    assert time_origin(make_data(), patient="P1") == pd.Timestamp("2022-12-01")
+    only_dates = make_data().drop(columns="day")
+    assert time_origin(only_dates, patient="P1", patients=make_patients()) == pd.Timestamp("2022-12-01")
+
+
+def test_phase_without_closing_event_needs_an_end():
+    t = make_therapy().query("patient_id == 'P3'")
+    origin = pd.Timestamp("2022-03-01")
+    assert phase_spans(t, origin=origin) == []
+    assert phase_spans(t, origin=origin, x_end=200.0) == [("induction", 2.0, 200.0)]
+
+
+@pytest.mark.parametrize(
+    ("days", "dob", "on", "expected"),
+    [
+        (12, None, None, "12 days"),
+        (1, None, None, "1 day"),
+        (125, None, None, "4 months"),  # 125 / 30.44 = 4.1
+        (None, "2020-01-15", "2023-03-20", "3 y 2 mo"),
+        (None, "2020-01-15", "2023-03-14", "3 y 1 mo"),  # one day short of 2 months past
+        (None, "2020-01-01", "2021-01-01", "1 y"),
+        (None, None, None, ""),
+    ],
+)
+def test_format_age(days, dob, on, expected):
+    kwargs = {}
+    if dob:
+        kwargs = {"date_of_birth": pd.Timestamp(dob), "on": pd.Timestamp(on)}
+    assert format_age(days, **kwargs) == expected
+
+
+def test_patient_page_is_a_pyplot_free_a4_figure():
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    assert plt.get_fignums() == []
+    assert tuple(fig.get_size_inches()) == pytest.approx((8.27, 11.69))
+    texts = {t.get_gid(): t.get_text() for t in fig.texts if t.get_gid()}
+    assert texts["title"] == "Patient P1"
+    # born 2020-04-06, diagnosed 2022-12-01: 24 + 8 months − 1 (1st < 6th) = 31 months = 2 y 7 mo
+    assert "age at diagnosis 2 y 7 mo" in texts["subtitle"]
+    assert texts["summary:0"] == "VMA: VMA elevated at diagnosis (10.0× ULN); normal from day 150."
+    assert len(fig.axes) == 3  # × ULN panel, value panel, sample table
+
+
+def test_patient_page_fonts_are_at_least_8_points():
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    fig.canvas.draw()  # ticks and table cells get their text only when drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+    assert sizes and min(sizes) >= 8
+
+
+def test_patient_page_sample_table_and_letter_size():
+    fig = patient_figure(make_data(), patient="P1", page_size="Letter")
+    assert tuple(fig.get_size_inches()) == pytest.approx((8.5, 11.0))
+    (table,) = [t for ax in fig.axes for t in ax.tables]
+    cells = table.get_celld()
+    assert cells[(0, 2)].get_text().get_text() == "VMA"
+    # row 4 = day 240: VMA "<5" (5/13 = 0.38 -> 0.4×), HVA 11 (11/22 = 0.5×)
+    assert [cells[(4, c)].get_text().get_text() for c in range(4)] == ["2023-07-29", "240", "<5 (0.4×)",
+                                                                     "11 (0.5×)"]
+
+
+def test_patient_page_rejects_unknown_page_size():
+    with pytest.raises(ConfigError, match="page_size='A3'"):
+        patient_figure(make_data(), patient="P1", page_size="A3")

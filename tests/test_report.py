@@ -1,0 +1,300 @@
+"""The PDF report and PNG figures: page count, text, reproducible bytes, atomicity, golden pages."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import itertools
+import os
+import shutil
+import subprocess
+import weakref
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.testing.compare import compare_images
+from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy
+from pypdf import PdfReader
+
+from markers import __version__
+from markers.cohort import cohort_figures
+from markers.errors import OutputError
+from markers.plotting import patient_figure
+from markers.report import (
+    PAGE_SIZES,
+    _appendix_pages,
+    _summary_pages,
+    build_report,
+    figure_jobs,
+    pdf_metadata,
+    rows_per_page,
+    save_figure,
+    write_pngs,
+    write_report_pdf,
+)
+
+BASELINE = Path(__file__).parent / "baseline"
+# Pages of the tiny cohort: cover 1 + summary table 1 (8 rows) + cohort 3 (spaghetti, time to
+# normalization, swimmer) + 4 patients + appendix 1 (2 issues) = 10.
+TINY_PAGES = 10
+
+
+@pytest.fixture(autouse=True)
+def no_epoch(monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+def report(**kwargs):
+    return build_report(make_dataset(), data=make_data(), assessment=make_assessment(),
+                        reference_set="ARUP (2014)", created=datetime(2026, 1, 15, tzinfo=UTC), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny_pdf(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.pdf"
+    pages = write_report_pdf(report(), path, metadata=pdf_metadata())
+    return path, pages
+
+
+def test_page_count(tiny_pdf):
+    path, pages = tiny_pdf
+    assert pages == TINY_PAGES
+    assert len(PdfReader(path).pages) == TINY_PAGES
+
+
+def test_text_names_every_patient_and_the_cover_facts(tiny_pdf):
+    path, _ = tiny_pdf
+    text = [page.extract_text() for page in PdfReader(path).pages]
+    cover = text[0]
+    assert "markers report" in cover
+    assert "2026-01-15" in cover
+    assert f"markers {__version__}" in cover
+    assert "ab" * 32 in cover  # the input's SHA-256
+    assert "ARUP (2014)" in cover
+    assert "mg/g creatinine" in cover
+    for pid, page in zip(["P1", "P2", "P3", "P4"], text[5:9], strict=True):
+        assert f"Patient {pid}" in page
+    assert "Cohort summary" in text[1]
+    assert "Samples!D14" in text[-1] and "non-numeric-result" in text[-1]
+
+
+def test_pdf_metadata_is_fixed(tiny_pdf):
+    path, _ = tiny_pdf
+    meta = PdfReader(path).metadata
+    assert meta["/Creator"] == f"markers {__version__}"
+    assert meta["/Producer"] == f"markers {__version__}"
+    assert "/CreationDate" not in meta
+
+
+def test_source_date_epoch_sets_the_dates(monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
+    write_report_pdf([Figure()], tmp_path / "one.pdf", metadata=pdf_metadata())
+    meta = PdfReader(tmp_path / "one.pdf").metadata
+    assert meta.creation_date == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+
+
+def test_two_writes_give_identical_bytes(tiny_pdf, tmp_path):
+    path, _ = tiny_pdf
+    write_report_pdf(report(), tmp_path / "again.pdf", metadata=pdf_metadata())
+    assert (tmp_path / "again.pdf").read_bytes() == path.read_bytes()
+
+
+def test_pages_render_with_pdftoppm(tiny_pdf, tmp_path):
+    path, _ = tiny_pdf
+    subprocess.run([shutil.which("pdftoppm") or "pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "2",
+                    str(path), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 2
+    # A4 at 50 dpi: 8.27 in × 50 = 413.5 -> 414 px wide, 11.69 × 50 = 584.5 -> 585 px high
+    header = pngs[0].read_bytes()[16:24]
+    assert (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")) == (414, 585)
+
+
+def test_letter_pages(tmp_path):
+    pages = itertools.islice(report(page_size="Letter"), 2)  # cover and summary table
+    write_report_pdf(pages, tmp_path / "letter.pdf", metadata=pdf_metadata())
+    box = PdfReader(tmp_path / "letter.pdf").pages[0].mediabox
+    assert (float(box.width), float(box.height)) == (612.0, 792.0)  # 8.5 × 72, 11 × 72 points
+
+
+def test_a4_pages(tiny_pdf):
+    box = PdfReader(tiny_pdf[0]).pages[5].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((595.44, 841.68))  # 8.27 × 72, 11.69 × 72
+
+
+def failing_pages():
+    yield Figure()
+    yield Figure()
+    raise RuntimeError("page 3 failed")
+
+
+def test_failure_midway_leaves_no_file(tmp_path):
+    target = tmp_path / "report.pdf"
+    with pytest.raises(RuntimeError, match="page 3 failed"):
+        write_report_pdf(failing_pages(), target, metadata=pdf_metadata())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_midway_keeps_the_previous_report(tmp_path):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"%PDF-old")
+    with pytest.raises(RuntimeError):
+        write_report_pdf(failing_pages(), target, metadata=pdf_metadata())
+    assert target.read_bytes() == b"%PDF-old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
+
+
+def test_refuses_to_overwrite_an_input_or_write_nothing(tmp_path):
+    source = tmp_path / "results.pdf"
+    source.write_bytes(b"input")
+    with pytest.raises(OutputError, match="input file"):
+        write_report_pdf([Figure()], source, metadata=pdf_metadata(), inputs=[source])
+    with pytest.raises(OutputError, match="the report is empty"):
+        write_report_pdf([], tmp_path / "empty.pdf", metadata=pdf_metadata())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.pdf"]
+
+
+def test_build_report_is_a_generator_that_holds_no_page():
+    pages = report()
+    assert inspect.isgenerator(pages)
+    first = weakref.ref(next(pages))
+    next(pages)
+    gc.collect()
+    assert first() is None  # the cover is gone once the caller dropped it
+    assert plt.get_fignums() == []
+
+
+def test_progress_counts_every_page():
+    calls = []
+    for _ in report(progress=lambda done, total, label: calls.append((done, total, label))):
+        pass
+    assert [c[0] for c in calls] == list(range(1, TINY_PAGES + 1))
+    assert {c[1] for c in calls} == {TINY_PAGES}
+    assert calls[0][2] == "cover" and calls[5][2] == "patient P1" and calls[-1][2] == "appendix"
+
+
+def test_summary_table_splits_with_the_header_on_every_page():
+    # A4: (11.69 − 2.4) in / 0.25 in per row = 37.2 -> 37 rows a page; 100 rows -> 37 + 37 + 26.
+    assert rows_per_page("A4") == 37
+    base = make_assessment().iloc[[0]]
+    many = pd.concat([base.assign(patient_id=f"Q{i}") for i in range(100)], ignore_index=True)
+    pages = list(_summary_pages(many, page_size="A4"))
+    assert len(pages) == 3
+    tables = [t for page in pages for ax in page.axes for t in ax.tables]
+    rows = [max(r for r, _c in t.get_celld()) for t in tables]
+    assert rows == [37, 37, 26]
+    for table in tables:
+        assert table.get_celld()[(0, 0)].get_text().get_text() == "patient"
+        assert table.get_celld()[(0, 11)].get_text().get_text() == "re-\nelevation"
+    # natural order: Q2 before Q10; the last page ends with Q99
+    first = tables[0].get_celld()
+    assert [first[(r, 0)].get_text().get_text() for r in (1, 2, 3, 11)] == ["Q0", "Q1", "Q2", "Q10"]
+    assert tables[2].get_celld()[(26, 0)].get_text().get_text() == "Q99"
+
+
+def test_summary_cells_by_hand():
+    (page,) = _summary_pages(make_assessment(), page_size="A4")
+    (table,) = page.axes[0].tables
+    cells = table.get_celld()
+    row = [cells[(5, c)].get_text().get_text() for c in range(12)]
+    # P3 VMA: informative, baseline 5.0×, nadir 12/13 = 0.9×, normal on day 90 since diagnosis
+    # 2022-03-01 = day 88 since therapy start 2022-03-03; elevated at CR; re-elevated.
+    assert row == ["P3", "VMA", "yes", "5.0", "0.9", "88", "no sample", "—", "elevated", "—", "no", "yes"]
+
+
+def test_appendix_paginates_issues():
+    ds = make_dataset()
+    issue = ds.issues.iloc[[0]]
+    ds.issues = pd.concat([issue.assign(row=i, cell=f"D{i}") for i in range(100)], ignore_index=True)
+    # first page: 37 − 1 file row − 4 = 32 issues; then 68 = 37 + 31
+    pages = list(_appendix_pages(ds, page_size="A4"))
+    assert len(pages) == 3
+    issue_rows = [max(r for r, _c in page.axes[-1].tables[0].get_celld()) for page in pages]
+    assert issue_rows == [32, 37, 31]
+    cells = pages[0].axes[-1].tables[0].get_celld()
+    assert cells[(1, 2)].get_text().get_text() == "results.xlsx Samples!D0"
+
+
+def test_report_page_total_matches_with_many_issues(tmp_path):
+    ds = make_dataset()
+    ds.issues = pd.concat([ds.issues.iloc[[1]].assign(cell=f"E{i}") for i in range(40)], ignore_index=True)
+    totals = set()
+    pages = build_report(ds, data=make_data(), assessment=make_assessment(),
+                         progress=lambda done, total, label: totals.add(total))
+    n = sum(1 for _ in pages)
+    assert totals == {n} and n == TINY_PAGES + 1  # 40 issues: 32 on the first appendix page + 8
+
+
+def test_save_figure_formats_and_fixed_bytes(tmp_path):
+    def make():
+        return patient_figure(make_data(), patient="P2")
+
+    for ext, magic in ((".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<?xml")):
+        save_figure(make(), tmp_path / f"a{ext}", dpi=40)
+        save_figure(make(), tmp_path / f"b{ext}", dpi=40)
+        a, b = (tmp_path / f"a{ext}").read_bytes(), (tmp_path / f"b{ext}").read_bytes()
+        assert a.startswith(magic)
+        assert a == b
+    with pytest.raises(OutputError, match=r"\.png, \.pdf or \.svg"):
+        save_figure(make(), tmp_path / "x.jpg")
+
+
+def test_write_pngs_serial_and_parallel_agree(tmp_path):
+    jobs = figure_jobs(make_data(), therapy=make_therapy(), patients=make_patients(),
+                       assessment=make_assessment())
+    assert list(jobs) == ["cohort_1", "cohort_2", "cohort_3", "patient_P1", "patient_P2", "patient_P3",
+                          "patient_P4"]
+    picked = {k: jobs[k] for k in ("cohort_3", "patient_P1", "patient_P4")}
+    serial = write_pngs(picked, tmp_path / "one", dpi=30)
+    parallel = write_pngs(picked, tmp_path / "two", dpi=30, jobs=2)
+    assert [p.name for p in serial] == ["cohort_3.png", "patient_P1.png", "patient_P4.png"]
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+        assert a.read_bytes().startswith(b"\x89PNG")
+
+
+def test_write_pngs_names_must_stay_distinct(tmp_path):
+    with pytest.raises(OutputError, match="rename one"):
+        write_pngs({"patient A": Figure(), "patient/A": Figure()}, tmp_path)
+    with pytest.raises(OutputError, match="at least 1"):
+        write_pngs({"a": Figure()}, tmp_path, jobs=0)
+
+
+# -- golden pages: whole-page images compared with a tolerance (DejaVu Sans, matplotlib's own
+# font, keeps text rendering fixed). Regenerate with MARKERS_UPDATE_BASELINES=1 after a deliberate
+# change and look at the new images before committing them.
+
+
+def golden(fig: Figure, name: str, tmp_path: Path) -> None:
+    actual = tmp_path / f"{name}.png"
+    fig.savefig(actual, dpi=40, metadata={"Software": None})
+    expected = BASELINE / f"{name}.png"
+    if os.environ.get("MARKERS_UPDATE_BASELINES") == "1":
+        BASELINE.mkdir(exist_ok=True)
+        shutil.copyfile(actual, expected)
+    result = compare_images(str(expected), str(actual), tol=2.0)
+    assert result is None, result
+
+
+def test_golden_patient_page(tmp_path):
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    golden(fig, "patient_P1", tmp_path)
+
+
+def test_golden_swimmer_page(tmp_path):
+    pages = cohort_figures(make_data(), therapy=make_therapy(), assessment=make_assessment())
+    golden(pages[2], "cohort_swimmer", tmp_path)
+
+
+def test_golden_summary_page(tmp_path):
+    (page,) = _summary_pages(make_assessment(), page_size="A4")
+    golden(page, "summary_table", tmp_path)
+
+
+def test_page_sizes():
+    assert PAGE_SIZES == {"A4": (8.27, 11.69), "Letter": (8.5, 11.0)}
