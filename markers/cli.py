@@ -38,7 +38,7 @@ def _user_errors(command):
 def _input_options(command):
     """Options shared by every command that reads input files."""
     options = [
-        click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)),
+        click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path)),
         click.option("--unit", type=click.Choice(["mg/g", "mmol/mol"]), default="mg/g", show_default=True,
                      help="Output unit: mg/g creatinine or mmol/mol creatinine."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -57,6 +57,18 @@ def _reference_options(command):
     command = click.option("--reference-set", default=None,
                            help="Shipped reference set(s), e.g. ARUP-3018863 or Mayo-VH-legacy (see `markers references --list`).")(command)
     return command
+
+
+def _privacy_option(command):
+    return click.option(
+        "--pseudonymize", "key_file", type=click.Path(dir_okay=False, path_type=Path),
+        help="Key file (created if missing; keep it secret): write keyed pseudonyms instead of patient IDs "
+             "and days since diagnosis instead of dates, in every output.")(command)
+
+
+def _analyse_options(unit, config_path, day_first, reference_set, reference_path) -> dict:
+    return {"unit": unit, "config": config_path, "day_first": day_first, "reference_set": reference_set,
+            "reference": reference_path}
 
 
 @click.group()
@@ -100,14 +112,15 @@ def _table_command(table: str, name: str, doc: str):
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                   help="Output file: .csv, .tsv, .xlsx or .json.")
     @click.option("--safe-csv", is_flag=True, help="Prefix text cells starting with = + - @ with ' (for Excel users).")
+    @_privacy_option
     @_user_errors
-    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv):
+    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, key_file):
         from markers.pipeline import write_analysis_table
         from markers.summary import summary_text
 
-        analysis = write_analysis_table(files, output, table=table, unit=unit, config=config_path,
-                                        day_first=day_first, reference_set=reference_set,
-                                        reference=reference_path, safe_csv=safe_csv)
+        analysis = write_analysis_table(
+            files, output, table=table, safe_csv=safe_csv, pseudonymize=key_file,
+            **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
         click.echo(summary_text(analysis.dataset), err=True)
         click.echo(f"Wrote {len(getattr(analysis, table))} rows to {output}", err=True)
 
@@ -172,18 +185,19 @@ class _Progress:
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True, help="Resolution of the PNGs.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Processes for the PNGs (default: all cores).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_privacy_option
 @_user_errors
 def report(files, unit, config_path, day_first, reference_set, reference_path, output, page_size, title,
-           png_dir, dpi, jobs, quiet):
+           png_dir, dpi, jobs, quiet, key_file):
     """Write the PDF report of FILES: cover, cohort table and figures, a page per patient, issues."""
     from markers.pipeline import write_report
 
     progress = _Progress(not quiet)
     try:
-        analysis, pages = write_report(files, output, unit=unit, config=config_path, day_first=day_first,
-                                       reference_set=reference_set, reference=reference_path,
-                                       page_size=page_size, title=title, png_dir=png_dir, dpi=dpi, jobs=jobs,
-                                       progress=progress)
+        analysis, pages = write_report(
+            files, output, page_size=page_size, title=title, png_dir=png_dir, dpi=dpi, jobs=jobs,
+            progress=progress, pseudonymize=key_file,
+            **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
     finally:
         progress.close()
     dataset = analysis.dataset
@@ -200,11 +214,15 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
 @click.option("--x", "x_axis", type=click.Choice(["day", "date"]), default="day", show_default=True,
               help="Days since diagnosis or calendar dates on the x axis.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@_privacy_option
 @_user_errors
-def plot(files, unit, config_path, day_first, reference_set, reference_path, patient, output, x_axis, dpi):
+def plot(files, unit, config_path, day_first, reference_set, reference_path, patient, output, x_axis, dpi,
+         key_file):
     """Plot one patient's markers over time (× ULN and values with the age-specific limit)."""
     from markers.pipeline import write_patient_figure
 
-    write_patient_figure(files, output, patient=patient, unit=unit, config=config_path, day_first=day_first,
-                         reference_set=reference_set, reference=reference_path, x=x_axis, dpi=dpi)
+    if key_file is not None and x_axis == "date":
+        raise click.UsageError("--x date shows dates; a pseudonymized figure can only use --x day.")
+    write_patient_figure(files, output, patient=patient, x=x_axis, dpi=dpi, pseudonymize=key_file,
+                         **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
     click.echo(f"Wrote {output}", err=True)

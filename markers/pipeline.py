@@ -95,6 +95,22 @@ def _options(**options) -> dict:
     return {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in options.items()}
 
 
+def prepare(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
+) -> Analysis:
+    """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
+    created when it does not exist yet) when that is given. Every ``write_*`` function starts here."""
+    analysis = analyse(paths, **analyse_options)
+    if pseudonymize is not None:
+        from markers.pseudonym import load_or_create_key
+
+        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
+    return analysis
+
+
 TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment"}
 
 
@@ -103,29 +119,41 @@ def write_analysis_table(
     output: str | os.PathLike,
     *,
     table: str = "measurements",
-    unit: str = "mg/g",
-    config: Config | str | os.PathLike | None = None,
-    day_first: bool | None = None,
-    reference_set: str | None = None,
-    reference: str | os.PathLike | None = None,
     safe_csv: bool = False,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
 ) -> Analysis:
     """Analyse ``paths`` and write one of its tables to ``output`` (csv, tsv, xlsx or json).
 
-    ``table`` is ``"measurements"`` (the flagged tidy table, one row per measurement) or
-    ``"assessment"`` (one row per patient and analyte). The file is written atomically with
-    its provenance (markers version, the inputs' SHA-256, reference set, options); an input
-    file is never overwritten.
+    Parameters
+    ----------
+    paths
+        Input files.
+    output
+        The table file; the extension chooses the format. Written atomically with its provenance
+        (markers version, the inputs' SHA-256, reference set, options); an input is never overwritten.
+    table
+        ``"measurements"`` (the flagged tidy table, one row per measurement) or ``"assessment"``
+        (one row per patient and analyte).
+    safe_csv
+        Prefix text cells starting with ``= + - @`` by ``'`` in CSV/TSV output.
+    pseudonymize
+        A key file: write pseudonyms and days instead of patient IDs and dates.
+    **analyse_options
+        ``unit``, ``config``, ``day_first``, ``reference_set``, ``reference``, ``rules``: see :func:`analyse`.
+
+    Returns
+    -------
+    Analysis
     """
     from markers.output import provenance_record, write_table
 
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
-    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
-                       reference_set=reference_set, reference=reference)
+    analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     provenance = provenance_record(
         inputs=list(paths),
-        options=_options(table=table, unit=unit, config=config, day_first=day_first, safe_csv=safe_csv),
+        options=_options(table=table, safe_csv=safe_csv, pseudonymized=pseudonymize is not None, **analyse_options),
         reference_set=analysis.reference_set,
     )
     write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
@@ -137,24 +165,21 @@ def write_report(
     paths: Sequence[str | os.PathLike],
     output: str | os.PathLike,
     *,
-    unit: str = "mg/g",
-    config: Config | str | os.PathLike | None = None,
-    day_first: bool | None = None,
-    reference_set: str | None = None,
-    reference: str | os.PathLike | None = None,
     page_size: str = "A4",
     title: str = "markers report",
     png_dir: str | os.PathLike | None = None,
     dpi: int = 150,
     jobs: int | None = None,
     progress=None,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
 ) -> tuple[Analysis, int]:
     """Analyse ``paths`` and write the PDF report (and, with ``png_dir``, one PNG per figure).
 
     Parameters
     ----------
-    paths, unit, config, day_first, reference_set, reference
-        As for :func:`analyse`.
+    paths
+        Input files.
     output
         The PDF file; written atomically (a failed run leaves the previous file or none).
     page_size
@@ -169,6 +194,10 @@ def write_report(
         Processes for the PNGs (default: all cores).
     progress
         ``progress(done, total, label)`` after each PDF page, e.g. to drive a progress bar.
+    pseudonymize
+        A key file: pseudonyms and days instead of patient IDs and dates, in every page and file name.
+    **analyse_options
+        ``unit``, ``config``, ``day_first``, ``reference_set``, ``reference``, ``rules``: see :func:`analyse`.
 
     Returns
     -------
@@ -177,8 +206,7 @@ def write_report(
     """
     from markers.report import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
 
-    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
-                       reference_set=reference_set, reference=reference)
+    analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -203,28 +231,60 @@ def write_patient_figure(
     output: str | os.PathLike,
     *,
     patient: str,
-    unit: str = "mg/g",
-    config: Config | str | os.PathLike | None = None,
-    day_first: bool | None = None,
-    reference_set: str | None = None,
-    reference: str | os.PathLike | None = None,
     x: str = "day",
     page_size: str = "A4",
     dpi: int = 150,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
 ) -> Analysis:
-    """Analyse ``paths`` and save one patient's figure as PNG, PDF or SVG (by extension)."""
+    """Analyse ``paths`` and save one patient's figure as PNG, PDF or SVG (by extension).
+
+    ``patient`` is the ID as written in the input (also when ``pseudonymize`` is given: the
+    figure then shows the pseudonym and days only).
+    """
     from markers.errors import ConfigError
     from markers.plotting import patient_figure
     from markers.report import save_figure
 
-    analysis = analyse(paths, unit=unit, config=config, day_first=day_first,
-                       reference_set=reference_set, reference=reference)
+    analysis = analyse(paths, **analyse_options)
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
         raise ConfigError(f"patient {patient!r} has no measurements in the input; patients: {listed}.")
+    if pseudonymize is not None:
+        from markers.pseudonym import load_or_create_key, pseudonym
+
+        key = load_or_create_key(pseudonymize)
+        analysis = pseudonymize_analysis(analysis, key=key)
+        patient = pseudonym(patient, key=key)
     figure = patient_figure(analysis.measurements, patient=patient, therapy=analysis.dataset.therapy,
                             patients=analysis.dataset.patients, assessment=analysis.assessment, x=x,
                             page_size=page_size)
     save_figure(figure, output, dpi=dpi)
     return analysis
+
+
+def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
+    """A copy of ``analysis`` fit for sharing: keyed pseudonyms for patient IDs, days for dates.
+
+    Every table (measurements, patients, therapy, issues, row accounting, files and the
+    assessment) goes through :mod:`markers.pseudonym`: patient IDs become
+    ``P-`` + 12 hex digits of HMAC-SHA-256 under ``key``; every date column becomes days
+    since the patient's diagnosis (``sample_date`` -> ``sample_day``); dates of birth are
+    dropped; IDs and dates inside free text are scrubbed. Everything written from the
+    result (tables, figures, PDF text and metadata, PNG names) then carries no identity.
+    """
+    from dataclasses import replace
+
+    from markers.pseudonym import pseudonymize, pseudonymize_tables
+
+    tables = pseudonymize_tables(
+        measurements=analysis.measurements,
+        patients=analysis.dataset.patients,
+        therapy=analysis.dataset.therapy,
+        issues=analysis.dataset.issues,
+        key=key,
+        extra={"assessment": analysis.assessment},
+    )
+    dataset = pseudonymize(analysis.dataset, key=key)
+    return replace(analysis, dataset=dataset, measurements=tables["measurements"], assessment=tables["assessment"])

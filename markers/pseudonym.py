@@ -499,6 +499,7 @@ def pseudonymize_tables(
     therapy: pd.DataFrame,
     issues: pd.DataFrame,
     key: bytes,
+    extra: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Pseudonymised copies of the tidy tables (inputs are not modified).
 
@@ -512,11 +513,15 @@ def pseudonymize_tables(
         so IDs and dates are scrubbed from their text.
     key
         The pseudonymisation key.
+    extra
+        Further tables with a ``patient_id`` column (e.g. the assessment),
+        pseudonymised the same way and returned under their own names.
 
     Returns
     -------
     dict of str to DataFrame
-        ``{"measurements", "patients", "therapy", "issues"}``: ``patient_id``
+        ``{"measurements", "patients", "therapy", "issues"}`` (and the names
+        of ``extra``): ``patient_id``
         replaced by :func:`pseudonym`; every date column (datetime dtype or
         name ending in ``_date``) replaced by ``<stem>_day`` (``Int64``, days
         since the patient's anchor date, e.g. ``sample_date`` ->
@@ -542,6 +547,7 @@ def pseudonymize_tables(
     if not key:
         raise ConfigError("the pseudonymisation key is empty; load it with load_or_create_key()")
     tables = {"measurements": measurements, "patients": patients, "therapy": therapy, "issues": issues}
+    tables.update(extra or {})
     original_ids = sorted(
         {
             str(v)

@@ -1,0 +1,71 @@
+"""Every bad input of the corpus, through the CLI: one `Error:` line naming the file, exit code 1,
+no traceback, nothing written; and a ZIP bomb costs no memory."""
+
+import importlib.util
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from markers.cli import cli
+
+_SPEC = importlib.util.spec_from_file_location(
+    "make_corpus", pathlib.Path(__file__).parent / "corpus" / "make_corpus.py"
+)
+make_corpus = importlib.util.module_from_spec(_SPEC)
+sys.modules.setdefault("make_corpus", make_corpus)
+_SPEC.loader.exec_module(make_corpus)
+CASES = {case.filename: case for case in make_corpus.CASES}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("corpus")
+    make_corpus.build_corpus(directory)
+    return directory
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_bad_input_gives_one_error_line_and_writes_nothing(corpus, filename, tmp_path, monkeypatch):
+    monkeypatch.chdir(corpus)  # relative paths, as a user types them
+    out = tmp_path / "tidy.csv"
+    result = CliRunner().invoke(cli, ["normalize", filename, "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {filename}"), result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no half-written or temporary file either
+
+
+_MEASURE = """
+import resource, sys
+from click.testing import CliRunner
+from markers.cli import cli
+result = CliRunner().invoke(cli, sys.argv[1:])
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(__import__("json").dumps({"exit": result.exit_code, "output": result.output, "peak_kib": peak_kib}))
+"""
+
+
+def _run(args):
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("command", [["normalize", "-o", "out.csv"], ["report", "-o", "out.pdf", "--quiet"]])
+@pytest.mark.parametrize("bomb", ["bomb_zeros.xlsx", "bomb_declared_56GiB.xlsx"])
+def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bomb):
+    name, *rest = command
+    rest = [str(tmp_path / r) if r.startswith("out.") else r for r in rest]
+    baseline = _run(["--help"])
+    measured = _run([name, str(corpus / bomb), *rest])
+    assert measured["exit"] == 1
+    assert "ZIP bomb" in measured["output"]
+    # the bomb inflates to 20 MiB (real) or 56 GiB (declared): refusing it must not cost more than
+    # importing the libraries does; 150 MiB above a bare `markers --help` is far below either
+    assert measured["peak_kib"] - baseline["peak_kib"] < 150 * 1024, measured
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,93 @@
+"""Pseudonymized outputs carry no patient ID and no date: every byte of every table kind is searched."""
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from markers.cli import cli
+from markers.pipeline import analyse
+from markers.pseudonym import load_key, pseudonym
+
+SAMPLE = Path(__file__).parent.parent / "sample_data"
+FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
+
+
+@pytest.fixture(scope="module")
+def originals():
+    """Every patient ID and every date of the un-pseudonymized analysis, in the forms a file could hold."""
+    analysis = analyse(FILES)
+    ids = set(analysis.dataset.patients["patient_id"]) | set(analysis.measurements["patient_id"])
+    dates = set()
+    for frame in (analysis.measurements, analysis.dataset.patients, analysis.dataset.therapy, analysis.assessment):
+        for column in frame.columns:
+            if str(frame[column].dtype).startswith("datetime64"):
+                dates |= {d.date() for d in frame[column].dropna()}
+    forms = set()
+    for d in dates:
+        forms |= {d.isoformat(), d.strftime("%d.%m.%Y"), d.strftime("%d/%m/%Y"), d.strftime("%m/%d/%Y")}
+    return ids, forms
+
+
+def leaks(text: str, ids, date_forms) -> list[str]:
+    found = [d for d in date_forms if d in text]
+    for patient in ids:
+        # an ID stands alone: "0042" inside "10.0042" is a number, not the patient
+        if re.search(rf"(?<![\w.]){re.escape(patient)}(?![\w])", text):
+            found.append(patient)
+    return found
+
+
+def all_text(path: Path) -> str:
+    """The bytes of a file as text; for an XLSX, every part of the archive uncompressed."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("command", ["normalize", "assess"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json", ".tsv"])
+def test_pseudonymized_tables_hold_no_id_and_no_date(tmp_path, originals, command, suffix):
+    ids, date_forms = originals
+    key_file = tmp_path / "secret.key"
+    out = tmp_path / f"shared{suffix}"
+    result = CliRunner().invoke(cli, [command, *FILES, "-o", str(out), "--pseudonymize", str(key_file)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    written = [p for p in tmp_path.iterdir() if p.name != "secret.key"]
+    assert out in written
+    for path in written:  # the table and, for CSV/TSV, its provenance sidecar
+        assert leaks(all_text(path), ids, date_forms) == [], path.name
+    # the pseudonyms are there instead, stable for the key
+    key = load_key(key_file)
+    assert pseudonym("NB-001", key=key) in all_text(out)
+
+
+def test_pseudonyms_are_stable_for_the_same_key(tmp_path):
+    key_file = tmp_path / "k"
+    runner = CliRunner()
+    for name in ("a.csv", "b.csv"):
+        runner.invoke(cli, ["assess", *FILES, "-o", str(tmp_path / name), "--pseudonymize", str(key_file)],
+                      catch_exceptions=False)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_pseudonymized_days_are_days_since_diagnosis(tmp_path):
+    key_file = tmp_path / "k"
+    out = tmp_path / "t.json"
+    CliRunner().invoke(cli, ["normalize", *FILES, "-o", str(out), "--pseudonymize", str(key_file)],
+                       catch_exceptions=False)
+    import json
+
+    records = json.loads(out.read_text())["records"]
+    full = analyse(FILES)
+    diagnosis = full.dataset.patients.set_index("patient_id")["diagnosis_date"]
+    key = load_key(key_file)
+    first = full.measurements.iloc[0]
+    expected = (first["sample_date"] - diagnosis[first["patient_id"]]).days
+    match = [r for r in records if r["patient_id"] == pseudonym(first["patient_id"], key=key)
+             and r["source_cell"] == first["source_cell"]]
+    assert [r["sample_day"] for r in match] == [expected]
