@@ -7,6 +7,7 @@ function of its own module for those who want to go step by step.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -218,7 +219,17 @@ def write_report(
         reference_set=analysis.reference_set,
         progress=progress,
     )
-    n_pages = write_report_pdf(pages, output, metadata=pdf_metadata(title=title), inputs=paths)
+    # provenance in the PDF's own metadata too, so the file can be traced without its cover page
+    from markers.output import provenance_record
+
+    provenance = provenance_record(
+        inputs=list(paths),
+        options=_options(page_size=page_size, pseudonymized=pseudonymize is not None, **analyse_options),
+        reference_set=analysis.reference_set,
+    )
+    provenance.pop("created", None)  # the same inputs must give the same bytes
+    metadata = pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}
+    n_pages = write_report_pdf(pages, output, metadata=metadata, inputs=paths)
     if png_dir is not None:
         builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
                                assessment=analysis.assessment, page_size=page_size)

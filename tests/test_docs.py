@@ -26,3 +26,15 @@ def test_readme_quickstart_has_exactly_two_commands():
     block = README.split("## Quickstart", 1)[1].split("```console", 1)[1].split("```", 1)[0]
     commands = [line for line in block.strip().splitlines() if line.strip()]
     assert [c.split("#")[0].strip() for c in commands] == ["make demo", "make test"]
+
+
+def test_readme_validate_output_is_the_real_output():
+    """The README shows what `markers validate` really prints on the sample data."""
+    from click.testing import CliRunner
+
+    root = Path(__file__).parent.parent
+    files = ["sample_data/study_workbook.xlsx", "sample_data/lab_export_eu.csv"]
+    block = README.split("$ markers validate " + " ".join(files) + "\n", 1)[1].split("$ echo $?", 1)[0]
+    result = CliRunner().invoke(cli, ["validate", *[str(root / f) for f in files]])
+    assert result.exit_code == 1
+    assert result.output == block
