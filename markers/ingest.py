@@ -579,7 +579,7 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
     return measurements[MEASUREMENT_COLUMNS], all_issues, record_status
 
 
-def _warnings(measurements: pd.DataFrame, *, patients: pd.DataFrame, have_patient_sheet: bool, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
+def _warnings(measurements: pd.DataFrame, *, sheet_patient_ids: set[str] | None, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
     """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed."""
     m = measurements
     for rec in m[m[DILUTE]].itertuples():
@@ -600,9 +600,8 @@ def _warnings(measurements: pd.DataFrame, *, patients: pd.DataFrame, have_patien
         log.add("conflicting-duplicate", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                 column=rec.analyte, value=rec.source_value,
                 message=f"{rec.analyte} for {rec.patient_id} on {rec.sample_date:%Y-%m-%d} has conflicting results; both kept")
-    if have_patient_sheet:
-        known = set(patients[PATIENT_ID])
-        unknown = m[~m[PATIENT_ID].isin(known)].drop_duplicates(PATIENT_ID)
+    if sheet_patient_ids is not None:
+        unknown = m[~m[PATIENT_ID].isin(sheet_patient_ids)].drop_duplicates(PATIENT_ID)
         for rec in unknown.itertuples():
             log.add("unknown-patient", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                     column="patient ID", value=rec.patient_id, message=f"Patient {rec.patient_id} is not in any patients sheet")
@@ -733,7 +732,8 @@ def read(
     if len(records):
         measurements, issues, record_status = _normalise(records, output_unit=output_unit, config=config, patients=patients, today=today)
         log.extend(issues)
-        measurements, collapsed = _warnings(measurements, patients=patients, have_patient_sheet=have_patient_sheet, log=log)
+        sheet_ids = {i for frame in patient_frames for i in frame[PATIENT_ID]} if have_patient_sheet else None
+        measurements, collapsed = _warnings(measurements, sheet_patient_ids=sheet_ids, log=log)
     else:
         measurements = Dataset().measurements
         record_status = pd.DataFrame(columns=["file", "sheet", "row", "reject", "creatinine"])

@@ -135,3 +135,33 @@ def test_normalize_refuses_to_overwrite_its_input(runner, clean):
     assert result.exit_code == 1
     assert result.output.startswith("Error: ")
     assert "overwrite" in result.output
+
+
+def test_references_prints_the_active_table_with_sources(runner):
+    result = runner.invoke(cli, ["references", "--reference-set", "Mayo-HVA-current"], catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    # Mayo's current HVA limits (domain facts §1b, S4): <1 y 35.0, 1 y 30.0, 2-4 y 25.0, 5-9 y 15.0, 10-14 y 9.0
+    table = [line.split() for line in lines[1:6]]
+    assert [row[1] for row in table] == ["HVA"] * 5
+    assert [float(row[-4]) for row in table] == [35.0, 30.0, 25.0, 15.0, 9.0]
+    assert "Sources:" in lines
+    assert any("S4" in line and "Mayo" in line for line in lines[lines.index("Sources:"):])
+
+
+def test_references_unknown_set_is_one_error_line(runner):
+    result = runner.invoke(cli, ["references", "--reference-set", "NOPE"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown reference set 'NOPE'")
+    assert result.output.count("\n") == 1
+
+
+def test_assess_writes_one_row_per_patient_and_analyte(runner, clean, tmp_path):
+    out = tmp_path / "summary.xlsx"
+    result = runner.invoke(cli, ["assess", str(clean), "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    table = pd.read_excel(out, sheet_name="assessment")
+    assert table[["patient_id", "analyte"]].values.tolist() == [["P1", "VMA"], ["P1", "HVA"]]
+    # P1 is 2 years old (born 2022-01-01): ARUP 0-2 y ULN VMA 27, HVA 42 mg/g; the first sample
+    # (54, 84) is 2.0x ULN for both; with no diagnosis or therapy date there is no baseline
+    assert table["informative"].isna().all()
