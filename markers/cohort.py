@@ -28,11 +28,15 @@ from markers.plotting import (
     _as_float,
     _check_choice,
     _rows_of,
+    _x_positions,
+    day_column,
+    day_shift,
     phase_spans,
     plain_log_axis,
+    sample_key,
     time_origin,
 )
-from markers.schema import ANALYTE, ANALYTES, DAY, ELEVATED, EVENT, EVENT_DATE, PATIENT_ID, SAMPLE_DATE, X_ULN
+from markers.schema import ANALYTE, ANALYTES, DAY, ELEVATED, EVENT, EVENT_DATE, PATIENT_ID, X_ULN
 
 #: Colour of a stretch of the swimmer lane by the marker status of the sample that opens it.
 STATUS_COLORS: dict[str, str] = {"elevated": "#D55E00", "normal": "#009E73", "indeterminate": "#999999"}
@@ -62,10 +66,17 @@ def _informative(assessment: pd.DataFrame, analyte: str) -> pd.DataFrame:
 
 
 def _therapy_origins(therapy: pd.DataFrame) -> pd.Series:
-    """Therapy start date per patient: the origin of ``days_to_normalization`` in markers.assess."""
-    dates = therapy[[PATIENT_ID, EVENT, EVENT_DATE]].dropna()
-    dates = dates.assign(**{EVENT_DATE: pd.to_datetime(dates[EVENT_DATE])})
-    return dates[dates[EVENT] == "therapy_start"].groupby(PATIENT_ID)[EVENT_DATE].min()
+    """Therapy start per patient: the origin of ``days_to_normalization`` in markers.assess.
+
+    A date, or in pseudonymised tables the ``event_day`` (days since the patient's anchor).
+    """
+    column = EVENT_DATE if EVENT_DATE in therapy.columns else day_column(EVENT_DATE)
+    if column not in therapy.columns:
+        return pd.Series(dtype="float64")
+    starts = therapy[[PATIENT_ID, EVENT, column]].dropna()
+    starts = starts.assign(**{column: pd.to_datetime(starts[column]) if column == EVENT_DATE
+                              else _as_float(starts[column])})
+    return starts[starts[EVENT] == "therapy_start"].groupby(PATIENT_ID)[column].min()
 
 
 def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
@@ -115,8 +126,18 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
     normalized = rows["normalized"].astype("boolean").fillna(False).astype(bool).to_numpy()
     to_norm = _as_float(rows["days_to_normalization"]) if "days_to_normalization" in rows.columns \
         else np.full(len(rows), np.nan)
+    last_day = day_column("last_sample_date")
     if "days_to_last_sample" in rows.columns:
         to_last = _as_float(rows["days_to_last_sample"])
+    elif (~normalized).any() and last_day in rows.columns and "last_sample_date" not in rows.columns:
+        # Pseudonymised: the last sample and the therapy start are both days since the same anchor.
+        if therapy is None:
+            raise ConfigError(
+                f"The {analyte} normalization curve needs the therapy events to place the last sample of "
+                "patients never normalized: pass therapy=dataset.therapy."
+            )
+        start = rows[PATIENT_ID].map(_therapy_origins(therapy))
+        to_last = _as_float(rows[last_day]) - _as_float(start)
     elif (~normalized).any():
         if therapy is None:
             raise ConfigError(
@@ -297,7 +318,7 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
         ax = plt.gca()
     keep = set(_informative(assessment, analyte)[PATIENT_ID].astype(str))
     rows = data[(data[ANALYTE] == analyte) & data[PATIENT_ID].astype(str).isin(keep)]
-    rows = rows.sort_values([PATIENT_ID, SAMPLE_DATE])
+    rows = rows.sort_values([PATIENT_ID, sample_key(rows)], kind="stable")
     for pid, grp in rows.groupby(PATIENT_ID, sort=True):
         xv, yv = _as_float(grp[DAY]), _as_float(grp[X_ULN])
         ok = ~np.isnan(xv) & ~np.isnan(yv)
@@ -420,8 +441,10 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
         prow = _rows_of(rows, pid)
         trow = _rows_of(therapy, pid)
         origin = time_origin(data, patient=pid, therapy=therapy)
+        shift = day_shift(data, patient=pid)
         if trow is not None:
-            for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None):
+            for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None,
+                                                  shift=shift):
                 ax.barh(lane, stop - start, left=start, height=0.7, color=PHASE_COLORS.get(phase, "#EEEEEE"),
                         edgecolor="none", zorder=1, gid=f"phase:{pid}:{phase}")
         if prow is not None and ELEVATED in prow.columns:
@@ -432,11 +455,12 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
                 stop = days[k + 1] if k + 1 < len(days) else day + stub
                 ax.barh(lane, stop - day, left=day, height=0.26, color=STATUS_COLORS[state], edgecolor="none",
                         zorder=2, gid=f"status:{pid}:{k}")
-        if trow is not None and origin is not None:
+        if trow is not None:
             for event in EVENT_MARKERS:
-                dates = pd.to_datetime(trow.loc[trow[EVENT] == event, EVENT_DATE]).dropna()
-                for d in dates:
-                    event_points[event][0].append(float((d - origin).days))
+                hits = trow[trow[EVENT] == event]
+                days = _x_positions(hits, EVENT_DATE, x="day", origin=origin, shift=shift) if len(hits) else None
+                for d in [] if days is None else days[~np.isnan(days)]:
+                    event_points[event][0].append(float(d))
                     event_points[event][1].append(float(lane))
     for event, (xs, ys) in event_points.items():
         marker, color, label = EVENT_MARKERS[event]
@@ -462,9 +486,60 @@ def _cohort_analytes(assessment: pd.DataFrame) -> list[str]:
     return [a for a in ANALYTES if len(_informative(assessment, a))]
 
 
+def _page_header(fig: Figure, title: str, text: str, *, size: tuple[float, float]) -> None:
+    fig.text(0.06, 0.975, title, fontsize=13, fontweight="bold", va="top")
+    fig.text(0.06, 0.952, textwrap.fill(text, width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
+
+
+def _table(fig: Figure, rect: tuple[float, float, float, float], cells: list[list[str]], header: list[str],
+           *, title: str = "", gid: str = "") -> None:
+    tax = fig.add_axes(rect)
+    tax.set_axis_off()
+    if title:
+        tax.set_title(title, fontsize=MIN_FONT + 1, loc="left")
+    table = tax.table(cellText=cells, colLabels=header, cellLoc="center", bbox=(0, 0, 1, 1))
+    table.auto_set_font_size(False)
+    table.set_fontsize(MIN_FONT)
+    for (row, _col), cell in table.get_celld().items():
+        if row == 0:
+            cell.set_facecolor("#E8E8E8")
+    if gid:
+        table.set_gid(gid)
+
+
+def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str]) -> list[list[str]]:
+    """Per patient informative for any analyte: days to normalization per analyte (or why none)."""
+    order = list(dict.fromkeys(assessment[PATIENT_ID].astype(str)))
+    cells = []
+    for pid in order:
+        line = [pid]
+        for analyte in analytes:
+            hit = assessment[(assessment[PATIENT_ID].astype(str) == pid) & (assessment[ANALYTE] == analyte)]
+            if hit.empty:
+                line.append("")
+                continue
+            rec = hit.iloc[0]
+            informative = rec.get("informative")
+            days = rec.get("days_to_normalization")
+            if informative is None or pd.isna(informative) or not bool(informative):
+                line.append("not informative")
+            elif days is not None and not pd.isna(days):
+                line.append(f"{int(days)}")
+            else:
+                line.append("not normalized")
+        cells.append(line)
+    return cells
+
+
 def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,
                         page_size: str = "A4", lanes_per_page: int = 45) -> Iterator[Figure]:
-    """Cohort pages one at a time (see :func:`cohort_figures`); a generator keeps memory flat."""
+    """Cohort pages one at a time (see :func:`cohort_figures`); a generator keeps memory flat.
+
+    Each page uses the whole sheet: up to three analytes' spaghetti panels are stacked at full
+    width (more go two a row, six a page); the time-to-normalization curve takes the upper half
+    of its page, its table and the days to normalization of each patient the lower half; the
+    swimmer plot's lanes are as tall as the page allows (0.18–0.6 inch each).
+    """
     _check_choice("page_size", page_size, tuple(PAGE_SIZES))
     size = PAGE_SIZES[page_size]
     analytes = _cohort_analytes(assessment)
@@ -472,27 +547,28 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
     for first in range(0, max(len(analytes), 1), per_page):
         chunk = analytes[first:first + per_page]
         fig = Figure(figsize=size)
-        fig.text(0.06, 0.975, "Cohort: marker course of informative patients", fontsize=13,
-                 fontweight="bold", va="top")
-        fig.text(0.06, 0.952, textwrap.fill(
-            "Informative = elevated at baseline. Thin grey: one patient; bold: median of patient medians "
-            "per 30-day bin with at least 3 patients.", width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
-        grid = fig.add_gridspec(3, 2, left=0.09, right=0.97, top=0.91, bottom=0.06, hspace=0.38, wspace=0.28)
+        _page_header(fig, "Cohort: marker course of informative patients",
+                     "Informative = elevated at baseline. Thin grey: one patient; bold: median of patient "
+                     "medians per 30-day bin with at least 3 patients.", size=size)
+        n_rows, n_cols = (max(len(chunk), 1), 1) if len(chunk) <= 3 else (3, 2)
+        grid = fig.add_gridspec(n_rows, n_cols, left=0.1, right=0.96, top=0.91, bottom=0.05,
+                                hspace=0.28 if n_cols == 1 else 0.38, wspace=0.28)
         for k, analyte in enumerate(chunk):
             plot_cohort_spaghetti(data, analyte=analyte, assessment=assessment,
-                                  ax=fig.add_subplot(grid[k // 2, k % 2]))
+                                  ax=fig.add_subplot(grid[k // n_cols, k % n_cols]))
         if not chunk:
             fig.text(0.5, 0.5, "No informative patient: no marker was elevated at baseline.",
                      ha="center", fontsize=MIN_FONT + 2)
         yield fig
 
     fig = Figure(figsize=size)
-    fig.text(0.06, 0.975, "Cohort: time to normalization", fontsize=13, fontweight="bold", va="top")
-    fig.text(0.06, 0.952, textwrap.fill(
-        "Kaplan–Meier estimate of the proportion of informative patients whose marker has returned to "
-        "normal, by day since therapy start; patients never normalized are censored at their last sample.",
-        width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
-    ax = fig.add_axes((0.1, 0.52, 0.84, 0.38))
+    _page_header(fig, "Cohort: time to normalization",
+                 "Kaplan–Meier estimate of the proportion of informative patients whose marker has returned to "
+                 "normal, by day since therapy start; patients never normalized are censored at their last sample.",
+                 size=size)
+    height = size[1]
+    row_h = 0.22 / height  # one table row, in figure fractions
+    ax = fig.add_axes((0.1, 0.53, 0.84, 0.37))
     plot_time_to_normalization(assessment, therapy=therapy, ax=ax)
     cells = []
     for analyte in analytes:
@@ -500,14 +576,20 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         med = median_days_to_normalization(curve)
         cells.append([analyte, str(int(curve["at_risk"].iloc[0])), str(int(curve["events"].sum())),
                       str(int(curve["censored"].sum())), "not reached" if np.isnan(med) else f"{med:.0f}"])
+    top = 0.44
     if cells:
-        tax = fig.add_axes((0.1, 0.44 - 0.022 * (len(cells) + 1), 0.84, 0.022 * (len(cells) + 1)))
-        tax.set_axis_off()
-        table = tax.table(cellText=cells, colLabels=["analyte", "informative", "normalized", "censored",
-                                                     "median days"],
-                          cellLoc="center", bbox=(0, 0, 1, 1))
-        table.auto_set_font_size(False)
-        table.set_fontsize(MIN_FONT)
+        h = row_h * (len(cells) + 1)
+        _table(fig, (0.1, top - h, 0.84, h), cells, ["analyte", "informative", "normalized", "censored",
+                                                     "median days"], gid="km_table")
+        top -= h + 0.05
+    per_patient = _days_to_normal_cells(assessment, analytes)
+    fit = int((top - 0.04) / row_h) - 1
+    if analytes and per_patient and fit >= 3:
+        shown = per_patient[:fit]
+        caption = "Days from therapy start to normalization, per patient" + (
+            f" (first {fit} of {len(per_patient)}; all in the summary table)" if len(per_patient) > fit else "")
+        h = row_h * (len(shown) + 1)
+        _table(fig, (0.1, top - h, 0.84, h), shown, ["patient", *analytes], title=caption, gid="days_table")
     yield fig
 
     ordered = lane_order(data, therapy=therapy, patients=list(dict.fromkeys(assessment[PATIENT_ID].astype(str))))
@@ -516,13 +598,14 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         share = ordered[page * lanes_per_page:(page + 1) * lanes_per_page]
         fig = Figure(figsize=size)
         suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
-        fig.text(0.06, 0.975, f"Cohort: swimmer plot{suffix}", fontsize=13, fontweight="bold", va="top")
-        fig.text(0.06, 0.952, textwrap.fill(
-            "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
-            "therapy phases; narrow strip: marker status from each sample to the next.",
-            width=int((size[0] - 1) * 15)), fontsize=MIN_FONT, va="top")
-        lane_h = min(0.8, 0.018 * max(len(share), 4))
-        ax = fig.add_axes((0.1, 0.92 - lane_h, 0.62, lane_h))
+        _page_header(fig, f"Cohort: swimmer plot{suffix}",
+                     "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
+                     "therapy phases; narrow strip: marker status from each sample to the next.", size=size)
+        # Lanes share the height between the caption and the x-axis label (0.91 − 0.05 of the page),
+        # each 0.18 to 0.6 inch: tall enough to read, not so tall that a small cohort looks inflated.
+        lane_in = min(0.6, max(0.18, (0.86 * height) / max(len(share), 1)))
+        lane_h = min(0.86, lane_in * max(len(share), 1) / height)
+        ax = fig.add_axes((0.13, 0.91 - lane_h, 0.6, lane_h))
         plot_swimmer(data, therapy=therapy, assessment=assessment, patients=share, ax=ax)
         yield fig
 

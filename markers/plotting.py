@@ -35,6 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
@@ -245,7 +246,7 @@ def time_origin(
         if len(dx):
             return pd.Timestamp(dx.iloc[0])
     trow = _rows_of(therapy, patient)
-    if trow is not None:
+    if trow is not None and EVENT_DATE in trow.columns:
         for event in ("diagnosis", "therapy_start"):
             dates = pd.to_datetime(trow.loc[trow[EVENT] == event, EVENT_DATE]).dropna()
             if len(dates):
@@ -261,6 +262,72 @@ def _x_of_dates(dates: pd.Series | pd.DatetimeIndex, *, x: str, origin: pd.Times
     if origin is None:
         return None
     return ((dates - origin).dt.days).astype("float64").to_numpy(na_value=np.nan)
+
+
+def day_column(date_column: str) -> str:
+    """The column that replaces a date column in pseudonymised tables (``sample_date`` -> ``sample_day``).
+
+    ``markers.pseudonym`` turns every ``<stem>_date`` column into ``<stem>_day`` (whole days since
+    the patient's anchor, the diagnosis date); the plots read that column when the date is gone.
+
+    Examples
+    --------
+    >>> day_column("event_date")
+    'event_day'
+    """
+    stem = date_column[: -len("_date")] if date_column.endswith("_date") else date_column
+    return f"{stem}_day"
+
+
+def sample_key(frame: pd.DataFrame) -> str:
+    """The column that tells one sample from another: the sample date, else its day column, else ``day``.
+
+    Examples
+    --------
+    >>> sample_key(pd.DataFrame({"sample_day": [0], "day": [0]}))
+    'sample_day'
+    """
+    for name in (SAMPLE_DATE, day_column(SAMPLE_DATE), DAY):
+        if name in frame.columns:
+            return name
+    raise MissingColumnError(
+        f"data lacks {SAMPLE_DATE!r} (or {day_column(SAMPLE_DATE)!r} / {DAY!r} in pseudonymised data): "
+        "add the timeline (markers.timeline.add_timeline) first."
+    )
+
+
+def day_shift(data: pd.DataFrame | None, *, patient: str) -> float:
+    """Days to add to a pseudonymised ``*_day`` column to land on the timeline's ``day`` axis.
+
+    Pseudonymised day columns count from the patient's anchor date (markers.pseudonym) and the
+    timeline's ``day`` from the diagnosis (markers.timeline); the two agree whenever the
+    diagnosis date is known, but the shift is read from the data itself (``day − sample_day``)
+    so that events always line up with the samples. ``0.0`` when the data cannot tell.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"patient_id": ["P1"], "sample_day": [5], "day": [1]})
+    >>> day_shift(d, patient="P1")
+    -4.0
+    """
+    rows = _rows_of(data, patient)
+    name = day_column(SAMPLE_DATE)
+    if rows is None or DAY not in rows.columns or name not in rows.columns:
+        return 0.0
+    diff = _as_float(rows[DAY]) - _as_float(rows[name])
+    diff = diff[~np.isnan(diff)]
+    return float(np.median(diff)) if len(diff) else 0.0
+
+
+def _x_positions(frame: pd.DataFrame, date_column: str, *, x: str, origin: pd.Timestamp | None,
+                 shift: float = 0.0) -> np.ndarray | None:
+    """Positions of a date column on the x axis, or of its pseudonymised day column (``x="day"`` only)."""
+    if date_column in frame.columns:
+        return _x_of_dates(frame[date_column], x=x, origin=origin)
+    days = day_column(date_column)
+    if x == "day" and days in frame.columns:
+        return _as_float(frame[days]) + shift
+    return None
 
 
 def format_age(days: float | int | None, *, date_of_birth: pd.Timestamp | None = None,
@@ -318,11 +385,15 @@ def uln_steps(rows: pd.DataFrame, *, x: str = "day", date_of_birth: pd.Timestamp
     really changes; otherwise (several birthdays, or a band edge in months) at the
     later sample, the first date the new limit is known to apply.
 
+    Pseudonymised rows have no dates: the birthday is then found from ``age_days`` alone,
+    the *k*-th falling at age round(365.25 · *k*) days, which is within one day of the
+    calendar birthday (the leap days are not known without the date of birth).
+
     Parameters
     ----------
     rows
-        One patient's samples of one analyte with ``sample_date``, ``uln``, ``age_days``
-        and, for ``x="day"``, ``day``.
+        One patient's samples of one analyte with ``uln``, ``age_days``, and
+        ``sample_date`` (``x="date"``) and/or ``day``.
     x
         ``"day"`` or ``"date"``.
     date_of_birth
@@ -339,11 +410,16 @@ def uln_steps(rows: pd.DataFrame, *, x: str = "day", date_of_birth: pd.Timestamp
     ...                   "day": [0, 181], "uln": [27.0, 13.0], "age_days": [1000, 1181]})
     >>> uln_steps(r)[0].tolist()  # born 2020-04-06, 3rd birthday 2023-04-06 = day 95
     [0.0, 95.0, 181.0]
+    >>> uln_steps(r.drop(columns="sample_date"))[0].tolist()  # 3 × 365.25 = 1095.75 -> age 1096
+    [0.0, 96.0, 181.0]
     """
-    rows = rows.sort_values(SAMPLE_DATE)
+    has_dates = SAMPLE_DATE in rows.columns
+    rows = rows.sort_values(SAMPLE_DATE if has_dates else DAY)
     ulns = _as_float(rows[ULN])
     keep = ~np.isnan(ulns)
     rows, ulns = rows[keep], ulns[keep]
+    if not has_dates:
+        return _uln_steps_from_ages(rows, ulns)
     dates = pd.DatetimeIndex(pd.to_datetime(rows[SAMPLE_DATE]))
     xs = dates.to_numpy() if x == "date" else _as_float(rows[DAY])
     if date_of_birth is None and AGE_DAYS in rows.columns:
@@ -371,11 +447,29 @@ def uln_steps(rows: pd.DataFrame, *, x: str = "day", date_of_birth: pd.Timestamp
     return xs_out, np.array(out_y, dtype=float)
 
 
+def _uln_steps_from_ages(rows: pd.DataFrame, ulns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`uln_steps` on the day axis for rows without dates (pseudonymised): birthdays from ages."""
+    xs = _as_float(rows[DAY])
+    ages = _as_float(rows[AGE_DAYS]) if AGE_DAYS in rows.columns else np.full(len(rows), np.nan)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for i in range(len(ulns)):
+        if i and ulns[i] != ulns[i - 1] and not np.isnan(ages[i - 1]) and not np.isnan(ages[i]):
+            years = range(int(ages[i - 1] // 365) - 1, int(ages[i] // 365) + 2)
+            between = [b for b in (round(365.25 * k) for k in years if k > 0) if ages[i - 1] < b < ages[i]]
+            if len(between) == 1:
+                out_x.append(xs[i] - (ages[i] - between[0]))
+                out_y.append(ulns[i])
+        out_x.append(xs[i])
+        out_y.append(ulns[i])
+    return np.array(out_x, dtype=float), np.array(out_y, dtype=float)
+
+
 # -- the axes-level trend plot -------------------------------------------------------------------
 
 
 def phase_spans(therapy_rows: pd.DataFrame, *, x: str = "day", origin: pd.Timestamp | None = None,
-                x_end: Any = None) -> list[tuple[str, Any, Any]]:
+                x_end: Any = None, shift: float = 0.0) -> list[tuple[str, Any, Any]]:
     """Therapy phases of one patient as ``(phase, start, stop)`` in x coordinates.
 
     A phase opens at one of ``PHASE_START_EVENTS`` and runs to the next phase boundary
@@ -386,13 +480,16 @@ def phase_spans(therapy_rows: pd.DataFrame, *, x: str = "day", origin: pd.Timest
     Parameters
     ----------
     therapy_rows
-        One patient's therapy events (``event``, ``event_date``).
+        One patient's therapy events (``event`` and ``event_date``, or ``event_day`` in
+        pseudonymised tables).
     x
         ``"day"`` (days since ``origin``) or ``"date"``.
     origin
-        Day 0 (needed when ``x="day"``).
+        Day 0 (needed when ``x="day"`` and the events are dated).
     x_end
         Where a phase with no closing event ends; ``None``: such a phase is not drawn.
+    shift
+        Added to ``event_day`` (see :func:`day_shift`); unused for dated events.
 
     Returns
     -------
@@ -404,16 +501,19 @@ def phase_spans(therapy_rows: pd.DataFrame, *, x: str = "day", origin: pd.Timest
     ...                   "event_date": pd.to_datetime(["2024-01-05", "2024-04-01"])})
     >>> phase_spans(t, origin=pd.Timestamp("2024-01-01"))
     [('induction', 4.0, 91.0)]
+    >>> phase_spans(pd.DataFrame({"event": ["therapy_start", "end_of_induction"], "event_day": [4, 91]}))
+    [('induction', 4.0, 91.0)]
     """
-    events = therapy_rows[[EVENT, EVENT_DATE]].dropna().copy()
-    events[EVENT_DATE] = pd.to_datetime(events[EVENT_DATE])
-    order = {name: i for i, name in enumerate(EVENTS)}
-    events = events.assign(_o=events[EVENT].map(order).fillna(99)).sort_values([EVENT_DATE, "_o"])
-    boundaries = events[events[EVENT].isin(list(PHASE_START_EVENTS) + list(PHASE_END_EVENTS))]
-    xs = _x_of_dates(boundaries[EVENT_DATE], x=x, origin=origin)
-    if xs is None:
+    xs_all = _x_positions(therapy_rows, EVENT_DATE, x=x, origin=origin, shift=shift)
+    if xs_all is None:
         return []
-    names = boundaries[EVENT].tolist()
+    order = {name: i for i, name in enumerate(EVENTS)}
+    events = pd.DataFrame({"event": therapy_rows[EVENT].to_numpy(), "pos": xs_all})
+    events = events[events["event"].notna() & ~pd.isna(events["pos"])]
+    events = events.assign(_o=events["event"].map(order).fillna(99)).sort_values(["pos", "_o"], kind="stable")
+    boundaries = events[events["event"].isin(list(PHASE_START_EVENTS) + list(PHASE_END_EVENTS))]
+    xs = boundaries["pos"].to_numpy()
+    names = boundaries["event"].tolist()
     spans = []
     for i, event in enumerate(names):
         phase = PHASE_START_EVENTS.get(event)
@@ -427,22 +527,121 @@ def phase_spans(therapy_rows: pd.DataFrame, *, x: str = "day", origin: pd.Timest
     return spans
 
 
+#: Short forms of phase names, used when a span is too narrow for the full name.
+PHASE_SHORT: dict[str, str] = {
+    "induction": "ind.",
+    "consolidation": "consol.",
+    "radiotherapy": "RT",
+    "maintenance": "maint.",
+    "off-therapy": "off",
+}
+
+# Mean advance width of DejaVu Sans (matplotlib's default font) in ems; enough to decide whether a
+# label fits without a renderer (the layout is fixed before the figure is drawn).
+_EM_PER_CHAR = 0.62
+
+
+def _axes_width_points(ax: Axes) -> float:
+    return float(ax.get_position().width * ax.figure.get_figwidth() * 72.0)
+
+
+def _text_points(text: str, fontsize: float) -> float:
+    return len(text) * _EM_PER_CHAR * fontsize
+
+
+def _to_num(value: Any) -> float:
+    if isinstance(value, (np.datetime64, pd.Timestamp)):
+        return float(pd.Timestamp(value).value / 8.64e13)  # days
+    return float(value)
+
+
+def place_phase_labels(spans: Sequence[tuple[str, Any, Any]], *, extent: float, width_pt: float,
+                       fontsize: float = MIN_FONT) -> list[tuple[str, str, int]]:
+    """Which label each phase span gets, and on which row, so that no two labels overlap.
+
+    A label sits at the start of its span. The full name is used when it fits inside the
+    span, else the short form (``PHASE_SHORT``); a span too narrow for either gets its short
+    form on a second row (it may run past its span there, but not into another label); if
+    that row is taken too, the span is not labelled (the legend names its colour).
+
+    Parameters
+    ----------
+    spans
+        ``(phase, start, stop)`` as from :func:`phase_spans`.
+    extent
+        Width of the x axis in data units (days).
+    width_pt
+        Width of the axes in points.
+    fontsize
+        Label size in points.
+
+    Returns
+    -------
+    list of (phase, text, row)
+        Row 0 is the top row; spans without a label are left out.
+
+    Examples
+    --------
+    >>> spans = [("induction", 0, 100), ("consolidation", 100, 110), ("radiotherapy", 110, 120)]
+    >>> place_phase_labels(spans, extent=200, width_pt=400)  # 2 pt per day: 20 pt is too narrow for "consol."
+    [('induction', 'induction', 0), ('consolidation', 'consol.', 1), ('radiotherapy', 'RT', 0)]
+    """
+    if extent <= 0 or width_pt <= 0:
+        return []
+    per_day = width_pt / extent
+    pad = 0.3 * fontsize  # the leading space of the label
+    row_end = [-np.inf, -np.inf]  # where the last label of each row ends, in points
+    placed: list[tuple[str, str, int]] = []
+    origin = min((_to_num(s) for _p, s, _e in spans), default=0.0)
+    for phase, start, stop in spans:
+        left = (_to_num(start) - origin) * per_day
+        room = (_to_num(stop) - _to_num(start)) * per_day
+        short = PHASE_SHORT.get(phase, phase)
+        choice = None
+        for text in dict.fromkeys((phase, short)):
+            need = _text_points(text, fontsize) + pad
+            if need <= room and left >= row_end[0]:
+                choice = (text, 0, need)
+                break
+        if choice is None:
+            need = _text_points(short, fontsize) + pad
+            if left >= row_end[1]:
+                choice = (short, 1, need)
+        if choice is None:
+            continue
+        text, row, need = choice
+        row_end[row] = left + need
+        placed.append((phase, text, row))
+    return placed
+
+
 def _draw_phases(ax: Axes, therapy_rows: pd.DataFrame, *, x: str, origin: pd.Timestamp | None,
-                 x_end: Any) -> None:
-    """Shade each therapy phase from its opening event to the next phase boundary."""
+                 x_end: Any, shift: float = 0.0, x_start: Any = None) -> None:
+    """Shade each therapy phase from its opening event to the next phase boundary, labels not overlapping."""
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for phase, start, stop in phase_spans(therapy_rows, x=x, origin=origin, x_end=x_end):
+    spans = phase_spans(therapy_rows, x=x, origin=origin, x_end=x_end, shift=shift)
+    for phase, start, stop in spans:
         ax.axvspan(start, stop, facecolor=PHASE_COLORS.get(phase, "#EEEEEE"), edgecolor="none",
                    zorder=0, gid=f"phase:{phase}", label=f"_phase:{phase}")
-        ax.text(start, 0.985, f" {phase}", transform=trans, ha="left", va="top", fontsize=MIN_FONT,
-                color="#555555", clip_on=True, gid=f"phase_label:{phase}")
+    if not spans:
+        return
+    low = min([_to_num(s) for _p, s, _e in spans] + ([_to_num(x_start)] if x_start is not None else []))
+    high = max([_to_num(e) for _p, _s, e in spans] + ([_to_num(x_end)] if x_end is not None else []))
+    # The axis ends up ~8 % wider than the drawn range (ax.margins(x=0.04) on each side).
+    extent = (high - low) * 1.08
+    starts = {phase: start for phase, start, _e in spans}
+    row_height = 1.35 * MIN_FONT / 72.0 / max(ax.get_position().height * ax.figure.get_figheight(), 1e-6)
+    for phase, text, row in place_phase_labels(spans, extent=extent, width_pt=_axes_width_points(ax)):
+        ax.text(starts[phase], 0.985 - row * row_height, f" {text}", transform=trans, ha="left", va="top",
+                fontsize=MIN_FONT, color="#555555", clip_on=True, gid=f"phase_label:{phase}")
 
 
-def _draw_milestones(ax: Axes, therapy_rows: pd.DataFrame, *, x: str, origin: pd.Timestamp | None) -> None:
+def _draw_milestones(ax: Axes, therapy_rows: pd.DataFrame, *, x: str, origin: pd.Timestamp | None,
+                     shift: float = 0.0) -> None:
     """Dashed vertical lines at surgery, complete remission and relapse."""
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    rows = therapy_rows[therapy_rows[EVENT].isin(list(MILESTONE_EVENTS))].dropna(subset=[EVENT_DATE])
-    xs = _x_of_dates(rows[EVENT_DATE], x=x, origin=origin)
+    rows = therapy_rows[therapy_rows[EVENT].isin(list(MILESTONE_EVENTS))]
+    xs = _x_positions(rows, EVENT_DATE, x=x, origin=origin, shift=shift)
     if xs is None:
         return
     for event, pos in zip(rows[EVENT], xs, strict=True):
@@ -456,21 +655,44 @@ def _draw_milestones(ax: Axes, therapy_rows: pd.DataFrame, *, x: str, origin: pd
 
 
 def _annotate_extremes(ax: Axes, assessment_rows: pd.DataFrame, analytes: Sequence[str], *, x: str,
-                       y: str, origin: pd.Timestamp | None) -> None:
-    """Annotate each analyte's baseline and nadir (from the assessment) on the plot."""
-    for _, row in assessment_rows[assessment_rows[ANALYTE].isin(list(analytes))].iterrows():
-        for which, dy in (("baseline", 10), ("nadir", -12)):
-            date = row.get(f"{which}_date")
-            level = row.get(f"{which}_x_uln" if y == X_ULN else f"{which}_value")
-            if date is None or pd.isna(date) or level is None or pd.isna(level) or float(level) <= 0:
+                       y: str, origin: pd.Timestamp | None, shift: float = 0.0,
+                       x_range: tuple[float, float] | None = None) -> None:
+    """Annotate each analyte's baseline and nadir (from the assessment) on the plot.
+
+    Analytes whose baseline (or nadir) falls on the same sample share one label, with a
+    leader line to each point: two "baseline" words stacked on day 0 only repeat each other.
+    A label near the right end of the axis goes to the left of its point, inside the axes.
+    """
+    rows = assessment_rows[assessment_rows[ANALYTE].isin(list(analytes))]
+    order = {a: i for i, a in enumerate(analytes)}
+    rows = rows.assign(_o=rows[ANALYTE].map(order)).sort_values("_o", kind="stable")
+    for which, dy in (("baseline", 10), ("nadir", -12)):
+        level_col = f"{which}_x_uln" if y == X_ULN else f"{which}_value"
+        if level_col not in rows.columns:
+            continue
+        pos = _x_positions(rows, f"{which}_date", x=x, origin=origin, shift=shift)
+        if pos is None:
+            continue
+        groups: dict[Any, list[tuple[str, float]]] = {}
+        for analyte, at, level in zip(rows[ANALYTE], pos, rows[level_col], strict=True):
+            if pd.isna(at) or level is None or pd.isna(level) or float(level) <= 0:
                 continue
-            pos = _x_of_dates(pd.Series([date]), x=x, origin=origin)
-            if pos is None or pd.isna(pos[0]):
-                continue
-            ax.annotate(which, xy=(pos[0], float(level)), xytext=(8, dy), textcoords="offset points",
-                        ha="left", va="center", fontsize=MIN_FONT, color="#333333",
-                        arrowprops={"arrowstyle": "-", "linewidth": 0.6, "color": "#666666"},
-                        gid=f"{which}:{row[ANALYTE]}")
+            groups.setdefault(at, []).append((str(analyte), float(level)))
+        for at, points in groups.items():
+            # The label goes by the highest point (baseline) or the lowest (nadir), off the lines.
+            points.sort(key=lambda p: -p[1] if which == "baseline" else p[1])
+            right = x_range is not None and _to_num(at) > x_range[0] + 0.85 * (x_range[1] - x_range[0])
+            dx, ha = (-8, "right") if right else (8, "left")
+            analyte, level = points[0]
+            label = ax.annotate(which, xy=(at, level), xytext=(dx, dy), textcoords="offset points",
+                                ha=ha, va="center", fontsize=MIN_FONT, color="#333333",
+                                arrowprops={"arrowstyle": "-", "linewidth": 0.6, "color": "#666666"},
+                                gid=f"{which}:{analyte}")
+            for other, other_level in points[1:]:
+                # Leader line only, from the shared label (its near side, half-way up).
+                ax.annotate("", xy=(at, other_level), xytext=(1.0 if right else 0.0, 0.5), textcoords=label,
+                            arrowprops={"arrowstyle": "-", "linewidth": 0.6, "color": "#666666"},
+                            gid=f"{which}:{other}")
 
 
 def grade_legend_handles(grades: Sequence[str] = ("normal", "mild", "moderate", "marked", "indeterminate")
@@ -553,7 +775,10 @@ def plot_marker_trend(
     _check_choice("y", y, _Y_CHOICES)
     y_col = X_ULN if y == "x_uln" else VALUE
     x_col = DAY if x == "day" else SAMPLE_DATE
-    _require_columns(data, [PATIENT_ID, SAMPLE_DATE, ANALYTE, y_col, x_col], what="data",
+    if x == "date" and SAMPLE_DATE not in data.columns and day_column(SAMPLE_DATE) in data.columns:
+        raise MissingColumnError(
+            f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
+    _require_columns(data, [PATIENT_ID, ANALYTE, y_col, x_col], what="data",
                      hint="flag the measurements (markers.flags.flag) and add the timeline "
                           "(markers.timeline.add_timeline) first.")
     if ax is None:
@@ -565,6 +790,8 @@ def plot_marker_trend(
         set(rows[ANALYTE].astype(str)) - set(ANALYTES))
     chosen = list(analytes) if analytes is not None else present
     origin = time_origin(data, patient=patient, patients=patients, therapy=therapy)
+    shift = day_shift(data, patient=patient)
+    order_by = sample_key(rows)
     prow = _rows_of(patients, patient)
     dob = None
     if prow is not None and DATE_OF_BIRTH in prow.columns:
@@ -572,9 +799,10 @@ def plot_marker_trend(
         dob = dobs.iloc[0] if len(dobs) else None
 
     x_max: Any = None
+    x_min: Any = None
     y_seen: list[float] = [1.0] if y == "x_uln" else []
     for analyte in chosen:
-        sub = rows[rows[ANALYTE] == analyte].sort_values(SAMPLE_DATE)
+        sub = rows[rows[ANALYTE] == analyte].sort_values(order_by, kind="stable")
         yv = _as_float(sub[y_col])
         xv = sub[x_col].to_numpy() if x == "date" else _as_float(sub[x_col])
         ok = ~np.isnan(yv) & ~pd.isna(xv)
@@ -585,6 +813,7 @@ def plot_marker_trend(
         kws = {"color": color, "linewidth": 1.4, "zorder": 3} | line_kws
         ax.plot(xv, yv, label=analyte, gid=f"trend:{analyte}", **kws)
         x_max = xv.max() if x_max is None else max(x_max, xv.max())
+        x_min = xv.min() if x_min is None else min(x_min, xv.min())
         y_seen.extend(yv[yv > 0].tolist())
         censor = sub[CENSOR].fillna("").astype(str).to_numpy() if CENSOR in sub.columns else np.full(len(sub), "")
         grade = sub[GRADE].fillna("indeterminate").astype(str).to_numpy() if GRADE in sub.columns \
@@ -634,16 +863,16 @@ def plot_marker_trend(
         if x_max is not None:
             ax.autoscale_view()
         x_end = x_max
-        ends = trow.loc[trow[EVENT] == "last_follow_up", EVENT_DATE].dropna()
-        if len(ends):
-            end_x = _x_of_dates(ends, x=x, origin=origin)
-            if end_x is not None and x_max is not None:
-                x_end = max(x_max, np.nanmax(end_x)) if x == "day" else max(x_max, end_x.max())
-        _draw_phases(ax, trow, x=x, origin=origin, x_end=x_end)
-        _draw_milestones(ax, trow, x=x, origin=origin)
+        ends = trow[trow[EVENT] == "last_follow_up"]
+        end_x = _x_positions(ends, EVENT_DATE, x=x, origin=origin, shift=shift) if len(ends) else None
+        if end_x is not None and x_max is not None and (~pd.isna(end_x)).any():
+            x_end = max(x_max, np.nanmax(end_x)) if x == "day" else max(x_max, pd.Series(end_x).max())
+        _draw_phases(ax, trow, x=x, origin=origin, x_end=x_end, shift=shift, x_start=x_min)
+        _draw_milestones(ax, trow, x=x, origin=origin, shift=shift)
     arow = _rows_of(assessment, patient)
     if arow is not None:
-        _annotate_extremes(ax, arow, chosen, x=x, y=y, origin=origin)
+        x_range = (_to_num(x_min), _to_num(x_max)) if x_min is not None and x_max is not None else None
+        _annotate_extremes(ax, arow, chosen, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
     ax.set_xlabel("days since diagnosis" if x == "day" else "sample date", fontsize=MIN_FONT + 1)
@@ -675,7 +904,10 @@ def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | 
         dx = p.get(DIAGNOSIS_DATE)
         if dx is not None and not pd.isna(dx):
             parts.append(f"diagnosed {pd.Timestamp(dx):%Y-%m-%d}")
-    parts.append(f"{rows[SAMPLE_DATE].nunique()} samples")
+        elif DIAGNOSIS_DATE not in prow.columns:
+            # Pseudonymised: no date may be shown; say what the day axis counts from instead.
+            parts.append("day 0 = diagnosis")
+    parts.append(f"{rows[sample_key(rows)].nunique()} samples")
     if unit_label:
         parts.append(f"values in {unit_label}")
     lines: list[str] = []
@@ -690,14 +922,25 @@ def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | 
     return " · ".join(parts), lines
 
 
+def _sample_table_header(rows: pd.DataFrame, analytes: Sequence[str]) -> list[str]:
+    return (["date", "day"] if SAMPLE_DATE in rows.columns else ["day"]) + list(analytes)
+
+
 def _sample_table_cells(rows: pd.DataFrame, analytes: Sequence[str]) -> tuple[list[list[str]], list[list[Any]]]:
-    """One row per sample date: date, day, and per analyte ``value (×ULN)``, shaded by grade."""
+    """One row per sample: date (when known), day, and per analyte ``value (×ULN)``, shaded by grade.
+
+    Pseudonymised rows have no sample date: the samples are told apart by their day and the
+    date column is left out (see :func:`_sample_table_header`).
+    """
     cells: list[list[str]] = []
     colours: list[list[Any]] = []
-    for date, grp in rows.sort_values(SAMPLE_DATE).groupby(SAMPLE_DATE, sort=True):
+    dated = SAMPLE_DATE in rows.columns
+    key = sample_key(rows)
+    for when, grp in rows.sort_values(key, kind="stable").groupby(key, sort=True):
         day = grp[DAY].iloc[0] if DAY in grp.columns else pd.NA
-        line = [f"{pd.Timestamp(date):%Y-%m-%d}", "" if pd.isna(day) else f"{int(day)}"]
-        shade: list[Any] = ["white", "white"]
+        day_text = "" if pd.isna(day) else f"{int(day)}"
+        line = [f"{pd.Timestamp(when):%Y-%m-%d}", day_text] if dated else [day_text]
+        shade: list[Any] = ["white"] * len(line)
         for analyte in analytes:
             hit = grp[grp[ANALYTE] == analyte]
             if hit.empty:
@@ -797,7 +1040,11 @@ def patient_figure(
     ax1.tick_params(labelbottom=True)
     analyte_handles = [h for h in ax1.get_lines() if h.get_gid() and h.get_gid().startswith("trend:")]
     uln_handles = [h for h in ax2.get_lines() if h.get_gid() and h.get_gid().startswith("uln:")]
-    fig.legend(handles=analyte_handles + uln_handles + grade_legend_handles(), loc="upper left",
+    # Phases are named in the legend too: a span too narrow for its label is still identified.
+    shown = [p.get_gid().split(":", 1)[1] for p in ax1.patches if (p.get_gid() or "").startswith("phase:")]
+    phase_handles = [Patch(facecolor=PHASE_COLORS.get(ph, "#EEEEEE"), edgecolor="none", label=ph)
+                     for ph in PHASE_COLORS if ph in shown]
+    fig.legend(handles=analyte_handles + uln_handles + grade_legend_handles() + phase_handles, loc="upper left",
                bbox_to_anchor=(left + width + 0.02, top), fontsize=MIN_FONT, frameon=False,
                title="analytes / grades", title_fontsize=MIN_FONT)
 
@@ -819,7 +1066,7 @@ def patient_figure(
         tax = fig.add_axes((0.06, table_top - row_h * (len(cells) + 1), 0.88, row_h * (len(cells) + 1)))
         tax.set_axis_off()
         tax.set_title(caption, fontsize=MIN_FONT + 1, loc="left")
-        table = tax.table(cellText=cells, cellColours=colours, colLabels=["date", "day", *analytes],
+        table = tax.table(cellText=cells, cellColours=colours, colLabels=_sample_table_header(rows, analytes),
                           loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
         table.auto_set_font_size(False)
         table.set_fontsize(MIN_FONT)

@@ -37,8 +37,19 @@ from markers.cohort import _cohort_analytes, iter_cohort_figures
 from markers.dataset import Dataset
 from markers.errors import OutputError
 from markers.output import atomic_write
-from markers.plotting import GRADE_COLORS, MIN_FONT, PAGE_SIZES, _check_choice, patient_figure
-from markers.schema import ANALYTE, ANALYTES, PATIENT_ID, SAMPLE_DATE
+from markers.plotting import (
+    GRADE_COLORS,
+    MIN_FONT,
+    PAGE_SIZES,
+    _check_choice,
+    patient_figure,
+    sample_key,
+)
+from markers.schema import (
+    ANALYTE,
+    ANALYTES,
+    PATIENT_ID,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -414,7 +425,7 @@ def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: 
     fig.text(0.08, 0.85, "Urinary catecholamine metabolites: marker status per patient and cohort",
              fontsize=11, va="top", color="#333333")
     n_patients = data[PATIENT_ID].astype(str).nunique()
-    n_samples = len(data[[PATIENT_ID, SAMPLE_DATE]].drop_duplicates())
+    n_samples = len(data[[PATIENT_ID, sample_key(data)]].drop_duplicates())
     n_warnings = int((dataset.issues["severity"] == "warning").sum()) if len(dataset.issues) else 0
     facts = [
         ("Report date", date_text),
@@ -449,15 +460,30 @@ def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: 
     return fig
 
 
-def _issue_cells(issues: pd.DataFrame) -> list[list[str]]:
+def _column_chars(width: float, page_width_in: float) -> int:
+    """Characters of 8-pt text that fit a column of relative ``width`` in the 90 %-wide appendix table."""
+    total = sum(w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN)
+    inches = 0.9 * page_width_in * width / total - 0.1  # cell padding
+    # DejaVu Sans at 8 pt: about 0.62 em (5 pt) per character on average.
+    return max(4, int(inches * 72 / (0.62 * MIN_FONT)))
+
+
+def _issue_cells(issues: pd.DataFrame, *, page_width_in: float = PAGE_SIZES["A4"][0]) -> list[list[str]]:
     rows = []
     for _, rec in issues.iterrows():
         sheet, cell = str(rec.get("sheet") or ""), str(rec.get("cell") or "")
-        where = f"{rec.get('file') or ''} {sheet + '!' if sheet else ''}{cell}".strip()
+        ref = f"{sheet + '!' if sheet else ''}{cell}"
+        name = str(rec.get("file") or "")
+        room = _column_chars(ISSUE_COLUMNS_SHOWN[2][2], page_width_in) - len(ref) - 1
+        if len(name) > room:
+            # The cell reference is what the reader needs: shorten the file name, never the reference.
+            name = name[: max(room - 1, 1)] + "…"
+        where = f"{name} {ref}".strip()
         values = {"severity": rec.get("severity"), "code": rec.get("code"), "location": where,
                   "value": rec.get("value"), "message": rec.get("message")}
         line = []
-        for col, _h, _w, width in ISSUE_COLUMNS_SHOWN:
+        for col, _h, rel, longest in ISSUE_COLUMNS_SHOWN:
+            width = min(longest, _column_chars(rel, page_width_in))
             text = "" if values[col] is None or pd.isna(values[col]) else str(values[col])
             line.append(text if len(text) <= width else text[: width - 1] + "…")
         rows.append(line)
@@ -470,7 +496,7 @@ def _appendix_pages(dataset: Dataset, *, page_size: str) -> Iterator[Figure]:
         rank = {"error": 0, "warning": 1}
         issues = issues.assign(_s=issues["severity"].map(rank).fillna(2)).sort_values(
             ["_s", "file", "sheet", "row"], kind="stable")
-    cells = _issue_cells(issues)
+    cells = _issue_cells(issues, page_width_in=PAGE_SIZES[page_size][0])
     counts = dataset.counts()
     per = rows_per_page(page_size)
     first_capacity = max(per - len(counts) - 4, 5)

@@ -162,3 +162,22 @@ def make_dataset() -> Dataset:
                           "sha256": ["ab" * 32], "format": ["xlsx"]})
     return Dataset(measurements=data, patients=make_patients(), therapy=make_therapy(), issues=issues,
                    rows=rows, files=files, unit=UNIT)
+
+
+KEY = bytes(range(32))
+
+
+def make_pseudonymized():
+    """(dataset, data, assessment) of the tiny cohort after pseudonymisation: no dates, hashed IDs."""
+    from markers.pipeline import Analysis, pseudonymize_analysis
+
+    analysis = Analysis(dataset=make_dataset(), measurements=make_data(), assessment=make_assessment(),
+                        limits=pd.DataFrame(), reference_set="test")
+    shared = pseudonymize_analysis(analysis, key=KEY)
+    return shared.dataset, shared.measurements, shared.assessment
+
+
+def pseudonym_of(patient: str) -> str:
+    from markers.pseudonym import pseudonym
+
+    return pseudonym(patient, key=KEY)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from plot_fixtures import make_assessment, make_data, make_therapy
+from plot_fixtures import make_assessment, make_data, make_pseudonymized, make_therapy, pseudonym_of
 
 from markers.cohort import (
     binned_median,
@@ -188,3 +188,69 @@ def test_cohort_inputs_are_not_changed():
     cohort_figures(data, therapy=therapy, assessment=assessment)
     for frame, before in zip([data, therapy, assessment], copies, strict=True):
         pd.testing.assert_frame_equal(frame, before)
+
+
+# -- layout and pseudonymised data ----------------------------------------------------------
+
+
+def _used_bottom(fig):
+    return min(ax.get_position().y0 for ax in fig.axes)
+
+
+def test_cohort_pages_use_the_whole_page():
+    pages = cohort_figures(make_data(), therapy=make_therapy(), assessment=make_assessment())
+    # Two analytes are stacked at full width, down to 5 % above the page's foot.
+    spaghetti = pages[0].axes
+    assert [round(ax.get_position().x1 - ax.get_position().x0, 2) for ax in spaghetti] == [0.86, 0.86]
+    assert _used_bottom(pages[0]) == pytest.approx(0.05)
+    # Time to normalization: curve, analyte table and the per-patient table (4 patients + header).
+    km = pages[1]
+    (days,) = [t for ax in km.axes for t in ax.tables if t.get_gid() == "days_table"]
+    cells = days.get_celld()
+    assert [cells[(r, 0)].get_text().get_text() for r in range(1, 5)] == ["P1", "P2", "P3", "P4"]
+    # P1 VMA normal on day 150 since diagnosis = 146 since therapy start (day 4); P4 not informative.
+    assert cells[(1, 1)].get_text().get_text() == "146"
+    assert cells[(4, 1)].get_text().get_text() == "not informative"
+    # Swimmer: 4 lanes of the 0.6-inch maximum = 2.4 in of 11.69 in.
+    (swim,) = pages[2].axes
+    assert swim.get_position().height == pytest.approx(2.4 / 11.69)
+
+
+def test_swimmer_lanes_shrink_with_many_patients():
+    data, therapy, assessment = make_data(), make_therapy(), make_assessment()
+    many_ids = [f"Q{i}" for i in range(40)]
+    data = pd.concat([data[data["patient_id"] == "P1"].assign(patient_id=q) for q in many_ids], ignore_index=True)
+    therapy = pd.concat([therapy[therapy["patient_id"] == "P1"].assign(patient_id=q) for q in many_ids],
+                        ignore_index=True)
+    assessment = pd.concat([assessment[assessment["patient_id"] == "P1"].assign(patient_id=q) for q in many_ids],
+                           ignore_index=True)
+    pages = cohort_figures(data, therapy=therapy, assessment=assessment)
+    (swim,) = pages[-1].axes
+    # 40 lanes share 0.86 of the page: 0.86 × 11.69 / 40 = 0.25 in each, within 0.18–0.6.
+    assert swim.get_position().height == pytest.approx(0.86)
+    assert len(swim.get_yticklabels()) == 40
+
+
+def test_pseudonymised_cohort_views_equal_the_dated_ones():
+    ds, data, assessment = make_pseudonymized()
+    assert not any(c.endswith("_date") for c in [*data.columns, *assessment.columns, *ds.therapy.columns])
+    dated = normalization_curve(make_assessment(), analyte="VMA", therapy=make_therapy())
+    pd.testing.assert_frame_equal(normalization_curve(assessment, analyte="VMA", therapy=ds.therapy), dated)
+    ax = plot_swimmer(data, therapy=ds.therapy, assessment=assessment, ax=Figure().subplots())
+    lines = {ln.get_gid(): ln for ln in ax.get_lines()}
+    assert lines["event:relapse"].get_xdata() == [193.0]  # P3: 2022-03-01 -> 2022-09-10, as dated
+    patches = {p.get_gid(): p for p in ax.patches}
+    induction = patches[f"phase:{pseudonym_of('P1')}:induction"]
+    assert (induction.get_x(), induction.get_width()) == (4.0, 105.0)
+    pages = cohort_figures(data, therapy=ds.therapy, assessment=assessment)
+    assert len(pages) == 3
+
+
+def test_never_normalized_patient_is_censored_at_the_last_sample_day():
+    a, t = km_example()
+    # The same example pseudonymised by hand: dates -> days since 2024-01-01 (the anchor).
+    a = a.assign(last_sample_day=(a["last_sample_date"] - START).dt.days).drop(columns="last_sample_date")
+    t = t.assign(event_day=0).drop(columns="event_date")
+    curve = normalization_curve(a, analyte="VMA", therapy=t)
+    assert curve["day"].tolist() == [0, 20, 30, 60, 90]
+    np.testing.assert_allclose(curve["proportion_normalized"], [0.0, 0.0, 0.25, 0.75, 0.75])

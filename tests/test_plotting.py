@@ -6,17 +6,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from plot_fixtures import make_assessment, make_data, make_patients, make_therapy
+from plot_fixtures import (
+    make_assessment,
+    make_data,
+    make_patients,
+    make_pseudonymized,
+    make_therapy,
+    pseudonym_of,
+)
 
 from markers.errors import ConfigError, MissingColumnError
 from markers.plotting import (
     format_age,
     patient_figure,
     phase_spans,
+    place_phase_labels,
     plot_marker_trend,
     time_origin,
     uln_steps,
@@ -274,3 +283,113 @@ def test_patient_page_sample_table_and_letter_size():
 def test_patient_page_rejects_unknown_page_size():
     with pytest.raises(ConfigError, match="page_size='A3'"):
         patient_figure(make_data(), patient="P1", page_size="A3")
+
+
+# -- label layout --------------------------------------------------------------------------------
+
+
+def test_phase_labels_use_short_forms_and_a_second_row():
+    # 400 pt over 200 days = 2 pt a day; at 8 pt a character is 0.62 × 8 = 4.96 pt, plus a 2.4 pt lead.
+    # induction (0–100 = 0–200 pt): "induction" 9 × 4.96 + 2.4 = 47.0 pt fits -> row 0, ends at 47.
+    # consolidation (200–240 pt): "consolidation" 66.9 pt no; "consol." 37.1 pt fits -> row 0, ends 237.1.
+    # radiotherapy (240–260 pt): "RT" 12.3 pt fits, 240 ≥ 237.1 -> row 0.
+    # maintenance (260–270 pt): "maint." 32.2 pt does not fit 10 pt -> row 1 (free), ends at 292.2.
+    # off-therapy (270–280 pt): "off" 17.3 pt does not fit; row 1 is taken until 292.2 -> no label.
+    spans = [("induction", 0, 100), ("consolidation", 100, 120), ("radiotherapy", 120, 130),
+             ("maintenance", 130, 135), ("off-therapy", 135, 140)]
+    assert place_phase_labels(spans, extent=200, width_pt=400) == [
+        ("induction", "induction", 0), ("consolidation", "consol.", 0), ("radiotherapy", "RT", 0),
+        ("maintenance", "maint.", 1)]
+
+
+def _label_boxes(ax, renderer, gid_prefix):
+    return [t.get_window_extent(renderer) for t in ax.texts
+            if (t.get_gid() or "").startswith(gid_prefix) and t.get_text().strip()]
+
+
+def test_phase_labels_of_narrow_spans_do_not_overlap():
+    # Consolidation, radiotherapy and maintenance 10 days apart: the old labels ran into each other.
+    therapy = pd.concat([make_therapy(), pd.DataFrame({
+        "patient_id": "P1", "event": ["radiotherapy"], "event_label": "RT",
+        "event_date": pd.to_datetime(["2023-04-20"])})], ignore_index=True)
+    therapy.loc[(therapy["patient_id"] == "P1") & (therapy["event"] == "maintenance"), "event_date"] = \
+        pd.Timestamp("2023-04-30")
+    fig = patient_figure(make_data(), patient="P1", therapy=therapy, patients=make_patients(),
+                         assessment=make_assessment())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    for ax in fig.axes[:2]:
+        boxes = _label_boxes(ax, canvas.get_renderer(), "phase_label:")
+        assert len(boxes) >= 3
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b)
+
+
+def test_coinciding_baselines_share_one_label(ax1):
+    plot_marker_trend(make_data(), patient="P1", assessment=make_assessment(), ax=ax1)
+    notes = {a.get_gid(): a for a in ax1.texts if (a.get_gid() or "").startswith("baseline:")}
+    # VMA 10× and HVA 3× ULN both on day 0: one word "baseline" (by the higher point) and a bare
+    # leader line to the other.
+    assert notes["baseline:VMA"].get_text() == "baseline"
+    assert notes["baseline:HVA"].get_text() == ""
+    assert notes["baseline:HVA"].xy == (0.0, 3.0)
+    words = [t.get_text() for t in ax1.texts if t.get_text() == "baseline"]
+    assert words == ["baseline"]
+    # Nadirs: both on day 240 too (VMA 5/13, HVA 0.5): one word, by the lower point (VMA).
+    nadir = {a.get_gid(): a for a in ax1.texts if (a.get_gid() or "").startswith("nadir:")}
+    assert nadir["nadir:VMA"].get_text() == "nadir" and nadir["nadir:HVA"].get_text() == ""
+
+
+# -- pseudonymised data: days instead of dates -----------------------------------------------
+
+
+def test_pseudonymised_patient_plot_matches_the_dated_one(ax1):
+    _ds, data, assessment = make_pseudonymized()
+    ds = _ds
+    pid = pseudonym_of("P1")
+    assert "sample_date" not in data.columns and "event_date" not in ds.therapy.columns
+    plot_marker_trend(data, patient=pid, therapy=ds.therapy, patients=ds.patients, assessment=assessment,
+                      ax=ax1)
+    # Same hand-worked days as test_phase_spans_start_and_end_on_event_days and the milestones.
+    expected = {"induction": (4, 109), "consolidation": (130, 182), "maintenance": (182, 240)}
+    for phase, (start, stop) in expected.items():
+        span = by_gid(ax1, f"phase:{phase}")
+        assert (span.get_x(), span.get_x() + span.get_width()) == (start, stop)
+    np.testing.assert_array_equal(by_gid(ax1, "event:surgery").get_xdata(), [90, 90])
+    np.testing.assert_array_equal(by_gid(ax1, "event:complete_remission").get_xdata(), [212, 212])
+    notes = {a.get_gid(): a for a in ax1.texts if a.get_gid()}
+    assert notes["baseline:VMA"].xy == (0.0, 10.0)
+    assert notes["nadir:VMA"].xy == pytest.approx((240.0, 5 / 13))
+
+
+def test_pseudonymised_uln_steps_from_ages(ax1):
+    _ds, data, _a = make_pseudonymized()
+    plot_marker_trend(data, patient=pseudonym_of("P1"), y="value", ax=ax1)
+    # No date of birth: the 3rd birthday is taken at age round(3 × 365.25) = 1096 days. Day 150 is
+    # 2023-04-30; P1 (born 2020-04-06) is then 3 × 365 = 1095 days (no 29 February in between) + 24
+    # = 1119 days old, so the step is at 150 − (1119 − 1096) = day 127: one day after the calendar
+    # birthday (day 126, see test_uln_steps_change_on_the_third_birthday), as documented.
+    step = line_labelled(ax1, "VMA ULN")
+    np.testing.assert_array_equal(step.get_xdata(), [0, 60, 127, 150, 240])
+
+
+def test_pseudonymised_patient_page_has_no_date():
+    ds, data, assessment = make_pseudonymized()
+    pid = pseudonym_of("P1")
+    fig = patient_figure(data, patient=pid, therapy=ds.therapy, patients=ds.patients, assessment=assessment)
+    texts = {t.get_gid(): t.get_text() for t in fig.texts if t.get_gid()}
+    assert texts["title"] == f"Patient {pid}"
+    # age at diagnosis from age_at_diagnosis_days = 969: 969 / 30.44 = 31.8 -> 31 months = 2 y 7 mo
+    assert texts["subtitle"] == ("sex F · age at diagnosis 2 y 7 mo · day 0 = diagnosis · 4 samples · "
+                                 "values in mg/g creatinine")
+    (table,) = [t for ax in fig.axes for t in ax.tables]
+    cells = table.get_celld()
+    assert [cells[(0, c)].get_text().get_text() for c in range(3)] == ["day", "VMA", "HVA"]
+    assert [cells[(4, c)].get_text().get_text() for c in range(3)] == ["240", "<5 (0.4×)", "11 (0.5×)"]
+
+
+def test_pseudonymised_data_cannot_be_drawn_on_dates(ax1):
+    _ds, data, _a = make_pseudonymized()
+    with pytest.raises(MissingColumnError, match="pseudonymised.*x='day'"):
+        plot_marker_trend(data, patient=pseudonym_of("P1"), x="date", ax=ax1)

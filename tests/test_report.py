@@ -298,3 +298,81 @@ def test_golden_summary_page(tmp_path):
 
 def test_page_sizes():
     assert PAGE_SIZES == {"A4": (8.27, 11.69), "Letter": (8.5, 11.0)}
+
+
+# -- pseudonymised reports: no patient ID and no date anywhere ------------------------------------
+
+SAMPLE = Path(__file__).parent.parent / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def sample_outputs(tmp_path_factory):
+    """The sample cohort's report and PNGs, pseudonymised; and what must not appear in them."""
+    from markers.pipeline import analyse, pseudonymize_analysis
+
+    analysis = analyse([SAMPLE / "study_workbook.xlsx", SAMPLE / "lab_export_eu.csv"])
+    ids = {str(v) for frame in (analysis.measurements, analysis.dataset.patients, analysis.dataset.therapy)
+           for v in frame["patient_id"].dropna()}
+    dates = set()
+    for frame in (analysis.measurements, analysis.dataset.patients, analysis.dataset.therapy, analysis.assessment):
+        for name in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
+                dates.update(pd.to_datetime(frame[name]).dropna())
+    shared = pseudonymize_analysis(analysis, key=bytes(range(32)))
+    dataset, data, assessment = shared.dataset, shared.measurements, shared.assessment
+    folder = tmp_path_factory.mktemp("pseudo")
+    pdf = folder / "report.pdf"
+    # The report date is not patient data; fixed here, and far from every sample date.
+    write_report_pdf(build_report(dataset, data=data, assessment=assessment, reference_set=analysis.reference_set,
+                                  created=datetime(2031, 6, 30, tzinfo=UTC)), pdf, metadata=pdf_metadata())
+    pngs = write_pngs(figure_jobs(data, therapy=dataset.therapy, patients=dataset.patients,
+                                  assessment=assessment), folder / "png", dpi=30)
+    return ids, dates, pdf, pngs
+
+
+def _date_texts(dates):
+    # ISO, dd.mm.yyyy and dd/mm/yyyy forms of every original date
+    return {f for d in dates for f in (f"{d:%Y-%m-%d}", f"{d:%d.%m.%Y}", f"{d:%d/%m/%Y}")}
+
+
+def test_pseudonymised_report_holds_no_id_and_no_date(sample_outputs):
+    ids, dates, pdf, pngs = sample_outputs
+    assert {"NB-001", "NB-013", "0042"} <= ids and len(ids) == 14
+    assert len(dates) > 100
+    forbidden = _date_texts(dates) | ids
+    reader = PdfReader(pdf)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Patient P-" in text and "day 0 = diagnosis" in text  # the pages are there, with pseudonyms
+    assert [f for f in forbidden if f in text] == []
+    meta = " ".join(f"{k}={v}" for k, v in (reader.metadata or {}).items())
+    assert [f for f in forbidden if f in meta] == []
+    # PDF streams are compressed, so raw bytes are searched only for the long IDs (NB-0xx) and the
+    # ISO dates, which cannot arise by chance; "0042" and 8-character dates could occur inside any
+    # compressed number and are checked in the extracted text and the metadata above.
+    raw = pdf.read_bytes()
+    long_ones = [f for f in forbidden if len(f) >= 6 and f != "0042"]
+    assert [f for f in long_ones if f.encode() in raw] == []
+
+
+def _png_text_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, pos = [], 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            chunks.append((kind, data[pos + 8:pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def test_pseudonymised_pngs_hold_no_id_and_no_date(sample_outputs):
+    ids, dates, _pdf, pngs = sample_outputs
+    forbidden = _date_texts(dates) | ids
+    assert len(pngs) == 3 + 14
+    for path in pngs:
+        assert [f for f in forbidden if f in path.name] == []
+        data = path.read_bytes()
+        # The only metadata is the Software tag (no title, author, date or patient).
+        assert _png_text_chunks(data) == [(b"tEXt", f"Software\x00markers {__version__}".encode())]
+        # Pixel data is deflate-compressed: only the long IDs are searched in the raw bytes.
+        assert [f for f in forbidden if len(f) >= 6 and f.encode() in data] == []
