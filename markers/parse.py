@@ -124,6 +124,47 @@ def _cell_kinds(values: pd.Series) -> np.ndarray:
     return kinds
 
 
+# -- parsing each distinct cell once ---------------------------------------------------
+
+#: Columns shorter than this are parsed cell by cell (factorising costs more than it saves).
+_DISTINCT_MIN = 256
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(codes, uniques)`` of an object column, or None when it must be parsed cell by cell.
+
+    Lab columns repeat themselves (a million results hold a few thousand distinct
+    spellings, a few thousand distinct dates), and every cell's parse depends on
+    that cell alone, so parsing the distinct cells and broadcasting the result
+    back by code gives the same output much faster. ``uniques`` ends with one
+    ``None`` standing for every missing cell (None, NaN, NaT, pd.NA), whose code
+    is ``len(uniques) - 1``. Uniques keep the order of first appearance, so "the
+    first such cell" in a message is still the first in the column.
+
+    Hashing treats ``True == 1 == 1.0`` and ``0.0 == -0.0`` as one key, although
+    they parse differently; a column holding a bool or a negative zero is
+    therefore parsed cell by cell.
+    """
+    if len(values) < _DISTINCT_MIN or values.dtype != object:
+        return None
+    cells = values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    if any(not isinstance(u, str) and isinstance(u, numbers.Number) and u in (0, 1) for u in uniques):
+        # Only then can a bool or -0.0 hide behind an equal key: look at every cell's type.
+        if any(type(v) in (bool, np.bool_) or (type(v) is float and v == 0.0 and str(v)[0] == "-") for v in cells):
+            return None
+    uniques = np.append(uniques.astype(object), None)
+    codes = np.where(codes < 0, len(uniques) - 1, codes)
+    return codes, uniques
+
+
+def _broadcast(parsed: pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Rows of ``parsed`` (one per distinct cell) taken for every cell, on the cells' index."""
+    out = parsed.take(codes)
+    out.index = index
+    return out
+
+
 def _as_object(values: pd.Series, positions: np.ndarray) -> pd.Series:
     """The cells at ``positions`` as an object Series with a fresh RangeIndex."""
     return pd.Series(values.to_numpy(dtype=object)[positions], dtype=object)
@@ -279,6 +320,16 @@ def parse_results(values: pd.Series, *, decimal_comma: bool | None = None) -> pd
     >>> out["status"].tolist()
     ['ok', 'ok', 'ok', 'text', 'missing', 'negative']
     """
+    distinct = _distinct(values)
+    if distinct is not None:
+        codes, uniques = distinct
+        parsed = _parse_result_cells(pd.Series(uniques, dtype=object), decimal_comma=decimal_comma)
+        return _broadcast(parsed, codes, values.index)
+    return _parse_result_cells(values, decimal_comma=decimal_comma)
+
+
+def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.DataFrame:
+    """:func:`parse_results` on every cell of ``values`` (no deduplication)."""
     n = len(values)
     kinds = _cell_kinds(values)
     value = np.full(n, np.nan)
@@ -561,8 +612,14 @@ _FAST_DATE_FORMATS = (
 )
 
 
-def _parse_date_texts(texts: pd.Series, *, day_first: bool | None, where: str) -> np.ndarray:
-    """The general path: stripped, non-empty texts (RangeIndex) to datetime64[ns]."""
+def _parse_date_texts(
+    texts: pd.Series, *, day_first: bool | None, where: str, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """The general path: stripped, non-empty texts (RangeIndex) to datetime64[ns].
+
+    ``counts``: how many cells each text stands for (when distinct cells are
+    parsed once), so that messages count cells, not spellings.
+    """
     parts = texts.str.extract(_DATE_RE)
     got = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
 
@@ -611,11 +668,13 @@ def _parse_date_texts(texts: pd.Series, *, day_first: bool | None, where: str) -
             contradicting = _slash_evidence(first, second)[1 if day_first else 0]
             if contradicting.any():
                 example = slash_texts.iloc[int(np.flatnonzero(contradicting)[0])]
+                weights = counts[at] if counts is not None else np.ones(len(at), dtype=np.int64)
+                n_contradicting = int(weights[contradicting].sum())
                 warnings.warn(
-                    f"{_prefix(where)}{int(contradicting.sum())} date(s) such as '{example}' "
+                    f"{_prefix(where)}{n_contradicting} date(s) such as '{example}' "
                     f"cannot be {'day' if day_first else 'month'}-first as requested; "
                     "they are reported as invalid, not swapped.",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
 
     for day_group, month_group, year_group in (("nd", "nmon", "ny"), ("md", "mmon", "my")):
@@ -733,6 +792,19 @@ def parse_dates(values: pd.Series, *, day_first: bool | None = None, where: str 
     >>> out["status"].tolist()
     ['ok', 'ok', 'ok', 'missing', 'invalid']
     """
+    distinct = _distinct(values)
+    if distinct is not None:
+        codes, uniques = distinct
+        counts = np.bincount(codes, minlength=len(uniques))
+        parsed = _parse_date_cells(pd.Series(uniques, dtype=object), day_first=day_first, where=where, counts=counts)
+        return _broadcast(parsed, codes, values.index)
+    return _parse_date_cells(values, day_first=day_first, where=where)
+
+
+def _parse_date_cells(
+    values: pd.Series, *, day_first: bool | None, where: str, counts: np.ndarray | None = None
+) -> pd.DataFrame:
+    """:func:`parse_dates` on every cell of ``values``; ``counts`` as for :func:`_parse_date_texts`."""
     n = len(values)
     dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     kinds = _cell_kinds(values)
@@ -780,7 +852,8 @@ def parse_dates(values: pd.Series, *, day_first: bool | None = None, where: str 
                 remaining = remaining[~hit]
         if len(remaining):
             got[remaining] = _parse_date_texts(
-                texts.iloc[remaining].reset_index(drop=True), day_first=day_first, where=where
+                texts.iloc[remaining].reset_index(drop=True), day_first=day_first, where=where,
+                counts=None if counts is None else counts[pos[remaining]],
             )
         dates[pos] = got
 

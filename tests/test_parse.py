@@ -590,3 +590,43 @@ def test_cells_from_a_decimal_comma_csv(tmp_path, encoding):
     assert same_float(results["value"].iloc[0], 1234.5)
     assert results["censor"].tolist() == ["", "<", ""]
     assert results["status"].tolist() == ["ok", "ok", "text"]
+
+
+# -- long columns: each distinct cell is parsed once -------------------------------------------
+
+
+def test_long_result_column_parses_distinct_cells_once_with_the_same_output():
+    # 400 cells, above the size where distinct cells are parsed once and broadcast back
+    cells = ["<0.5", 45.2, "45.2 H", "QNS", None, float("nan"), "12,5", 7.0] * 50
+    values = pd.Series(cells, index=pd.RangeIndex(100, 500), dtype=object)
+    out = parse_results(values)
+    assert list(out.index) == list(range(100, 500))
+    first = out.iloc[:8]
+    assert first["value"].tolist()[:3] == [0.5, 45.2, 45.2]
+    assert first["censor"].tolist() == ["<", "", "", "", "", "", "", ""]
+    assert first["lab_flag"].tolist() == ["", "", "H", "", "", "", "", ""]
+    assert first["status"].tolist() == ["ok", "ok", "ok", "text", "missing", "missing", "ok", "ok"]
+    assert first["text"].tolist() == ["<0.5", "45.2", "45.2 H", "QNS", "", "", "12,5", "7"]
+    # every block of 8 is the same as the first: 50 x "ok" for "<0.5"
+    assert (out["status"] == "ok").sum() == 5 * 50
+    from markers.parse import _parse_result_cells
+
+    pd.testing.assert_frame_equal(out, _parse_result_cells(values, decimal_comma=None))
+
+
+def test_long_column_with_booleans_is_parsed_cell_by_cell():
+    # True == 1 == 1.0 as hash keys, but a boolean is not a result: it must stay "text"
+    values = pd.Series([1.0, True, 0.0, False] * 100, dtype=object)
+    out = parse_results(values)
+    assert out["status"].iloc[:4].tolist() == ["ok", "text", "ok", "text"]
+    assert out["text"].iloc[:4].tolist() == ["1", "True", "0", "False"]
+
+
+def test_long_date_column_counts_cells_not_spellings_in_its_warning():
+    # 300 cells: 150 x "13/01/2024" (cannot be month-first) and 150 x "01/02/2024"
+    values = pd.Series(["13/01/2024", "01/02/2024"] * 150, dtype=object)
+    with pytest.warns(UserWarning, match=r"150 date\(s\) such as '13/01/2024'"):
+        out = parse_dates(values, day_first=False, where="lab.csv, column 'Date'")
+    assert out["status"].value_counts().to_dict() == {"invalid": 150, "ok": 150}
+    # month-first: 01/02/2024 is 2 January 2024
+    assert out["date"].iloc[1] == pd.Timestamp("2024-01-02")

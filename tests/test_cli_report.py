@@ -1,0 +1,81 @@
+"""`markers report` and `markers plot` on the shipped sample cohort, as a user runs them."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from markers.cli import cli
+
+SAMPLE = Path(__file__).parent.parent / "sample_data"
+FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
+PATIENTS = ["0042"] + [f"NB-{i:03d}" for i in range(1, 14)]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    result = CliRunner().invoke(cli, ["report", *FILES, "-o", str(folder / "report.pdf"),
+                                      "--png-dir", str(folder / "png"), "--dpi", "50", "--jobs", "2"],
+                                catch_exceptions=False)
+    return folder, result
+
+
+def test_report_exit_code_and_message(report):
+    folder, result = report
+    assert result.exit_code == 0
+    # no progress bar: the runner's stderr is not a terminal
+    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 20 pages, 14 patients, 2 rejected rows\n"
+
+
+def test_report_pages_are_what_the_content_implies(report):
+    folder, _ = report
+    reader = PdfReader(folder / "report.pdf")
+    texts = [page.extract_text() for page in reader.pages]
+    # cover + 1 summary page (28 rows fit one A4 page) + 3 cohort pages + 14 patients + 1 appendix = 20
+    assert len(texts) == 1 + 1 + 3 + 14 + 1
+    assert "markers report" in texts[0] and "study_workbook.xlsx" in texts[0]
+    # the patient pages, in order, each titled "Patient <ID>" (text order within a page is the PDF's)
+    titled = [next(p for p in PATIENTS if f"Patient {p}\n" in t + "\n") for t in texts[5:19]]
+    assert titled == PATIENTS
+    appendix = texts[-1]
+    for cell in ("Samples!C12", "Samples!B133", "Samples!A152", "Samples!C22", "Samples!C45"):
+        assert cell in appendix
+
+
+def test_report_is_byte_identical_on_a_second_run(report, tmp_path):
+    folder, _ = report
+    again = tmp_path / "again.pdf"
+    CliRunner().invoke(cli, ["report", *FILES, "-o", str(again), "--quiet"], catch_exceptions=False)
+    assert again.read_bytes() == (folder / "report.pdf").read_bytes()
+
+
+def test_report_pngs_one_per_patient_and_cohort_figure(report):
+    folder, _ = report
+    names = sorted(p.name for p in (folder / "png").iterdir())
+    assert names == sorted([f"patient_{p}.png" for p in PATIENTS] + ["cohort_1.png", "cohort_2.png", "cohort_3.png"])
+    assert all((folder / "png" / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg"])
+def test_plot_one_patient(tmp_path, suffix):
+    out = tmp_path / f"fig{suffix}"
+    result = CliRunner().invoke(cli, ["plot", *FILES, "--patient", "NB-009", "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    head = out.read_bytes()[:8]
+    assert {".png": head.startswith(b"\x89PNG"), ".pdf": head.startswith(b"%PDF"), ".svg": b"<?xml" in head}[suffix]
+
+
+def test_plot_unknown_patient_is_an_error_line(tmp_path):
+    result = CliRunner().invoke(cli, ["plot", *FILES, "--patient", "NB-999", "-o", str(tmp_path / "f.png")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: patient 'NB-999' has no measurements in the input; patients: 0042, NB-001")
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_plot_pseudonymized_on_dates_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli, ["plot", *FILES, "--patient", "NB-009", "-o", str(tmp_path / "f.png"),
+                                      "--x", "date", "--pseudonymize", str(tmp_path / "k")])
+    assert result.exit_code == 2
+    assert "a pseudonymized figure can only use --x day" in result.output
