@@ -24,7 +24,7 @@ from markers import io as raw_io
 from markers.config import Config, load_config
 from markers.dataset import Dataset
 from markers.errors import ConfigError, MissingColumnError, UnknownUnitError
-from markers.issues import IssueLog
+from markers.issues import IssueLog, issue_frame
 from markers.mapping import (
     ColumnMap,
     analyte_from_text,
@@ -80,35 +80,65 @@ _SEX = {
 }
 
 
+def _per_distinct(values: pd.Series, func, *, empty: object, exact: bool = True) -> np.ndarray:
+    """``func`` of each cell, computed once per distinct cell value (``empty`` for missing cells).
+
+    A million-row column holds few distinct values, and hashing them is far cheaper than a
+    Python call per cell. Hashing treats ``True`` and ``1.0`` as one key: when ``exact`` and a
+    column holds both a boolean and a 0 or 1, it is done cell by cell to keep each cell's own text.
+    """
+    cells = values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    if exact and any(type(u) is bool or (isinstance(u, int | float) and u in (0, 1)) for u in uniques) and (
+        values.map(type).eq(bool).any()
+    ):
+        return np.array([empty if v is None or v is pd.NA or v != v else func(v) for v in cells], dtype=object)
+    mapped = np.array([func(u) for u in uniques] + [empty], dtype=object)
+    return mapped[codes]  # code -1 (missing) picks the last entry, ``empty``
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text cells stripped of spaces; NaN for every cell that is not text (numbers, dates, empty)."""
+    out = _per_distinct(values, lambda v: v.strip() if isinstance(v, str) else np.nan, empty=np.nan)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _blank_cells(frame: pd.DataFrame) -> np.ndarray:
+    """Boolean matrix: True where a cell is empty (None, NaN or only whitespace)."""
+    blank = np.ones(frame.shape, dtype=bool)
+    for position, column in enumerate(frame.columns):
+        blank[:, position] = _per_distinct(
+            frame[column], lambda v: isinstance(v, str) and not v.strip(), empty=True, exact=False).astype(bool)
+    return blank
+
+
 def _blank_mask(frame: pd.DataFrame) -> pd.Series:
     """True for rows whose cells are all empty (None, NaN or whitespace)."""
-    if frame.shape[1] == 0:
-        return pd.Series(True, index=frame.index)
-    as_text = frame.astype("object").where(frame.notna(), "")
-    blank = np.ones(len(frame), dtype=bool)
-    for column in as_text.columns:
-        values = as_text[column]
-        blank &= values.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
-    return pd.Series(blank, index=frame.index)
+    return pd.Series(_blank_cells(frame).all(axis=1), index=frame.index)
 
 
 def _ids(values: pd.Series) -> pd.Series:
     """Patient IDs as text: ``42.0`` -> ``"42"``, ``"0042"`` stays ``"0042"``; blanks -> ``None``."""
 
     def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and v != v):
-            return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
-        text = str(v).strip()
-        return text or None
+        return str(v).strip() or None
 
-    uniques = {v: one(v) for v in pd.unique(values.astype(object))} if len(values) else {}
-    return values.astype(object).map(lambda v: uniques.get(v, one(v)) if not isinstance(v, float) or v == v else None)
+    return pd.Series(_per_distinct(values, one, empty=None), index=values.index, dtype=object)
+
+
+def _cell_refs(rows: pd.Series, columns: pd.Series) -> list[str]:
+    """``D14``-style references, vectorised: each column's letters computed once."""
+    columns = columns.astype(int)
+    letters = columns.map({c: raw_io.column_letter(c) for c in pd.unique(columns)})
+    return (letters.astype(str) + rows.astype(int).astype(str)).tolist()
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype(object).map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+    """Cells as stripped text ("" for empty); numbers and dates as ``str()`` gives them."""
+    out = _per_distinct(values, lambda v: v.strip() if isinstance(v, str) else str(v), empty="")
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 class _SheetReader:
@@ -149,7 +179,9 @@ class _SheetReader:
     def body(self) -> tuple[int, ColumnMap, str, pd.DataFrame] | None:
         """Find header and role; mark title/header/blank/footer rows; return the data rows."""
         cells = self.sheet.cells
-        blank = _blank_mask(cells)
+        blank_cells = _blank_cells(cells)
+        blank = pd.Series(blank_cells.all(axis=1), index=cells.index)
+        filled = pd.Series((~blank_cells).sum(axis=1), index=cells.index)
         found = find_header(cells, config=self.config)
         if found is None:
             if (~blank).any():
@@ -168,10 +200,12 @@ class _SheetReader:
             self.add_issue("unrecognised-sheet", header_row, None, "", self.sheet.sheet or self.sheet.file)
             return None
         data = cells[(cells.index > header_row) & ~blank.to_numpy()]
-        # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected
-        footer = pd.Series(
-            [is_footer_line(list(values)) for values in data.itertuples(index=False)], index=data.index, dtype=bool
-        )
+        # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected;
+        # only a row with a single filled cell can be one
+        footer = pd.Series(False, index=data.index, dtype=bool)
+        single = data.index[(filled[data.index] == 1).to_numpy()]
+        for row in single:
+            footer[row] = is_footer_line(list(data.loc[row]))
         self.reason[footer[footer].index] = "footer"
         return header_row, column_map, role, data[~footer.to_numpy()]
 
@@ -280,7 +314,7 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
     loinc_col = column_map.column("loinc")
     if analyte_col is None and loinc_col is None:
         _require(column_map, "analyte", sheet, "analyte (test name or LOINC)")
-    records = common.copy()
+    records = common  # built above for this sheet alone: no copy needed
     analyte_text = _text(data[analyte_col]) if analyte_col is not None else pd.Series("", index=data.index)
     loinc_text = _text(data[loinc_col]) if loinc_col is not None else pd.Series("", index=data.index)
     lookup = {t: analyte_from_text(t, aliases=reader.config.analytes) for t in pd.unique(pd.concat([analyte_text, loinc_text]))}
@@ -439,9 +473,7 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
             issues.append(_issue_rows(records, mask, code, col_field, header_field, value_field, message))
             reject[mask] = code
 
-    records = records.copy()
-    records["id_header"] = "patient ID"
-    records["date_header"] = "sample date"
+    records = records.assign(id_header="patient ID", date_header="sample date")  # new frame, input untouched
     fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "id_header", "patient_id")
     fail(records["date_status"] == "missing", "missing-date", "date_col", "date_header", "date_raw")
     fail(records["date_status"] == "invalid", "invalid-date", "date_col", "date_header", "date_raw")
@@ -463,10 +495,10 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
 
     # units
     records["unit_text"] = records["unit_text"].fillna("").astype(str)
-    units = _unit_lookup(records[reject == ""], config=config, column="unit_text", col_field="unit_col")
-    unit_of = records["unit_text"].map(lambda t: units.get(t))
-    kind = unit_of.map(lambda u: u.kind if u is not None else "")
-    scale = unit_of.map(lambda u: u.scale if u is not None else np.nan).astype(float)
+    candidates = records.loc[(reject == "").to_numpy(), ["unit_text", "unit_col", "file", "sheet", "row"]]
+    units = _unit_lookup(candidates.drop_duplicates("unit_text"), config=config, column="unit_text", col_field="unit_col")
+    kind = records["unit_text"].map({t: (u.kind if u is not None else "") for t, u in units.items()}).astype(object).fillna("")
+    scale = records["unit_text"].map({t: (u.scale if u is not None else np.nan) for t, u in units.items()}).astype(float)
     records["unit_header"] = "unit"
     fail((kind == "") & ~is_creatinine, "missing-unit", "unit_col", "unit_header", "unit_text")
     per_time = (kind == "per_time") | records["loinc_measure"].isin(["mass_rate_24h"])
@@ -479,19 +511,17 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
 
     # creatinine: from the same row (wide) or from creatinine records of the same sample (long)
     creat_value = pd.Series(np.nan, index=records.index)
-    has_creat_cell = records["creatinine_raw"].notna() & (_text(records["creatinine_raw"]) != "")
+    has_creat_cell = records["creatinine_raw"].notna() & ~_stripped(records["creatinine_raw"]).eq("")
     if has_creat_cell.any():
         sub = records[has_creat_cell]
         creat_parsed = parse_results(sub["creatinine_raw"], decimal_comma=None)
         creat_units = {t: parse_unit(t, aliases=config.units) for t in pd.unique(sub["creatinine_unit"].fillna(""))}
-        mmol = []
-        for value, status, unit_text in zip(creat_parsed["value"], creat_parsed["status"], sub["creatinine_unit"].fillna(""), strict=True):
-            unit = creat_units.get(unit_text)
-            if status == "ok" and unit is not None and unit.kind in ("mass_conc", "molar_conc") and value > 0:
-                mmol.append(creatinine_to_mmol_per_l(value, unit))
-            else:
-                mmol.append(np.nan)
-        creat_value[has_creat_cell] = mmol
+        # vectorised per distinct unit: value × (factor of that unit to mmol/L)
+        to_mmol = {t: (creatinine_to_mmol_per_l(1.0, u) if u is not None and u.kind in ("mass_conc", "molar_conc")
+                       else np.nan) for t, u in creat_units.items()}
+        factor = sub["creatinine_unit"].fillna("").map(to_mmol).astype(float)
+        usable = (creat_parsed["status"] == "ok") & (creat_parsed["value"] > 0)
+        creat_value[has_creat_cell] = (creat_parsed["value"] * factor).where(usable).to_numpy(dtype=float)
     # long layout: creatinine results are their own records; attach them to the sample's other results
     creat_records = is_creatinine & (reject == "")
     if creat_records.any():
@@ -504,7 +534,7 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
         good = cr[ok.to_numpy()]
         values = [
             creatinine_to_mmol_per_l(v, u)
-            for v, u in zip(parsed.loc[good.index, "value"], unit_of[good.index], strict=True)
+            for v, u in zip(parsed.loc[good.index, "value"], good["unit_text"].map(units.get), strict=True)
         ]
         lookup = pd.Series(values, index=pd.MultiIndex.from_frame(good[["file", "patient_id", "sample_date"]]))
         lookup = lookup[~lookup.index.duplicated()]
@@ -518,20 +548,30 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
     # values in the output unit
     value = pd.Series(np.nan, index=records.index)
     ok = (reject == "") & ~is_creatinine
-    for (analyte, unit_kind), group in records[ok].groupby([records["analyte"], kind], sort=False):
-        raw = parsed.loc[group.index, "value"].to_numpy(dtype=float) * scale[group.index].to_numpy()
-        if unit_kind in ("mass_ratio", "molar_ratio"):
-            value[group.index] = ratio_to_output(raw, unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit)
-        else:
-            value[group.index] = concentration_to_output(
-                raw, creat_value[group.index].to_numpy(), unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit
-            )
+    raw = parsed["value"].to_numpy(dtype=float) * scale.to_numpy()
+    analyte_of = records["analyte"].to_numpy(dtype=object)
+    kind_of = kind.to_numpy(dtype=object)
+    ok_array = ok.to_numpy(dtype=bool)
+    for analyte in pd.unique(records.loc[ok_array, "analyte"]):
+        for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc"):
+            rows = ok_array & (analyte_of == analyte) & (kind_of == unit_kind)
+            if not rows.any():
+                continue
+            if unit_kind in ("mass_ratio", "molar_ratio"):
+                converted = ratio_to_output(raw[rows], unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit)
+            else:
+                converted = concentration_to_output(raw[rows], creat_value.to_numpy()[rows], unit=Unit(unit_kind, 1.0),
+                                                    analyte=analyte, output=output_unit)
+            value.iloc[np.flatnonzero(rows)] = converted
 
     # age: a date of birth on the row, else from the patients table; else an age column
-    dob = pd.to_datetime(records["dob"].astype(object), errors="coerce").astype("datetime64[ns]")
-    if len(patients):
-        known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[DATE_OF_BIRTH]
-        from_table = pd.to_datetime(records["patient_id"].map(known.to_dict()).astype(object), errors="coerce").astype("datetime64[ns]")
+    dob = records["dob"]
+    if not pd.api.types.is_datetime64_dtype(dob.dtype):
+        dob = pd.to_datetime(dob.astype(object), errors="coerce")
+    dob = dob.astype("datetime64[ns]")
+    known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[DATE_OF_BIRTH]
+    if len(known):  # (mapping through an empty datetime Series fails in pandas)
+        from_table = records["patient_id"].map(known.astype("datetime64[ns]"))
         dob = dob.where(dob.notna(), from_table)
     records["dob"] = dob
     age = (records["sample_date"] - records["dob"]).dt.days.astype("Int64")
@@ -542,11 +582,15 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
          "date_header", "date_raw")
 
     kept = (reject == "") & ~is_creatinine
-    k = records[kept]
+    k = records.loc[kept.to_numpy(), ["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file",
+                                      "sheet", "row", "result_col", "sex"]]
     sex = k["sex"] if "sex" in k else ""
     if len(patients):
         known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[SEX]
-        sex = k["sex"].where(k["sex"] != "", k["patient_id"].map(known_sex.to_dict()).astype(object).fillna(""))
+        missing_sex = (k["sex"] == "").to_numpy()
+        sex = k["sex"].astype(object).copy()
+        if missing_sex.any():
+            sex[missing_sex] = k.loc[missing_sex, "patient_id"].map(known_sex.to_dict()).astype(object).fillna("").to_numpy()
     censor = parsed.loc[k.index, "censor"].fillna("")
     measurements = pd.DataFrame(
         {
@@ -561,7 +605,7 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
             SOURCE_UNIT: k["unit_text"].astype(object),
             SOURCE_FILE: k["file"].astype(object),
             SOURCE_SHEET: k["sheet"].astype(object),
-            SOURCE_CELL: [raw_io.cell_ref(int(r), int(c)) for r, c in zip(k["row"], k["result_col"], strict=True)],
+            SOURCE_CELL: _cell_refs(k["row"], k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
             CREATININE: creat_value[k.index].astype(float),
             DILUTE: (creat_value[k.index] < config.dilute_creatinine_mmol_l).fillna(False).astype(bool),
@@ -582,10 +626,13 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
 def _warnings(measurements: pd.DataFrame, *, sheet_patient_ids: set[str] | None, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
     """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed."""
     m = measurements
-    for rec in m[m[DILUTE]].itertuples():
-        log.add("dilute-urine", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
-                column=rec.analyte, value=f"creatinine {rec.creatinine_mmol_l:.2f} mmol/L",
-                message=f"Dilute urine: creatinine {rec.creatinine_mmol_l:.2f} mmol/L")
+    dilute = m[m[DILUTE].to_numpy()]
+    if len(dilute):  # vectorised: a registry export can hold tens of thousands of dilute samples
+        text = "creatinine " + dilute[CREATININE].map("{:.2f}".format) + " mmol/L"
+        log.extend(issue_frame("dilute-urine", file="", sheet="", cells=dilute[SOURCE_CELL], rows=dilute[SOURCE_ROW],
+                               column="", values=text, messages="Dilute urine: " + text)
+                   .assign(file=dilute[SOURCE_FILE].to_numpy(), sheet=dilute[SOURCE_SHEET].to_numpy(),
+                           column=dilute[ANALYTE].to_numpy()))
     key = [PATIENT_ID, SAMPLE_DATE, ANALYTE]
     exact = m.duplicated(key + [VALUE, CENSOR], keep="first")
     collapsed = []
@@ -649,6 +696,38 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
         table[column] = pd.to_datetime(table[column])
     table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
     return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+
+
+def _account_rows(reader: _SheetReader, record_status: pd.DataFrame, measurements: pd.DataFrame,
+                  collapsed: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """The final status of each row of one sheet (vectorised).
+
+    A row with records is ``kept`` when ≥ 1 of them made a measurement (or gave a creatinine
+    used for its sample), ``skipped`` when all it held was an exact duplicate, and ``rejected``
+    (with its first error code) otherwise. Rows without records keep what the sheet reader
+    decided (title, header, blank, footer, patient, therapy event...).
+    """
+    sheet = reader.sheet
+    status, reason = reader.status.copy(), reader.reason.copy()
+    mine = record_status[(record_status["file"] == sheet.file) & (record_status["sheet"] == sheet.sheet)]
+    if len(mine):
+        by_row = mine.assign(rejected=mine["reject"].where(mine["reject"] != "")).groupby("row").agg(
+            creatinine=("creatinine", "any"), rejected=("rejected", "first"))
+        m = measurements[(measurements[SOURCE_FILE] == sheet.file) & (measurements[SOURCE_SHEET] == sheet.sheet)]
+        produced = by_row.index.isin(m[SOURCE_ROW].unique())
+        duplicate = by_row.index.isin([row for file, name, row in collapsed if file == sheet.file and name == sheet.sheet])
+        creatinine = by_row["creatinine"].to_numpy(dtype=bool)
+        has_error = by_row["rejected"].notna().to_numpy()
+        conditions = [produced, creatinine, duplicate, has_error]
+        row_status = np.select(conditions, ["kept", "kept", "skipped", "rejected"], default="")
+        row_reason = np.select(conditions, ["measurement", "creatinine", "duplicate-result",
+                                            by_row["rejected"].astype(object).to_numpy()], default="")
+        decided = row_status != ""
+        rows = by_row.index[decided]
+        status[rows] = row_status[decided]
+        reason[rows] = row_reason[decided]
+    return pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": status.index.astype(int),
+                         "status": status.to_numpy(), "reason": reason.to_numpy()})
 
 
 def read(
@@ -739,30 +818,7 @@ def read(
         record_status = pd.DataFrame(columns=["file", "sheet", "row", "reject", "creatinine"])
         collapsed = []
 
-    # row accounting: a row is kept when ≥ 1 of its records made a measurement (or creatinine used)
-    produced = set(zip(measurements[SOURCE_FILE], measurements[SOURCE_SHEET], measurements[SOURCE_ROW], strict=True))
-    creat_rows = set(map(tuple, record_status.loc[record_status["creatinine"].astype(bool), ["file", "sheet", "row"]].itertuples(index=False)))
-    rejected_code = record_status[record_status["reject"] != ""].drop_duplicates(["file", "sheet", "row"]).set_index(["file", "sheet", "row"])["reject"]
-    collapsed_rows = set(collapsed)
-    record_rows = set(map(tuple, record_status[["file", "sheet", "row"]].itertuples(index=False)))
-    rows_frames = []
-    for reader in readers:
-        sheet = reader.sheet
-        status, reason = reader.status.copy(), reader.reason.copy()
-        for row in status.index:
-            key = (sheet.file, sheet.sheet, int(row))
-            if key not in record_rows:
-                continue
-            if key in produced:
-                status[row], reason[row] = "kept", "measurement"
-            elif key in creat_rows:
-                status[row], reason[row] = "kept", "creatinine"
-            elif key in collapsed_rows:
-                status[row], reason[row] = "skipped", "duplicate-result"
-            elif key in rejected_code.index:
-                status[row], reason[row] = "rejected", rejected_code[key]
-        rows_frames.append(pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": status.index.astype(int),
-                                         "status": status.to_numpy(), "reason": reason.to_numpy()}))
+    rows_frames = [_account_rows(reader, record_status, measurements, collapsed) for reader in readers]
     rows = pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
     therapy = pd.concat(therapy_frames, ignore_index=True)[THERAPY_COLUMNS] if therapy_frames else Dataset().therapy
     if len(therapy):

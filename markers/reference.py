@@ -480,13 +480,19 @@ def _target_unit(text: str) -> Unit:
 
 def _uln_in_units(uln: pd.Series, limit_units: pd.Series, analytes: pd.Series, targets: pd.Series) -> pd.Series:
     """Convert each limit from its own unit to the row's target unit via the analyte's molar mass."""
-    parsed_limit = limit_units.map(lambda t: parse_unit(t) if isinstance(t, str) else None)
-    parsed_target = targets.map(lambda t: parse_unit(OUTPUT_UNITS.get(t, t)) if isinstance(t, str) else None)
-    limit_kind = parsed_limit.map(lambda u: u.kind if u else "")
-    limit_scale = parsed_limit.map(lambda u: u.scale if u else np.nan).astype(float)
-    target_kind = parsed_target.map(lambda u: u.kind if u else "")
-    target_scale = parsed_target.map(lambda u: u.scale if u else np.nan).astype(float)
-    factor = analytes.map(lambda a: mass_to_molar_factor(a) if a in ANALYTES else np.nan).astype(float)
+    # a handful of distinct unit spellings and analytes: parse each once, then map (vectorised)
+    def kind_and_scale(texts: pd.Series, spelled) -> tuple[pd.Series, pd.Series]:
+        texts = texts.astype(object)
+        parsed = {t: (parse_unit(spelled(t)) if isinstance(t, str) else None) for t in pd.unique(texts)}
+        kind = texts.map({t: (u.kind if u else "") for t, u in parsed.items()})
+        scale = texts.map({t: (u.scale if u else np.nan) for t, u in parsed.items()}).astype(float)
+        return kind.fillna(""), scale
+
+    limit_kind, limit_scale = kind_and_scale(limit_units, lambda t: t)
+    target_kind, target_scale = kind_and_scale(targets, lambda t: OUTPUT_UNITS.get(t, t))
+    analytes = analytes.astype(object)
+    factors = {a: (mass_to_molar_factor(a) if a in ANALYTES else np.nan) for a in pd.unique(analytes)}
+    factor = analytes.map(factors).astype(float)
     base = uln.astype(float) * limit_scale  # mg/g or mmol/mol
     converted = np.select(
         [
@@ -517,23 +523,28 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, targets: pd.Series)
         raise NoReferenceRangeError(
             f"the limits table lacks column(s) {', '.join(missing)}; load it with load_reference_limits()."
         )
-    keys = pd.DataFrame(
-        {
-            "_pos": np.arange(len(measurements)),
-            "analyte": measurements[ANALYTE].astype(object).to_numpy(),
-            "_months": age_months(measurements).to_numpy(),
-            "_sex": _normalised_sex(measurements).to_numpy(),
-        }
-    )
-    merged = keys.merge(limits, on="analyte", how="inner")
-    months = merged["_months"].astype("Int64")
-    in_band = (months >= merged["age_min_months"]) & (
-        merged["age_max_months"].isna() | (months <= merged["age_max_months"])
-    )
-    sex_ok = (merged["sex"] == "any") | (merged["sex"] == merged["_sex"])
-    hits = merged[in_band.fillna(False).astype(bool) & sex_ok.to_numpy()]
-    # Validated limits are disjoint per set/analyte/sex; keep the first hit defensively.
-    hits = hits.drop_duplicates("_pos").set_index("_pos").reindex(np.arange(len(measurements)))
+    # One vectorised pass per limit row (a table has tens of rows), first match wins:
+    # no N x bands merge, so a million measurements cost milliseconds per band.
+    n = len(measurements)
+    analyte_codes, analyte_names = pd.factorize(measurements[ANALYTE].astype(object), use_na_sentinel=True)
+    code_of = {name: code for code, name in enumerate(analyte_names)}
+    months = age_months(measurements).to_numpy(dtype="float64", na_value=np.nan)
+    sexes = _normalised_sex(measurements).to_numpy(dtype=object)
+    known_months = ~np.isnan(months)
+    chosen = np.full(n, -1, dtype=np.int64)
+    for position, limit in enumerate(limits[["analyte", "age_min_months", "age_max_months", "sex"]].itertuples(index=False)):
+        code = code_of.get(limit.analyte)
+        if code is None:
+            continue
+        rows = (analyte_codes == code) & known_months & (chosen < 0)
+        rows &= months >= float(limit.age_min_months)
+        if not pd.isna(limit.age_max_months):
+            rows &= months <= float(limit.age_max_months)
+        if limit.sex != "any":
+            rows &= sexes == limit.sex
+        chosen[rows] = position
+    picked = limits.reset_index(drop=True).reindex(np.where(chosen >= 0, chosen, -1))
+    hits = picked.set_axis(np.arange(n))
     target = pd.Series(np.asarray(targets, dtype=object), index=hits.index)
     uln = _uln_in_units(hits["uln"], hits["unit"], hits["analyte"], target)
     return pd.DataFrame(

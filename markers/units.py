@@ -162,17 +162,25 @@ def parse_unit(text: object, *, aliases: dict[str, str] | None = None) -> Unit |
     raw = str(text).strip()
     if not raw or raw.lower() in {"nan", "none"}:
         return None
-    if aliases:
-        for alias, target in aliases.items():
-            if _canonical_text(alias) == _canonical_text(raw):
-                raw_target = target
-                found = parse_unit(raw_target)
-                return Unit(found.kind, found.scale, raw) if found else None
+    for alias, target in (aliases or {}).items():
+        if _canonical_text(alias) == _canonical_text(raw):
+            found = parse_unit(target)
+            return Unit(found.kind, found.scale, raw) if found else None
+    return _parse_unit_cached(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_unit_cached(raw: str) -> Unit | None:
+    # a million rows hold a handful of distinct unit spellings: parse each once
+    return _parse_unit_uncached(raw)
+
+
+def _parse_unit_uncached(raw: str) -> Unit | None:
     s = _canonical_text(raw)
+    # "mg/g creat", "mg/gcr", "mg/g-cr", "mg/gofcr" -> "mg/g" below
     if _PER_TIME.search(s) or "/24h" in s or re.search(r"/(d|day)\b", s):
         return Unit("per_time", float("nan"), raw)
     s = s.replace("creatinine", "cr") if "/" in s else s
-    # "mg/g creat", "mg/gcr", "mg/g-cr", "mg/gofcr" -> "mg/g"
     stripped = re.sub(r"[-_.]?(of)?(creatinine|kreatinin|creat|crea|krea|crt|cr)$", "", s)
     if stripped in _RATIOS:
         unit = _RATIOS[stripped]

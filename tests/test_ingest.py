@@ -290,3 +290,25 @@ def test_several_files_at_once(study, lis_export):
     assert data.files["file"].tolist() == ["study.xlsx", "lis.xlsx"]
     assert data.files["sha256"].str.len().tolist() == [64, 64]
     accounting_holds(data)
+
+
+def test_a_boolean_and_a_one_in_one_column_keep_their_own_text(tmp_path):
+    """Distinct-value shortcuts must not merge True with 1.0 (they hash alike)."""
+    path = workbook(
+        tmp_path / "b.xlsx",
+        {"Samples": [["Patient ID", "Sample date", "Test", "Result", "Unit"],
+                     ["A", dt.datetime(2024, 1, 2), "VMA", True, "mg/g creat"],
+                     ["A", dt.datetime(2024, 1, 1), "VMA", 1.0, "mg/g creat"]]},
+    )
+    data = read(path, today=TODAY)
+    assert data.measurements["source_value"].tolist() == ["1.0"]
+    rejected = data.issues[data.issues["code"] == "non-numeric-result"]
+    assert rejected[["cell", "value"]].values.tolist() == [["D2", "True"]]
+
+
+def test_cell_text_keeps_true_and_one_apart():
+    from markers.ingest import _ids, _text
+
+    cells = pd.Series([True, 1.0, " x ", None, 0.0, False], dtype=object)
+    assert _text(cells).tolist() == ["True", "1.0", "x", "", "0.0", "False"]
+    assert _ids(pd.Series([1.0, True, "0042", 42.0], dtype=object)).tolist() == ["1", "True", "0042", "42"]
