@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,10 @@ class _SheetReader:
         self.status = pd.Series("skipped", index=sheet.cells.index, dtype=object)
         self.reason = pd.Series("blank", index=sheet.cells.index, dtype=object)
 
+    def release_cells(self) -> None:
+        """Drop the raw cells (kept: file, sheet, and the row statuses already made)."""
+        self.sheet = replace(self.sheet, cells=self.sheet.cells.iloc[0:0])
+
     # -- helpers ------------------------------------------------------------------
     def where(self, header: str) -> str:
         place = f"{self.sheet.file} {self.sheet.sheet}" if self.sheet.sheet else self.sheet.file
@@ -199,7 +204,12 @@ class _SheetReader:
             self.reason[below] = "unrecognised-sheet"
             self.add_issue("unrecognised-sheet", header_row, None, "", self.sheet.sheet or self.sheet.file)
             return None
-        data = cells[(cells.index > header_row) & ~blank.to_numpy()]
+        below = (cells.index > header_row) & ~blank.to_numpy()
+        first = int(np.argmax(below)) if below.any() else len(below)
+        if below[first:].all():
+            data = cells.iloc[first:]  # the usual case, one block of data rows: a view, not a copy
+        else:
+            data = cells[below]
         # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected;
         # only a row with a single filled cell can be one
         footer = pd.Series(False, index=data.index, dtype=bool)
@@ -207,7 +217,7 @@ class _SheetReader:
         for row in single:
             footer[row] = is_footer_line(list(data.loc[row]))
         self.reason[footer[footer].index] = "footer"
-        return header_row, column_map, role, data[~footer.to_numpy()]
+        return header_row, column_map, role, (data[~footer.to_numpy()] if footer.any() else data)
 
     def mark(self, rows: Iterable[int], status: str, reason: str) -> None:
         index = pd.Index(list(rows))
@@ -246,7 +256,7 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
     dates = reader.dates(data, date_col, headers[date_col])
     common["sample_date"] = dates["date"]
     common["date_status"] = dates["status"]
-    common["date_raw"] = data[date_col]
+    common["date_raw"] = data[date_col].copy()  # own array: the raw cells can be freed
     common["date_col"] = date_col
     dob_col = column_map.column("date_of_birth")
     if dob_col is not None:
@@ -259,7 +269,7 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
     common["age_days_given"] = _age_days_from_columns(data, column_map)
     creat_col = column_map.column("creatinine")
     creat_unit_col = column_map.column("creatinine_unit")
-    common["creatinine_raw"] = data[creat_col] if creat_col is not None else None
+    common["creatinine_raw"] = data[creat_col].copy() if creat_col is not None else None
     common["creatinine_col"] = creat_col if creat_col is not None else -1
     if creat_unit_col is not None:
         common["creatinine_unit"] = _text(data[creat_unit_col])
@@ -324,7 +334,7 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
     records["analyte_text"] = analyte_text.where(analyte_text != "", loinc_text)
     measures = {t: loinc_measure(t) for t in pd.unique(pd.concat([loinc_text, analyte_text]))}
     records["loinc_measure"] = loinc_text.map(measures).where(loinc_text != "", analyte_text.map(measures))
-    records["result_raw"] = data[result_col]
+    records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
     records["result_header"] = headers[result_col]
     records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
@@ -789,22 +799,24 @@ def read(
         sheets = raw_io.read_raw(path)
         files.append({"file": Path(path).name, "path": str(path), "sha256": raw_io.sha256_of(path),
                       "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
-        for sheet in sheets:
-            reader = _SheetReader(sheet, config=config, day_first=day_first, issues=log)
+        while sheets:
+            # each sheet's raw cells are let go as soon as its records are out: a full sheet's
+            # cells weigh as much as everything else together (peak memory, issue of scale)
+            reader = _SheetReader(sheets.pop(0), config=config, day_first=day_first, issues=log)
             readers.append(reader)
             found = reader.body()
-            if found is None:
-                continue
-            _, column_map, role, data = found
-            if data.empty:
-                continue
-            if role == "measurements":
-                measurement_records.append((reader, _measurement_records(reader, column_map, data)))
-            elif role == "patients":
-                have_patient_sheet = True
-                patient_frames.append(_patient_records(reader, column_map, data))
-            elif role == "therapy":
-                therapy_frames.append(_therapy_records(reader, column_map, data))
+            if found is not None and not found[3].empty:
+                _, column_map, role, data = found
+                if role == "measurements":
+                    measurement_records.append((reader, _measurement_records(reader, column_map, data)))
+                elif role == "patients":
+                    have_patient_sheet = True
+                    patient_frames.append(_patient_records(reader, column_map, data))
+                elif role == "therapy":
+                    therapy_frames.append(_therapy_records(reader, column_map, data))
+                del data
+            del found
+            reader.release_cells()
 
     records = pd.concat([r for _, r in measurement_records], ignore_index=True) if measurement_records else pd.DataFrame()
     patients = _merge_patients(patient_frames, records, log)

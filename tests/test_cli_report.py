@@ -79,3 +79,29 @@ def test_plot_pseudonymized_on_dates_is_a_usage_error(tmp_path):
                                       "--x", "date", "--pseudonymize", str(tmp_path / "k")])
     assert result.exit_code == 2
     assert "a pseudonymized figure can only use --x day" in result.output
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    from markers.cli import _Progress
+
+    class Terminal:
+        def __init__(self, tty):
+            self.tty, self.text = tty, []
+
+        def isatty(self):
+            return self.tty
+
+        def write(self, text):
+            self.text.append(text)
+
+        def flush(self):
+            pass
+
+    for tty, quiet, shown in ((True, False, True), (False, False, False), (True, True, False)):
+        stream = Terminal(tty)
+        monkeypatch.setattr("sys.stderr", stream)
+        progress = _Progress(not quiet)
+        for done in range(1, 4):
+            progress(done, 3, f"page {done}")
+        progress.close()
+        assert ("Writing report" in "".join(stream.text)) is shown, (tty, quiet)
