@@ -163,11 +163,20 @@ def plain_log_axis(ax: Axes) -> None:
     def minor(value: float, _pos: int) -> str:
         # Minor ticks are labelled (2, 3, 5 × 10^k) only when the axis spans little more than a
         # decade: otherwise there are majors enough and labels would collide.
+        # (or when fewer than two powers of ten are in view, 2 and 5 × 10^k: one labelled tick
+        # alone does not tell a reader the scale).
         low, high = ax.get_ylim()
-        if value <= 0 or low <= 0 or high / low > 15:
+        if value <= 0 or low <= 0:
+            return ""
+        majors = np.floor(np.log10(high)) - np.ceil(np.log10(low)) + 1
+        if high / low <= 15:
+            allowed = (2, 3, 5)
+        elif majors < 2:
+            allowed = (2, 5)
+        else:
             return ""
         lead = value / 10 ** np.floor(np.log10(value))
-        return f"{value:g}" if round(lead) in (2, 3, 5) else ""
+        return f"{value:g}" if round(lead) in allowed else ""
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(minor))

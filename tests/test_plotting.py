@@ -393,3 +393,24 @@ def test_pseudonymised_data_cannot_be_drawn_on_dates(ax1):
     _ds, data, _a = make_pseudonymized()
     with pytest.raises(MissingColumnError, match="pseudonymised.*x='day'"):
         plot_marker_trend(data, patient=pseudonym_of("P1"), x="date", ax=ax1)
+
+
+@pytest.mark.parametrize(
+    ("limits", "labelled"),
+    [((0.2, 6.0), {"0.2", "0.5", "2", "5"}),  # one power of ten in view: 2 and 5 x 10^k labelled too
+     ((0.5, 4.0), {"0.5", "2", "3"}),  # less than 15-fold: 2, 3 and 5 x 10^k (1 is a major tick)
+     ((0.01, 100.0), set())],  # several powers of ten: majors only
+)
+def test_log_axis_labels_enough_ticks(limits, labelled):
+    from markers.plotting import plain_log_axis
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_yscale("log")
+    ax.set_ylim(*limits)
+    plain_log_axis(ax)
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    minor = {t.get_text() for t in ax.get_yticklabels(minor=True)
+             if t.get_text() and low <= t.get_position()[1] <= high}
+    assert minor == labelled
