@@ -100,14 +100,54 @@ def report_pdf(path: str) -> dict:
     from markers import report
 
     analysis = _analysis(path)
+    held = _rss_mb()  # the analysed data, before the first page
+    sampler = _RssSampler()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with sampler, tempfile.TemporaryDirectory() as tmp:
         pages = report.write_report_pdf(
             report.build_report(analysis.dataset, data=analysis.measurements, assessment=analysis.assessment,
                                 reference_set=analysis.reference_set),
             Path(tmp) / "report.pdf",
         )
-    return {"seconds": time.perf_counter() - start, "pages": pages}
+    return {"seconds": time.perf_counter() - start, "pages": pages, "rss_after_analysis_mb": held,
+            "report_extra_mb": max(0.0, sampler.peak - held)}
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class _RssSampler:
+    """Samples resident memory every 20 ms in a thread: the peak of one stage, not of the process."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_mb())
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> _RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
 
 
 def report_pngs(path: str, jobs: str) -> dict:

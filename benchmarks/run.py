@@ -154,6 +154,8 @@ def bench_report(patient_counts: tuple[int, ...], *, cache: Path, repeat: int, t
         pdf = entry["pdf"] = measure("report_pdf", path, repeat=repeat)
         _line(f"PDF report ({pdf['pages']} pages)", pdf)
         print(f"  {'pages per second':<44} {pdf['pages'] / pdf['seconds']:9.1f}")
+        print(f"  {'memory held by the analysed data':<44} {pdf['rss_after_analysis_mb']:9.1f} MB; "
+              f"the report's own peak above it: {pdf['report_extra_mb']:.1f} MB")
         one = entry["pngs_1"] = measure("report_pngs", path, 1, repeat=repeat)
         _line(f"PNGs ({one['pngs']}) on 1 process", one)
         two = entry["pngs_2"] = measure("report_pngs", path, 2, repeat=repeat)

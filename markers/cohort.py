@@ -532,8 +532,12 @@ def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str]) -> 
 
 
 def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,
-                        page_size: str = "A4", lanes_per_page: int = 45) -> Iterator[Figure]:
+                        page_size: str = "A4", lanes_per_page: int = 45,
+                        only: int | None = None) -> Iterator[Figure]:
     """Cohort pages one at a time (see :func:`cohort_figures`); a generator keeps memory flat.
+
+    ``only=k`` builds and yields page ``k`` (0-based) alone, so that a worker drawing one PNG
+    does not build the pages before it.
 
     Each page uses the whole sheet: up to three analytes' spaghetti panels are stacked at full
     width (more go two a row, six a page); the time-to-normalization curve takes the upper half
@@ -544,7 +548,16 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
     size = PAGE_SIZES[page_size]
     analytes = _cohort_analytes(assessment)
     per_page = 6
+    index = -1
+
+    def wanted() -> bool:
+        nonlocal index
+        index += 1
+        return only is None or index == only
+
     for first in range(0, max(len(analytes), 1), per_page):
+        if not wanted():
+            continue
         chunk = analytes[first:first + per_page]
         fig = Figure(figsize=size)
         _page_header(fig, "Cohort: marker course of informative patients",
@@ -561,6 +574,34 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
                      ha="center", fontsize=MIN_FONT + 2)
         yield fig
 
+    if wanted():
+        yield _normalization_page(assessment, therapy=therapy, analytes=analytes, size=size)
+    if only is not None and index >= only:
+        return  # the page asked for is done
+
+    height = size[1]
+    ordered = lane_order(data, therapy=therapy, patients=list(dict.fromkeys(assessment[PATIENT_ID].astype(str))))
+    n_pages = max(1, -(-len(ordered) // lanes_per_page))
+    for page in range(n_pages):
+        if not wanted():
+            continue
+        share = ordered[page * lanes_per_page:(page + 1) * lanes_per_page]
+        fig = Figure(figsize=size)
+        suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
+        _page_header(fig, f"Cohort: swimmer plot{suffix}",
+                     "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
+                     "therapy phases; narrow strip: marker status from each sample to the next.", size=size)
+        # Lanes share the height between the caption and the x-axis label (0.91 − 0.05 of the page),
+        # each 0.18 to 0.6 inch: tall enough to read, not so tall that a small cohort looks inflated.
+        lane_in = min(0.6, max(0.18, (0.86 * height) / max(len(share), 1)))
+        lane_h = min(0.86, lane_in * max(len(share), 1) / height)
+        ax = fig.add_axes((0.13, 0.91 - lane_h, 0.6, lane_h))
+        plot_swimmer(data, therapy=therapy, assessment=assessment, patients=share, ax=ax)
+        yield fig
+
+
+def _normalization_page(assessment: pd.DataFrame, *, therapy: pd.DataFrame, analytes: list[str],
+                        size: tuple[float, float]) -> Figure:
     fig = Figure(figsize=size)
     _page_header(fig, "Cohort: time to normalization",
                  "Kaplan–Meier estimate of the proportion of informative patients whose marker has returned to "
@@ -590,24 +631,7 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
             f" (first {fit} of {len(per_patient)}; all in the summary table)" if len(per_patient) > fit else "")
         h = row_h * (len(shown) + 1)
         _table(fig, (0.1, top - h, 0.84, h), shown, ["patient", *analytes], title=caption, gid="days_table")
-    yield fig
-
-    ordered = lane_order(data, therapy=therapy, patients=list(dict.fromkeys(assessment[PATIENT_ID].astype(str))))
-    n_pages = max(1, -(-len(ordered) // lanes_per_page))
-    for page in range(n_pages):
-        share = ordered[page * lanes_per_page:(page + 1) * lanes_per_page]
-        fig = Figure(figsize=size)
-        suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
-        _page_header(fig, f"Cohort: swimmer plot{suffix}",
-                     "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
-                     "therapy phases; narrow strip: marker status from each sample to the next.", size=size)
-        # Lanes share the height between the caption and the x-axis label (0.91 − 0.05 of the page),
-        # each 0.18 to 0.6 inch: tall enough to read, not so tall that a small cohort looks inflated.
-        lane_in = min(0.6, max(0.18, (0.86 * height) / max(len(share), 1)))
-        lane_h = min(0.86, lane_in * max(len(share), 1) / height)
-        ax = fig.add_axes((0.13, 0.91 - lane_h, 0.6, lane_h))
-        plot_swimmer(data, therapy=therapy, assessment=assessment, patients=share, ax=ax)
-        yield fig
+    return fig
 
 
 def cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,

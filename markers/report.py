@@ -13,7 +13,7 @@ inputs give byte-identical files.
 from __future__ import annotations
 
 import functools
-import itertools
+import gc
 import logging
 import math
 import multiprocessing
@@ -236,6 +236,9 @@ def safe_filename(name: str) -> str:
 def _render_png(make: Callable[[], Figure] | Figure, path: str, dpi: int) -> str:
     fig = make if isinstance(make, Figure) else make()
     save_figure(fig, path, dpi=dpi)
+    # A figure's artists refer to each other in cycles that only the cyclic collector frees, and it
+    # seldom visits old objects: clearing the figure now keeps memory flat over a thousand PNGs.
+    fig.clear()
     return path
 
 
@@ -285,8 +288,10 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
                               "rename one of them.")
         paths[name] = path
     if jobs == 1:
-        for name, make in figures_by_name.items():
+        for count, (name, make) in enumerate(figures_by_name.items(), start=1):
             _render_png(make, str(paths[name]), dpi)
+            if count % 50 == 0:
+                gc.collect()
         return list(paths.values())
     # "spawn" starts clean interpreters: no inherited locks or pyplot state, same on every OS.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -298,8 +303,7 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
 
 def _nth_cohort_figure(data: pd.DataFrame, therapy: pd.DataFrame, assessment: pd.DataFrame,
                        page_size: str, index: int) -> Figure:
-    pages = iter_cohort_figures(data, therapy=therapy, assessment=assessment, page_size=page_size)
-    return next(itertools.islice(pages, index, None))
+    return next(iter_cohort_figures(data, therapy=therapy, assessment=assessment, page_size=page_size, only=index))
 
 
 def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame | None,

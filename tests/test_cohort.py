@@ -254,3 +254,15 @@ def test_never_normalized_patient_is_censored_at_the_last_sample_day():
     curve = normalization_curve(a, analyte="VMA", therapy=t)
     assert curve["day"].tolist() == [0, 20, 30, 60, 90]
     np.testing.assert_allclose(curve["proportion_normalized"], [0.0, 0.0, 0.25, 0.75, 0.75])
+
+
+def test_one_cohort_page_alone_equals_that_page_of_the_whole_set():
+    from markers.cohort import iter_cohort_figures
+
+    data, therapy, assessment = make_data(), make_therapy(), make_assessment()
+    every = [fig.texts[0].get_text() for fig in iter_cohort_figures(data, therapy=therapy, assessment=assessment,
+                                                                     lanes_per_page=2)]
+    assert len(every) >= 3
+    for k, title in enumerate(every):
+        alone = list(iter_cohort_figures(data, therapy=therapy, assessment=assessment, lanes_per_page=2, only=k))
+        assert [fig.texts[0].get_text() for fig in alone] == [title]
