@@ -20,6 +20,7 @@ demo: venv
 	@echo "Wrote report.pdf"
 
 test: venv
+	@./.ci/install-system-deps
 	$(BIN)/python -m pytest
 
 bench: venv
