@@ -296,12 +296,15 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
                 ucol = column_map.analyte_unit_columns[analyte]
                 part["unit_text"] = _text(data.loc[part.index, ucol])
                 part["unit_col"] = ucol
+                part["unit_column"] = headers[ucol]
             elif header_unit:
                 part["unit_text"] = header_unit
                 part["unit_col"] = position
+                part["unit_column"] = headers[position]
             elif unit_col is not None:
                 part["unit_text"] = _text(data.loc[part.index, unit_col])
                 part["unit_col"] = unit_col
+                part["unit_column"] = headers[unit_col]
             else:
                 raise UnknownUnitError(
                     f"{reader.where(headers[position])}: the unit of {analyte} cannot be determined: "
@@ -341,12 +344,14 @@ def _measurement_records(reader: _SheetReader, column_map: ColumnMap, data: pd.D
     if unit_col is not None:
         records["unit_text"] = _text(data[unit_col])
         records["unit_col"] = unit_col
+        records["unit_column"] = headers[unit_col]
     else:
         # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
         header_unit = split_header_unit(headers[result_col])[1]
         from_name = analyte_text.map(lambda t: split_header_unit(t)[1] if t else "")
         records["unit_text"] = from_name.where(from_name != "", header_unit)
         records["unit_col"] = analyte_col if analyte_col is not None else result_col
+        records["unit_column"] = headers[records["unit_col"].iloc[0]] if len(records) else ""
     return records
 
 
@@ -440,8 +445,9 @@ def _unit_lookup(records: pd.DataFrame, *, config: Config, column: str, col_fiel
             first = records[records[column] == text].iloc[0]
             col = int(first[col_field]) if first[col_field] is not None and first[col_field] == first[col_field] else 0
             where = f"{first['file']} {first['sheet']}!{raw_io.cell_ref(int(first['row']), col)}".replace(" !", " ")
+            column = f" (column {first['unit_column']!r})" if first.get("unit_column") else ""
             raise UnknownUnitError(
-                f"{where}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
+                f"{where}{column}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
                 "Map other spellings in the config file's [units] table, e.g. \"" + str(text) + "\" = \"mg/g creatinine\"."
             )
         table[text] = unit
@@ -505,7 +511,7 @@ def _normalise(records: pd.DataFrame, *, output_unit: str, config: Config, patie
 
     # units
     records["unit_text"] = records["unit_text"].fillna("").astype(str)
-    candidates = records.loc[(reject == "").to_numpy(), ["unit_text", "unit_col", "file", "sheet", "row"]]
+    candidates = records.loc[(reject == "").to_numpy(), ["unit_text", "unit_col", "unit_column", "file", "sheet", "row"]]
     units = _unit_lookup(candidates.drop_duplicates("unit_text"), config=config, column="unit_text", col_field="unit_col")
     kind = records["unit_text"].map({t: (u.kind if u is not None else "") for t, u in units.items()}).astype(object).fillna("")
     scale = records["unit_text"].map({t: (u.scale if u is not None else np.nan) for t, u in units.items()}).astype(float)

@@ -104,7 +104,7 @@ def test_unknown_unit_error_line(runner, tmp_path):
     )
     result = runner.invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: u.xlsx Results!E2: unknown unit 'furlongs'. Accepted: mg/g creatinine")
+    assert result.output.startswith("Error: u.xlsx Results!E2 (column 'Unit'): unknown unit 'furlongs'. Accepted: mg/g creatinine")
     assert result.output.count("\n") == 1
     assert "Traceback" not in result.output
 

@@ -211,7 +211,7 @@ def test_unknown_unit_stops_with_cell_and_spellings(tmp_path):
     with pytest.raises(UnknownUnitError) as err:
         read(path, today=TODAY)
     message = str(err.value)
-    assert message.startswith("u.xlsx Results!E2: unknown unit 'furlongs'. Accepted: mg/g creatinine")
+    assert message.startswith("u.xlsx Results!E2 (column 'Unit'): unknown unit 'furlongs'. Accepted: mg/g creatinine")
     assert "[units]" in message
 
 
