@@ -307,8 +307,8 @@ def test_a_boolean_and_a_one_in_one_column_keep_their_own_text(tmp_path):
 
 
 def test_cell_text_keeps_true_and_one_apart():
-    from markers.ingest import _ids, _text
+    from markers.cells import cell_ids, cell_text
 
     cells = pd.Series([True, 1.0, " x ", None, 0.0, False], dtype=object)
-    assert _text(cells).tolist() == ["True", "1.0", "x", "", "0.0", "False"]
-    assert _ids(pd.Series([1.0, True, "0042", 42.0], dtype=object)).tolist() == ["1", "True", "0042", "42"]
+    assert cell_text(cells).tolist() == ["True", "1.0", "x", "", "0.0", "False"]
+    assert cell_ids(pd.Series([1.0, True, "0042", 42.0], dtype=object)).tolist() == ["1", "True", "0042", "42"]

@@ -1,0 +1,340 @@
+"""One recognised sheet in, records out: one record per result cell, with its location.
+
+:class:`SheetReader` finds the header and the sheet's role (via :mod:`markers.mapping`),
+marks title, header, blank and footer rows as skipped, and turns the data rows into
+records (long or wide layout), patient rows or therapy events. It keeps each row's
+status for the accounting in :mod:`markers.ingest`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from markers import io as raw_io
+from markers.cells import SEX_CODES, blank_cells, cell_ids, cell_text
+from markers.config import Config
+from markers.errors import MissingColumnError, UnknownUnitError
+from markers.issues import IssueLog
+from markers.mapping import (
+    ColumnMap,
+    analyte_from_text,
+    find_header,
+    is_footer_line,
+    loinc_measure,
+    sheet_role,
+    split_header_unit,
+)
+from markers.parse import parse_dates
+from markers.schema import (
+    AGE_AT_DIAGNOSIS_DAYS,
+    DATE_OF_BIRTH,
+    DIAGNOSIS_DATE,
+    EVENT,
+    EVENT_DATE,
+    EVENT_LABEL,
+    PATIENT_ID,
+    SEX,
+    SOURCE_CELL,
+    SOURCE_FILE,
+    SOURCE_SHEET,
+)
+from markers.units import (
+    ACCEPTED_SPELLINGS,
+)
+
+
+class SheetReader:
+    """Turns one recognised sheet into records, and keeps that sheet's row statuses."""
+
+    def __init__(self, sheet: raw_io.RawSheet, *, config: Config, day_first: bool | None, issues: IssueLog):
+        self.sheet = sheet
+        self.config = config
+        self.day_first = day_first
+        self.issues = issues
+        self.status = pd.Series("skipped", index=sheet.cells.index, dtype=object)
+        self.reason = pd.Series("blank", index=sheet.cells.index, dtype=object)
+
+    def release_cells(self) -> None:
+        """Drop the raw cells (kept: file, sheet, and the row statuses already made)."""
+        self.sheet = replace(self.sheet, cells=self.sheet.cells.iloc[0:0])
+
+    # -- helpers ------------------------------------------------------------------
+    def where(self, header: str) -> str:
+        place = f"{self.sheet.file} {self.sheet.sheet}" if self.sheet.sheet else self.sheet.file
+        return f"{place}, column '{header}'"
+
+    def cells_of(self, rows: pd.Index, column: int) -> list[str]:
+        return [raw_io.cell_ref(int(r), column) for r in rows]
+
+    def dates(self, body: pd.DataFrame, column: int, header: str) -> pd.DataFrame:
+        return parse_dates(body[column], day_first=self.day_first, where=self.where(header))
+
+    def add_issue(self, code: str, row: int, column: int | None, header: str, value: object, message: str = "") -> None:
+        self.issues.add(
+            code,
+            file=self.sheet.file,
+            sheet=self.sheet.sheet,
+            cell=raw_io.cell_ref(int(row), column) if column is not None else f"{int(row)}",
+            row=int(row),
+            column=header,
+            value=value,
+            message=message,
+        )
+
+    # -- structure ----------------------------------------------------------------------
+    def body(self) -> tuple[int, ColumnMap, str, pd.DataFrame] | None:
+        """Find header and role; mark title/header/blank/footer rows; return the data rows."""
+        cells = self.sheet.cells
+        empty = blank_cells(cells)
+        blank = pd.Series(empty.all(axis=1), index=cells.index)
+        filled = pd.Series((~empty).sum(axis=1), index=cells.index)
+        found = find_header(cells, config=self.config)
+        if found is None:
+            if (~blank).any():
+                first = int(cells.index[~blank.to_numpy()][0])
+                self.add_issue("unrecognised-sheet", first, None, "", self.sheet.sheet or self.sheet.file)
+                self.reason[~blank] = "unrecognised-sheet"
+            return None
+        header_row, column_map = found
+        role = sheet_role(self.sheet.sheet, column_map, config=self.config)
+        above = (cells.index < header_row) & ~blank.to_numpy()
+        self.reason[above] = "title"
+        self.reason[cells.index == header_row] = "header"
+        if role == "ignore":
+            below = (cells.index > header_row) & ~blank.to_numpy()
+            self.reason[below] = "unrecognised-sheet"
+            self.add_issue("unrecognised-sheet", header_row, None, "", self.sheet.sheet or self.sheet.file)
+            return None
+        below = (cells.index > header_row) & ~blank.to_numpy()
+        first = int(np.argmax(below)) if below.any() else len(below)
+        if below[first:].all():
+            data = cells.iloc[first:]  # the usual case, one block of data rows: a view, not a copy
+        else:
+            data = cells[below]
+        # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected;
+        # only a row with a single filled cell can be one
+        footer = pd.Series(False, index=data.index, dtype=bool)
+        single = data.index[(filled[data.index] == 1).to_numpy()]
+        for row in single:
+            footer[row] = is_footer_line(list(data.loc[row]))
+        self.reason[footer[footer].index] = "footer"
+        return header_row, column_map, role, (data[~footer.to_numpy()] if footer.any() else data)
+
+    def mark(self, rows: Iterable[int], status: str, reason: str) -> None:
+        index = pd.Index(list(rows))
+        self.status[index] = status
+        self.reason[index] = reason
+
+
+def _require(column_map: ColumnMap, role: str, sheet: raw_io.RawSheet, what: str) -> int:
+    position = column_map.column(role)
+    if position is None:
+        place = f"{sheet.file} sheet {sheet.sheet!r}" if sheet.sheet else sheet.file
+        found = ", ".join(repr(h) for h in column_map.headers.values())
+        raise MissingColumnError(
+            f"{place}: no {what} column was found (headers: {found}). "
+            f"Rename the column, or map it in the config file's [columns] table, e.g. \"My header\" = \"{role}\"."
+        )
+    return position
+
+
+# ---- records from each kind of sheet ----------------------------------------------------------
+
+
+def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    date_col = column_map.column("sample_date")
+    if date_col is None:
+        date_col = _require(column_map, "event_date", sheet, "sample date")
+    headers = column_map.headers
+    common = pd.DataFrame(index=data.index)
+    common["file"] = sheet.file
+    common["sheet"] = sheet.sheet
+    common["row"] = data.index.astype(int)
+    common["patient_id"] = cell_ids(data[id_col])
+    common["id_col"] = id_col
+    dates = reader.dates(data, date_col, headers[date_col])
+    common["sample_date"] = dates["date"]
+    common["date_status"] = dates["status"]
+    common["date_raw"] = data[date_col].copy()  # own array: the raw cells can be freed
+    common["date_col"] = date_col
+    dob_col = column_map.column("date_of_birth")
+    if dob_col is not None:
+        dob = reader.dates(data, dob_col, headers[dob_col])
+        common["dob"] = dob["date"].where(dob["status"] == "ok")
+    else:
+        common["dob"] = pd.NaT
+    sex_col = column_map.column("sex")
+    common["sex"] = cell_text(data[sex_col]).str.lower().map(SEX_CODES).fillna("") if sex_col is not None else ""
+    common["age_days_given"] = _age_days_from_columns(data, column_map)
+    creat_col = column_map.column("creatinine")
+    creat_unit_col = column_map.column("creatinine_unit")
+    common["creatinine_raw"] = data[creat_col].copy() if creat_col is not None else None
+    common["creatinine_col"] = creat_col if creat_col is not None else -1
+    if creat_unit_col is not None:
+        common["creatinine_unit"] = cell_text(data[creat_unit_col])
+    else:
+        common["creatinine_unit"] = column_map.creatinine_unit
+    common["decimal_comma"] = sheet.decimal_comma
+
+    unit_col = column_map.column("unit")
+    if column_map.analyte_columns and not (column_map.column("analyte") is not None and column_map.column("result") is not None):
+        # wide layout: one record per (row, analyte column) with a non-empty cell
+        parts = []
+        for position, (analyte, header_unit) in column_map.analyte_columns.items():
+            values = data[position]
+            present = ~cell_text(values).eq("")
+            part = common[present.to_numpy()].copy()
+            part["analyte"] = analyte
+            part["analyte_text"] = headers[position]
+            part["loinc_measure"] = None
+            part["result_raw"] = values[present.to_numpy()]
+            part["result_col"] = position
+            part["analyte_col"] = position
+            part["result_header"] = headers[position]
+            if analyte in column_map.analyte_unit_columns:
+                ucol = column_map.analyte_unit_columns[analyte]
+                part["unit_text"] = cell_text(data.loc[part.index, ucol])
+                part["unit_col"] = ucol
+                part["unit_column"] = headers[ucol]
+            elif header_unit:
+                part["unit_text"] = header_unit
+                part["unit_col"] = position
+                part["unit_column"] = headers[position]
+            elif unit_col is not None:
+                part["unit_text"] = cell_text(data.loc[part.index, unit_col])
+                part["unit_col"] = unit_col
+                part["unit_column"] = headers[unit_col]
+            else:
+                raise UnknownUnitError(
+                    f"{reader.where(headers[position])}: the unit of {analyte} cannot be determined: "
+                    f"give it in the header, e.g. '{analyte} (mg/g creat)', or in a unit column. "
+                    f"Accepted: {ACCEPTED_SPELLINGS}."
+                )
+            parts.append(part)
+        records = pd.concat(parts) if parts else common.iloc[0:0].assign(analyte=None)
+        # rows with an ID and date but no result at all are rejected, not dropped silently
+        empty_rows = common.index.difference(records.index)
+        for row in empty_rows:
+            first = min(column_map.analyte_columns)
+            reader.add_issue("missing-result", row, first, headers[first], "", "No result in any analyte column")
+            reader.mark([row], "rejected", "missing-result")
+        return records
+
+    # long layout
+    result_col = _require(column_map, "result", sheet, "result")
+    analyte_col = column_map.column("analyte")
+    loinc_col = column_map.column("loinc")
+    if analyte_col is None and loinc_col is None:
+        _require(column_map, "analyte", sheet, "analyte (test name or LOINC)")
+    records = common  # built above for this sheet alone: no copy needed
+    analyte_text = cell_text(data[analyte_col]) if analyte_col is not None else pd.Series("", index=data.index)
+    loinc_text = cell_text(data[loinc_col]) if loinc_col is not None else pd.Series("", index=data.index)
+    lookup = {t: analyte_from_text(t, aliases=reader.config.analytes) for t in pd.unique(pd.concat([analyte_text, loinc_text]))}
+    by_loinc = loinc_text.map(lookup)
+    by_name = analyte_text.map(lookup)
+    records["analyte"] = by_loinc.where(by_loinc.notna(), by_name)
+    records["analyte_text"] = analyte_text.where(analyte_text != "", loinc_text)
+    measures = {t: loinc_measure(t) for t in pd.unique(pd.concat([loinc_text, analyte_text]))}
+    records["loinc_measure"] = loinc_text.map(measures).where(loinc_text != "", analyte_text.map(measures))
+    records["result_raw"] = data[result_col].copy()
+    records["result_col"] = result_col
+    records["result_header"] = headers[result_col]
+    records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
+    if unit_col is not None:
+        records["unit_text"] = cell_text(data[unit_col])
+        records["unit_col"] = unit_col
+        records["unit_column"] = headers[unit_col]
+    else:
+        # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
+        header_unit = split_header_unit(headers[result_col])[1]
+        from_name = analyte_text.map(lambda t: split_header_unit(t)[1] if t else "")
+        records["unit_text"] = from_name.where(from_name != "", header_unit)
+        records["unit_col"] = analyte_col if analyte_col is not None else result_col
+        records["unit_column"] = headers[records["unit_col"].iloc[0]] if len(records) else ""
+    return records
+
+
+def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:
+    """Age at sample in days from an age column (years × 365.25, months × 30.4375, or days)."""
+    for role, factor in (("age_days", 1.0), ("age_months", 30.4375), ("age_years", 365.25)):
+        position = column_map.column(role)
+        if position is not None:
+            numbers = pd.to_numeric(cell_text(data[position]).str.replace(",", ".", regex=False), errors="coerce")
+            return np.floor(numbers * factor).astype("Int64")
+    return pd.Series(pd.NA, index=data.index, dtype="Int64")
+
+
+def patient_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    headers = column_map.headers
+    out = pd.DataFrame(index=data.index)
+    out[PATIENT_ID] = cell_ids(data[id_col])
+    sex_col = column_map.column("sex")
+    out[SEX] = cell_text(data[sex_col]).str.lower().map(SEX_CODES).fillna("") if sex_col is not None else ""
+    for role, name in (("date_of_birth", DATE_OF_BIRTH), ("diagnosis_date", DIAGNOSIS_DATE)):
+        position = column_map.column(role)
+        if position is None:
+            out[name] = pd.NaT
+            continue
+        parsed = reader.dates(data, position, headers[position])
+        out[name] = parsed["date"]
+        for row in parsed.index[parsed["status"] == "invalid"]:
+            reader.add_issue("invalid-date", row, position, headers[position], data.at[row, position])
+    out[AGE_AT_DIAGNOSIS_DAYS] = (out[DIAGNOSIS_DATE] - out[DATE_OF_BIRTH]).dt.days.astype("Int64")
+    out[SOURCE_FILE] = sheet.file
+    out[SOURCE_SHEET] = sheet.sheet
+    out[SOURCE_CELL] = reader.cells_of(data.index, id_col)
+    missing = out[PATIENT_ID].isna()
+    for row in out.index[missing]:
+        reader.add_issue("invalid-patient", row, id_col, headers[id_col], "", "Patient row without an ID")
+    reader.mark(out.index[missing], "rejected", "invalid-patient")
+    reader.mark(out.index[~missing], "kept", "patient")
+    return out[~missing.to_numpy()]
+
+
+def therapy_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+    from markers.timeline import canonical_event
+
+    sheet = reader.sheet
+    id_col = _require(column_map, "patient_id", sheet, "patient ID")
+    event_col = _require(column_map, "event", sheet, "event")
+    date_col = column_map.column("event_date")
+    if date_col is None:
+        date_col = _require(column_map, "sample_date", sheet, "date")
+    headers = column_map.headers
+    out = pd.DataFrame(index=data.index)
+    out[PATIENT_ID] = cell_ids(data[id_col])
+    out[EVENT_LABEL] = cell_text(data[event_col])
+    labels = {t: canonical_event(t, aliases=reader.config.events) for t in pd.unique(out[EVENT_LABEL])}
+    out[EVENT] = out[EVENT_LABEL].map(labels).fillna("")
+    parsed = reader.dates(data, date_col, headers[date_col])
+    out[EVENT_DATE] = parsed["date"]
+    out[SOURCE_FILE] = sheet.file
+    out[SOURCE_SHEET] = sheet.sheet
+    out[SOURCE_CELL] = reader.cells_of(data.index, event_col)
+    bad = out[PATIENT_ID].isna() | (out[EVENT_LABEL] == "") | (parsed["status"] != "ok")
+    for row in out.index[bad]:
+        if out.at[row, PATIENT_ID] is None:
+            reader.add_issue("invalid-event", row, id_col, headers[id_col], "", "Therapy row without a patient ID")
+        elif out.at[row, EVENT_LABEL] == "":
+            reader.add_issue("invalid-event", row, event_col, headers[event_col], "", "Therapy row without an event")
+        else:
+            reader.add_issue("invalid-event", row, date_col, headers[date_col], data.at[row, date_col], "Therapy event without a valid date")
+    unknown = ~bad & (out[EVENT] == "")
+    for row in out.index[unknown]:
+        reader.add_issue("unrecognised-event", row, event_col, headers[event_col], out.at[row, EVENT_LABEL])
+    reader.mark(out.index[bad], "rejected", "invalid-event")
+    reader.mark(out.index[~bad], "kept", "therapy-event")
+    return out[~bad.to_numpy()]
+
+
+# ---- the vectorised normalisation of all measurement records ----------------------------------
+
+
