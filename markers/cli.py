@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -23,16 +24,29 @@ from markers.errors import MarkersError
 
 
 def _user_errors(command):
-    """Turn a MarkersError into click's one-line ``Error:`` with exit code 1."""
+    """Turn a MarkersError into click's one-line ``Error:`` with exit code 1, and show the
+    library's data-quality notices (``warnings.warn``) as ``Warning:`` lines on stderr."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except MarkersError as exc:
-            raise click.ClickException(str(exc)) from None
+        with warnings.catch_warnings(record=True) as notices:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                result = command(*args, **kwargs)
+            except MarkersError as exc:
+                raise click.ClickException(str(exc)) from None  # a failed run: the error alone
+            except SystemExit:
+                _show_notices(notices)  # `validate` exits with its own code after its output
+                raise
+        _show_notices(notices)
+        return result
 
     return wrapper
+
+
+def _show_notices(notices: list[warnings.WarningMessage]) -> None:
+    for message in dict.fromkeys(str(n.message) for n in notices if issubclass(n.category, UserWarning)):
+        click.echo(f"Warning: {message}", err=True)
 
 
 def _input_options(command):
