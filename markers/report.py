@@ -21,7 +21,7 @@ import os
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -295,8 +295,16 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
         return list(paths.values())
     # "spawn" starts clean interpreters: no inherited locks or pyplot state, same on every OS.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_render_png, make, str(paths[name]), dpi) for name, make in figures_by_name.items()]
-        for future in futures:
+        # a bounded window of jobs in flight: the builders (and their rows) of a thousand patients
+        # are never all held at once, and an error surfaces without waiting for the rest
+        pending: set = set()
+        for name in figures_by_name:
+            pending.add(pool.submit(_render_png, figures_by_name[name], str(paths[name]), dpi))
+            if len(pending) >= 4 * jobs:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()
+        for future in pending:
             future.result()
     return list(paths.values())
 
@@ -306,26 +314,55 @@ def _nth_cohort_figure(data: pd.DataFrame, therapy: pd.DataFrame, assessment: pd
     return next(iter_cohort_figures(data, therapy=therapy, assessment=assessment, page_size=page_size, only=index))
 
 
+class _FigureJobs(Mapping[str, Callable[[], Figure]]):
+    """``{name: builder}`` whose builders are made on access, each with only its own rows.
+
+    Made lazily so that writing a thousand PNGs one after another never holds a thousand
+    patients' subsets at once.
+    """
+
+    def __init__(self, data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame | None,
+                 assessment: pd.DataFrame, page_size: str) -> None:
+        self._data, self._therapy, self._patients = data, therapy, patients
+        self._assessment, self._page_size = assessment, page_size
+        self._cohort = [f"cohort_{k + 1}" for k in range(_n_cohort_pages(assessment, page_size=page_size))]
+        self._patient_ids = {f"patient_{pid}": pid for pid in _patient_ids(data)}
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._cohort
+        yield from self._patient_ids
+
+    def __len__(self) -> int:
+        return len(self._cohort) + len(self._patient_ids)
+
+    def __getitem__(self, name: str) -> Callable[[], Figure]:
+        if name in self._patient_ids:
+            pid = self._patient_ids[name]
+
+            def of(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+                return None if frame is None else frame[frame[PATIENT_ID].astype(str) == pid]
+
+            return functools.partial(patient_figure, of(self._data), patient=pid, therapy=of(self._therapy),
+                                     patients=of(self._patients), assessment=of(self._assessment),
+                                     page_size=self._page_size)
+        if name in self._cohort:
+            return functools.partial(_nth_cohort_figure, self._data, self._therapy, self._assessment,
+                                     self._page_size, self._cohort.index(name))
+        raise KeyError(name)
+
+
 def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame | None,
-                assessment: pd.DataFrame, page_size: str = "A4") -> dict[str, Callable[[], Figure]]:
+                assessment: pd.DataFrame, page_size: str = "A4") -> Mapping[str, Callable[[], Figure]]:
     """Picklable builders for :func:`write_pngs`: ``cohort_1``, ``cohort_2``, ..., ``patient_<id>``.
 
-    Each patient's builder carries only that patient's rows, so workers receive little data.
+    Each patient's builder carries only that patient's rows, so workers receive little data;
+    builders are made when asked for, so memory does not grow with the number of patients.
 
     Examples
     --------
     >>> jobs = figure_jobs(data, therapy=therapy, patients=patients, assessment=assessment)  # doctest: +SKIP
     """
-    jobs: dict[str, Callable[[], Figure]] = {}
-    for k in range(_n_cohort_pages(assessment, page_size=page_size)):
-        jobs[f"cohort_{k + 1}"] = functools.partial(_nth_cohort_figure, data, therapy, assessment, page_size, k)
-    for pid in _patient_ids(data):
-        def of(frame: pd.DataFrame | None, pid: str = pid) -> pd.DataFrame | None:
-            return None if frame is None else frame[frame[PATIENT_ID].astype(str) == pid]
-        jobs[f"patient_{pid}"] = functools.partial(
-            patient_figure, of(data), patient=pid, therapy=of(therapy), patients=of(patients),
-            assessment=of(assessment), page_size=page_size)
-    return jobs
+    return _FigureJobs(data, therapy=therapy, patients=patients, assessment=assessment, page_size=page_size)
 
 
 # -- pages -------------------------------------------------------------------------------------
