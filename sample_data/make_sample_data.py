@@ -716,7 +716,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     Examples
     --------
-    >>> main(["/tmp/sample"])  # doctest: +SKIP
+    >>> main(["sample_out"])  # doctest: +SKIP
     """
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]) if args else Path(__file__).resolve().parent
