@@ -93,9 +93,6 @@ def mass_to_molar_factor(analyte: str) -> float:
 
 
 _MICRO = re.compile(r"µ|μ|mc(?=[gm])|\bu(?=[gm])")
-_CREATININE_WORDS = re.compile(
-    r"(creatinine|kreatinin|creat|crea|krea|crt|cr)$"
-)
 _PER_TIME = re.compile(r"(/24h|/24hr|/24hrs|/24hours|/d|/day|/dag|/tag|/24std|/24-h|per24h)$")
 
 
@@ -169,13 +166,8 @@ def parse_unit(text: object, *, aliases: dict[str, str] | None = None) -> Unit |
     return _parse_unit_cached(raw)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # a million rows hold a handful of distinct spellings: parse each once
 def _parse_unit_cached(raw: str) -> Unit | None:
-    # a million rows hold a handful of distinct unit spellings: parse each once
-    return _parse_unit_uncached(raw)
-
-
-def _parse_unit_uncached(raw: str) -> Unit | None:
     s = _canonical_text(raw)
     # "mg/g creat", "mg/gcr", "mg/g-cr", "mg/gofcr" -> "mg/g" below
     if _PER_TIME.search(s) or "/24h" in s or re.search(r"/(d|day)\b", s):
