@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import io
 import json
 import logging
@@ -42,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 import markers
-from markers.errors import ConfigError, InputFormatError, OutputError
+from markers.errors import ConfigError, OutputError
+from markers.io import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -275,19 +275,6 @@ def write_bytes_atomic(data: bytes, path: PathLike, *, inputs: Iterable[PathLike
 # -- provenance ------------------------------------------------------------------------
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise InputFormatError(
-            f"cannot read input file {path} to record its checksum ({exc.strerror}); check the path"
-        ) from exc
-    return digest.hexdigest()
-
-
 def _now_utc() -> dt.datetime:
     """Now, or SOURCE_DATE_EPOCH when set (reproducible builds convention)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -327,6 +314,7 @@ def provenance_record(
     inputs: Sequence[PathLike],
     options: Mapping[str, object],
     reference_set: str | None,
+    checksums: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Describe how an output was made: version, time, input checksums, options.
 
@@ -339,6 +327,9 @@ def provenance_record(
         The options used (unit, date order, ...); converted to JSON values.
     reference_set
         Name of the reference-limit set applied, or ``None``.
+    checksums
+        SHA-256 already computed, by input path as given (``Dataset.files``): such an
+        input is not read again.
 
     Returns
     -------
@@ -364,7 +355,8 @@ def provenance_record(
     return {
         "markers_version": markers.__version__,
         "created": _now_utc().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "inputs": [{"file": Path(p).name, "sha256": _sha256_of(Path(p))} for p in inputs],
+        "inputs": [{"file": Path(p).name, "sha256": (checksums or {}).get(os.fspath(p)) or sha256_of(p)}
+                   for p in inputs],
         "reference_set": reference_set,
         "options": _jsonable(dict(options)),
     }

@@ -96,6 +96,12 @@ def _options(**options) -> dict:
     return {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in options.items()}
 
 
+def _checksums(analysis: Analysis) -> dict[str, str]:
+    """The inputs' SHA-256 as ingestion computed them, by path as given (not read twice)."""
+    files = analysis.dataset.files
+    return dict(zip(files["path"], files["sha256"], strict=True)) if "path" in files else {}
+
+
 def prepare(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -156,6 +162,7 @@ def write_analysis_table(
         inputs=list(paths),
         options=_options(table=table, safe_csv=safe_csv, pseudonymized=pseudonymize is not None, **analyse_options),
         reference_set=analysis.reference_set,
+        checksums=_checksums(analysis),
     )
     write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
                 sheet_name=table)
@@ -226,6 +233,7 @@ def write_report(
         inputs=list(paths),
         options=_options(page_size=page_size, pseudonymized=pseudonymize is not None, **analyse_options),
         reference_set=analysis.reference_set,
+        checksums=_checksums(analysis),
     )
     provenance.pop("created", None)  # the same inputs must give the same bytes
     metadata = pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}

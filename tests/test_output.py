@@ -534,5 +534,12 @@ def test_provenance_record_bad_epoch(monkeypatch):
 
 
 def test_provenance_record_missing_input(tmp_path):
-    with pytest.raises(InputFormatError, match="cannot read input file"):
+    with pytest.raises(InputFormatError, match=r"^gone\.csv: cannot be read \(No such file or directory\); check the path\.$"):
         provenance_record(inputs=[tmp_path / "gone.csv"], options={}, reference_set=None)
+
+
+def test_provenance_record_uses_given_checksums_without_reading(tmp_path):
+    """Ingestion has hashed the inputs already: provenance reuses that and reads nothing."""
+    gone = tmp_path / "gone.csv"  # does not exist: reading it would raise
+    record = provenance_record(inputs=[gone], options={}, reference_set=None, checksums={str(gone): "ab" * 32})
+    assert record["inputs"] == [{"file": "gone.csv", "sha256": "ab" * 32}]
