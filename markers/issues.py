@@ -111,32 +111,40 @@ class IssueLog:
 def issue_frame(
     code: str,
     *,
-    file: str,
-    sheet: str,
-    cells: pd.Series,
+    file: str | pd.Series,
+    sheet: str | pd.Series,
+    cells: pd.Series | list[str],
     rows: pd.Series,
-    column: str,
+    column: str | pd.Series,
     values: pd.Series,
     messages: pd.Series | str = "",
 ) -> pd.DataFrame:
-    """Build many records of one code at once (vectorised), aligned on ``cells``."""
+    """Build many records of one code at once (vectorised).
+
+    ``file``, ``sheet``, ``column`` and ``messages`` are one value for every record or a
+    Series aligned with ``cells``; empty or NaN ``values`` become ``""``.
+    """
     issue_type = ISSUE_TYPES[code]
     n = len(cells)
-    frame = pd.DataFrame(
+
+    def each(value: object) -> list:
+        return list(value) if isinstance(value, pd.Series) else [value] * n
+
+    return pd.DataFrame(
         {
             "code": [code] * n,
             "severity": [issue_type.severity] * n,
-            "file": [file] * n,
-            "sheet": [sheet] * n,
+            "file": each(file),
+            "sheet": each(sheet),
             "cell": list(cells),
-            "row": list(rows),
-            "column": [column] * n,
-            "value": ["" if v is None else str(v) for v in values],
-            "message": list(messages) if isinstance(messages, pd.Series) else [messages or issue_type.title] * n,
+            "row": [int(r) for r in rows],
+            "column": each(column),
+            "value": ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
+            "message": each(messages) if isinstance(messages, pd.Series) else [messages or issue_type.title] * n,
             "hint": [issue_type.hint] * n,
-        }
+        },
+        columns=ISSUE_COLUMNS,
     )
-    return frame
 
 
 def location(file: str, sheet: str, cell: str) -> str:

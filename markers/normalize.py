@@ -73,26 +73,17 @@ def _unit_lookup(records: pd.DataFrame, *, config: Config, column: str, col_fiel
 
 
 def _issue_rows(records: pd.DataFrame, mask: pd.Series, code: str, col_field: str, header_field: str, value_field: str, message: str = "") -> pd.DataFrame:
-    from markers.issues import ISSUE_TYPES
-
+    """Issue records of ``code`` for the records selected by ``mask``, at the cell ``col_field`` names."""
     selected = records[mask.to_numpy()]
-    issue_type = ISSUE_TYPES[code]
-    if selected.empty:
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    cols = selected[col_field].astype(int).tolist()
-    return pd.DataFrame(
-        {
-            "code": code,
-            "severity": issue_type.severity,
-            "file": selected["file"].tolist(),
-            "sheet": selected["sheet"].tolist(),
-            "cell": [raw_io.cell_ref(int(r), c) for r, c in zip(selected["row"], cols, strict=True)],
-            "row": selected["row"].astype(int).tolist(),
-            "column": selected[header_field].tolist() if header_field in selected else "",
-            "value": ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in selected[value_field]],
-            "message": message or issue_type.title,
-            "hint": issue_type.hint,
-        }
+    return issue_frame(
+        code,
+        file=selected["file"],
+        sheet=selected["sheet"],
+        cells=cell_refs(selected["row"], selected[col_field]),
+        rows=selected["row"],
+        column=selected[header_field] if header_field in selected else "",
+        values=selected[value_field],
+        messages=message,
     )
 
 
@@ -263,10 +254,9 @@ def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[s
     dilute = m[m[DILUTE].to_numpy()]
     if len(dilute):  # vectorised: a registry export can hold tens of thousands of dilute samples
         text = "creatinine " + dilute[CREATININE].map("{:.2f}".format) + " mmol/L"
-        log.extend(issue_frame("dilute-urine", file="", sheet="", cells=dilute[SOURCE_CELL], rows=dilute[SOURCE_ROW],
-                               column="", values=text, messages="Dilute urine: " + text)
-                   .assign(file=dilute[SOURCE_FILE].to_numpy(), sheet=dilute[SOURCE_SHEET].to_numpy(),
-                           column=dilute[ANALYTE].to_numpy()))
+        log.extend(issue_frame("dilute-urine", file=dilute[SOURCE_FILE], sheet=dilute[SOURCE_SHEET],
+                               cells=dilute[SOURCE_CELL], rows=dilute[SOURCE_ROW], column=dilute[ANALYTE],
+                               values=text, messages="Dilute urine: " + text))
     key = [PATIENT_ID, SAMPLE_DATE, ANALYTE]
     exact = m.duplicated(key + [VALUE, CENSOR], keep="first")
     collapsed = []
