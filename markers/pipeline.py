@@ -295,15 +295,9 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     """
     from dataclasses import replace
 
-    from markers.pseudonym import pseudonymize, pseudonymize_tables
+    from markers.pseudonym import pseudonymize_with
 
-    tables = pseudonymize_tables(
-        measurements=analysis.measurements,
-        patients=analysis.dataset.patients,
-        therapy=analysis.dataset.therapy,
-        issues=analysis.dataset.issues,
-        key=key,
-        extra={"assessment": analysis.assessment},
-    )
-    dataset = pseudonymize(analysis.dataset, key=key)
-    return replace(analysis, dataset=dataset, measurements=tables["measurements"], assessment=tables["assessment"])
+    # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
+    dataset, tables = pseudonymize_with(
+        analysis.dataset, key=key, extra={"flagged": analysis.measurements, "assessment": analysis.assessment})
+    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables["assessment"])

@@ -597,12 +597,27 @@ def pseudonymize(dataset: Dataset, *, key: bytes) -> Dataset:
     >>> pseudonymize(Dataset(), key=bytes(32)).measurements.empty
     True
     """
+    return pseudonymize_with(dataset, key=key)[0]
+
+
+def pseudonymize_with(
+    dataset: Dataset, *, key: bytes, extra: Mapping[str, pd.DataFrame] | None = None
+) -> tuple[Dataset, dict[str, pd.DataFrame]]:
+    """:func:`pseudonymize`, and further tables (e.g. flagged measurements, an assessment)
+    pseudonymised in the same pass, with the same pseudonyms and day anchors.
+
+    Returns
+    -------
+    (Dataset, dict of str to DataFrame)
+        The pseudonymised dataset, and each table of ``extra`` under its own name.
+    """
     tables = pseudonymize_tables(
         measurements=dataset.measurements,
         patients=dataset.patients,
         therapy=dataset.therapy,
         issues=dataset.issues,
         key=key,
+        extra=extra,
     )
     ids = {
         str(v): pseudonym(str(v), key=key)
@@ -625,7 +640,7 @@ def pseudonymize(dataset: Dataset, *, key: bytes) -> Dataset:
         return out
 
     files = scrubbed(dataset.files, ("file",)).drop(columns=["path"], errors="ignore")
-    return replace(
+    shared = replace(
         dataset,
         measurements=tables["measurements"],
         patients=tables["patients"],
@@ -634,3 +649,4 @@ def pseudonymize(dataset: Dataset, *, key: bytes) -> Dataset:
         rows=scrubbed(dataset.rows, ("file", "sheet", "reason")),
         files=files,
     )
+    return shared, {name: tables[name] for name in (extra or {})}
