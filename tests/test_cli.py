@@ -3,10 +3,10 @@
 import datetime as dt
 import json
 
-import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from workbooks import write_workbook
 
 from markers.cli import cli
 from markers.ingest import read
@@ -18,23 +18,13 @@ def runner():
     return CliRunner()
 
 
-def write_workbook(path, rows, sheet="Samples"):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = sheet
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
-
-
 @pytest.fixture
 def clean(tmp_path):
     return write_workbook(
         tmp_path / "clean.xlsx",
-        [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
-         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
-         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 3, 10), 10.0, 20.0]],
+        {"Samples": [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
+                     ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
+                     ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 3, 10), 10.0, 20.0]]},
     )
 
 
@@ -42,9 +32,9 @@ def clean(tmp_path):
 def messy(tmp_path):
     return write_workbook(
         tmp_path / "messy.xlsx",
-        [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
-         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
-         ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 2, 10), "QNS", "QNS"]],
+        {"Samples": [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)", "HVA (mg/g creat)"],
+                     ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 1, 10), 54.0, 84.0],
+                     ["P1", dt.datetime(2022, 1, 1), dt.datetime(2024, 2, 10), "QNS", "QNS"]]},
     )
 
 
@@ -99,8 +89,8 @@ def test_missing_file_is_one_error_line(runner, tmp_path, monkeypatch):
 def test_unknown_unit_error_line(runner, tmp_path):
     path = write_workbook(
         tmp_path / "u.xlsx",
-        [["Patient ID", "Sample date", "Test", "Result", "Unit"], ["A", dt.datetime(2024, 1, 2), "VMA", 3, "furlongs"]],
-        sheet="Results",
+        {"Results": [["Patient ID", "Sample date", "Test", "Result", "Unit"],
+                     ["A", dt.datetime(2024, 1, 2), "VMA", 3, "furlongs"]]},
     )
     result = runner.invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 import warnings
 
 import pytest
+from corpus import make_corpus
 
 from markers import errors
 from markers.io import read_raw
 from markers.safety import check_input_file
 
-_SPEC = importlib.util.spec_from_file_location(
-    "make_corpus", pathlib.Path(__file__).parent / "corpus" / "make_corpus.py"
-)
-make_corpus = importlib.util.module_from_spec(_SPEC)
-sys.modules.setdefault("make_corpus", make_corpus)  # dataclasses look their module up there
-_SPEC.loader.exec_module(make_corpus)
-
 CASES = {case.filename: case for case in make_corpus.CASES}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("corpus")
-    make_corpus.build_corpus(directory)
-    return directory
 
 
 def test_corpus_is_large_enough():

@@ -1,31 +1,17 @@
 """Every bad input of the corpus, through the CLI: one `Error:` line naming the file, exit code 1,
 no traceback, nothing written; and a ZIP bomb costs no memory."""
 
-import importlib.util
 import json
-import pathlib
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
+from corpus import make_corpus
 
 from markers.cli import cli
 
-_SPEC = importlib.util.spec_from_file_location(
-    "make_corpus", pathlib.Path(__file__).parent / "corpus" / "make_corpus.py"
-)
-make_corpus = importlib.util.module_from_spec(_SPEC)
-sys.modules.setdefault("make_corpus", make_corpus)
-_SPEC.loader.exec_module(make_corpus)
 CASES = {case.filename: case for case in make_corpus.CASES}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("corpus")
-    make_corpus.build_corpus(directory)
-    return directory
 
 
 @pytest.mark.parametrize("filename", sorted(CASES))

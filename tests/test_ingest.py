@@ -6,26 +6,14 @@ data/analytes.csv: VMA 198.174, HVA 182.175, creatinine 113.120 g/mol).
 
 import datetime as dt
 
-import openpyxl
 import pandas as pd
 import pytest
+from workbooks import write_workbook
 
 from markers.errors import AmbiguousDateError, MissingColumnError, UnknownUnitError
 from markers.ingest import read
 
 TODAY = dt.date(2026, 11, 25)
-
-
-def workbook(path, sheets):
-    """Write {sheet name: list of rows} with openpyxl; returns the path."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
 
 
 def accounting_holds(data):
@@ -36,7 +24,7 @@ def accounting_holds(data):
 
 @pytest.fixture
 def study(tmp_path):
-    path = workbook(
+    path = write_workbook(
         tmp_path / "study.xlsx",
         {
             "Samples": [
@@ -132,7 +120,7 @@ def test_mmol_per_mol_output(study):
 @pytest.fixture
 def lis_export(tmp_path):
     """A long LIS export: title lines, LOINC codes, flag and reference-range columns, a footer."""
-    return workbook(
+    return write_workbook(
         tmp_path / "lis.xlsx",
         {
             "Report": [
@@ -203,7 +191,7 @@ def test_european_csv_cp1252(tmp_path):
 
 
 def test_unknown_unit_stops_with_cell_and_spellings(tmp_path):
-    path = workbook(
+    path = write_workbook(
         tmp_path / "u.xlsx",
         {"Results": [["Patient ID", "Sample date", "Test", "Result", "Unit"],
                      ["A", dt.datetime(2024, 1, 2), "VMA", 3, "furlongs"]]},
@@ -216,7 +204,7 @@ def test_unknown_unit_stops_with_cell_and_spellings(tmp_path):
 
 
 def test_unit_alias_from_config(tmp_path):
-    path = workbook(
+    path = write_workbook(
         tmp_path / "u.xlsx",
         {"Results": [["Pat.-Nr.", "Abnahme", "Test", "Result", "Unit"],
                      ["A", dt.datetime(2024, 1, 2), "VMS", 3, "mg/g Krea"]]},
@@ -232,7 +220,7 @@ def test_unit_alias_from_config(tmp_path):
 
 
 def test_missing_date_column_is_a_clear_error(tmp_path):
-    path = workbook(tmp_path / "m.xlsx", {"Data": [["Patient ID", "VMA (mg/g)", "HVA (mg/g)"], ["A", 3, 4]]})
+    path = write_workbook(tmp_path / "m.xlsx", {"Data": [["Patient ID", "VMA (mg/g)", "HVA (mg/g)"], ["A", 3, 4]]})
     with pytest.raises(MissingColumnError) as err:
         read(path, today=TODAY)
     assert str(err.value).startswith("m.xlsx sheet 'Data': no sample date column was found")
@@ -257,7 +245,7 @@ def test_date_order_inferred_from_a_deciding_value(tmp_path):
 
 
 def test_sample_before_birth_and_in_future_are_rejected(tmp_path):
-    path = workbook(
+    path = write_workbook(
         tmp_path / "b.xlsx",
         {"Samples": [["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)"],
                      ["A", dt.datetime(2020, 1, 1), dt.datetime(2019, 12, 31), 10],
@@ -271,7 +259,7 @@ def test_sample_before_birth_and_in_future_are_rejected(tmp_path):
 
 
 def test_conflicting_duplicates_are_kept_and_flagged(tmp_path):
-    path = workbook(
+    path = write_workbook(
         tmp_path / "c.xlsx",
         {"Samples": [["Patient ID", "Sample date", "VMA (mg/g creat)"],
                      ["A", dt.datetime(2024, 1, 1), 10],
@@ -294,7 +282,7 @@ def test_several_files_at_once(study, lis_export):
 
 def test_a_boolean_and_a_one_in_one_column_keep_their_own_text(tmp_path):
     """Distinct-value shortcuts must not merge True with 1.0 (they hash alike)."""
-    path = workbook(
+    path = write_workbook(
         tmp_path / "b.xlsx",
         {"Samples": [["Patient ID", "Sample date", "Test", "Result", "Unit"],
                      ["A", dt.datetime(2024, 1, 2), "VMA", True, "mg/g creat"],

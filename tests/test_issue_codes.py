@@ -2,25 +2,14 @@
 
 import datetime as dt
 
-import openpyxl
 import pytest
+from workbooks import write_workbook
 
 from markers.ingest import read
 from markers.issues import ISSUE_TYPES
 
 TODAY = dt.date(2026, 11, 25)
 D = dt.datetime
-
-
-def sheets(path, **named):
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in named.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
 
 
 WIDE = ["Patient ID", "Date of birth", "Sample date", "VMA (mg/g creat)"]
@@ -79,7 +68,7 @@ def test_every_code_has_a_case():
 
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_issue_code(tmp_path, code):
-    data = read(sheets(tmp_path / "case.xlsx", **CASES[code]), today=TODAY)
+    data = read(write_workbook(tmp_path / "case.xlsx", CASES[code]), today=TODAY)
     found = data.issues[data.issues["code"] == code]
     assert len(found) >= 1, data.issues[["code", "cell"]]
     first = found.iloc[0]
@@ -94,8 +83,8 @@ def test_issue_code(tmp_path, code):
 
 
 def test_age_from_an_age_column(tmp_path):
-    path = sheets(tmp_path / "age.xlsx", Samples=[["Patient ID", "Sample date", "Age (months)", "VMA (mg/g creat)"],
-                                                  ["A", D(2024, 1, 1), 14, 5]])
+    path = write_workbook(tmp_path / "age.xlsx", {"Samples": [["Patient ID", "Sample date", "Age (months)",
+                                                               "VMA (mg/g creat)"], ["A", D(2024, 1, 1), 14, 5]]})
     data = read(path, today=TODAY)
     # 14 months × 30.4375 days = 426.125 -> 426 completed days
     assert data.measurements["age_days"].tolist() == [426]
