@@ -4,14 +4,17 @@
 :func:`markers.safety.check_input_file` (so every reader path is protected
 against ZIP bombs, XML entities and mislabelled files), then reads:
 
-* workbooks (xlsx, xlsm, xls, ods) with python-calamine, falling back to
-  openpyxl (read-only, values only) for xlsx/xlsm when calamine fails;
-* text files (csv, tsv, txt) with the :mod:`csv` module after decoding
-  (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252) and sniffing
-  the delimiter and the decimal separator.
+* workbooks (xlsx, xlsm, xls, ods) with fastexcel (the calamine parser,
+  straight into Arrow), falling back to openpyxl (read-only, values only) for
+  xlsx/xlsm when it fails;
+* text files (csv, tsv, txt), after decoding (UTF-8 with or without BOM,
+  UTF-16 with BOM, else Windows-1252) and sniffing the delimiter and the
+  decimal separator, with Arrow's CSV parser, falling back to the :mod:`csv`
+  module when a record spans lines (and for small files).
 
-The result keeps the cells exactly as the reader gives them and their exact
-sheet positions, so that later stages can cite ``D14`` in a message.
+Every cell arrives as text (see :func:`excel_text`), in Arrow-backed columns,
+at its exact sheet position, so that later stages can cite ``D14`` in a
+message and work on a million cells without a Python object for each.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from markers.errors import InputFormatError, MarkersError, UnsafeInputError
 from markers.safety import SUPPORTED_SUFFIXES, check_input_file, content_kind, defusedxml_active
@@ -37,10 +41,12 @@ from markers.safety import SUPPORTED_SUFFIXES, check_input_file, content_kind, d
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CELL_DTYPE",
     "RawSheet",
     "SUPPORTED_SUFFIXES",
     "cell_ref",
     "column_letter",
+    "excel_text",
     "read_raw",
     "sha256_of",
 ]
@@ -58,8 +64,13 @@ _DECIMAL_COMMA = re.compile(r"^[<>]?=?\s*-?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[<>]?=?\s*-?\d+\.\d+$")
 # Control characters tolerated in text: tab, newlines, form feed, vertical tab
 # (Excel writes it for a line break inside a cell) and the DOS end-of-file mark.
-# Every other C0/C1 control character counts as binary junk.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
+# Every other C0 control byte, DEL, and the C1 controls (U+0080..U+009F) count as binary junk.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1A), *range(0x1B, 0x20), 0x7F])
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_C1_CONTROLS = re.compile(rb"\xc2[\x80-\x9f]")
+
+#: The dtype of every column of :attr:`RawSheet.cells`: Arrow-backed text, NaN for an empty cell.
+CELL_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 @dataclass(frozen=True)
@@ -75,17 +86,16 @@ class RawSheet:
     sheet : str
         The sheet name; ``""`` for csv/tsv/txt files.
     cells : pandas.DataFrame
-        Object dtype. The index holds the 1-based sheet row numbers (Excel row
-        numbers; text files: line numbers), starting at 1 so leading blank
-        rows are present (as all-``None`` rows). The columns are the 0-based
-        column positions (0 = A), starting at 0. Values are as the reader
-        gives them: ``str``, ``int``, ``float``, ``bool``,
-        ``datetime.datetime``, ``datetime.date``, ``datetime.time`` (and
-        ``datetime.timedelta`` for duration cells), or ``None`` for an empty
-        cell. Text files: every non-empty cell is ``str``. Whichever reader
-        is used, numbers are ``float`` and a date cell without a time of day
-        is a ``datetime.date`` (calamine's conventions, to which the openpyxl
-        fallback's cells are converted).
+        Every column of dtype :data:`CELL_DTYPE` (Arrow-backed text; NaN for
+        an empty cell). The index holds the 1-based sheet row numbers (Excel
+        row numbers; text files: line numbers), starting at 1 so leading
+        blank rows are present (as all-NaN rows). The columns are the 0-based
+        column positions (0 = A), starting at 0. Every cell is text, whatever
+        the reader: workbook numbers, dates and booleans are written as
+        :func:`excel_text` writes them (``45``, ``0.3``,
+        ``2024-03-05 00:00:00``, ``true``), so that the fast reader and the
+        fallback give the same cells, and a column of a million cells never
+        becomes a million Python objects.
     decimal_comma : bool or None
         Text files: True when numbers are written with a decimal comma
         (sniffed); workbooks: None.
@@ -270,35 +280,93 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     return _read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
 
 
-# -- workbooks ---------------------------------------------------------------------
+# -- the cell model ------------------------------------------------------------------
 
 
-def _frame(
-    rows: list[list[object]] | np.ndarray, *, empty: object = "", index: pd.Index | None = None
-) -> pd.DataFrame:
-    """Build the cells frame from rectangular rows (or a 2-D object array, used in place), in one go.
+def excel_text(value: object) -> str | None:
+    """One cell value as text, the way the workbook reader writes it; None for an empty cell.
 
-    ``empty`` is the reader's marker for an empty cell (calamine and csv:
-    ``""``), turned into None; trailing all-empty columns are dropped.
-    ``index`` defaults to row numbers 1, 2, ... (rows starting at A1).
+    Every reader hands over text, so that a number, a date or a flag reads the
+    same whichever reader (or file format) it came from:
+
+    * numbers: nine decimals at most, trailing zeros dropped (``45.0`` ->
+      ``"45"``, ``1/3`` -> ``"0.333333333"``), as Excel shows them in a wide
+      cell; lab results never carry more;
+    * date and time cells: ``"2024-03-05 00:00:00"``, with fractions of a
+      second when there are any (``"2024-03-05 10:30:15.500"``); a time or a
+      duration counts from day 0 of the 1900 system (``"1899-12-31 14:05:00"``);
+    * booleans: ``"true"`` / ``"false"``; text: as written; ``""``: empty.
+
+    Examples
+    --------
+    >>> [excel_text(v) for v in (45.0, 0.1 + 0.2, -0.0, True, "0042", "", None)]
+    ['45', '0.3', '-0', 'true', '0042', None, None]
+    >>> excel_text(_dt.datetime(2024, 3, 5, 10, 30, 15, 500000))
+    '2024-03-05 10:30:15.500'
     """
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        value = float(value)
+        if value != value:  # NaN: no spreadsheet cell holds one
+            return None
+        return f"{value:.9f}".rstrip("0").rstrip(".")
+    if isinstance(value, _dt.datetime):
+        return _datetime_text(value.replace(tzinfo=None))
+    if isinstance(value, _dt.date):
+        return f"{value.isoformat()} 00:00:00"
+    if isinstance(value, _dt.time):
+        return _datetime_text(_dt.datetime.combine(_DAY_ZERO, value))
+    if isinstance(value, _dt.timedelta):
+        return _datetime_text(_DAY_ZERO_DT + value)
+    return str(value) or None
+
+
+_DAY_ZERO = _dt.date(1899, 12, 31)
+_DAY_ZERO_DT = _dt.datetime(1899, 12, 31)
+
+
+def _datetime_text(value: _dt.datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` plus ``.fff`` or ``.ffffff`` when there is a fraction of a second."""
+    text = value.strftime("%Y-%m-%d %H:%M:%S") if value.year >= 1000 else value.isoformat(sep=" ")[:19]
+    micro = value.microsecond
+    if micro:
+        text += f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
+    return text
+
+
+def _cells_frame(columns: list[pa.Array | pa.ChunkedArray], *, index: pd.Index) -> pd.DataFrame:
+    """The cells frame from one Arrow string column per sheet column (trailing empty columns dropped)."""
+    width = len(columns)
+    while width and columns[width - 1].null_count == len(columns[width - 1]):
+        width -= 1
+    data = {}
+    for position in range(width):
+        column = columns[position]
+        if column.type != pa.large_string():
+            column = column.cast(pa.large_string())
+        data[position] = pd.array(column, dtype=CELL_DTYPE) if len(column) else pd.array([], dtype=CELL_DTYPE)
+    frame = pd.DataFrame(data, index=index, columns=pd.RangeIndex(width))
+    if not width:
+        frame = pd.DataFrame(index=index, columns=pd.RangeIndex(0), dtype=CELL_DTYPE)
+    return frame
+
+
+def _frame_from_rows(rows: list[list[str | None]], *, index: pd.Index | None = None) -> pd.DataFrame:
+    """The cells frame from rectangular rows of text (``""`` or None for an empty cell)."""
     if index is None:
         index = pd.RangeIndex(1, len(rows) + 1)
-    if len(rows) == 0 or len(rows[0]) == 0:
-        return pd.DataFrame(index=index, columns=pd.RangeIndex(0), dtype=object)
-    if isinstance(rows, np.ndarray):
-        arr = rows
-    else:
-        arr = np.empty((len(rows), len(rows[0])), dtype=object)
-        arr[:] = rows  # object array from the list of lists without numpy guessing types
-    if empty is not None:
-        # Elementwise == on an object array compares each cell with "" in C;
-        # date and number cells simply compare unequal.
-        arr[arr == empty] = None
-    width = arr.shape[1]
-    while width and all(v is None for v in arr[:, width - 1]):
-        width -= 1
-    return pd.DataFrame(arr[:, :width], index=index, columns=pd.RangeIndex(width), dtype=object, copy=False)
+    width = len(rows[0]) if rows else 0
+    columns = [pa.array([row[c] or None for row in rows], type=pa.large_string()) for c in range(width)]
+    return _cells_frame(columns, index=index)
+
+
+# -- workbooks ---------------------------------------------------------------------
 
 
 def _password_error(name: str) -> UnsafeInputError:
@@ -308,33 +376,39 @@ def _password_error(name: str) -> UnsafeInputError:
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (fastexcel adds lines of context)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _read_workbook(
     path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None
 ) -> list[RawSheet]:
     try:
-        sheets = _read_calamine(path, fmt=fmt, by_content=by_content, max_rows=max_rows)
+        sheets = _read_fastexcel(path, fmt=fmt, by_content=by_content, max_rows=max_rows)
     except MarkersError:
         raise
     except BaseException as exc:  # noqa: BLE001 - a bad file must never surface as a library traceback
-        # calamine's Rust panics arrive as pyo3's PanicException, a BaseException.
+        # A Rust panic arrives as pyo3's PanicException, a BaseException.
         if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
-        if type(exc).__name__ == "PasswordError":
+        if type(exc).__name__ == "PasswordError" or "password" in str(exc).lower():
             raise _password_error(path.name) from exc
         if fmt not in ("xlsx", "xlsm"):
             raise InputFormatError(
-                f"{path.name}: the {fmt} workbook cannot be read ({type(exc).__name__}: {exc}); "
+                f"{path.name}: the {fmt} workbook cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
                 "open it in Excel or LibreOffice and save it again as .xlsx."
             ) from exc
-        logger.info("calamine failed on %s (%s); trying openpyxl", path.name, exc)
+        logger.info("fastexcel failed on %s (%s); trying openpyxl", path.name, _first_line(exc))
         try:
             sheets = _read_openpyxl(path, fmt=fmt, max_rows=max_rows)
         except MarkersError:
             raise
         except Exception as exc2:  # noqa: BLE001
             raise InputFormatError(
-                f"{path.name}: the workbook is damaged and cannot be read ({type(exc).__name__}: {exc}; "
-                f"openpyxl: {type(exc2).__name__}: {exc2}); open it in Excel and save it again."
+                f"{path.name}: the workbook is damaged and cannot be read ({type(exc).__name__}: {_first_line(exc)}; "
+                f"openpyxl: {type(exc2).__name__}: {_first_line(exc2)}); open it in Excel and save it again."
             ) from exc2
     if not sheets:
         raise InputFormatError(
@@ -343,43 +417,60 @@ def _read_workbook(
     return sheets
 
 
-def _read_calamine(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None) -> list[RawSheet]:
-    from python_calamine import CalamineWorkbook, SheetTypeEnum
+def _chart_sheets(path: pathlib.Path, fmt: str) -> set[str]:
+    """Names of an xlsx workbook's chart sheets (they hold no cells; the reader lists them as sheets)."""
+    if fmt not in ("xlsx", "xlsm"):
+        return set()
+    import zipfile
+    from xml.etree import ElementTree
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return set()
+    charts = {rel.get("Id") for rel in rels if (rel.get("Type") or "").endswith("/chartsheet")}
+    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    return {sheet.get("name") for sheet in book.iter() if sheet.tag.endswith("}sheet") and sheet.get(rel_id) in charts}
+
+
+def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None) -> list[RawSheet]:
+    """Every worksheet with fastexcel (calamine underneath), each cell as text, from A1."""
+    import fastexcel
+
+    # From bytes the format is detected from the content; from a path, from the extension.
+    book = fastexcel.read_excel(path.read_bytes() if by_content else str(path))
+    charts = _chart_sheets(path, fmt)
     sheets: list[RawSheet] = []
-    with open(path, "rb") as fh:
-        # from_filelike detects the format from the content; from_path trusts the
-        # extension, so it is used only when the two agree.
-        book = CalamineWorkbook.from_filelike(fh) if by_content else CalamineWorkbook.from_path(str(path))
-        try:
-            for meta in book.sheets_metadata:
-                if meta.typ != SheetTypeEnum.WorkSheet:
-                    logger.debug("%s: skipping %s %r", path.name, meta.typ, meta.name)
-                    continue
-                sheet = book.get_sheet_by_name(meta.name)
-                # skip_empty_area=False: the rows start at A1, so list position
-                # + 1 is the exact Excel row number even when data starts at C4.
-                # (calamine panics on nrows=0, hence the explicit empty case)
-                rows = [] if max_rows == 0 else sheet.to_python(skip_empty_area=False, nrows=max_rows)
-                sheets.append(RawSheet(path.name, path, meta.name, _frame(rows), None, fmt))
-        finally:
-            book.close()
+    for name in book.sheet_names:
+        if name in charts:
+            logger.debug("%s: skipping chart sheet %r", path.name, name)
+            continue
+        # header_row=None with skip_rows=0: the rows start at row 1 even when the
+        # data starts lower, so position + 1 is the exact Excel row number; every
+        # column as text, so a column mixing numbers, dates and words loses nothing.
+        sheet = book.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", n_rows=max_rows)
+        first = min((c.absolute_index for c in sheet.available_columns()), default=0)
+        batch = sheet.to_arrow()
+        del sheet  # the parsed sheet is let go as soon as its text is out
+        rows = batch.num_rows
+        columns = [pa.nulls(rows, pa.large_string())] * first + list(batch.columns)
+        del batch
+        sheets.append(RawSheet(path.name, path, name, _cells_frame(columns, index=pd.RangeIndex(1, rows + 1)),
+                               None, fmt))
     return sheets
 
 
-def _like_calamine(value: object) -> object:
-    """One openpyxl cell as calamine gives it, so that both readers give identical cells.
+_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#BUSY!", "#CONNECT!"})
 
-    calamine reads every number as ``float`` and a date-time cell without a time
-    of day as ``datetime.date``; openpyxl gives ``int`` for whole numbers and
-    always ``datetime.datetime``.
-    """
-    kind = type(value)
-    if kind is int:
-        return float(value)
-    if kind is _dt.datetime and value.tzinfo is None and not (value.hour or value.minute or value.second or value.microsecond):
-        return value.date()
-    return value
+
+def _openpyxl_text(value: object) -> str | None:
+    """An openpyxl cell as :func:`excel_text`; error values (``#N/A``) are empty, as the fast reader has them."""
+    if type(value) is str and value in _EXCEL_ERRORS:
+        return None
+    return excel_text(value)
 
 
 def _read_openpyxl(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> list[RawSheet]:
@@ -398,20 +489,21 @@ def _read_openpyxl(path: pathlib.Path, *, fmt: str, max_rows: int | None = None)
         book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         try:
             for ws in book.worksheets:
-                rows: list[list[object]] = []
+                rows: list[list[str | None]] = []
                 last_nonempty = 0
                 # iter_rows starts at A1 and fills missing rows, so position = row number.
                 # (max_row=0 would mean "no limit" to openpyxl)
                 source = () if max_rows == 0 else ws.iter_rows(values_only=True, max_row=max_rows)
                 for row in source:
-                    rows.append([_like_calamine(v) for v in row])
-                    if any(v is not None and v != "" for v in row):
+                    texts = [_openpyxl_text(v) for v in row]
+                    rows.append(texts)
+                    if any(t is not None for t in texts):
                         last_nonempty = len(rows)
                 del rows[last_nonempty:]  # a stale <dimension> can claim many trailing empty rows
                 width = max((len(r) for r in rows), default=0)
                 for r in rows:
                     r.extend([None] * (width - len(r)))
-                sheets.append(RawSheet(path.name, path, ws.title, _frame(rows, empty=None), None, fmt))
+                sheets.append(RawSheet(path.name, path, ws.title, _frame_from_rows(rows), None, fmt))
         finally:
             book.close()
     return sheets
@@ -420,40 +512,58 @@ def _read_openpyxl(path: pathlib.Path, *, fmt: str, max_rows: int | None = None)
 # -- text files ----------------------------------------------------------------------
 
 
-def _decode(path: pathlib.Path, data: bytes) -> str:
+def _count_controls(utf8: bytes) -> int:
+    """Control characters in UTF-8 text (C0 bytes but the tolerated ones, DEL, and C1 controls).
+
+    ``bytes.translate`` deleting every other byte value counts the C0 controls in
+    one C pass; C1 controls (U+0080..U+009F, encoded 0xC2 0x80..0x9F) are looked
+    for only when a 0xC2 byte occurs at all.
+    """
+    count = len(utf8.translate(None, _NOT_CONTROL_BYTES))
+    if b"\xc2" in utf8:
+        count += len(_C1_CONTROLS.findall(utf8))
+    return count
+
+
+def _decode(path: pathlib.Path, data: bytes) -> tuple[str, bytes]:
+    """The file's text and the same text as UTF-8 bytes (without a byte-order mark)."""
     name = path.name
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")  # Excel's "Unicode text" export
+            text = data.decode("utf-16")  # Excel's "Unicode text" export
         except UnicodeDecodeError as exc:
             raise InputFormatError(
                 f"{name}: starts like UTF-16 text but cannot be decoded ({exc.reason}); "
                 "export the data again as CSV (UTF-8)."
             ) from exc
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputFormatError(
-            f"{name}: contains NUL bytes (first on line {line}): it is a binary file, not text; "
-            "export the data again as CSV (UTF-8)."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as exc:
+        utf8 = text.encode("utf-8", "surrogatepass")
+    else:
+        if b"\x00" in data:
+            line = data.count(b"\n", 0, data.index(b"\x00")) + 1
             raise InputFormatError(
-                f"{name}: is neither UTF-8 nor Windows-1252 text (byte {exc.object[exc.start]:#04x} "
-                f"at offset {exc.start}); export the data again as CSV (UTF-8)."
-            ) from exc
-        logger.info("%s: not UTF-8, decoded as Windows-1252", name)
-    controls = sum(1 for _ in _CONTROLS.finditer(text))
+                f"{name}: contains NUL bytes (first on line {line}): it is a binary file, not text; "
+                "export the data again as CSV (UTF-8)."
+            )
+        try:
+            text = data.decode("utf-8-sig")
+            utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise InputFormatError(
+                    f"{name}: is neither UTF-8 nor Windows-1252 text (byte {exc.object[exc.start]:#04x} "
+                    f"at offset {exc.start}); export the data again as CSV (UTF-8)."
+                ) from exc
+            logger.info("%s: not UTF-8, decoded as Windows-1252", name)
+            utf8 = text.encode("utf-8")
+    controls = _count_controls(utf8)
     if controls > max(10, len(text) // 100):
         raise InputFormatError(
             f"{name}: contains {controls:,} control characters: it looks like a binary file, not text; "
             "export the data again as CSV (UTF-8)."
         )
-    return text
+    return text, utf8
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -464,9 +574,7 @@ def _sniff_delimiter(text: str) -> str:
     the score is how many records have it, then the count itself. Title lines
     (one field) lower every candidate alike.
     """
-    sample = text[:_SNIFF_BYTES]
-    if len(text) > _SNIFF_BYTES and "\n" in sample:
-        sample = sample[: sample.rindex("\n") + 1]
+    sample = _head(text)
     best = (0, 0, 0)
     chosen = ","
     for rank, delim in enumerate(reversed(DELIMITERS)):
@@ -489,7 +597,15 @@ def _sniff_delimiter(text: str) -> str:
     return chosen
 
 
-def _sniff_decimal_comma(rows: list[list[str]], delimiter: str) -> bool:
+def _head(text: str) -> str:
+    """The first ``_SNIFF_BYTES`` characters of ``text``, cut after a line break."""
+    sample = text[:_SNIFF_BYTES]
+    if len(text) > _SNIFF_BYTES and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    return sample
+
+
+def _sniff_decimal_comma(rows: list[list[str | None]], delimiter: str) -> bool:
     if delimiter == ",":
         return False
     commas = points = 0
@@ -505,58 +621,102 @@ def _sniff_decimal_comma(rows: list[list[str]], delimiter: str) -> bool:
     return commas > points
 
 
-def _physical_lines(text: str) -> int:
+def _physical_lines(data: bytes | str) -> int:
     """Lines as the csv module counts them (a last line without a line break counts)."""
-    return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return data.count(newline) + (0 if not data or data.endswith(newline) else 1)
 
 
-def _split_fast(text: str, delimiter: str) -> pd.DataFrame | None:
-    """Split text with pandas' C parser; None when it cannot match the csv module exactly.
+def _split_fast(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
+    """Split UTF-8 text with Arrow's CSV parser; None when it cannot match the csv module exactly.
 
-    The C parser is about ten times faster than :mod:`csv` on large exports but
-    does not say on which line each record starts. When there are as many
-    records as lines, no quoted field spans lines, so record *k* is line *k*.
-    Otherwise (a line break inside quotes, a lone carriage return, an unclosed
-    quote, anything the C parser refuses) the csv module does the work, with
-    its exact line numbers and error messages. Cells are ``str``; a row shorter
-    than the widest gets ``""``, like the padding of the csv path.
+    Arrow's parser is many times faster than :mod:`csv` on large exports and
+    hands over Arrow strings (no Python object per cell). Each record must be
+    one physical line, so that record *k* is line *k*: a lone carriage return
+    sends the file to the csv module at once, and a line break inside quotes
+    (one record over two lines) shows as fewer records than lines. The width is that of the first records;
+    lines of another width (title lines, short or long rows) are handed back by
+    the parser with their line numbers and split by the csv module, then put
+    back at their lines. Anything else the parser refuses goes to the csv
+    module as a whole. Cells are text; an empty cell is missing.
     """
-    if not text or text.count("\r") != text.count("\r\n"):
-        return None  # a lone carriage return: the C parser and the csv module may split it differently
-    lines = _physical_lines(text)
-    # Width: the widest of the first records; when a later row is wider, the C
-    # parser refuses it and the upper bound (delimiters per line + 1, counting
-    # quoted ones too) is used. Extra columns stay empty and are dropped later.
-    head = text[:_SNIFF_BYTES]
+    if not utf8 or (b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n")):
+        return None
+    import pyarrow.csv as pacsv
+
+    head = utf8[:_SNIFF_BYTES].decode("utf-8", "ignore")
     try:
-        widths = [len(r) for _, r in zip(range(_SNIFF_RECORDS), csv.reader(_stdio.StringIO(head, newline=""),
+        widths = [len(r) for _, r in zip(range(_SNIFF_RECORDS), csv.reader(_stdio.StringIO(_head(head), newline=""),
                                                                            delimiter=delimiter), strict=False)]
     except csv.Error:
         return None
-    for width in (max(widths, default=1), None):
-        if width is None:
-            raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-            breaks = np.flatnonzero(raw == 10)
-            delims = np.flatnonzero(raw == ord(delimiter))
-            width = int(np.bincount(np.searchsorted(breaks, delims), minlength=len(breaks) + 1).max()) + 1
+    width = max(Counter(w for w in widths if w > 1).most_common(1), default=(max(widths, default=1), 0))[0]
+    names = [str(i) for i in range(width)]
+    odd_lines: list[tuple[int, str]] = []
+
+    def other_width(row) -> str:
+        odd_lines.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            _stdio.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=other_width),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.large_string()), null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    lines = _physical_lines(utf8)
+    if table.num_rows + len(odd_lines) != lines or any(number is None for number, _ in odd_lines):
+        return None
+    columns: list[pa.ChunkedArray | pa.Array] = list(table.columns)
+    del table
+    if odd_lines:
         try:
-            frame = pd.read_csv(
-                _stdio.StringIO(text), sep=delimiter, header=None, names=range(max(width, 1)), index_col=False,
-                dtype=object, na_filter=False, skip_blank_lines=False, engine="c", quotechar='"',
-                doublequote=True, skipinitialspace=False, quoting=csv.QUOTE_MINIMAL,
-            )
-        except pd.errors.ParserError as exc:
-            if width is not None and "Expected" in str(exc):
-                continue  # a row wider than the first ones: retry with the upper bound
+            odd = [next(csv.reader([text], delimiter=delimiter), []) for _, text in odd_lines]
+        except csv.Error:
             return None
-        except (ValueError, csv.Error):
-            return None
-        break
-    else:  # pragma: no cover - the upper bound always fits
-        return None
-    if len(frame) != lines:
-        return None
-    return frame
+        total = max(width, max(len(fields) for fields in odd))
+        numbers = np.array([number for number, _ in odd_lines], dtype=np.int64)
+        columns = [_interleave(columns[p] if p < width else None, [(f[p] or None) if p < len(f) else None for f in odd],
+                               numbers=numbers, lines=lines) for p in range(total)]
+    return _cells_frame(columns, index=pd.RangeIndex(1, lines + 1))
+
+
+def _interleave(block: pa.ChunkedArray | None, odd: list[str | None], *, numbers: np.ndarray,
+                lines: int) -> pa.ChunkedArray:
+    """One column of every line: the parsed block's cells, with the odd lines' cells put back at their lines.
+
+    ``numbers`` are the odd lines' 1-based line numbers, increasing. A few odd
+    lines (titles above, a footer below, some short rows) become zero-copy
+    slices of the block with the odd cells between them; many become one take.
+    """
+    regular = lines - len(numbers)
+    if block is None:
+        block = pa.chunked_array([pa.nulls(regular, pa.large_string())])
+    extra = pa.array(odd, type=pa.large_string())
+    if len(numbers) > 256:
+        source = np.empty(lines, dtype=np.int64)
+        is_regular = np.ones(lines, dtype=bool)
+        is_regular[numbers - 1] = False
+        source[is_regular] = np.arange(regular)
+        source[numbers - 1] = regular + np.arange(len(numbers))
+        return pa.chunked_array([*block.chunks, extra], type=pa.large_string()).take(pa.array(source))
+    pieces: list[pa.Array] = []
+    start = 0
+    for i, number in enumerate(numbers.tolist()):
+        before = number - 1 - i  # regular lines above this odd line
+        if before > start:
+            pieces.extend(block.slice(start, before - start).chunks)
+        pieces.append(extra.slice(i, 1))
+        start = before
+    if regular > start:
+        pieces.extend(block.slice(start, regular - start).chunks)
+    return pa.chunked_array(pieces, type=pa.large_string())
 
 
 def _read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> RawSheet:
@@ -565,20 +725,16 @@ def _read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> 
         data = path.read_bytes()
     except OSError as exc:
         raise InputFormatError(f"{name}: cannot be read ({exc.strerror or exc}); check the file.") from exc
-    text = _decode(path, data)
+    text, utf8 = _decode(path, data)
+    del data
     delimiter = _sniff_delimiter(text)
-    frame = _split_fast(text, delimiter) if max_rows is None and len(text) > _FAST_TEXT_MIN else None
-    if frame is not None:
-        # column by column: much faster than DataFrame.to_numpy's interleaving of object columns
-        arr = np.empty(frame.shape, dtype=object)
-        for position in range(frame.shape[1]):
-            arr[:, position] = frame.iloc[:, position].to_numpy(dtype=object)
-        del frame
-        head = arr[:_DECIMAL_SAMPLE_ROWS].tolist()
-        decimal_comma = _sniff_decimal_comma(head, delimiter)
-        cells = _frame(arr, empty="", index=pd.RangeIndex(1, len(arr) + 1))
-        logger.debug("%s: delimiter %r, decimal comma %s, %d lines (C parser)", name, delimiter, decimal_comma,
-                     len(arr))
+    cells = _split_fast(utf8, delimiter) if max_rows is None and len(utf8) > _FAST_TEXT_MIN else None
+    del utf8
+    if cells is not None:
+        head = cells.iloc[:_DECIMAL_SAMPLE_ROWS].astype(object).where(cells.iloc[:_DECIMAL_SAMPLE_ROWS].notna(), None)
+        decimal_comma = _sniff_decimal_comma(head.to_numpy().tolist(), delimiter)
+        logger.debug("%s: delimiter %r, decimal comma %s, %d lines (Arrow parser)", name, delimiter, decimal_comma,
+                     len(cells))
         return RawSheet(name, path, "", cells, decimal_comma, fmt)
     rows: list[list[str]] = []
     index: list[int] = []
@@ -601,7 +757,6 @@ def _read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> 
     if width:
         # ragged rows (short data rows, one-cell title lines) are padded to a rectangle
         rows = [r if len(r) == width else r + [""] * (width - len(r)) for r in rows]
-    cells = _frame(rows, empty="", index=pd.Index(index, dtype="int64"))
+    cells = _frame_from_rows(rows, index=pd.Index(index, dtype="int64"))
     logger.debug("%s: delimiter %r, decimal comma %s, %d lines", name, delimiter, decimal_comma, len(rows))
     return RawSheet(name, path, "", cells, decimal_comma, fmt)
-

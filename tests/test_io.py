@@ -6,14 +6,15 @@ import datetime
 import hashlib
 import warnings
 
+import fastexcel
 import openpyxl
 import pandas as pd
 import pytest
-import python_calamine
 import xlwt
 
+from markers import io as raw_io
 from markers.errors import InputFormatError, UnsafeInputError
-from markers.io import SUPPORTED_SUFFIXES, RawSheet, cell_ref, column_letter, read_raw, sha256_of
+from markers.io import CELL_DTYPE, SUPPORTED_SUFFIXES, RawSheet, cell_ref, column_letter, read_raw, sha256_of
 
 # -- helpers -------------------------------------------------------------------------
 
@@ -24,7 +25,17 @@ def _only(sheets: list[RawSheet]) -> RawSheet:
 
 
 def _row(sheet: RawSheet, row: int) -> list[object]:
-    return list(sheet.cells.loc[row])
+    """One row's cells, an empty cell as None."""
+    return [None if pd.isna(v) else v for v in sheet.cells.loc[row]]
+
+
+def _fail_fastexcel(monkeypatch, error: BaseException) -> None:
+    """Make the fast workbook reader fail the way a broken file makes it fail."""
+
+    def broken(source):
+        raise error
+
+    monkeypatch.setattr(fastexcel, "read_excel", broken)
 
 
 def _write_lab_workbook(path, *, chart: bool) -> None:
@@ -148,28 +159,22 @@ def test_xlsx_cells_types_and_row_numbers(lab_xlsx):
     assert cells.shape == (5, 6)  # rows 1-5, columns A-F
     assert list(cells.index) == [1, 2, 3, 4, 5]
     assert list(cells.columns) == [0, 1, 2, 3, 4, 5]
-    assert (cells.dtypes == object).all()  # noqa: E721
+    assert (cells.dtypes == CELL_DTYPE).all()
     # merged title: the value sits in A1, the rest of the merge is empty
     assert _row(urine, 1) == ["Urine catecholamines - Children's Hospital lab", None, None, None, None, None]
     assert _row(urine, 2) == [None] * 6
     assert _row(urine, 3) == ["Patient ID", "Sample date", "VMA", "HVA", "Code", "Drawn"]
-    row4 = _row(urine, 4)
-    assert row4 == ["P1", datetime.date(2024, 1, 2), 4.2, "<0.5", "0042", datetime.datetime(2024, 1, 2, 8, 30)]
-    assert type(row4[1]) is datetime.date  # a date cell, not a number of days since 1899
-    assert type(row4[2]) is float
-    assert type(row4[3]) is str and type(row4[4]) is str  # "0042" keeps its leading zeros
-    assert type(row4[5]) is datetime.datetime
-    row5 = _row(urine, 5)
-    assert row5 == ["P2", datetime.date(2024, 2, 29), 7, 12.5, True, datetime.time(14, 5)]
-    assert isinstance(row5[2], float)  # xlsx stores every number as a double
-    assert row5[4] is True
-    assert type(row5[5]) is datetime.time
+    # every cell is text: a date cell as its date and time, not a number of days since 1899;
+    # "0042" keeps its leading zeros; a number as Excel shows it
+    assert _row(urine, 4) == ["P1", "2024-01-02 00:00:00", "4.2", "<0.5", "0042", "2024-01-02 08:30:00"]
+    # 7 stored as the double 7.0 reads "7"; a boolean "true"; a time of day counts from day 0
+    assert _row(urine, 5) == ["P2", "2024-02-29 00:00:00", "7", "12.5", "true", "1899-12-31 14:05:00"]
 
 
 def test_xlsx_other_sheets(lab_xlsx):
     _, patients, empty = read_raw(lab_xlsx)
     assert patients.cells.shape == (2, 2)
-    assert _row(patients, 2) == ["P1", datetime.date(2021, 6, 1)]
+    assert _row(patients, 2) == ["P1", "2021-06-01 00:00:00"]
     assert empty.cells.shape == (0, 0)
 
 
@@ -182,7 +187,7 @@ def test_data_starting_at_c4_keeps_excel_row_numbers(c4_xlsx):
     assert cells.loc[1:3].isna().all().all()
     assert cells[[0, 1]].isna().all().all()
     assert cells.loc[4, 2] == "Patient ID"  # C4
-    assert cells.loc[5, 3] == 3.25  # D5
+    assert cells.loc[5, 3] == "3.25"  # D5
     assert cells.loc[6, 3] == "<1"  # D6
     # the reference of the value "<1" is D6
     row, col = 6, 3
@@ -197,7 +202,6 @@ def test_xlsx_max_rows(lab_xlsx):
 
 
 def test_max_rows_zero_reads_no_rows(lab_xlsx, tmp_path):
-    # calamine itself panics on nrows=0; read_raw gives empty sheets instead
     assert [s.cells.shape for s in read_raw(lab_xlsx, max_rows=0)] == [(0, 0), (0, 0), (0, 0)]
     path = tmp_path / "a.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -219,60 +223,47 @@ def test_xlsm_suffix_reported(tmp_path):
     assert sheet.cells.loc[2, 1] == "x"
 
 
-def test_openpyxl_fallback_when_calamine_fails(c4_xlsx, tmp_path, monkeypatch):
+def test_openpyxl_fallback_when_the_fast_reader_fails(c4_xlsx, tmp_path, monkeypatch):
     # openpyxl 3.1.5 cannot read back its own empty chart sheet, so the fallback workbook has none
     lab_xlsx = tmp_path / "lab_nochart.xlsx"
     _write_lab_workbook(lab_xlsx, chart=False)
-    class Broken:
-        @staticmethod
-        def from_path(path):
-            raise python_calamine.CalamineError("simulated calamine failure")
-
-        from_filelike = from_path
-
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Broken)
+    _fail_fastexcel(monkeypatch, fastexcel.CalamineError("simulated failure"))
     assert _only(read_raw(c4_xlsx, max_rows=0)).cells.shape == (0, 0)
     assert list(_only(read_raw(c4_xlsx, max_rows=4)).cells.index) == [1, 2, 3, 4]
     sheet = _only(read_raw(c4_xlsx))
     assert list(sheet.cells.index) == [1, 2, 3, 4, 5, 6]
     assert sheet.cells.loc[4, 2] == "Patient ID"
-    assert sheet.cells.loc[5, 3] == 3.25
+    assert sheet.cells.loc[5, 3] == "3.25"
     assert sheet.cells.loc[1:3].isna().all().all()
     urine = read_raw(lab_xlsx)[0]
+    # openpyxl's datetime, int, bool and time are written as the fast reader writes them
     assert _row(urine, 1)[0].startswith("Urine catecholamines")
-    assert _row(urine, 4)[3:5] == ["<0.5", "0042"]
-    # openpyxl's datetime at midnight and int are converted to calamine's date and float
-    date_cell, number_cell = _row(urine, 4)[1], _row(urine, 5)[2]
-    assert type(date_cell) is datetime.date and date_cell == datetime.date(2024, 1, 2)
-    assert type(number_cell) is float and number_cell == 7.0
+    assert _row(urine, 4) == ["P1", "2024-01-02 00:00:00", "4.2", "<0.5", "0042", "2024-01-02 08:30:00"]
+    assert _row(urine, 5) == ["P2", "2024-02-29 00:00:00", "7", "12.5", "true", "1899-12-31 14:05:00"]
 
 
 def test_damaged_workbook_when_both_readers_fail(c4_xlsx, monkeypatch):
-    class Broken:
-        @staticmethod
-        def from_path(path):
-            raise python_calamine.CalamineError("simulated")
+    _fail_fastexcel(monkeypatch, fastexcel.CalamineError("simulated\nContext:\n    0: a second line"))
 
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Broken)
-    monkeypatch.setattr(openpyxl, "load_workbook", Broken.from_path)
-    with pytest.raises(InputFormatError, match=r"^offset\.xlsx: the workbook is damaged"):
+    def broken(*args, **kwargs):
+        raise ValueError("simulated")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", broken)
+    with pytest.raises(InputFormatError, match=r"^offset\.xlsx: the workbook is damaged") as caught:
         read_raw(c4_xlsx)
+    # one line: the reader's lines of context are left out
+    assert "\n" not in str(caught.value) and "CalamineError: simulated;" in str(caught.value)
 
 
-def test_calamine_password_error_becomes_unsafe_input_error(tmp_path, monkeypatch):
+def test_reader_password_error_becomes_unsafe_input_error(tmp_path, monkeypatch):
     # an encrypted BIFF8 .xls passes the magic-byte check (its encryption is inside the Workbook
-    # stream); calamine then raises PasswordError, which must reach the user as a clear message
+    # stream); the reader then fails on the password, which must reach the user as a clear message
     book = xlwt.Workbook()
     book.add_sheet("S").write(0, 0, "x")
     path = tmp_path / "locked.xls"
     book.save(str(path))
 
-    class Locked:
-        @staticmethod
-        def from_path(path):
-            raise python_calamine.PasswordError("Workbook is password protected")
-
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Locked)
+    _fail_fastexcel(monkeypatch, fastexcel.CalamineError("calamine error: Xls error: Workbook is password protected"))
     with pytest.raises(UnsafeInputError, match=r"^locked\.xls: the workbook is password-protected"):
         read_raw(path)
 
@@ -286,12 +277,7 @@ def test_reader_panic_becomes_input_format_error(tmp_path, monkeypatch):
     class PanicException(BaseException):  # what pyo3 raises when calamine's Rust code panics
         pass
 
-    class Panicking:
-        @staticmethod
-        def from_path(path):
-            raise PanicException("index out of bounds")
-
-    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Panicking)
+    _fail_fastexcel(monkeypatch, PanicException("index out of bounds"))
     with pytest.raises(InputFormatError, match=r"^odd\.xls: the xls workbook cannot be read \(PanicException"):
         read_raw(path)
 
@@ -321,11 +307,10 @@ def test_xls_written_by_xlwt(tmp_path):
     assert list(first.cells.index) == [1, 2, 3, 4, 5]
     assert _row(first, 1) == ["Urine catecholamines", None, None, None, None]
     assert _row(first, 2) == [None] * 5
-    assert _row(first, 4) == [None, "P1", datetime.date(2024, 1, 2), "<0.5", "0042"]
-    assert type(_row(first, 4)[2]) is datetime.date
-    assert _row(first, 5) == [None, "P2", None, 4.75, None]
+    assert _row(first, 4) == [None, "P1", "2024-01-02 00:00:00", "<0.5", "0042"]
+    assert _row(first, 5) == [None, "P2", None, "4.75", None]
     assert list(second.cells.index) == [1, 2]
-    assert second.cells.loc[2, 0] == 12
+    assert second.cells.loc[2, 0] == "12"
 
 
 def test_ods_written_by_pandas(tmp_path):
@@ -344,9 +329,9 @@ def test_ods_written_by_pandas(tmp_path):
     assert list(sheet.cells.index) == [1, 2, 3, 4, 5]
     assert _row(sheet, 1) == [None] * 4
     assert _row(sheet, 3) == ["Patient ID", "Sample date", "VMA", "Code"]
-    assert _row(sheet, 4) == ["P1", datetime.date(2024, 1, 2), "<0.5", "0042"]
-    assert _row(sheet, 5) == ["P2", datetime.date(2024, 3, 4), 4.2, "7"]
-    assert type(_row(sheet, 4)[1]) is datetime.date
+    # ODS stores dates as ISO text, and the reader hands them over as stored
+    assert _row(sheet, 4) == ["P1", "2024-01-02", "<0.5", "0042"]
+    assert _row(sheet, 5) == ["P2", "2024-03-04", "4.2", "7"]
 
 
 def test_ods_named_xlsx_is_read_by_content_with_warning(tmp_path):
@@ -393,7 +378,7 @@ def test_csv_utf8_comma(tmp_path):
     assert _row(sheet, 2) == ["P1", "Smith, J", "2024-01-02", "4.2"]  # quoted comma stays in the cell
     assert _row(sheet, 3) == ["P2", 'Doe "Jr"', "02/01/2024", "<0.5"]
     assert _row(sheet, 4) == ["P3", None, "2024-01-05", "0042"]  # empty -> None; text never converted
-    filled = [v for v in sheet.cells.to_numpy().ravel() if v is not None]
+    filled = [v for v in sheet.cells.to_numpy().ravel() if not pd.isna(v)]
     assert len(filled) == 15 and all(isinstance(v, str) for v in filled)  # 16 cells, one empty
 
 
@@ -507,3 +492,33 @@ def test_path_given_as_string(tmp_path):
     sheet = _only(read_raw(str(path)))
     assert sheet.file == "lab.csv"
     assert sheet.path == path
+
+
+# -- cells as text -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (12.0, "12"),  # a whole number without ".0", as Excel shows it
+        (4.25, "4.25"),
+        (0.1 + 0.2, "0.3"),  # 0.30000000000000004 to nine decimals is 0.300000000, zeros dropped
+        (2 / 3, "0.666666667"),  # nine decimals, rounded
+        (7, "7"),
+        (True, "true"),
+        (False, "false"),
+        ("0042", "0042"),  # text is never touched
+        (" <0.5 ", " <0.5 "),
+        ("", None),
+        (None, None),
+        (float("nan"), None),
+        (datetime.datetime(2024, 3, 5), "2024-03-05 00:00:00"),
+        (datetime.date(2024, 3, 5), "2024-03-05 00:00:00"),
+        (datetime.datetime(2024, 3, 5, 8, 30, 0, 250000), "2024-03-05 08:30:00.250"),
+        (datetime.datetime(2024, 3, 5, 8, 30, 0, 7), "2024-03-05 08:30:00.000007"),
+        (datetime.time(6, 0), "1899-12-31 06:00:00"),  # day 0 of the 1900 system
+        (datetime.timedelta(hours=36), "1900-01-01 12:00:00"),
+    ],
+)
+def test_excel_text(value, text):
+    assert raw_io.excel_text(value) == text

@@ -1,8 +1,8 @@
 """The fast readers and their fallbacks give identical cells and identical tidy tables.
 
-Workbooks are read by python-calamine, with openpyxl as the fallback; text files
-by pandas' C parser, with the csv module as the fallback (for line breaks inside
-quotes, lone carriage returns, unclosed quotes). Each test reads the same file
+Workbooks are read by fastexcel, with openpyxl as the fallback; text files by
+Arrow's CSV parser, with the csv module as the fallback (for line breaks inside
+quotes, lone carriage returns, unclosed quotes, small files). Each test reads the same file
 both ways -- the fallback forced by monkeypatching -- and compares the RawSheet
 cells and everything :func:`markers.ingest.read` derives from them.
 """
@@ -25,9 +25,9 @@ TODAY = dt.date(2025, 6, 1)
 
 def _force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> list[raw_io.RawSheet]:
-        raise RuntimeError("calamine unavailable (simulated)")
+        raise RuntimeError("fastexcel unavailable (simulated)")
 
-    monkeypatch.setattr(raw_io, "_read_calamine", broken)
+    monkeypatch.setattr(raw_io, "_read_fastexcel", broken)
 
 
 def _force_csv_module(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,12 +35,12 @@ def _force_csv_module(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _use_c_parser(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Let the C parser take any file size; returns a list recording whether it was used."""
+    """Let the Arrow parser take any file size; returns a list recording whether it was used."""
     used: list[bool] = []
     split = raw_io._split_fast
 
-    def spy(text: str, delimiter: str) -> pd.DataFrame | None:
-        frame = split(text, delimiter)
+    def spy(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
+        frame = split(utf8, delimiter)
         used.append(frame is not None)
         return frame
 
@@ -55,7 +55,7 @@ def _read_both(path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, *, workbook:
     fast_sheets = raw_io.read_raw(path)
     fast = read(path, today=TODAY)
     if used is not None:
-        assert used and all(used), "the C parser was expected to read this file"
+        assert used and all(used), "the Arrow parser was expected to read this file"
     with monkeypatch.context() as patch:
         (_force_openpyxl if workbook else _force_csv_module)(patch)
         slow_sheets = raw_io.read_raw(path)
@@ -69,8 +69,7 @@ def _assert_same(fast_sheets, fast, slow_sheets, slow) -> None:
     ]
     for a, b in zip(fast_sheets, slow_sheets, strict=True):
         pd.testing.assert_frame_equal(a.cells, b.cells)
-        # == alone would let 3 == 3.0 and date == Timestamp pass: the types must agree too
-        assert a.cells.map(type).equals(b.cells.map(type)), a.sheet
+        assert (a.cells.dtypes == raw_io.CELL_DTYPE).all() and (b.cells.dtypes == raw_io.CELL_DTYPE).all()
     for table in ("measurements", "patients", "therapy", "issues", "rows", "files"):
         pd.testing.assert_frame_equal(getattr(fast, table), getattr(slow, table), obj=table)
 
@@ -101,7 +100,7 @@ def tricky_xlsx(tmp_path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def test_tricky_workbook_calamine_and_openpyxl_agree(tricky_xlsx, monkeypatch):
+def test_tricky_workbook_fastexcel_and_openpyxl_agree(tricky_xlsx, monkeypatch):
     fast_sheets, fast, slow_sheets, slow = _read_both(tricky_xlsx, monkeypatch, workbook=True)
     _assert_same(fast_sheets, fast, slow_sheets, slow)
     cells = fast_sheets[0].cells
@@ -109,9 +108,9 @@ def test_tricky_workbook_calamine_and_openpyxl_agree(tricky_xlsx, monkeypatch):
     assert list(cells.index[:5]) == [1, 2, 3, 4, 5]
     assert cells.loc[3, 1] == "Urine catecholamines export"
     assert cells.loc[1:2].isna().all().all() and cells.loc[4].isna().all()
-    assert cells.loc[6, 1] == "0042" and cells.loc[7, 1] == 42.0
-    assert cells.loc[6, 3] == dt.date(2024, 1, 2) and type(cells.loc[6, 3]) is dt.date
-    assert cells.loc[7, 3] == dt.datetime(2024, 1, 2, 14, 30)
+    assert cells.loc[6, 1] == "0042" and cells.loc[7, 1] == "42"
+    assert cells.loc[6, 3] == "2024-01-02 00:00:00"
+    assert cells.loc[7, 3] == "2024-01-02 14:30:00" and cells.loc[10, 3] == "45357"
     # what ingestion makes of it, worked out by hand:
     # rows 6-8 and 10 give measurements ("<0.5" is censored at 0.5, "45.2 H" is 45.2 flagged H,
     # serial 45357 = 45000 + 357, and 45000 is 2023-03-15; 2023-03-15 + 366 days (across
@@ -125,11 +124,11 @@ def test_tricky_workbook_calamine_and_openpyxl_agree(tricky_xlsx, monkeypatch):
     assert fast.rows.set_index("row").loc[9, "status"] == "rejected"
 
 
-def test_sample_workbook_calamine_and_openpyxl_agree(monkeypatch):
+def test_sample_workbook_fastexcel_and_openpyxl_agree(monkeypatch):
     _assert_same(*_read_both(SAMPLE / "study_workbook.xlsx", monkeypatch, workbook=True))
 
 
-def test_sample_csv_c_parser_and_csv_module_agree(monkeypatch):
+def test_sample_csv_arrow_parser_and_csv_module_agree(monkeypatch):
     fast_sheets, fast, slow_sheets, slow = _read_both(SAMPLE / "lab_export_eu.csv", monkeypatch, workbook=False)
     _assert_same(fast_sheets, fast, slow_sheets, slow)
     # semicolons and decimal commas: sniffed the same way by both paths
@@ -156,7 +155,7 @@ def test_messy_csv_agrees_and_keeps_line_numbers(tmp_path, monkeypatch):
     assert list(cells.index) == list(range(1, 10))
     assert cells.shape[1] == 7  # the widest row has 7 cells
     assert cells.loc[4, 5] == "spot, morning" and cells.loc[6, 5] == 'said "repeat"'
-    assert cells.loc[5].tolist()[4:] == ["mg/g creat", None, None]
+    assert cells.loc[5].tolist()[4] == "mg/g creat" and cells.loc[5].isna().tolist()[5:] == [True, True]
     assert cells.loc[7, 6] == "extra"
 
 
@@ -172,7 +171,7 @@ def test_line_break_inside_quotes_falls_back_to_the_csv_module(tmp_path, monkeyp
     assert cells.loc[3, 2] == "HVA\nrepeat" and cells.loc[5, 0] == "P3"
 
 
-def test_large_csv_takes_the_c_parser_by_default(tmp_path, monkeypatch):
+def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
     lines = ["Patient ID;Collection date;Test;Result;Unit"]
     lines += [f"P{i % 50};{1 + i % 28:02d}.03.2024;VMA;{i % 9},5;mg/g creat" for i in range(4000)]
     path = tmp_path / "big.csv"
@@ -186,3 +185,34 @@ def test_large_csv_takes_the_c_parser_by_default(tmp_path, monkeypatch):
     assert sheet.cells.shape == (4001, 5) and sheet.decimal_comma is True
     # line 4001 is i = 3999: P49 (3999 % 50), day 24 (1 + 3999 % 28 = 1 + 23), result 3,5 (3999 % 9 = 3)
     assert sheet.cells.loc[4001].tolist() == ["P49", "24.03.2024", "VMA", "3,5", "mg/g creat"]
+
+
+def test_every_kind_of_cell_reads_as_the_same_text_both_ways(tmp_path, monkeypatch):
+    """Numbers, booleans, dates, times, durations and error values: one text, whichever reader.
+
+    (-0.0 is left out: Excel never stores it, and openpyxl reads a stored "-0" back as 0.)
+    """
+    values = [
+        0.1 + 0.2, 1 / 3, 45.0, 7, 1e20, 2.5e-5, 99999999999.99, True, False,
+        dt.datetime(2024, 3, 5), dt.datetime(2024, 3, 5, 10, 30, 15, 500000), dt.datetime(2024, 3, 5, 10, 30, 15, 123456),
+        dt.date(2024, 2, 29), dt.time(14, 5), dt.timedelta(days=1, hours=2), "#N/A", "  spaced  ", "0042",
+    ]
+    book = openpyxl.Workbook()
+    for row, value in enumerate(values, start=1):
+        book.active.cell(row=row, column=1, value=value)
+    path = tmp_path / "kinds.xlsx"
+    book.save(path)
+    fast = raw_io.read_raw(path)[0].cells[0]
+    with monkeypatch.context() as patch:
+        _force_openpyxl(patch)
+        slow = raw_io.read_raw(path)[0].cells[0]
+    pd.testing.assert_series_equal(fast, slow)
+    # numbers to nine decimals, trailing zeros dropped (0.1 + 0.2 is 0.30000000000000004);
+    # 99999999999.99 is stored as the nearest double, 99999999999.990005493...
+    assert fast.tolist()[:9] == ["0.3", "0.333333333", "45", "7", "100000000000000000000", "0.000025",
+                                  "99999999999.990005493", "true", "false"]
+    # date-times are stored as fractions of a day: a millisecond is the finest they keep
+    assert fast.tolist()[9:15] == ["2024-03-05 00:00:00", "2024-03-05 10:30:15.500", "2024-03-05 10:30:15.123",
+                                    "2024-02-29 00:00:00", "1899-12-31 14:05:00", "1900-01-01 02:00:00"]
+    # an error value is an empty cell; text is kept as written
+    assert pd.isna(fast.iloc[15]) and fast.tolist()[16:] == ["  spaced  ", "0042"]
