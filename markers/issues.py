@@ -60,10 +60,16 @@ ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
 
 class IssueLog:
-    """Collects issue records; ``to_frame()`` gives them as a DataFrame."""
+    """Collects issue records, in the order they are added; ``to_frame()`` gives them as a DataFrame.
+
+    Records added one by one (:meth:`add`) and whole frames of them (:meth:`extend`,
+    from the vectorised producers) are kept as they come and joined once at the end:
+    a registry export can raise tens of thousands of warnings.
+    """
 
     def __init__(self) -> None:
-        self._records: list[dict] = []
+        self._parts: list[pd.DataFrame | list[dict]] = []
+        self._count = 0
 
     def add(
         self,
@@ -79,7 +85,9 @@ class IssueLog:
     ) -> None:
         """Record one issue. ``code`` must be a registered issue code."""
         issue_type = ISSUE_TYPES[code]
-        self._records.append(
+        if not self._parts or not isinstance(self._parts[-1], list):
+            self._parts.append([])
+        self._parts[-1].append(
             {
                 "code": code,
                 "severity": issue_type.severity,
@@ -93,19 +101,25 @@ class IssueLog:
                 "hint": issue_type.hint,
             }
         )
+        self._count += 1
 
     def extend(self, frame: pd.DataFrame) -> None:
         """Append records given as a DataFrame with ISSUE_COLUMNS (vectorised producers)."""
         if len(frame):
-            self._records.extend(frame[ISSUE_COLUMNS].to_dict("records"))
+            self._parts.append(frame[ISSUE_COLUMNS].reset_index(drop=True))
+            self._count += len(frame)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._count
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self._records, columns=ISSUE_COLUMNS)
-        frame["row"] = frame["row"].astype("Int64")
-        return frame
+        frames = [pd.DataFrame(part, columns=ISSUE_COLUMNS) if isinstance(part, list) else part for part in self._parts]
+        frames = [f.astype({"row": "Int64"}) for f in frames]
+        if not frames:
+            frame = pd.DataFrame(columns=ISSUE_COLUMNS)
+            frame["row"] = frame["row"].astype("Int64")
+            return frame
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].copy()
 
 
 def issue_frame(

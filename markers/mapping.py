@@ -257,6 +257,17 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
 
 
+def _leading_rows(cells: pd.DataFrame, *, block: int = 256):
+    """``(row number, cells)`` from the top of a sheet, a block of rows at a time.
+
+    Only the first rows are ever looked at, so only they become Python objects
+    (``DataFrame.iterrows`` would first turn the whole sheet into one object array).
+    """
+    for start in range(0, len(cells), block):
+        part = cells.iloc[start:start + block]
+        yield from zip(part.index, part.to_numpy(dtype=object).tolist(), strict=True)
+
+
 def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_rows: int = 30) -> tuple[int, ColumnMap] | None:
     """The header row (sheet row number) and its column map, or ``None`` when no row looks like one.
 
@@ -267,8 +278,8 @@ def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_row
     """
     best: tuple[int, ColumnMap] | None = None
     seen = 0
-    for row_number, row in cells.iterrows():
-        values = row[[not _is_blank(v) for v in row]]
+    for row_number, row in _leading_rows(cells):
+        values = pd.Series({c: v for c, v in zip(cells.columns, row, strict=True) if not _is_blank(v)}, dtype=object)
         if values.empty:
             continue
         seen += 1

@@ -543,20 +543,19 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, targets: pd.Series)
         if limit.sex != "any":
             rows &= sexes == limit.sex
         chosen[rows] = position
-    picked = limits.reset_index(drop=True).reindex(np.where(chosen >= 0, chosen, -1))
-    hits = picked.set_axis(np.arange(n))
-    target = pd.Series(np.asarray(targets, dtype=object), index=hits.index)
-    uln = _uln_in_units(hits["uln"], hits["unit"], hits["analyte"], target)
-    return pd.DataFrame(
-        {
-            ULN: uln.to_numpy(),
-            REFERENCE_SET: hits["set"].fillna("").astype(str).to_numpy(),
-            AGE_BAND_LABEL: hits["age_band_label"].fillna("").astype(str).to_numpy()
-            if "age_band_label" in hits
-            else "",
-        },
-        index=measurements.index,
-    )
+    # each limit converted to each row's target unit once per (limit, target), then taken by row
+    table = limits.reset_index(drop=True)
+    target_codes, target_names = pd.factorize(pd.Series(np.asarray(targets, dtype=object)), use_na_sentinel=True)
+    uln = np.full(n, np.nan)
+    for code, target in enumerate(target_names):
+        converted = _uln_in_units(table["uln"], table["unit"], table["analyte"],
+                                  pd.Series([target] * len(table), dtype=object)).to_numpy(dtype=float)
+        rows = (target_codes == code) & (chosen >= 0)
+        uln[rows] = converted[chosen[rows]]
+    sets = np.append(table["set"].fillna("").astype(str).to_numpy(dtype=object), "")
+    bands = np.append(table["age_band_label"].fillna("").astype(str).to_numpy(dtype=object), "") \
+        if "age_band_label" in table else np.full(len(table) + 1, "", dtype=object)
+    return pd.DataFrame({ULN: uln, REFERENCE_SET: sets[chosen], AGE_BAND_LABEL: bands[chosen]}, index=measurements.index)
 
 
 def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> pd.DataFrame:
