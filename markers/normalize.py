@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import cell_refs, cell_text, stripped_text
+from markers.cells import cell_refs, cell_text, distinct, map_values, stripped_text
 from markers.config import Config
 from markers.errors import UnknownUnitError
+from markers.io import CELL_DTYPE
 from markers.issues import IssueLog, issue_frame
 from markers.parse import parse_results
 from markers.schema import (
@@ -51,200 +52,238 @@ from markers.units import (
 )
 
 
-def _unit_lookup(records: pd.DataFrame, *, config: Config, column: str, col_field: str) -> dict[str, Unit | None]:
-    """Parse each distinct unit spelling once; an unknown spelling stops with an error naming its cell."""
-    table: dict[str, Unit | None] = {}
-    for text in pd.unique(records[column]):
+def _unit_lookup(records: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray, open_rows: np.ndarray, *,
+                 config: Config) -> list[Unit | None]:
+    """Parse each distinct unit spelling once; an unknown spelling stops with an error naming its first cell.
+
+    Only spellings on records not yet rejected count (a row already rejected for,
+    say, a missing date does not stop the run for its unit).
+    """
+    first_open = pd.Series(np.flatnonzero(open_rows)).groupby(codes[open_rows]).first()
+    table: list[Unit | None] = [None] * len(uniques)
+    for code, position in first_open.items():
+        text = uniques[code]
         if not text:
-            table[text] = None
             continue
         unit = parse_unit(text, aliases=config.units)
         if unit is None:
-            first = records[records[column] == text].iloc[0]
-            col = int(first[col_field]) if first[col_field] is not None and first[col_field] == first[col_field] else 0
+            first = records.iloc[int(position)]
+            col = int(first["unit_col"]) if first["unit_col"] is not None and first["unit_col"] == first["unit_col"] else 0
             where = f"{first['file']} {first['sheet']}!{raw_io.cell_ref(int(first['row']), col)}".replace(" !", " ")
             column = f" (column {first['unit_column']!r})" if first.get("unit_column") else ""
             raise UnknownUnitError(
                 f"{where}{column}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
                 "Map other spellings in the config file's [units] table, e.g. \"" + str(text) + "\" = \"mg/g creatinine\"."
             )
-        table[text] = unit
+        table[code] = unit
     return table
 
 
-def _issue_rows(records: pd.DataFrame, mask: pd.Series, code: str, col_field: str, header_field: str, value_field: str, message: str = "") -> pd.DataFrame:
-    """Issue records of ``code`` for the records selected by ``mask``, at the cell ``col_field`` names."""
-    selected = records[mask.to_numpy()]
+def _issue_rows(records: pd.DataFrame, mask: np.ndarray, code: str, col_field: str, header: str, value_field: str,
+                message: str = "") -> pd.DataFrame:
+    """Issue records of ``code`` for the records selected by ``mask``, at the cell ``col_field`` names.
+
+    ``header`` is a column of ``records`` holding each record's header text, or the text itself.
+    """
+    fields = ["file", "sheet", "row", col_field, value_field] + ([header] if header in records else [])
+    selected = records.loc[mask, list(dict.fromkeys(fields))]
     return issue_frame(
         code,
         file=selected["file"],
         sheet=selected["sheet"],
         cells=cell_refs(selected["row"], selected[col_field]),
         rows=selected["row"],
-        column=selected[header_field] if header_field in selected else "",
+        column=selected[header] if header in selected else header,
         values=selected[value_field],
         messages=message,
     )
 
 
+def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
+    """Every result cell parsed, with the decimal convention of its file (one parse per convention)."""
+    codes, conventions = pd.factorize(records["decimal_comma"].astype(object), use_na_sentinel=True)
+    groups = np.unique(codes)  # -1: workbooks (no convention)
+    parts = []
+    for code in groups:
+        flag = None if code < 0 else bool(conventions[code])
+        cells = records["result_raw"] if len(groups) == 1 else records["result_raw"][codes == code]
+        parts.append(parse_results(cells, decimal_comma=flag))
+    return parts[0] if len(parts) == 1 else pd.concat(parts).reindex(records.index)
+
+
+def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole days from ``earlier`` to ``later`` (datetime64 arrays) as Int64, <NA> where either is missing."""
+    later = later.astype("datetime64[ns]")
+    earlier = earlier.astype("datetime64[ns]")
+    missing = np.isnat(later) | np.isnat(earlier)
+    days = np.zeros(len(later), dtype=np.int64)
+    days[~missing] = (later[~missing] - earlier[~missing]) // np.timedelta64(1, "D")
+    return pd.arrays.IntegerArray(days, missing)
+
+
 def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """All measurement records -> (tidy measurements, issue records, per-record rejection code)."""
+    """All measurement records -> (tidy measurements, issue records, per-record rejection code).
+
+    Vectorised over all records: masks are numpy arrays, every lookup is done once
+    per distinct value (units, patients, analytes) and taken back by code.
+    """
+    n = len(records)
     issues: list[pd.DataFrame] = []
-    reject = pd.Series("", index=records.index, dtype=object)
+    reject = np.full(n, "", dtype=object)
+    open_rows = np.ones(n, dtype=bool)  # records not rejected yet
 
-    def fail(mask: pd.Series, code: str, col_field: str, header_field: str, value_field: str, message: str = "") -> None:
-        mask = mask & (reject == "")
+    def fail(mask: np.ndarray | pd.Series, code: str, col_field: str, header: str, value_field: str, message: str = "") -> None:
+        mask = np.asarray(mask, dtype=bool) & open_rows
         if mask.any():
-            issues.append(_issue_rows(records, mask, code, col_field, header_field, value_field, message))
+            issues.append(_issue_rows(records, mask, code, col_field, header, value_field, message))
             reject[mask] = code
+            open_rows[mask] = False
 
-    records = records.assign(id_header="patient ID", date_header="sample date")  # new frame, input untouched
-    fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "id_header", "patient_id")
-    fail(records["date_status"] == "missing", "missing-date", "date_col", "date_header", "date_raw")
-    fail(records["date_status"] == "invalid", "invalid-date", "date_col", "date_header", "date_raw")
-    is_creatinine = records["analyte"] == "CREA"
-    fail(records["analyte"].isna(), "unknown-analyte", "analyte_col", "result_header", "analyte_text",
+    date_status = records["date_status"]
+    analyte = records["analyte"]
+    fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "patient ID", "patient_id")
+    fail(date_status == "missing", "missing-date", "date_col", "sample date", "date_raw")
+    fail(date_status == "invalid", "invalid-date", "date_col", "sample date", "date_raw")
+    is_creatinine = (analyte == "CREA").to_numpy(dtype=bool, na_value=False)
+    fail(analyte.isna(), "unknown-analyte", "analyte_col", "result_header", "analyte_text",
          "Unrecognised analyte name or LOINC code")
 
     # results: one vectorised parse per decimal convention
-    parsed_parts = []
-    for decimal_comma, group in records.groupby(records["decimal_comma"].astype(object).fillna("none"), sort=False):
-        flag = None if decimal_comma == "none" else bool(decimal_comma)
-        parsed_parts.append(parse_results(group["result_raw"], decimal_comma=flag))
-    parsed = pd.concat(parsed_parts).reindex(records.index) if parsed_parts else pd.DataFrame(
-        columns=["value", "censor", "censor_inclusive", "lab_flag", "status", "text"])
-    fail(parsed["status"] == "missing", "missing-result", "result_col", "result_header", "result_raw")
-    fail(parsed["status"] == "text", "non-numeric-result", "result_col", "result_header", "result_raw")
-    fail(parsed["status"] == "ambiguous", "ambiguous-number", "result_col", "result_header", "result_raw")
-    fail(parsed["status"] == "negative", "negative-result", "result_col", "result_header", "result_raw")
+    parsed = _parsed_results(records)
+    status = parsed["status"]
+    fail(status == "missing", "missing-result", "result_col", "result_header", "result_raw")
+    fail(status == "text", "non-numeric-result", "result_col", "result_header", "result_raw")
+    fail(status == "ambiguous", "ambiguous-number", "result_col", "result_header", "result_raw")
+    fail(status == "negative", "negative-result", "result_col", "result_header", "result_raw")
 
-    # units
-    records["unit_text"] = records["unit_text"].fillna("").astype(str)
-    candidates = records.loc[(reject == "").to_numpy(), ["unit_text", "unit_col", "unit_column", "file", "sheet", "row"]]
-    units = _unit_lookup(candidates.drop_duplicates("unit_text"), config=config, column="unit_text", col_field="unit_col")
-    kind = records["unit_text"].map({t: (u.kind if u is not None else "") for t, u in units.items()}).astype(object).fillna("")
-    scale = records["unit_text"].map({t: (u.scale if u is not None else np.nan) for t, u in units.items()}).astype(float)
-    records["unit_header"] = "unit"
-    fail((kind == "") & ~is_creatinine, "missing-unit", "unit_col", "unit_header", "unit_text")
-    per_time = (kind == "per_time") | records["loinc_measure"].isin(["mass_rate_24h"])
-    fail(per_time & ~is_creatinine, "not-per-creatinine", "unit_col", "unit_header", "unit_text",
+    # units: each spelling parsed once
+    unit_text = records["unit_text"].astype(object).where(records["unit_text"].notna(), "").astype(str)
+    records = records.assign(unit_text=unit_text)  # a new frame: the caller's records are untouched
+    unit_codes, unit_spellings = distinct(unit_text)
+    units = _unit_lookup(records, unit_codes, unit_spellings, open_rows, config=config)
+    kind = np.array([u.kind if u is not None else "" for u in units], dtype=object)[unit_codes]
+    scale = np.array([u.scale if u is not None else np.nan for u in units], dtype=float)[unit_codes]
+    fail((kind == "") & ~is_creatinine, "missing-unit", "unit_col", "unit", "unit_text")
+    per_time = (kind == "per_time") | records["loinc_measure"].isin(["mass_rate_24h"]).to_numpy(dtype=bool)
+    fail(per_time & ~is_creatinine, "not-per-creatinine", "unit_col", "unit", "unit_text",
          "A 24-hour excretion is not a ratio to creatinine; spot-urine limits do not apply")
 
-    day_ratio = records["loinc_measure"].isin(["mass_ratio_24h"]) & (reject == "")
+    day_ratio = records["loinc_measure"].isin(["mass_ratio_24h"]).to_numpy(dtype=bool) & open_rows
     if day_ratio.any():
         issues.append(_issue_rows(records, day_ratio, "24h-ratio", "analyte_col", "result_header", "analyte_text"))
 
     # creatinine: from the same row (wide) or from creatinine records of the same sample (long)
-    creat_value = pd.Series(np.nan, index=records.index)
-    has_creat_cell = records["creatinine_raw"].notna() & ~stripped_text(records["creatinine_raw"]).eq("")
+    creat_value = np.full(n, np.nan)
+    creat_raw = records["creatinine_raw"]
+    has_creat_cell = (creat_raw.notna() & ~stripped_text(creat_raw).eq("")).to_numpy(dtype=bool)
     if has_creat_cell.any():
-        sub = records[has_creat_cell]
-        creat_parsed = parse_results(sub["creatinine_raw"], decimal_comma=None)
-        creat_units = {t: parse_unit(t, aliases=config.units) for t in pd.unique(sub["creatinine_unit"].fillna(""))}
+        creat_parsed = parse_results(creat_raw[has_creat_cell], decimal_comma=None)
+        creat_units = records["creatinine_unit"][has_creat_cell]
         # vectorised per distinct unit: value × (factor of that unit to mmol/L)
-        to_mmol = {t: (creatinine_to_mmol_per_l(1.0, u) if u is not None and u.kind in ("mass_conc", "molar_conc")
-                       else np.nan) for t, u in creat_units.items()}
-        factor = sub["creatinine_unit"].fillna("").map(to_mmol).astype(float)
-        usable = (creat_parsed["status"] == "ok") & (creat_parsed["value"] > 0)
-        creat_value[has_creat_cell] = (creat_parsed["value"] * factor).where(usable).to_numpy(dtype=float)
+        to_mmol = {}
+        for text in pd.unique(creat_units.astype(object).where(creat_units.notna(), "")):
+            u = parse_unit(text, aliases=config.units)
+            to_mmol[text] = creatinine_to_mmol_per_l(1.0, u) if u is not None and u.kind in ("mass_conc", "molar_conc") else np.nan
+        factor = map_values(creat_units.astype(object).where(creat_units.notna(), ""), to_mmol, default=np.nan, dtype=float)
+        usable = ((creat_parsed["status"] == "ok") & (creat_parsed["value"] > 0)).to_numpy(dtype=bool)
+        creat_value[has_creat_cell] = np.where(usable, creat_parsed["value"].to_numpy(dtype=float) * factor, np.nan)
     # long layout: creatinine results are their own records; attach them to the sample's other results
-    creat_records = is_creatinine & (reject == "")
+    creat_records = is_creatinine & open_rows
     if creat_records.any():
-        cr = records[creat_records]
-        ok = (parsed.loc[cr.index, "status"] == "ok") & kind[cr.index].isin(["mass_conc", "molar_conc"])
-        bad_creat = pd.Series(False, index=records.index)
-        bad_creat[cr.index] = ~ok
-        records["creat_header"] = "creatinine"
-        fail(bad_creat, "invalid-creatinine", "result_col", "creat_header", "result_raw")
-        good = cr[ok.to_numpy()]
-        values = [
-            creatinine_to_mmol_per_l(v, u)
-            for v, u in zip(parsed.loc[good.index, "value"], good["unit_text"].map(units.get), strict=True)
-        ]
-        lookup = pd.Series(values, index=pd.MultiIndex.from_frame(good[["file", "patient_id", "sample_date"]]))
+        at = np.flatnonzero(creat_records)
+        ok = ((status.to_numpy(dtype=object)[at] == "ok") & np.isin(kind[at], ["mass_conc", "molar_conc"]))
+        bad_creat = np.zeros(n, dtype=bool)
+        bad_creat[at[~ok]] = True
+        fail(bad_creat, "invalid-creatinine", "result_col", "creatinine", "result_raw")
+        good = at[ok]
+        values = [creatinine_to_mmol_per_l(v, units[c]) for v, c in
+                  zip(parsed["value"].to_numpy(dtype=float)[good], unit_codes[good], strict=True)]
+        keys = records[["file", "patient_id", "sample_date"]]
+        lookup = pd.Series(values, index=pd.MultiIndex.from_frame(keys.iloc[good]))
         lookup = lookup[~lookup.index.duplicated()]
-        keys = pd.MultiIndex.from_frame(records[["file", "patient_id", "sample_date"]])
-        matched = pd.Series(lookup.reindex(keys).to_numpy(), index=records.index)
-        creat_value = creat_value.where(creat_value.notna(), matched)
+        matched = lookup.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(dtype=float)
+        creat_value = np.where(np.isnan(creat_value), matched, creat_value)
 
-    needs_creat = kind.isin(["mass_conc", "molar_conc"]) & ~is_creatinine
-    fail(needs_creat & creat_value.isna(), "missing-creatinine", "result_col", "result_header", "result_raw")
+    needs_creat = np.isin(kind, ["mass_conc", "molar_conc"]) & ~is_creatinine
+    fail(needs_creat & np.isnan(creat_value), "missing-creatinine", "result_col", "result_header", "result_raw")
 
-    # values in the output unit
-    value = pd.Series(np.nan, index=records.index)
-    ok = (reject == "") & ~is_creatinine
-    raw = parsed["value"].to_numpy(dtype=float) * scale.to_numpy()
-    analyte_of = records["analyte"].to_numpy(dtype=object)
-    kind_of = kind.to_numpy(dtype=object)
-    ok_array = ok.to_numpy(dtype=bool)
-    for analyte in pd.unique(records.loc[ok_array, "analyte"]):
+    # values in the output unit: one conversion per (analyte, unit kind)
+    value = np.full(n, np.nan)
+    ok = open_rows & ~is_creatinine
+    raw = parsed["value"].to_numpy(dtype=float) * scale
+    analyte_codes, analyte_names = distinct(analyte)
+    for code in np.unique(analyte_codes[ok]):
+        name = analyte_names[code]
         for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc"):
-            rows = ok_array & (analyte_of == analyte) & (kind_of == unit_kind)
+            rows = ok & (analyte_codes == code) & (kind == unit_kind)
             if not rows.any():
                 continue
             if unit_kind in ("mass_ratio", "molar_ratio"):
-                converted = ratio_to_output(raw[rows], unit=Unit(unit_kind, 1.0), analyte=analyte, output=output_unit)
+                value[rows] = ratio_to_output(raw[rows], unit=Unit(unit_kind, 1.0), analyte=name, output=output_unit)
             else:
-                converted = concentration_to_output(raw[rows], creat_value.to_numpy()[rows], unit=Unit(unit_kind, 1.0),
-                                                    analyte=analyte, output=output_unit)
-            value.iloc[np.flatnonzero(rows)] = converted
+                value[rows] = concentration_to_output(raw[rows], creat_value[rows], unit=Unit(unit_kind, 1.0),
+                                                      analyte=name, output=output_unit)
 
     # age: a date of birth on the row, else from the patients table; else an age column
     dob = records["dob"]
     if not pd.api.types.is_datetime64_dtype(dob.dtype):
         dob = pd.to_datetime(dob.astype(object), errors="coerce")
-    dob = dob.astype("datetime64[ns]")
+    dob = dob.to_numpy(dtype="datetime64[ns]")
+    patient_codes, patient_ids = distinct(records["patient_id"])
     known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[DATE_OF_BIRTH]
-    if len(known):  # (mapping through an empty datetime Series fails in pandas)
-        from_table = records["patient_id"].map(known.astype("datetime64[ns]"))
-        dob = dob.where(dob.notna(), from_table)
-    records["dob"] = dob
-    age = (records["sample_date"] - records["dob"]).dt.days.astype("Int64")
+    if len(known):
+        known = known.astype("datetime64[ns]").to_dict()
+        by_patient = pd.to_datetime(pd.Series([known.get(p) for p in patient_ids], dtype=object))
+        table_dob = by_patient.to_numpy(dtype="datetime64[ns]")[patient_codes]
+        dob = np.where(np.isnat(dob), table_dob, dob)
+    records = records.assign(dob=dob)
+    sample_date = records["sample_date"].to_numpy(dtype="datetime64[ns]")
+    age = pd.Series(_days_between(sample_date, dob), index=records.index)
     age = age.where(age.notna(), records["age_days_given"])
-    fail(ok & (age < 0).fillna(False), "sample-before-birth", "date_col", "date_header", "date_raw",
-         "Sample dated before the patient's date of birth")
-    fail(ok & (records["sample_date"] > pd.Timestamp(today)).fillna(False), "sample-in-future", "date_col",
-         "date_header", "date_raw")
+    age_known = age.notna().to_numpy(dtype=bool)
+    fail(ok & age_known & (age.to_numpy(dtype=float, na_value=0.0) < 0), "sample-before-birth", "date_col",
+         "sample date", "date_raw", "Sample dated before the patient's date of birth")
+    future = ~np.isnat(sample_date) & (sample_date > np.datetime64(pd.Timestamp(today), "ns"))
+    fail(ok & future, "sample-in-future", "date_col", "sample date", "date_raw")
 
-    kept = (reject == "") & ~is_creatinine
-    k = records.loc[kept.to_numpy(), ["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file",
-                                      "sheet", "row", "result_col", "sex"]]
-    sex = k["sex"] if "sex" in k else ""
+    kept = open_rows & ~is_creatinine
+    sex = records["sex"].astype(object).where(records["sex"].notna(), "").to_numpy(dtype=object)[kept]
     if len(patients):
-        known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[SEX]
-        missing_sex = (k["sex"] == "").to_numpy()
-        sex = k["sex"].astype(object).copy()
+        known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[SEX].to_dict()
+        missing_sex = sex == ""
         if missing_sex.any():
-            sex[missing_sex] = k.loc[missing_sex, "patient_id"].map(known_sex.to_dict()).astype(object).fillna("").to_numpy()
-    censor = parsed.loc[k.index, "censor"].fillna("")
+            from_table = np.array([known_sex.get(p, "") for p in patient_ids], dtype=object)[patient_codes[kept]]
+            sex = np.where(missing_sex, from_table, sex)
+    k = records.loc[kept, ["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
+                           "result_col"]]
     measurements = pd.DataFrame(
         {
-            PATIENT_ID: k["patient_id"].astype(object),
+            PATIENT_ID: k["patient_id"],
             SAMPLE_DATE: k["sample_date"],
-            ANALYTE: k["analyte"].astype(object),
-            VALUE: value[k.index].astype(float),
+            ANALYTE: k["analyte"],
+            VALUE: value[kept],
             UNIT: output_unit,
-            CENSOR: censor.astype(object),
-            CENSOR_INCLUSIVE: parsed.loc[k.index, "censor_inclusive"].fillna(False).astype(bool),
+            CENSOR: parsed["censor"][kept].fillna(""),
+            CENSOR_INCLUSIVE: parsed["censor_inclusive"][kept].fillna(False).astype(bool),
             SOURCE_VALUE: cell_text(k["result_raw"]),
-            SOURCE_UNIT: k["unit_text"].astype(object),
-            SOURCE_FILE: k["file"].astype(object),
-            SOURCE_SHEET: k["sheet"].astype(object),
+            SOURCE_UNIT: k["unit_text"],
+            SOURCE_FILE: k["file"],
+            SOURCE_SHEET: k["sheet"],
             SOURCE_CELL: cell_refs(k["row"], k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
-            CREATININE: creat_value[k.index].astype(float),
-            DILUTE: (creat_value[k.index] < config.dilute_creatinine_mmol_l).fillna(False).astype(bool),
-            SEX: pd.Series(sex, index=k.index).astype(object),
-            DATE_OF_BIRTH: records.loc[k.index, "dob"],
-            AGE_DAYS: age[k.index].astype("Int64"),
+            CREATININE: creat_value[kept],
+            DILUTE: np.nan_to_num(creat_value[kept], nan=np.inf) < config.dilute_creatinine_mmol_l,
+            SEX: pd.array(sex, dtype=CELL_DTYPE),
+            DATE_OF_BIRTH: dob[kept],
+            AGE_DAYS: age[kept].astype("Int64"),
         },
         index=k.index,
     )
-    kept_creat = is_creatinine & (reject == "")
     all_issues = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
     # a wide row's missing ID or bad date is one problem of one cell, not one per analyte
     all_issues = all_issues.drop_duplicates(["code", "file", "sheet", "cell"]).reset_index(drop=True)
-    record_status = pd.DataFrame({"file": records["file"], "sheet": records["sheet"], "row": records["row"], "reject": reject, "creatinine": kept_creat})
+    record_status = pd.DataFrame({"file": records["file"], "sheet": records["sheet"], "row": records["row"],
+                                  "reject": reject, "creatinine": is_creatinine & open_rows})
     return measurements[MEASUREMENT_COLUMNS], all_issues, record_status
 
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import SEX_CODES, blank_cells, cell_ids, cell_text
+from markers.cells import SEX_CODES, blank_cells, cell_ids, cell_text, map_text
 from markers.config import Config
 from markers.errors import MissingColumnError, UnknownUnitError
+from markers.io import CELL_DTYPE
 from markers.issues import IssueLog
 from markers.mapping import (
     ColumnMap,
@@ -170,7 +171,7 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     else:
         common["dob"] = pd.NaT
     sex_col = column_map.column("sex")
-    common["sex"] = cell_text(data[sex_col]).str.lower().map(SEX_CODES).fillna("") if sex_col is not None else ""
+    common["sex"] = map_text(data[sex_col], _sex_code, default="") if sex_col is not None else ""
     common["age_days_given"] = _age_days_from_columns(data, column_map)
     creat_col = column_map.column("creatinine")
     creat_unit_col = column_map.column("creatinine_unit")
@@ -233,15 +234,16 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     if analyte_col is None and loinc_col is None:
         _require(column_map, "analyte", sheet, "analyte (test name or LOINC)")
     records = common  # built above for this sheet alone: no copy needed
-    analyte_text = cell_text(data[analyte_col]) if analyte_col is not None else pd.Series("", index=data.index)
-    loinc_text = cell_text(data[loinc_col]) if loinc_col is not None else pd.Series("", index=data.index)
-    lookup = {t: analyte_from_text(t, aliases=reader.config.analytes) for t in pd.unique(pd.concat([analyte_text, loinc_text]))}
-    by_loinc = loinc_text.map(lookup)
-    by_name = analyte_text.map(lookup)
+    empty = pd.Series(pd.array([""] * len(data), dtype=CELL_DTYPE), index=data.index)
+    analyte_text = cell_text(data[analyte_col]) if analyte_col is not None else empty
+    loinc_text = cell_text(data[loinc_col]) if loinc_col is not None else empty
+    aliases = reader.config.analytes
+    # each distinct test name and code looked up once
+    by_loinc = map_text(loinc_text, lambda t: analyte_from_text(t, aliases=aliases))
+    by_name = map_text(analyte_text, lambda t: analyte_from_text(t, aliases=aliases))
     records["analyte"] = by_loinc.where(by_loinc.notna(), by_name)
     records["analyte_text"] = analyte_text.where(analyte_text != "", loinc_text)
-    measures = {t: loinc_measure(t) for t in pd.unique(pd.concat([loinc_text, analyte_text]))}
-    records["loinc_measure"] = loinc_text.map(measures).where(loinc_text != "", analyte_text.map(measures))
+    records["loinc_measure"] = map_text(loinc_text, loinc_measure).where(loinc_text != "", map_text(analyte_text, loinc_measure))
     records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
     records["result_header"] = headers[result_col]
@@ -253,11 +255,17 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     else:
         # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
         header_unit = split_header_unit(headers[result_col])[1]
-        from_name = analyte_text.map(lambda t: split_header_unit(t)[1] if t else "")
+        from_name = map_text(analyte_text, lambda t: split_header_unit(t)[1] if t else "", default="")
         records["unit_text"] = from_name.where(from_name != "", header_unit)
         records["unit_col"] = analyte_col if analyte_col is not None else result_col
         records["unit_column"] = headers[records["unit_col"].iloc[0]] if len(records) else ""
     return records
+
+
+def _sex_code(cell: object) -> str:
+    """``M``, ``F`` or ``""`` for one sex cell, in any of the spellings of ``SEX_CODES``."""
+    text = cell.strip() if isinstance(cell, str) else str(cell)
+    return SEX_CODES.get(text.lower(), "")
 
 
 def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:
@@ -277,7 +285,7 @@ def patient_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFra
     out = pd.DataFrame(index=data.index)
     out[PATIENT_ID] = cell_ids(data[id_col])
     sex_col = column_map.column("sex")
-    out[SEX] = cell_text(data[sex_col]).str.lower().map(SEX_CODES).fillna("") if sex_col is not None else ""
+    out[SEX] = map_text(data[sex_col], _sex_code, default="") if sex_col is not None else ""
     for role, name in (("date_of_birth", DATE_OF_BIRTH), ("diagnosis_date", DIAGNOSIS_DATE)):
         position = column_map.column(role)
         if position is None:
