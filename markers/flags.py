@@ -48,8 +48,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from markers.cells import distinct
 from markers.errors import ConfigError, MissingColumnError
+from markers.io import CELL_DTYPE
 from markers.reference import AGE_BAND_LABEL, lookup_uln
 from markers.schema import (
     AGE_DAYS,
@@ -103,24 +106,21 @@ def _snap(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
     return snapped
 
 
+#: Grade codes: the graded ones in GRADE_ORDER, then indeterminate and no_reference.
+_INDETERMINATE, _NO_REFERENCE = len(GRADE_ORDER), len(GRADE_ORDER) + 1
+_GRADE_NAMES = (*GRADE_ORDER, "indeterminate", "no_reference")
+
+
 def _grade_of_value(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Grade of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked."""
+    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked."""
     c1, c2, c3 = cutoffs
-    return np.select(
-        [ratio <= c1, ratio <= c2, ratio < c3, ratio >= c3],
-        list(GRADE_ORDER),
-        default="indeterminate",
-    )
+    return np.select([ratio <= c1, ratio <= c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
 
 
 def _grade_above(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Lowest grade of any value strictly above ``ratio`` (for ``>x``)."""
+    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``)."""
     c1, c2, c3 = cutoffs
-    return np.select(
-        [ratio < c1, ratio < c2, ratio < c3, ratio >= c3],
-        list(GRADE_ORDER),
-        default="indeterminate",
-    )
+    return np.select([ratio < c1, ratio < c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
 
 
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
@@ -188,34 +188,36 @@ def flag(
     out = measurements.copy()
     _fill_age_days(out)
 
-    units = out[UNIT].astype(object)
-    unknown_units = sorted({str(u) for u in units.dropna().unique() if _ratio_kind(u) is None})
+    unit_codes, unit_names = distinct(out[UNIT], exact=False)
+    unknown_units = sorted({str(u) for u in unit_names[:-1] if _ratio_kind(u) is None})
     if unknown_units:
         warnings.warn(
             f"unit(s) {', '.join(unknown_units)} are not a ratio to creatinine; "
             "those results get grade 'no_reference'.",
             stacklevel=2,
         )
-    uln = np.full(len(out), np.nan)
-    reference_set = np.full(len(out), "", dtype=object)
-    band = np.full(len(out), "", dtype=object)
-    positional = out.reset_index(drop=True)
-    for unit in units.dropna().unique():
+    # one lookup per unit (a table is in one unit, so usually one lookup for every row);
+    # positional, so that a frame with a repeated index label is flagged like any other
+    n = len(out)
+    uln = np.full(n, np.nan)
+    reference_set = np.full(n, "", dtype=object)
+    band = np.full(n, "", dtype=object)
+    whole = None
+    for code, unit in enumerate(unit_names[:-1]):
         if str(unit) in unknown_units:
             continue
-        rows = np.flatnonzero((units == unit).to_numpy())
-        found = lookup_uln(positional.iloc[rows], limits=limits, unit=str(unit))
+        rows = np.flatnonzero(unit_codes == code)
+        found = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
         uln[rows] = found[ULN].to_numpy(dtype=float)
+        if len(rows) == n:
+            whole = found  # every row in one unit: keep the lookup's own text columns
+            continue
         reference_set[rows] = found[REFERENCE_SET].to_numpy(dtype=object)
         band[rows] = found[AGE_BAND_LABEL].to_numpy(dtype=object)
 
     value = pd.to_numeric(out[VALUE], errors="coerce").to_numpy(dtype=float)
-    censor = _column(out, CENSOR, "").astype(object).where(lambda s: s.notna(), "").astype(str).str.strip()
-    inclusive = _column(out, CENSOR_INCLUSIVE, False).astype(object).where(lambda s: s.notna(), False)
-    inclusive = inclusive.astype(bool).to_numpy()
-    below = (censor == "<").to_numpy() | (censor == "<=").to_numpy()
-    above = (censor == ">").to_numpy() | (censor == ">=").to_numpy()
-    inclusive = inclusive | (censor == ">=").to_numpy() | (censor == "<=").to_numpy()
+    below, above, inclusive_sign = _censor_sides(out)
+    inclusive = _column(out, CENSOR_INCLUSIVE, False).fillna(False).to_numpy(dtype=bool) | inclusive_sign
 
     with np.errstate(divide="ignore", invalid="ignore"):
         x_uln = value / uln
@@ -224,25 +226,50 @@ def flag(
     has_value = np.isfinite(ratio)
     c1 = cutoffs[0]
 
-    grade = np.where(has_value, _grade_of_value(ratio, cutoffs), "indeterminate").astype(object)
+    # integer grade codes throughout; the names are taken once at the end
+    grade = np.where(has_value, _grade_of_value(ratio, cutoffs), _INDETERMINATE)
     # "<x": the value is below x; settled (normal) only if x itself is not above c1.
-    grade = np.where(below, np.where(ratio <= c1, "normal", "indeterminate"), grade)
+    grade = np.where(below, np.where(ratio <= c1, 0, _INDETERMINATE), grade)
     # ">x": above x; settled (elevated) only if every value above x exceeds c1.
     above_grade = np.where(inclusive, _grade_of_value(ratio, cutoffs), _grade_above(ratio, cutoffs))
     settled_above = np.where(inclusive, ratio > c1, ratio >= c1)
-    grade = np.where(above, np.where(settled_above, above_grade, "indeterminate"), grade)
-    grade = np.where(has_ref, grade, "no_reference")
+    grade = np.where(above, np.where(settled_above, above_grade, _INDETERMINATE), grade)
+    grade = np.where(has_ref, grade, _NO_REFERENCE)
 
-    elevated = pd.array(np.isin(grade, GRADE_ORDER[1:]), dtype="boolean")
-    elevated[~np.isin(grade, GRADE_ORDER)] = pd.NA
+    elevated = pd.arrays.BooleanArray((grade >= 1) & (grade < len(GRADE_ORDER)), grade >= len(GRADE_ORDER))
 
     out[ULN] = uln
     out[X_ULN] = x_uln
     out[ELEVATED] = pd.Series(elevated, index=out.index)
-    out[GRADE] = pd.Series(grade, index=out.index).astype(str)
-    out[REFERENCE_SET] = pd.Series(reference_set, index=out.index).astype(str)
-    out[AGE_BAND_LABEL] = pd.Series(band, index=out.index).astype(str)
+    out[GRADE] = pd.Series(_names(_GRADE_NAMES, grade), index=out.index)
+    if whole is not None:
+        out[REFERENCE_SET] = whole[REFERENCE_SET].array
+        out[AGE_BAND_LABEL] = whole[AGE_BAND_LABEL].array
+    else:
+        out[REFERENCE_SET] = pd.array(reference_set, dtype=CELL_DTYPE)
+        out[AGE_BAND_LABEL] = pd.array(band, dtype=CELL_DTYPE)
     return out
+
+
+def _names(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text array of ``names[code]`` for every code, taken by Arrow."""
+    return pd.array(pa.array(list(names), type=pa.large_string()).take(pa.array(codes)), dtype=CELL_DTYPE)
+
+
+def _censor_sides(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: censored below (``<``, ``<=``), censored above (``>``, ``>=``), and inclusive (``<=``, ``>=``).
+
+    Worked out once per distinct comparator spelling and taken back by code.
+    """
+    n = len(frame)
+    if CENSOR not in frame:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    codes, uniques = distinct(frame[CENSOR], exact=False)
+    texts = ["" if u is None else str(u).strip() for u in uniques]
+    below = np.array([t in ("<", "<=") for t in texts])[codes]
+    above = np.array([t in (">", ">=") for t in texts])[codes]
+    inclusive = np.array([t in ("<=", ">=") for t in texts])[codes]
+    return below, above, inclusive
 
 
 def _ratio_kind(text: object) -> str | None:

@@ -67,6 +67,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from markers.cells import distinct, text_series
 from markers.errors import MissingColumnError, NoReferenceRangeError, UnknownUnitError
 from markers.schema import (
     AGE_DAYS,
@@ -507,15 +508,23 @@ def _uln_in_units(uln: pd.Series, limit_units: pd.Series, analytes: pd.Series, t
     return pd.Series(np.where(valid_target, converted / target_scale, np.nan), index=uln.index, dtype=float)
 
 
-def _normalised_sex(measurements: pd.DataFrame) -> pd.Series:
+def _sex_codes(measurements: pd.DataFrame) -> np.ndarray:
+    """Each row's sex as ``"M"``, ``"F"`` or ``""`` (unknown), worked out once per distinct spelling."""
     if SEX not in measurements:
-        return pd.Series("", index=measurements.index, dtype=object)
-    sex = measurements[SEX].astype(object).where(measurements[SEX].notna(), "")
-    return sex.astype(str).str.strip().str.upper().where(lambda s: s.isin(["M", "F"]), "")
+        return np.full(len(measurements), "", dtype=object)
+    codes, uniques = distinct(measurements[SEX], exact=False)
+    texts = ["" if u is None else str(u).strip().upper() for u in uniques]
+    return np.array([t if t in ("M", "F") else "" for t in texts], dtype=object)[codes]
 
 
-def _match(measurements: pd.DataFrame, limits: pd.DataFrame, targets: pd.Series) -> pd.DataFrame:
-    """Vectorised band lookup: merge on analyte, keep the band containing the age and sex."""
+def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Vectorised band lookup: the first limit row of the row's analyte whose age band and sex hold it.
+
+    A band depends only on (analyte, sex, completed months), and a million
+    measurements hold a few thousand such combinations: each combination is
+    matched once, by one pass per limit row (first match wins), and the result
+    is taken back by code.
+    """
     if ANALYTE not in measurements:
         raise MissingColumnError(f"measurements have no '{ANALYTE}' column; pass the tidy measurements table.")
     missing = [c for c in ("analyte", "age_min_months", "age_max_months", "sex", "uln", "unit", "set") if c not in limits]
@@ -523,39 +532,39 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, targets: pd.Series)
         raise NoReferenceRangeError(
             f"the limits table lacks column(s) {', '.join(missing)}; load it with load_reference_limits()."
         )
-    # One vectorised pass per limit row (a table has tens of rows), first match wins:
-    # no N x bands merge, so a million measurements cost milliseconds per band.
-    n = len(measurements)
-    analyte_codes, analyte_names = pd.factorize(measurements[ANALYTE].astype(object), use_na_sentinel=True)
-    code_of = {name: code for code, name in enumerate(analyte_names)}
+    analyte_codes, analyte_names = distinct(measurements[ANALYTE], exact=False)
     months = age_months(measurements).to_numpy(dtype="float64", na_value=np.nan)
-    sexes = _normalised_sex(measurements).to_numpy(dtype=object)
-    known_months = ~np.isnan(months)
-    chosen = np.full(n, -1, dtype=np.int64)
+    sex_codes = np.searchsorted(np.array(["", "F", "M"], dtype=object), _sex_codes(measurements))
+    # one integer per (analyte, sex, months): months are whole numbers, -1 when unknown
+    month_codes = np.where(np.isnan(months), -1, months).astype(np.int64)
+    lowest = min(int(month_codes.min(initial=0)), -1)
+    span = int(month_codes.max(initial=0)) - lowest + 1
+    combo_codes, combo_keys = pd.factorize((analyte_codes * 3 + sex_codes) * span + (month_codes - lowest))
+    combo_analyte = np.asarray(analyte_names, dtype=object)[combo_keys // span // 3]
+    combo_sex = np.array(["", "F", "M"], dtype=object)[combo_keys // span % 3]
+    combo_months = (combo_keys % span + lowest).astype(float)
+    combo_months[combo_months == -1] = np.nan
+    chosen = np.full(len(combo_keys), -1, dtype=np.int64)
     for position, limit in enumerate(limits[["analyte", "age_min_months", "age_max_months", "sex"]].itertuples(index=False)):
-        code = code_of.get(limit.analyte)
-        if code is None:
-            continue
-        rows = (analyte_codes == code) & known_months & (chosen < 0)
-        rows &= months >= float(limit.age_min_months)
+        rows = (combo_analyte == limit.analyte) & ~np.isnan(combo_months) & (chosen < 0)
+        rows &= combo_months >= float(limit.age_min_months)
         if not pd.isna(limit.age_max_months):
-            rows &= months <= float(limit.age_max_months)
+            rows &= combo_months <= float(limit.age_max_months)
         if limit.sex != "any":
-            rows &= sexes == limit.sex
+            rows &= combo_sex == limit.sex
         chosen[rows] = position
-    # each limit converted to each row's target unit once per (limit, target), then taken by row
+    chosen = chosen[combo_codes]
+    # each limit converted to the target unit once, then taken by row
     table = limits.reset_index(drop=True)
-    target_codes, target_names = pd.factorize(pd.Series(np.asarray(targets, dtype=object)), use_na_sentinel=True)
-    uln = np.full(n, np.nan)
-    for code, target in enumerate(target_names):
-        converted = _uln_in_units(table["uln"], table["unit"], table["analyte"],
-                                  pd.Series([target] * len(table), dtype=object)).to_numpy(dtype=float)
-        rows = (target_codes == code) & (chosen >= 0)
-        uln[rows] = converted[chosen[rows]]
-    sets = np.append(table["set"].fillna("").astype(str).to_numpy(dtype=object), "")
-    bands = np.append(table["age_band_label"].fillna("").astype(str).to_numpy(dtype=object), "") \
-        if "age_band_label" in table else np.full(len(table) + 1, "", dtype=object)
-    return pd.DataFrame({ULN: uln, REFERENCE_SET: sets[chosen], AGE_BAND_LABEL: bands[chosen]}, index=measurements.index)
+    converted = _uln_in_units(table["uln"], table["unit"], table["analyte"],
+                              pd.Series([target] * len(table), dtype=object)).to_numpy(dtype=float)
+    chosen = np.where(chosen < 0, len(table), chosen)  # the last entry of each list: no limit
+    uln = np.append(converted, np.nan)[chosen]
+    sets = [*table["set"].fillna("").astype(str), ""]
+    bands = [*table["age_band_label"].fillna("").astype(str), ""] if "age_band_label" in table else [""] * (len(table) + 1)
+    index = measurements.index
+    return pd.DataFrame({ULN: uln, REFERENCE_SET: text_series(sets, chosen, index=index),
+                         AGE_BAND_LABEL: text_series(bands, chosen, index=index)}, index=index)
 
 
 def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -597,5 +606,4 @@ def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -
     15.41
     """
     _target_unit(unit)
-    targets = pd.Series([unit] * len(measurements), dtype=object)
-    return _match(measurements, limits, targets)
+    return _match(measurements, limits, unit)
