@@ -66,6 +66,20 @@ def text_series(mapped: np.ndarray | list, codes: np.ndarray, *, index: pd.Index
     return pd.Series(pd.array(table.take(pa.array(codes)), dtype=CELL_DTYPE), index=index, copy=False)
 
 
+def _mapped_text(values: pd.Series, codes: np.ndarray, uniques: np.ndarray, mapped: list, *, missing: object) -> pd.Series:
+    """``mapped[codes]`` as text; the column itself when every distinct cell maps to itself.
+
+    Lab columns are mostly clean already (no stray spaces, IDs as text), and then
+    the column is handed back as is, missing cells filled with ``missing``, without
+    building a new million-cell column.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and all(m == u for m, u in zip(mapped[:-1], uniques[:-1], strict=True)):
+        if missing is None or not values.hasnans:
+            return values
+        return values.fillna(missing)
+    return text_series(mapped, codes, index=values.index)
+
+
 def map_text(values: pd.Series, mapping: Mapping[object, object] | Callable[[object], object], *,
              default: object = None) -> pd.Series:
     """Each cell mapped through ``mapping`` (a dict or a function), once per distinct value, as text.
@@ -75,7 +89,7 @@ def map_text(values: pd.Series, mapping: Mapping[object, object] | Callable[[obj
     codes, uniques = distinct(values, exact=False)
     lookup = mapping.get if isinstance(mapping, Mapping) else mapping
     mapped = [default if u is None else _or_default(lookup(u), default) for u in uniques[:-1]] + [default]
-    return text_series(mapped, codes, index=values.index)
+    return _mapped_text(values, codes, uniques, mapped, missing=default)
 
 
 def _or_default(value: object, default: object) -> object:
@@ -92,7 +106,8 @@ def map_values(values: pd.Series, mapping: Mapping[object, object], *, default: 
 def stripped_text(values: pd.Series) -> pd.Series:
     """Text cells stripped of spaces; missing for every cell that is not text (numbers, dates, empty)."""
     codes, uniques = distinct(values)
-    return text_series([v.strip() if isinstance(v, str) else None for v in uniques], codes, index=values.index)
+    mapped = [v.strip() if isinstance(v, str) else None for v in uniques]
+    return _mapped_text(values, codes, uniques, mapped, missing=None)
 
 
 def blank_cells(frame: pd.DataFrame) -> np.ndarray:
@@ -119,7 +134,7 @@ def cell_ids(values: pd.Series) -> pd.Series:
         return str(v).strip() or None
 
     codes, uniques = distinct(values)
-    return text_series([one(u) for u in uniques[:-1]] + [None], codes, index=values.index)
+    return _mapped_text(values, codes, uniques, [one(u) for u in uniques[:-1]] + [None], missing=None)
 
 
 def cell_refs(rows: pd.Series | np.ndarray, columns: pd.Series | np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -137,4 +152,4 @@ def cell_text(values: pd.Series) -> pd.Series:
     """Cells as stripped text ("" for empty); numbers and dates as ``str()`` gives them."""
     codes, uniques = distinct(values)
     mapped = [v.strip() if isinstance(v, str) else str(v) for v in uniques[:-1]] + [""]
-    return text_series(mapped, codes, index=values.index)
+    return _mapped_text(values, codes, uniques, mapped, missing="")

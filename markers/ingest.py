@@ -26,6 +26,7 @@ from markers.config import Config, load_config
 from markers.dataset import Dataset
 from markers.errors import ConfigError
 from markers.issues import IssueLog
+from markers.cells import text_series
 from markers.normalize import normalize_records, warn_and_deduplicate
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
@@ -86,36 +87,88 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
     return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
 
 
-def _account_rows(reader: SheetReader, record_status: pd.DataFrame, measurements: pd.DataFrame,
+def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
                   collapsed: list[tuple[str, str, int]]) -> pd.DataFrame:
-    """The final status of each row of one sheet (vectorised).
+    """The final status of each row of one sheet (vectorised over positions in the sheet).
 
     A row with records is ``kept`` when ≥ 1 of them made a measurement (or gave a creatinine
     used for its sample), ``skipped`` when all it held was an exact duplicate, and ``rejected``
     (with its first error code) otherwise. Rows without records keep what the sheet reader
-    decided (title, header, blank, footer, patient, therapy event...).
+    decided (title, header, blank, footer, patient, therapy event...). ``mine`` and ``m`` are
+    this sheet's record statuses and measurements.
     """
     sheet = reader.sheet
-    status, reason = reader.status.copy(), reader.reason.copy()
-    mine = record_status[(record_status["file"] == sheet.file) & (record_status["sheet"] == sheet.sheet)]
+    index = reader.status.index
+    status = reader.status.to_numpy(dtype=object).copy()
+    reason = reader.reason.to_numpy(dtype=object).copy()
     if len(mine):
-        by_row = mine.assign(rejected=mine["reject"].where(mine["reject"] != "")).groupby("row").agg(
-            creatinine=("creatinine", "any"), rejected=("rejected", "first"))
-        m = measurements[(measurements[SOURCE_FILE] == sheet.file) & (measurements[SOURCE_SHEET] == sheet.sheet)]
-        produced = by_row.index.isin(m[SOURCE_ROW].unique())
-        duplicate = by_row.index.isin([row for file, name, row in collapsed if file == sheet.file and name == sheet.sheet])
-        creatinine = by_row["creatinine"].to_numpy(dtype=bool)
-        has_error = by_row["rejected"].notna().to_numpy()
-        conditions = [produced, creatinine, duplicate, has_error]
-        row_status = np.select(conditions, ["kept", "kept", "skipped", "rejected"], default="")
-        row_reason = np.select(conditions, ["measurement", "creatinine", "duplicate-result",
-                                            by_row["rejected"].astype(object).to_numpy()], default="")
-        decided = row_status != ""
-        rows = by_row.index[decided]
-        status[rows] = row_status[decided]
-        reason[rows] = row_reason[decided]
-    return pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": status.index.astype(int),
-                         "status": status.to_numpy(), "reason": reason.to_numpy()})
+        rows = mine["row"].to_numpy(dtype=np.int64)
+        reject = mine["reject"].to_numpy(dtype=object)
+        rejected = reject != ""
+        # each row's first error code, in record order (few records are rejected)
+        first_error = pd.Series(reject[rejected]).groupby(rows[rejected], sort=False).first()
+
+        def positions(row_numbers: np.ndarray) -> np.ndarray:
+            if isinstance(index, pd.RangeIndex) and index.step == 1:
+                return row_numbers - index.start  # the usual case: rows 1..n, position = row - 1
+            return index.get_indexer(row_numbers)
+
+        def at(row_numbers: np.ndarray) -> np.ndarray:
+            flags = np.zeros(len(index), dtype=bool)
+            flags[positions(row_numbers)] = True
+            return flags
+
+        produced = at(m[SOURCE_ROW].to_numpy(dtype=np.int64))
+        creatinine = at(rows[mine["creatinine"].to_numpy(dtype=bool)])
+        duplicate = at(np.array([row for file, name, row in collapsed if file == sheet.file and name == sheet.sheet],
+                                dtype=np.int64))
+        error = np.full(len(index), "", dtype=object)
+        error[positions(first_error.index.to_numpy(dtype=np.int64))] = first_error.to_numpy(dtype=object)
+        has_error = error != ""
+        decision = np.select([produced, creatinine, duplicate, has_error], [1, 2, 3, 4], default=0)
+        names = np.array(["", "kept", "kept", "skipped", "rejected"], dtype=object)
+        why = np.array(["", "measurement", "creatinine", "duplicate-result", ""], dtype=object)
+        decided = decision > 0
+        status[decided] = names[decision[decided]]
+        reason[decided] = np.where(decision[decided] == 4, error[decided], why[decision[decided]])
+    return pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": index.to_numpy(dtype=int),
+                         "status": _text(status), "reason": _text(reason)})
+
+
+def _in_patient_order(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by patient, sample date and analyte (stable; missing values last), on a fresh index.
+
+    What ``sort_values`` does, with the order found by one ``np.lexsort`` over integer codes
+    (text keys factorised in sorted order by Arrow) and every column taken once.
+    """
+    def sortable(codes: np.ndarray) -> np.ndarray:
+        return np.where(codes < 0, codes.max(initial=0) + 1, codes)  # missing last
+
+    patient = sortable(pd.factorize(measurements[PATIENT_ID], sort=True)[0])
+    analyte = sortable(pd.factorize(measurements[ANALYTE], sort=True)[0])
+    dates = measurements[SAMPLE_DATE].to_numpy(dtype="datetime64[ns]")
+    day = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view(np.int64))
+    order = np.lexsort((analyte, day, patient))
+    if (order[1:] > order[:-1]).all():
+        return measurements.reset_index(drop=True)  # already in order: no copy
+    return measurements.take(order).reset_index(drop=True)
+
+
+def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:
+    """The rows of ``frame`` for each (file, sheet), without a copy when they all come from one sheet."""
+    if not len(frame):
+        return {}
+    first = (frame[file_column].iloc[0], frame[sheet_column].iloc[0])
+    if (frame[file_column] == first[0]).all() and (frame[sheet_column] == first[1]).all():
+        return {first: frame}
+    groups = frame.groupby([file_column, sheet_column], sort=False).indices
+    return {key: frame.iloc[positions] for key, positions in groups.items()}
+
+
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array of a few distinct strings as a text column (factorised, then taken by Arrow)."""
+    codes, uniques = pd.factorize(values)
+    return text_series(list(uniques), codes, index=pd.RangeIndex(len(values))).array
 
 
 def read(
@@ -196,7 +249,10 @@ def read(
             del found
             reader.release_cells()
 
-    records = pd.concat(record_frames, ignore_index=True) if record_frames else pd.DataFrame()
+    if len(record_frames) == 1:
+        records = record_frames[0].reset_index(drop=True)  # one sheet: no copy of a million records
+    else:
+        records = pd.concat(record_frames, ignore_index=True) if record_frames else pd.DataFrame()
     patients = _merge_patients(patient_frames, records, log)
     if len(records):
         measurements, issues, record_status = normalize_records(records, output_unit=output_unit, config=config, patients=patients, today=today)
@@ -208,13 +264,21 @@ def read(
         record_status = pd.DataFrame(columns=["file", "sheet", "row", "reject", "creatinine"])
         collapsed = []
 
-    rows_frames = [_account_rows(reader, record_status, measurements, collapsed) for reader in readers]
+    status_by_sheet = _by_sheet(record_status, "file", "sheet")
+    measurements_by_sheet = _by_sheet(measurements, SOURCE_FILE, SOURCE_SHEET)
+    no_status, no_measurements = record_status.iloc[0:0], measurements.iloc[0:0]
+    rows_frames = [
+        _account_rows(reader, status_by_sheet.get(key, no_status), measurements_by_sheet.get(key, no_measurements),
+                      collapsed)
+        for reader in readers
+        for key in [(reader.sheet.file, reader.sheet.sheet)]
+    ]
     rows = pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
     therapy = pd.concat(therapy_frames, ignore_index=True)[THERAPY_COLUMNS] if therapy_frames else Dataset().therapy
     if len(therapy):
         therapy[EVENT_DATE] = pd.to_datetime(therapy[EVENT_DATE])
         therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE], kind="stable").reset_index(drop=True)
-    measurements = measurements.sort_values([PATIENT_ID, SAMPLE_DATE, ANALYTE], kind="stable").reset_index(drop=True)
+    measurements = _in_patient_order(measurements)
     return Dataset(
         measurements=measurements,
         patients=patients,

@@ -111,6 +111,12 @@ def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
     return parts[0] if len(parts) == 1 else pd.concat(parts).reindex(records.index)
 
 
+def _by_patient(ids: pd.Series, values: np.ndarray, wanted: np.ndarray, *, missing: object) -> np.ndarray:
+    """``values`` of the patients ``wanted`` (by ID, one entry per wanted ID), ``missing`` for unknown IDs."""
+    position = pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object))
+    return np.where(position >= 0, np.append(values, np.array([missing], dtype=values.dtype))[position], missing)
+
+
 def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
     """Whole days from ``earlier`` to ``later`` (datetime64 arrays) as Int64, <NA> where either is missing."""
     later = later.astype("datetime64[ns]")
@@ -157,7 +163,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     fail(status == "negative", "negative-result", "result_col", "result_header", "result_raw")
 
     # units: each spelling parsed once
-    unit_text = records["unit_text"].astype(object).where(records["unit_text"].notna(), "").astype(str)
+    unit_text = records["unit_text"].fillna("")
     records = records.assign(unit_text=unit_text)  # a new frame: the caller's records are untouched
     unit_codes, unit_spellings = distinct(unit_text)
     units = _unit_lookup(records, unit_codes, unit_spellings, open_rows, config=config)
@@ -177,14 +183,16 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     creat_raw = records["creatinine_raw"]
     has_creat_cell = (creat_raw.notna() & ~stripped_text(creat_raw).eq("")).to_numpy(dtype=bool)
     if has_creat_cell.any():
-        creat_parsed = parse_results(creat_raw[has_creat_cell], decimal_comma=None)
-        creat_units = records["creatinine_unit"][has_creat_cell]
+        every = has_creat_cell.all()
+        creat_parsed = parse_results(creat_raw if every else creat_raw[has_creat_cell], decimal_comma=None)
+        creat_units = records["creatinine_unit"] if every else records["creatinine_unit"][has_creat_cell]
         # vectorised per distinct unit: value × (factor of that unit to mmol/L)
-        to_mmol = {}
-        for text in pd.unique(creat_units.astype(object).where(creat_units.notna(), "")):
-            u = parse_unit(text, aliases=config.units)
-            to_mmol[text] = creatinine_to_mmol_per_l(1.0, u) if u is not None and u.kind in ("mass_conc", "molar_conc") else np.nan
-        factor = map_values(creat_units.astype(object).where(creat_units.notna(), ""), to_mmol, default=np.nan, dtype=float)
+        unit_codes_c, unit_names_c = distinct(creat_units, exact=False)
+        factors = []
+        for text in unit_names_c:
+            u = parse_unit(text or "", aliases=config.units)
+            factors.append(creatinine_to_mmol_per_l(1.0, u) if u is not None and u.kind in ("mass_conc", "molar_conc") else np.nan)
+        factor = np.array(factors, dtype=float)[unit_codes_c]
         usable = ((creat_parsed["status"] == "ok") & (creat_parsed["value"] > 0)).to_numpy(dtype=bool)
         creat_value[has_creat_cell] = np.where(usable, creat_parsed["value"].to_numpy(dtype=float) * factor, np.nan)
     # long layout: creatinine results are their own records; attach them to the sample's other results
@@ -230,11 +238,10 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
         dob = pd.to_datetime(dob.astype(object), errors="coerce")
     dob = dob.to_numpy(dtype="datetime64[ns]")
     patient_codes, patient_ids = distinct(records["patient_id"])
-    known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[DATE_OF_BIRTH]
+    known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID)
     if len(known):
-        known = known.astype("datetime64[ns]").to_dict()
-        by_patient = pd.to_datetime(pd.Series([known.get(p) for p in patient_ids], dtype=object))
-        table_dob = by_patient.to_numpy(dtype="datetime64[ns]")[patient_codes]
+        table_dob = _by_patient(known[PATIENT_ID], known[DATE_OF_BIRTH].to_numpy(dtype="datetime64[ns]"), patient_ids,
+                                missing=np.datetime64("NaT", "ns"))[patient_codes]
         dob = np.where(np.isnat(dob), table_dob, dob)
     records = records.assign(dob=dob)
     sample_date = records["sample_date"].to_numpy(dtype="datetime64[ns]")
@@ -248,12 +255,11 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
 
     kept = open_rows & ~is_creatinine
     sex = records["sex"].astype(object).where(records["sex"].notna(), "").to_numpy(dtype=object)[kept]
-    if len(patients):
-        known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)[SEX].to_dict()
-        missing_sex = sex == ""
-        if missing_sex.any():
-            from_table = np.array([known_sex.get(p, "") for p in patient_ids], dtype=object)[patient_codes[kept]]
-            sex = np.where(missing_sex, from_table, sex)
+    missing_sex = sex == ""
+    if len(patients) and missing_sex.any():
+        known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID)
+        from_table = _by_patient(known_sex[PATIENT_ID], known_sex[SEX].to_numpy(dtype=object), patient_ids, missing="")
+        sex = np.where(missing_sex, from_table[patient_codes[kept]], sex)
     k = records.loc[kept, ["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
                            "result_col"]]
     measurements = pd.DataFrame(
