@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
+from markers.cells import text_series
 from markers.config import Config, load_config
 from markers.dataset import Dataset
 from markers.errors import ConfigError
 from markers.issues import IssueLog
-from markers.cells import text_series
 from markers.normalize import normalize_records, warn_and_deduplicate
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,

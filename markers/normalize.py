@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import cell_refs, cell_text, distinct, map_values, stripped_text
+from markers.cells import cell_refs, cell_text, distinct, stripped_text
 from markers.config import Config
 from markers.errors import UnknownUnitError
 from markers.io import CELL_DTYPE
