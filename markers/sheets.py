@@ -15,10 +15,18 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import SEX_CODES, blank_cells, cell_ids, cell_text, map_text
+from markers.cells import (
+    SEX_CODES,
+    blank_cells,
+    cell_ids,
+    cell_text,
+    constant_text,
+    distinct,
+    map_text,
+    text_series,
+)
 from markers.config import Config
 from markers.errors import MissingColumnError, UnknownUnitError
-from markers.io import CELL_DTYPE
 from markers.issues import IssueLog
 from markers.mapping import (
     ColumnMap,
@@ -91,39 +99,41 @@ class SheetReader:
         """Find header and role; mark title/header/blank/footer rows; return the data rows."""
         cells = self.sheet.cells
         empty = blank_cells(cells)
-        blank = pd.Series(empty.all(axis=1), index=cells.index)
-        filled = pd.Series((~empty).sum(axis=1), index=cells.index)
+        blank_rows = empty.all(axis=1)
+        filled = (~empty).sum(axis=1)
         found = find_header(cells, config=self.config)
         if found is None:
-            if (~blank).any():
-                first = int(cells.index[~blank.to_numpy()][0])
+            if (~blank_rows).any():
+                first = int(cells.index[~blank_rows][0])
                 self.add_issue("unrecognised-sheet", first, None, "", self.sheet.sheet or self.sheet.file)
-                self.reason[~blank] = "unrecognised-sheet"
+                self.reason[~blank_rows] = "unrecognised-sheet"
             return None
         header_row, column_map = found
         role = sheet_role(self.sheet.sheet, column_map, config=self.config)
-        above = (cells.index < header_row) & ~blank.to_numpy()
+        row_numbers = cells.index.to_numpy()
+        above = (row_numbers < header_row) & ~blank_rows
         self.reason[above] = "title"
-        self.reason[cells.index == header_row] = "header"
+        self.reason[row_numbers == header_row] = "header"
         if role == "ignore":
-            below = (cells.index > header_row) & ~blank.to_numpy()
+            below = (row_numbers > header_row) & ~blank_rows
             self.reason[below] = "unrecognised-sheet"
             self.add_issue("unrecognised-sheet", header_row, None, "", self.sheet.sheet or self.sheet.file)
             return None
-        below = (cells.index > header_row) & ~blank.to_numpy()
+        below = (row_numbers > header_row) & ~blank_rows
         first = int(np.argmax(below)) if below.any() else len(below)
         if below[first:].all():
+            at = np.arange(first, len(below))
             data = cells.iloc[first:]  # the usual case, one block of data rows: a view, not a copy
         else:
-            data = cells[below]
+            at = np.flatnonzero(below)
+            data = cells.iloc[at]
         # footer lines ("End of report", "Page 2 of 3") below the data are skipped, not rejected;
         # only a row with a single filled cell can be one
-        footer = pd.Series(False, index=data.index, dtype=bool)
-        single = data.index[(filled[data.index] == 1).to_numpy()]
-        for row in single:
-            footer[row] = is_footer_line(list(data.loc[row]))
-        self.reason[footer[footer].index] = "footer"
-        return header_row, column_map, role, (data[~footer.to_numpy()] if footer.any() else data)
+        footer = np.zeros(len(at), dtype=bool)
+        for i in np.flatnonzero(filled[at] == 1):
+            footer[i] = is_footer_line(list(data.iloc[i]))
+        self.reason[data.index[footer]] = "footer"
+        return header_row, column_map, role, (data[~footer] if footer.any() else data)
 
     def mark(self, rows: Iterable[int], status: str, reason: str) -> None:
         index = pd.Index(list(rows))
@@ -153,34 +163,38 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     if date_col is None:
         date_col = _require(column_map, "event_date", sheet, "sample date")
     headers = column_map.headers
-    common = pd.DataFrame(index=data.index)
-    common["file"] = sheet.file
-    common["sheet"] = sheet.sheet
-    common["row"] = data.index.astype(int)
-    common["patient_id"] = cell_ids(data[id_col])
-    common["id_col"] = id_col
+    n = len(data)
+    # the columns are gathered first and the frame built once; text constants are Arrow repeats
+    fields: dict[str, object] = {
+        "file": constant_text(sheet.file, n),
+        "sheet": constant_text(sheet.sheet, n),
+        "row": data.index.to_numpy(dtype=np.int64),
+        "patient_id": cell_ids(data[id_col]).array,
+        "id_col": np.full(n, id_col, dtype=np.int64),
+    }
     dates = reader.dates(data, date_col, headers[date_col])
-    common["sample_date"] = dates["date"]
-    common["date_status"] = dates["status"]
-    common["date_raw"] = data[date_col].copy()  # own array: the raw cells can be freed
-    common["date_col"] = date_col
+    fields["sample_date"] = dates["date"].to_numpy()
+    fields["date_status"] = dates["status"].array
+    fields["date_raw"] = data[date_col].array  # Arrow arrays are immutable: the raw cells can still be freed
+    fields["date_col"] = np.full(n, date_col, dtype=np.int64)
     dob_col = column_map.column("date_of_birth")
     if dob_col is not None:
         dob = reader.dates(data, dob_col, headers[dob_col])
-        common["dob"] = dob["date"].where(dob["status"] == "ok")
+        fields["dob"] = dob["date"].where(dob["status"] == "ok").to_numpy()
     else:
-        common["dob"] = pd.NaT
+        fields["dob"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     sex_col = column_map.column("sex")
-    common["sex"] = map_text(data[sex_col], _sex_code, default="") if sex_col is not None else ""
-    common["age_days_given"] = _age_days_from_columns(data, column_map)
+    fields["sex"] = map_text(data[sex_col], _sex_code, default="").array if sex_col is not None else constant_text("", n)
+    fields["age_days_given"] = _age_days_from_columns(data, column_map).array
     creat_col = column_map.column("creatinine")
     creat_unit_col = column_map.column("creatinine_unit")
-    common["creatinine_raw"] = data[creat_col].copy() if creat_col is not None else None
-    common["creatinine_col"] = creat_col if creat_col is not None else -1
+    fields["creatinine_raw"] = data[creat_col].array if creat_col is not None else constant_text(None, n)
+    fields["creatinine_col"] = np.full(n, creat_col if creat_col is not None else -1, dtype=np.int64)
     if creat_unit_col is not None:
-        common["creatinine_unit"] = cell_text(data[creat_unit_col])
+        fields["creatinine_unit"] = cell_text(data[creat_unit_col]).array
     else:
-        common["creatinine_unit"] = column_map.creatinine_unit
+        fields["creatinine_unit"] = constant_text(column_map.creatinine_unit, n)
+    common = pd.DataFrame(fields, index=data.index)
     common["decimal_comma"] = sheet.decimal_comma
 
     unit_col = column_map.column("unit")
@@ -234,16 +248,21 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     if analyte_col is None and loinc_col is None:
         _require(column_map, "analyte", sheet, "analyte (test name or LOINC)")
     records = common  # built above for this sheet alone: no copy needed
-    empty = pd.Series(pd.array([""] * len(data), dtype=CELL_DTYPE), index=data.index)
-    analyte_text = cell_text(data[analyte_col]) if analyte_col is not None else empty
-    loinc_text = cell_text(data[loinc_col]) if loinc_col is not None else empty
+    # the analyte from the LOINC code, else from the test name: worked out once per distinct
+    # (name, code) pair, of which a million rows hold a handful
     aliases = reader.config.analytes
-    # each distinct test name and code looked up once
-    by_loinc = map_text(loinc_text, lambda t: analyte_from_text(t, aliases=aliases))
-    by_name = map_text(analyte_text, lambda t: analyte_from_text(t, aliases=aliases))
-    records["analyte"] = by_loinc.where(by_loinc.notna(), by_name)
-    records["analyte_text"] = analyte_text.where(analyte_text != "", loinc_text)
-    records["loinc_measure"] = map_text(loinc_text, loinc_measure).where(loinc_text != "", map_text(analyte_text, loinc_measure))
+    name_codes, names = distinct(data[analyte_col]) if analyte_col is not None else _no_cells(len(data))
+    code_codes, codes = distinct(data[loinc_col]) if loinc_col is not None else _no_cells(len(data))
+    pair_codes, pairs = pd.factorize(name_codes * len(codes) + code_codes)
+    analyte, analyte_text, measure = [], [], []
+    for pair in pairs.tolist():
+        name, code = _text_of(names[pair // len(codes)]), _text_of(codes[pair % len(codes)])
+        analyte.append(analyte_from_text(code, aliases=aliases) or analyte_from_text(name, aliases=aliases))
+        analyte_text.append(name or code)
+        measure.append(loinc_measure(code) if code else loinc_measure(name))
+    records["analyte"] = text_series(analyte, pair_codes, index=data.index)
+    records["analyte_text"] = text_series(analyte_text, pair_codes, index=data.index)
+    records["loinc_measure"] = text_series(measure, pair_codes, index=data.index)
     records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
     records["result_header"] = headers[result_col]
@@ -255,11 +274,23 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     else:
         # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
         header_unit = split_header_unit(headers[result_col])[1]
-        from_name = map_text(analyte_text, lambda t: split_header_unit(t)[1] if t else "", default="")
+        from_name = map_text(records["analyte_text"], lambda t: split_header_unit(t)[1] if t else "", default="")
         records["unit_text"] = from_name.where(from_name != "", header_unit)
         records["unit_col"] = analyte_col if analyte_col is not None else result_col
         records["unit_column"] = headers[records["unit_col"].iloc[0]] if len(records) else ""
     return records
+
+
+def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of a column that is not there: every cell missing."""
+    return np.zeros(n, dtype=np.int64), np.array([None], dtype=object)
+
+
+def _text_of(cell: object) -> str:
+    """A cell as stripped text, ``""`` when missing (the rule of :func:`markers.cells.cell_text`)."""
+    if cell is None:
+        return ""
+    return cell.strip() if isinstance(cell, str) else str(cell)
 
 
 def _sex_code(cell: object) -> str:
