@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import text_series
+from markers.cells import cell_refs, text_series
 from markers.config import Config, load_config
 from markers.dataset import Dataset
 from markers.errors import ConfigError
@@ -63,10 +63,16 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
                         message=f"Patient {rec.patient_id} is listed again with different details; the first is kept")
         table = table[~dup.to_numpy()]
     if len(records) and "dob" in records:
-        extra = records.dropna(subset=["patient_id"])
-        extra = extra[~extra["patient_id"].isin(set(table[PATIENT_ID]))]
+        ids = records["patient_id"]
+        wanted = (ids.notna() & ~ids.isin(set(table[PATIENT_ID]))).to_numpy(dtype=bool)
+        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"]
+        extra = records[columns] if wanted.all() else records.loc[wanted, columns]
         if len(extra):
-            extra = extra.sort_values(["file", "sheet", "row"]).drop_duplicates("patient_id")
+            in_row_order = (extra["file"].iloc[0] == extra["file"]).all() and (extra["sheet"].iloc[0] == extra["sheet"]).all() \
+                and extra["row"].is_monotonic_increasing
+            if not in_row_order:
+                extra = extra.sort_values(["file", "sheet", "row"], kind="stable")
+            extra = extra.drop_duplicates("patient_id")
             add = pd.DataFrame(
                 {
                     PATIENT_ID: extra["patient_id"].to_numpy(),
@@ -76,7 +82,7 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
                     SOURCE_FILE: extra["file"].to_numpy(),
                     SOURCE_SHEET: extra["sheet"].to_numpy(),
-                    SOURCE_CELL: [raw_io.cell_ref(int(r), int(c)) for r, c in zip(extra["row"], extra["id_col"], strict=True)],
+                    SOURCE_CELL: cell_refs(extra["row"], extra["id_col"]),
                 }
             )
             table = pd.concat([table, add], ignore_index=True) if len(table) else add

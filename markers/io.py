@@ -350,6 +350,9 @@ def _cells_frame(columns: list[pa.Array | pa.ChunkedArray], *, index: pd.Index) 
         column = columns[position]
         if column.type != pa.large_string():
             column = column.cast(pa.large_string())
+        if isinstance(column, pa.ChunkedArray) and column.num_chunks > 1:
+            # one buffer per column: Arrow's take on many chunks would join them again on every call
+            column = column.combine_chunks()
         data[position] = pd.array(column, dtype=CELL_DTYPE) if len(column) else pd.array([], dtype=CELL_DTYPE)
     frame = pd.DataFrame(data, index=index, columns=pd.RangeIndex(width))
     if not width:
@@ -661,7 +664,8 @@ def _split_fast(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
     try:
         table = pacsv.read_csv(
             _stdio.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
+                                           block_size=min(max(len(utf8) + 1, 1 << 20), 1 << 30)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                                              newlines_in_values=True, ignore_empty_lines=False,
                                              invalid_row_handler=other_width),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from markers.schema import ISSUE_COLUMNS
@@ -141,24 +142,30 @@ def issue_frame(
     issue_type = ISSUE_TYPES[code]
     n = len(cells)
 
-    def each(value: object) -> list:
-        return list(value) if isinstance(value, pd.Series) else [value] * n
+    def each(value: object) -> object:
+        # a Series is used by position; a single value is repeated (pandas broadcasts it)
+        return value.to_numpy(dtype=object) if isinstance(value, pd.Series) else value
 
-    return pd.DataFrame(
+    values = np.asarray(values, dtype=object)
+    if n:
+        values = np.where(pd.isna(values), "", values).astype(str).astype(object)
+    frame = pd.DataFrame(
         {
-            "code": [code] * n,
-            "severity": [issue_type.severity] * n,
+            "code": code,
+            "severity": issue_type.severity,
             "file": each(file),
             "sheet": each(sheet),
-            "cell": list(cells),
-            "row": [int(r) for r in rows],
+            "cell": np.asarray(cells, dtype=object),
+            "row": np.asarray(rows, dtype=np.int64),
             "column": each(column),
-            "value": ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
-            "message": each(messages) if isinstance(messages, pd.Series) else [messages or issue_type.title] * n,
-            "hint": [issue_type.hint] * n,
+            "value": values,
+            "message": each(messages) if isinstance(messages, pd.Series) else (messages or issue_type.title),
+            "hint": issue_type.hint,
         },
+        index=pd.RangeIndex(n),
         columns=ISSUE_COLUMNS,
     )
+    return frame
 
 
 def location(file: str, sheet: str, cell: str) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import cell_refs, cell_text, distinct, stripped_text
+from markers.cells import cell_refs, cell_text, constant_text, distinct, stripped_text
 from markers.config import Config
 from markers.errors import UnknownUnitError
 from markers.io import CELL_DTYPE
@@ -115,6 +115,22 @@ def _by_patient(ids: pd.Series, values: np.ndarray, wanted: np.ndarray, *, missi
     """``values`` of the patients ``wanted`` (by ID, one entry per wanted ID), ``missing`` for unknown IDs."""
     position = pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object))
     return np.where(position >= 0, np.append(values, np.array([missing], dtype=values.dtype))[position], missing)
+
+
+def _sorted_rank(uniques: np.ndarray) -> np.ndarray:
+    """Each distinct value's rank in sorted order (``uniques`` from :func:`distinct`; the missing one last)."""
+    names = uniques[:-1]
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(names.astype(str), kind="stable")] = np.arange(len(names))
+    rank[-1] = len(names)
+    return rank
+
+
+def _patient_order(positions: np.ndarray, *, patient: np.ndarray, day: np.ndarray, analyte: np.ndarray) -> np.ndarray:
+    """``positions`` sorted by patient, sample date (missing last) and analyte, stable."""
+    dates = day[positions]
+    day_key = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view(np.int64))
+    return positions[np.lexsort((analyte[positions], day_key, patient[positions]))]
 
 
 def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
@@ -253,35 +269,39 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     future = ~np.isnat(sample_date) & (sample_date > np.datetime64(pd.Timestamp(today), "ns"))
     fail(ok & future, "sample-in-future", "date_col", "sample date", "date_raw")
 
+    # the kept records, taken straight in patient order (patient, sample date, analyte; stable):
+    # one take per column does both the selection and the sort
     kept = open_rows & ~is_creatinine
-    sex = records["sex"].astype(object).where(records["sex"].notna(), "").to_numpy(dtype=object)[kept]
+    order = _patient_order(np.flatnonzero(kept), patient=_sorted_rank(patient_ids)[patient_codes],
+                           day=sample_date, analyte=_sorted_rank(analyte_names)[analyte_codes])
+    sex = records["sex"].fillna("").to_numpy(dtype=object)[order]
     missing_sex = sex == ""
     if len(patients) and missing_sex.any():
         known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID)
         from_table = _by_patient(known_sex[PATIENT_ID], known_sex[SEX].to_numpy(dtype=object), patient_ids, missing="")
-        sex = np.where(missing_sex, from_table[patient_codes[kept]], sex)
-    k = records.loc[kept, ["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
-                           "result_col"]]
+        sex = np.where(missing_sex, from_table[patient_codes[order]], sex)
+    k = records[["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
+                 "result_col"]].take(order)
     measurements = pd.DataFrame(
         {
             PATIENT_ID: k["patient_id"],
             SAMPLE_DATE: k["sample_date"],
             ANALYTE: k["analyte"],
-            VALUE: value[kept],
-            UNIT: output_unit,
-            CENSOR: parsed["censor"][kept].fillna(""),
-            CENSOR_INCLUSIVE: parsed["censor_inclusive"][kept].fillna(False).astype(bool),
+            VALUE: value[order],
+            UNIT: constant_text(output_unit, len(order)),
+            CENSOR: parsed["censor"].take(order).fillna("").to_numpy(),
+            CENSOR_INCLUSIVE: parsed["censor_inclusive"].fillna(False).to_numpy(dtype=bool)[order],
             SOURCE_VALUE: cell_text(k["result_raw"]),
             SOURCE_UNIT: k["unit_text"],
             SOURCE_FILE: k["file"],
             SOURCE_SHEET: k["sheet"],
             SOURCE_CELL: cell_refs(k["row"], k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
-            CREATININE: creat_value[kept],
-            DILUTE: np.nan_to_num(creat_value[kept], nan=np.inf) < config.dilute_creatinine_mmol_l,
+            CREATININE: creat_value[order],
+            DILUTE: np.nan_to_num(creat_value[order], nan=np.inf) < config.dilute_creatinine_mmol_l,
             SEX: pd.array(sex, dtype=CELL_DTYPE),
-            DATE_OF_BIRTH: dob[kept],
-            AGE_DAYS: age[kept].astype("Int64"),
+            DATE_OF_BIRTH: dob[order],
+            AGE_DAYS: age.take(order).astype("Int64").to_numpy(),
         },
         index=k.index,
     )
@@ -295,8 +315,10 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
 
 def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[str] | None, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
     """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed."""
+    # The measurements come in patient order; their index is each record's position, so the
+    # issues below are written in record (sheet) order, as the sheet reads: sort_index on the few.
     m = measurements
-    dilute = m[m[DILUTE].to_numpy()]
+    dilute = m[m[DILUTE].to_numpy()].sort_index()
     if len(dilute):  # vectorised: a registry export can hold tens of thousands of dilute samples
         text = "creatinine " + dilute[CREATININE].map("{:.2f}".format) + " mmol/L"
         log.extend(issue_frame("dilute-urine", file=dilute[SOURCE_FILE], sheet=dilute[SOURCE_SHEET],
@@ -305,23 +327,24 @@ def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[s
     key = [PATIENT_ID, SAMPLE_DATE, ANALYTE]
     exact = m.duplicated(key + [VALUE, CENSOR], keep="first")
     collapsed = []
-    for rec in m[exact].itertuples():
+    for rec in m[exact].sort_index().itertuples():
         log.add("duplicate-result", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                 column=rec.analyte, value=rec.source_value,
                 message=f"Exact duplicate of an earlier {rec.analyte} result for {rec.patient_id} on {rec.sample_date:%Y-%m-%d}; kept once")
         collapsed.append((rec.source_file, rec.source_sheet, rec.source_row))
-    m = m[~exact.to_numpy()]
+    if exact.any():
+        m = m[~exact.to_numpy()]
     conflict = m.duplicated(key, keep=False)
-    for rec in m[conflict].itertuples():
+    for rec in m[conflict].sort_index().itertuples():
         log.add("conflicting-duplicate", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                 column=rec.analyte, value=rec.source_value,
                 message=f"{rec.analyte} for {rec.patient_id} on {rec.sample_date:%Y-%m-%d} has conflicting results; both kept")
     if sheet_patient_ids is not None:
-        unknown = m[~m[PATIENT_ID].isin(sheet_patient_ids)].drop_duplicates(PATIENT_ID)
+        unknown = m[~m[PATIENT_ID].isin(sheet_patient_ids)].sort_index().drop_duplicates(PATIENT_ID)
         for rec in unknown.itertuples():
             log.add("unknown-patient", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                     column="patient ID", value=rec.patient_id, message=f"Patient {rec.patient_id} is not in any patients sheet")
-    no_age = m[m[AGE_DAYS].isna()].drop_duplicates(PATIENT_ID)
+    no_age = m[m[AGE_DAYS].isna()].sort_index().drop_duplicates(PATIENT_ID)
     for rec in no_age.itertuples():
         log.add("no-age", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                 column="patient ID", value=rec.patient_id, message=f"No date of birth or age for patient {rec.patient_id}")
