@@ -141,25 +141,6 @@ def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
                          "status": _text(status), "reason": _text(reason)})
 
 
-def _in_patient_order(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Sorted by patient, sample date and analyte (stable; missing values last), on a fresh index.
-
-    What ``sort_values`` does, with the order found by one ``np.lexsort`` over integer codes
-    (text keys factorised in sorted order by Arrow) and every column taken once.
-    """
-    def sortable(codes: np.ndarray) -> np.ndarray:
-        return np.where(codes < 0, codes.max(initial=0) + 1, codes)  # missing last
-
-    patient = sortable(pd.factorize(measurements[PATIENT_ID], sort=True)[0])
-    analyte = sortable(pd.factorize(measurements[ANALYTE], sort=True)[0])
-    dates = measurements[SAMPLE_DATE].to_numpy(dtype="datetime64[ns]")
-    day = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view(np.int64))
-    order = np.lexsort((analyte, day, patient))
-    if (order[1:] > order[:-1]).all():
-        return measurements.reset_index(drop=True)  # already in order: no copy
-    return measurements.take(order).reset_index(drop=True)
-
-
 def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:
     """The rows of ``frame`` for each (file, sheet), without a copy when they all come from one sheet."""
     if not len(frame):
@@ -284,7 +265,8 @@ def read(
     if len(therapy):
         therapy[EVENT_DATE] = pd.to_datetime(therapy[EVENT_DATE])
         therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE], kind="stable").reset_index(drop=True)
-    measurements = _in_patient_order(measurements)
+    # normalize_records gives the measurements in patient order (patient, sample date, analyte)
+    measurements = measurements.reset_index(drop=True)
     return Dataset(
         measurements=measurements,
         patients=patients,

@@ -99,6 +99,10 @@ def _issue_rows(records: pd.DataFrame, mask: np.ndarray, code: str, col_field: s
     )
 
 
+#: What normalisation needs of each parsed result.
+_RESULT_COLUMNS = ("value", "censor", "censor_inclusive", "status")
+
+
 def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
     """Every result cell parsed, with the decimal convention of its file (one parse per convention)."""
     codes, conventions = pd.factorize(records["decimal_comma"].astype(object), use_na_sentinel=True)
@@ -107,7 +111,7 @@ def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
     for code in groups:
         flag = None if code < 0 else bool(conventions[code])
         cells = records["result_raw"] if len(groups) == 1 else records["result_raw"][codes == code]
-        parts.append(parse_results(cells, decimal_comma=flag))
+        parts.append(parse_results(cells, decimal_comma=flag, columns=_RESULT_COLUMNS))
     return parts[0] if len(parts) == 1 else pd.concat(parts).reindex(records.index)
 
 
@@ -127,10 +131,21 @@ def _sorted_rank(uniques: np.ndarray) -> np.ndarray:
 
 
 def _patient_order(positions: np.ndarray, *, patient: np.ndarray, day: np.ndarray, analyte: np.ndarray) -> np.ndarray:
-    """``positions`` sorted by patient, sample date (missing last) and analyte, stable."""
+    """``positions`` sorted by patient, sample date (missing last) and analyte, stable.
+
+    The three ranks are packed into one integer key, and a stable sort of it is fast
+    on exports that already come nearly in order (by patient, then date).
+    """
     dates = day[positions]
-    day_key = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view(np.int64))
-    return positions[np.lexsort((analyte[positions], day_key, patient[positions]))]
+    missing = np.isnat(dates)
+    days = dates.view(np.int64) // 86_400_000_000_000  # whole days: the dates are at midnight
+    first = int(days[~missing].min(initial=0))
+    last = int(days[~missing].max(initial=0))
+    day_rank = np.where(missing, last - first + 1, days - first)  # (at most ~214,000 days in datetime64[ns])
+    analytes = analyte[positions]
+    width_a = int(analytes.max(initial=0)) + 1
+    key = (patient[positions] * (last - first + 2) + day_rank) * width_a + analytes
+    return positions[np.argsort(key, kind="stable")]
 
 
 def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
@@ -200,7 +215,8 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     has_creat_cell = (creat_raw.notna() & ~stripped_text(creat_raw).eq("")).to_numpy(dtype=bool)
     if has_creat_cell.any():
         every = has_creat_cell.all()
-        creat_parsed = parse_results(creat_raw if every else creat_raw[has_creat_cell], decimal_comma=None)
+        creat_parsed = parse_results(creat_raw if every else creat_raw[has_creat_cell], decimal_comma=None,
+                                     columns=("value", "status"))
         creat_units = records["creatinine_unit"] if every else records["creatinine_unit"][has_creat_cell]
         # vectorised per distinct unit: value × (factor of that unit to mmol/L)
         unit_codes_c, unit_names_c = distinct(creat_units, exact=False)
@@ -313,8 +329,24 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     return measurements[MEASUREMENT_COLUMNS], all_issues, record_status
 
 
+def _in_shared_runs(m: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Rows of a table sorted by ``key`` whose key equals the previous or the next row's."""
+    same = np.ones(max(len(m) - 1, 0), dtype=bool)
+    for column in key:
+        values = m[column].array
+        same &= np.asarray(values[1:] == values[:-1], dtype=bool)
+    shared = np.zeros(len(m), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    return shared
+
+
 def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[str] | None, log: IssueLog) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
-    """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed."""
+    """Dilute urine, duplicates, unknown patients, unknown age; returns the deduplicated table and rows collapsed.
+
+    ``measurements`` come in patient order (patient, sample date, analyte), as
+    :func:`normalize_records` gives them, with each record's position as index.
+    """
     # The measurements come in patient order; their index is each record's position, so the
     # issues below are written in record (sheet) order, as the sheet reads: sort_index on the few.
     m = measurements
@@ -325,7 +357,12 @@ def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[s
                                cells=dilute[SOURCE_CELL], rows=dilute[SOURCE_ROW], column=dilute[ANALYTE],
                                values=text, messages="Dilute urine: " + text))
     key = [PATIENT_ID, SAMPLE_DATE, ANALYTE]
-    exact = m.duplicated(key + [VALUE, CENSOR], keep="first")
+    # In patient order, results that share patient, date and analyte sit next to each other:
+    # only those runs are searched for duplicates (a registry export has few or none).
+    shared = _in_shared_runs(m, key)
+    exact = pd.Series(False, index=m.index)
+    if shared.any():
+        exact[shared] = m[shared].duplicated(key + [VALUE, CENSOR], keep="first").to_numpy()
     collapsed = []
     for rec in m[exact].sort_index().itertuples():
         log.add("duplicate-result", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
@@ -334,7 +371,10 @@ def warn_and_deduplicate(measurements: pd.DataFrame, *, sheet_patient_ids: set[s
         collapsed.append((rec.source_file, rec.source_sheet, rec.source_row))
     if exact.any():
         m = m[~exact.to_numpy()]
-    conflict = m.duplicated(key, keep=False)
+        shared = _in_shared_runs(m, key)
+    conflict = pd.Series(False, index=m.index)
+    if shared.any():
+        conflict[shared] = m[shared].duplicated(key, keep=False).to_numpy()
     for rec in m[conflict].sort_index().itertuples():
         log.add("conflicting-duplicate", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell, row=rec.source_row,
                 column=rec.analyte, value=rec.source_value,

@@ -39,6 +39,7 @@ import logging
 import numbers
 import re
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -290,7 +291,8 @@ def _interpret_mantissa(mant: pd.Series, decimal_comma: bool | None) -> pd.Serie
     return pd.Series(cleaned, index=mant.index, dtype=object)
 
 
-def parse_results(values: pd.Series, *, decimal_comma: bool | None = None) -> pd.DataFrame:
+def parse_results(values: pd.Series, *, decimal_comma: bool | None = None,
+                  columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Parse a column of result cells into value, censor, lab flag and status.
 
     Parameters
@@ -328,6 +330,9 @@ def parse_results(values: pd.Series, *, decimal_comma: bool | None = None) -> pd
         ``text`` (str)
             the cell as written ("" for an empty cell).
 
+        ``columns`` limits the frame to the columns named (a million-row
+        column not needed is never built).
+
     Examples
     --------
     >>> out = parse_results(pd.Series(["< 0.5", "12,5", "45.2 H", "QNS", None, -3]))
@@ -344,8 +349,9 @@ def parse_results(values: pd.Series, *, decimal_comma: bool | None = None) -> pd
     if distinct is not None:
         codes, uniques = distinct
         parsed = _parse_result_cells(pd.Series(uniques, dtype=object), decimal_comma=decimal_comma)
-        return _broadcast(parsed, codes, values.index)
-    return _parse_result_cells(values, decimal_comma=decimal_comma)
+        return _broadcast(parsed if columns is None else parsed[list(columns)], codes, values.index)
+    parsed = _parse_result_cells(values, decimal_comma=decimal_comma)
+    return parsed if columns is None else parsed[list(columns)]
 
 
 def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.DataFrame:
@@ -626,9 +632,12 @@ def _decide_order(texts: pd.Series, first: np.ndarray, second: np.ndarray, where
 _SLASH_RE = re.compile(rf"^(?P<sa>\d{{1,2}})[/-](?P<sb>\d{{1,2}})[/-](?:\d{{4}}|\d{{2}}){_TIME}$")
 
 #: Spellings parsed straight by pd.to_datetime (the bulk of most columns).
+#: (pattern, format, characters the format reads: None for all).
 _FAST_DATE_FORMATS = (
-    (r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y"),
-    (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"),
+    # what every workbook reader writes for a date cell: its date is the first ten characters
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?", "%Y-%m-%d", 10),
+    (r"\d{1,2}\.\d{1,2}\.\d{4}", "%d.%m.%Y", None),
+    (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d", None),
 )
 
 
@@ -861,13 +870,14 @@ def _parse_date_cells(
         # Fast paths: a column is usually written one way, so the common
         # spellings go straight to pd.to_datetime with an explicit format;
         # only what is left goes through the general regex.
-        for pattern, fmt in _FAST_DATE_FORMATS:
+        for pattern, fmt, width in _FAST_DATE_FORMATS:
             if not len(remaining):
                 break
             sub = texts.iloc[remaining]
             hit = sub.str.fullmatch(pattern).to_numpy(dtype=bool)
             if hit.any():
-                stamps = pd.to_datetime(sub[hit], format=fmt, errors="coerce").to_numpy()
+                written = sub[hit] if width is None else sub[hit].str.slice(0, width)
+                stamps = pd.to_datetime(written, format=fmt, errors="coerce").to_numpy()
                 got[remaining[hit]] = _bounded_ns(stamps)
                 remaining = remaining[~hit]
         if len(remaining):
