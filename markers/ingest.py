@@ -30,14 +30,12 @@ from markers.issues import IssueLog
 from markers.normalize import normalize_records, warn_and_deduplicate
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
-    ANALYTE,
     DATE_OF_BIRTH,
     DIAGNOSIS_DATE,
     EVENT_DATE,
     OUTPUT_UNITS,
     PATIENT_COLUMNS,
     PATIENT_ID,
-    SAMPLE_DATE,
     SEX,
     SOURCE_CELL,
     SOURCE_FILE,
