@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -212,9 +213,13 @@ def read(
     record_frames, patient_frames, therapy_frames = [], [], []
     have_patient_sheet = False
     for path in paths:
-        sheets = raw_io.read_raw(path)
-        files.append({"file": Path(path).name, "path": str(path), "sha256": raw_io.sha256_of(path),
-                      "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
+        # the checksum is computed on the other core while the file is parsed (hashlib and
+        # file reads let go of the interpreter lock)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            checksum = pool.submit(raw_io.sha256_of, path)
+            sheets = raw_io.read_raw(path)
+            files.append({"file": Path(path).name, "path": str(path), "sha256": checksum.result(),
+                          "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
         while sheets:
             # each sheet's raw cells are let go as soon as its records are out: a full sheet's
             # cells weigh as much as everything else together (peak memory, issue of scale)
