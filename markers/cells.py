@@ -71,6 +71,21 @@ def constant_text(text: str | None, n: int) -> pd.api.extensions.ExtensionArray:
     return pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=CELL_DTYPE)
 
 
+def constant_category(text: str, n: int) -> pd.Categorical:
+    """``n`` times ``text`` as a one-category Categorical: for internal frames, where a constant
+    column (file, sheet, header) costs one byte a row and is taken or filtered as integers."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([text], dtype=object))
+
+
+def as_text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """A column as text (``CELL_DTYPE``): categories taken by their codes, anything else converted."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        names = [str(c) for c in values.cat.categories] + [None]
+        return text_series(names, np.where(codes < 0, len(names) - 1, codes), index=values.index).array
+    return values.array if isinstance(values.dtype, pd.StringDtype) else pd.array(values.astype(object), dtype=CELL_DTYPE)
+
+
 def _mapped_text(values: pd.Series, codes: np.ndarray, uniques: np.ndarray, mapped: list, *, missing: object) -> pd.Series:
     """``mapped[codes]`` as text; the column itself when every distinct cell maps to itself.
 

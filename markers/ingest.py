@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import cell_refs, text_series
+from markers.cells import cell_refs, constant_text, text_series
 from markers.config import Config, load_config
 from markers.dataset import Dataset
 from markers.errors import ConfigError
@@ -136,8 +136,9 @@ def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
         decided = decision > 0
         status[decided] = names[decision[decided]]
         reason[decided] = np.where(decision[decided] == 4, error[decided], why[decision[decided]])
-    return pd.DataFrame({"file": sheet.file, "sheet": sheet.sheet, "row": index.to_numpy(dtype=int),
-                         "status": _text(status), "reason": _text(reason)})
+    n = len(index)
+    return pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
+                         "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
 
 
 def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:

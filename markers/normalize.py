@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from markers import io as raw_io
-from markers.cells import cell_refs, cell_text, constant_text, distinct, stripped_text
+from markers.cells import as_text, cell_refs, cell_text, constant_text, distinct, stripped_text
 from markers.config import Config
 from markers.errors import UnknownUnitError
 from markers.io import CELL_DTYPE
@@ -309,8 +309,8 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
             CENSOR_INCLUSIVE: parsed["censor_inclusive"].fillna(False).to_numpy(dtype=bool)[order],
             SOURCE_VALUE: cell_text(k["result_raw"]),
             SOURCE_UNIT: k["unit_text"],
-            SOURCE_FILE: k["file"],
-            SOURCE_SHEET: k["sheet"],
+            SOURCE_FILE: as_text(k["file"]),
+            SOURCE_SHEET: as_text(k["sheet"]),
             SOURCE_CELL: cell_refs(k["row"], k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
             CREATININE: creat_value[order],

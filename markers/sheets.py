@@ -20,6 +20,7 @@ from markers.cells import (
     blank_cells,
     cell_ids,
     cell_text,
+    constant_category,
     constant_text,
     distinct,
     map_text,
@@ -166,8 +167,8 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     n = len(data)
     # the columns are gathered first and the frame built once; text constants are Arrow repeats
     fields: dict[str, object] = {
-        "file": constant_text(sheet.file, n),
-        "sheet": constant_text(sheet.sheet, n),
+        "file": constant_category(sheet.file, n),
+        "sheet": constant_category(sheet.sheet, n),
         "row": data.index.to_numpy(dtype=np.int64),
         "patient_id": cell_ids(data[id_col]).array,
         "id_col": np.full(n, id_col, dtype=np.int64),
@@ -265,12 +266,12 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     records["loinc_measure"] = text_series(measure, pair_codes, index=data.index)
     records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
-    records["result_header"] = headers[result_col]
+    records["result_header"] = constant_category(headers[result_col], len(records))
     records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
     if unit_col is not None:
         records["unit_text"] = cell_text(data[unit_col])
         records["unit_col"] = unit_col
-        records["unit_column"] = headers[unit_col]
+        records["unit_column"] = constant_category(headers[unit_col], len(records))
     else:
         # "VMA (mg/g creat)" as the test name, or "Result (mg/g creat)" as the result header
         header_unit = split_header_unit(headers[result_col])[1]
