@@ -58,7 +58,7 @@ DELIMITERS = ("\t", ";", "|", ",")
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_RECORDS = 50
 _DECIMAL_SAMPLE_ROWS = 2000
-# Text shorter than this is split by the csv module alone (the C parser's set-up costs more).
+# Text shorter than this is split by the csv module alone (Arrow's set-up costs more).
 _FAST_TEXT_MIN = 64 * 1024
 _DECIMAL_COMMA = re.compile(r"^[<>]?=?\s*-?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[<>]?=?\s*-?\d+\.\d+$")

@@ -160,7 +160,7 @@ def test_messy_csv_agrees_and_keeps_line_numbers(tmp_path, monkeypatch):
 
 
 def test_line_break_inside_quotes_falls_back_to_the_csv_module(tmp_path, monkeypatch):
-    # record 3 spans lines 3-4, so the C parser's record numbers are not line numbers
+    # record 3 spans lines 3-4, so the Arrow parser's record numbers are not line numbers
     text = 'Patient ID,Collection date,Test,Result,Unit\nP1,2024-01-02,VMA,3.5,mg/g creat\nP2,2024-01-03,"HVA\nrepeat",4,mg/g creat\nP3,2024-01-04,VMA,5,mg/g creat\n'
     path = tmp_path / "multiline.csv"
     path.write_text(text, encoding="utf-8")
