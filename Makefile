@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/study_workbook.xlsx sample_data/lab_export_eu.csv
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test venv clean bench bench-full
 
 $(BIN)/markers: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py --quick
+
+bench-full: venv
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) report.pdf

@@ -46,10 +46,18 @@ def _env() -> dict[str, str]:
     return env
 
 
+#: A stage whose first run takes longer than this is not repeated (the median of one run):
+#: the slowest baselines (openpyxl on a million rows, a thousand figures) would otherwise
+#: make the full run take most of an hour, for no change in the ratios' meaning.
+LONG_RUN_SECONDS = 60.0
+
+
 def measure(stage: str, *args: object, repeat: int = 3) -> dict:
     """Median seconds and median peak RSS of ``repeat`` fresh-process runs of one stage."""
     runs = []
     for _ in range(repeat):
+        if runs and runs[0]["seconds"] > LONG_RUN_SECONDS:
+            break
         proc = subprocess.run([sys.executable, str(CHILD), stage, *map(str, args)], capture_output=True,
                               text=True, env=_env(), cwd=REPO, check=False)
         if proc.returncode != 0:
