@@ -301,3 +301,34 @@ def test_cell_text_keeps_true_and_one_apart():
     cells = pd.Series([True, 1.0, " x ", None, 0.0, False], dtype=object)
     assert cell_text(cells).tolist() == ["True", "1.0", "x", "", "0.0", "False"]
     assert cell_ids(pd.Series([1.0, True, "0042", 42.0], dtype=object)).tolist() == ["1", "True", "0042", "42"]
+
+
+def test_measurements_come_in_patient_order_and_scattered_duplicates_are_found(tmp_path):
+    """Rows in any order come out by patient, date, analyte; duplicates far apart in the sheet still meet."""
+    path = write_workbook(
+        tmp_path / "shuffled.xlsx",
+        {"Samples": [["Patient ID", "Sample date", "Test", "Result", "Unit"],
+                     ["B", dt.datetime(2024, 1, 5), "VMA", 7, "mg/g creat"],     # row 2
+                     ["A", dt.datetime(2024, 2, 1), "VMA", 3, "mg/g creat"],     # row 3
+                     ["A", dt.datetime(2024, 1, 1), "VMA", 10, "mg/g creat"],    # row 4
+                     ["B", dt.datetime(2024, 1, 5), "HVA", 9, "mg/g creat"],     # row 5
+                     ["A", dt.datetime(2024, 1, 1), "HVA", 4, "mg/g creat"],     # row 6
+                     ["A", dt.datetime(2024, 1, 1), "VMA", 10, "mg/g creat"],    # row 7: exact duplicate of row 4
+                     ["B", dt.datetime(2024, 1, 5), "VMA", 8, "mg/g creat"]]},   # row 8: conflicts with row 2
+    )
+    data = read(path, today=TODAY)
+    m = data.measurements
+    # patient A before B; by date; HVA before VMA on the same day; row 7 collapsed into row 4
+    assert list(zip(m["patient_id"], m["sample_date"].dt.strftime("%m-%d"), m["analyte"], m["source_row"],
+                    strict=True)) == [
+        ("A", "01-01", "HVA", 6), ("A", "01-01", "VMA", 4), ("A", "02-01", "VMA", 3),
+        ("B", "01-05", "HVA", 5), ("B", "01-05", "VMA", 2), ("B", "01-05", "VMA", 8)]
+    assert list(m.index) == list(range(6))
+    # warnings in sheet order, as the sheet reads; no date of birth: one no-age warning per
+    # patient, at that patient's first row in the sheet (B on row 2, A on row 3)
+    assert list(zip(data.issues["cell"], data.issues["code"], strict=True)) == [
+        ("D7", "duplicate-result"), ("D2", "conflicting-duplicate"), ("D8", "conflicting-duplicate"),
+        ("D2", "no-age"), ("D3", "no-age")]
+    rows = data.rows.set_index("row")
+    assert (rows.loc[7, "status"], rows.loc[7, "reason"]) == ("skipped", "duplicate-result")
+    accounting_holds(data)

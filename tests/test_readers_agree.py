@@ -216,3 +216,24 @@ def test_every_kind_of_cell_reads_as_the_same_text_both_ways(tmp_path, monkeypat
                                     "2024-02-29 00:00:00", "1899-12-31 14:05:00", "1900-01-01 02:00:00"]
     # an error value is an empty cell; text is kept as written
     assert pd.isna(fast.iloc[15]) and fast.tolist()[16:] == ["  spaced  ", "0042"]
+
+
+def test_many_lines_of_another_width_are_put_back_at_their_lines(tmp_path, monkeypatch):
+    """Hundreds of short and long rows among the regular ones: every cell stays on its own line."""
+    lines = ["Export of 2024-05-01", "Patient ID,Collection date,Test,Result,Unit"]
+    for i in range(1200):
+        if i % 4 == 1:
+            lines.append(f"P{i},2024-01-02,VMA")  # short: padded
+        elif i % 4 == 3:
+            lines.append(f"P{i},2024-01-02,HVA,{i},mg/g creat,extra{i}")  # long: one more cell
+        else:
+            lines.append(f"P{i},2024-01-02,VMA,{i},mg/g creat")
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast_sheets, fast, slow_sheets, slow = _read_both(path, monkeypatch, workbook=False)
+    _assert_same(fast_sheets, fast, slow_sheets, slow)
+    cells = fast_sheets[0].cells
+    # line 3 + i holds P{i}: line 1200 is i = 1197 (1197 % 4 == 1, short), line 1202 is i = 1199 (long)
+    assert cells.loc[1200].tolist()[:3] == ["P1197", "2024-01-02", "VMA"] and cells.loc[1200].isna().tolist()[3:] == [True] * 3
+    assert cells.loc[1202].tolist() == ["P1199", "2024-01-02", "HVA", "1199", "mg/g creat", "extra1199"]
+    assert cells.loc[1].tolist()[0] == "Export of 2024-05-01" and cells.shape == (1202, 6)

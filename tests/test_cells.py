@@ -1,0 +1,60 @@
+"""Cell helpers: work once per distinct cell, hand text back as Arrow-backed columns."""
+
+import numpy as np
+import pandas as pd
+
+from markers.cells import (
+    as_text,
+    cell_ids,
+    cell_refs,
+    cell_text,
+    constant_category,
+    constant_text,
+    distinct,
+    map_text,
+)
+from markers.io import CELL_DTYPE
+
+
+def text(values):
+    return pd.Series(pd.array(values, dtype=CELL_DTYPE))
+
+
+def test_distinct_gives_every_cell_back_with_missing_last():
+    codes, uniques = distinct(text(["b", None, "a", "b", None]))
+    assert uniques.tolist() == ["b", "a", None]  # order of first appearance, then missing
+    assert codes.tolist() == [0, 2, 1, 0, 2]
+    assert [uniques[c] for c in codes] == ["b", None, "a", "b", None]
+
+
+def test_distinct_keeps_a_boolean_apart_from_one():
+    codes, uniques = distinct(pd.Series([True, 1.0, True], dtype=object))
+    assert [type(uniques[c]) for c in codes] == [bool, float, bool]
+
+
+def test_clean_text_is_handed_back_as_is():
+    ids = text(["NB-1", "0042", None])
+    # nothing to strip or convert: the very same column, no new million-cell array
+    assert cell_ids(ids) is ids
+    assert map_text(ids, lambda v: v) is ids
+
+
+def test_text_that_changes_is_taken_by_code():
+    out = cell_text(text([" VMA ", "HVA", None, " VMA "]))
+    assert out.dtype == CELL_DTYPE
+    assert out.tolist() == ["VMA", "HVA", "", "VMA"]
+    sexes = map_text(text(["m", "female", "x", None]), {"m": "M", "female": "F"}, default="")
+    assert sexes.tolist() == ["M", "F", "", ""]
+
+
+def test_constants_and_categories_as_text():
+    assert constant_text("lab.csv", 3).tolist() == ["lab.csv"] * 3
+    assert constant_text(None, 2).isna().tolist() == [True, True]
+    category = pd.Series(constant_category("Samples", 4))
+    assert category.cat.codes.dtype == np.int8  # a byte a row
+    assert list(as_text(category)) == ["Samples"] * 4 and as_text(category).dtype == CELL_DTYPE
+
+
+def test_cell_refs():
+    # column 0 is A, 3 is D, 26 is AA; rows are 1-based
+    assert list(cell_refs(np.array([14, 1, 3]), np.array([3, 0, 26]))) == ["D14", "A1", "AA3"]
