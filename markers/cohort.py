@@ -25,12 +25,15 @@ from markers.plotting import (
     MIN_FONT,
     PAGE_SIZES,
     PHASE_COLORS,
+    PatientRows,
     _as_float,
     _check_choice,
     _rows_of,
     _x_positions,
+    add_table,
     day_column,
     day_shift,
+    panel_title,
     phase_spans,
     plain_log_axis,
     sample_key,
@@ -330,7 +333,7 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
     ax.axhline(1.0, color="#D55E00", linewidth=1.0, linestyle="--", zorder=3, gid="uln:1x", label="1× ULN")
     ax.set_yscale("log", nonpositive="mask")
     plain_log_axis(ax)
-    ax.set_title(f"{analyte}: {len(keep)} informative patients", fontsize=MIN_FONT + 1, loc="left")
+    panel_title(ax, f"{analyte}: {len(keep)} informative patients")
     ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
     ax.set_ylabel("× ULN (log)", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
@@ -437,11 +440,13 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
     order = lane_order(rows, therapy=therapy, patients=ids)
     spans = _follow_up(rows, order)
     event_points: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in EVENT_MARKERS}
+    # One grouping per table, not one scan of every table per lane.
+    rows_of, data_of, therapy_of = PatientRows(rows), PatientRows(data), PatientRows(therapy)
     for lane, pid in enumerate(order):
-        prow = _rows_of(rows, pid)
-        trow = _rows_of(therapy, pid)
-        origin = time_origin(data, patient=pid, therapy=therapy)
-        shift = day_shift(data, patient=pid)
+        prow = _rows_of(rows_of(pid), pid)
+        trow = _rows_of(therapy_of(pid), pid)
+        origin = time_origin(data_of(pid), patient=pid, therapy=trow)
+        shift = day_shift(data_of(pid), patient=pid)
         if trow is not None:
             for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None,
                                                   shift=shift):
@@ -493,42 +498,25 @@ def _page_header(fig: Figure, title: str, text: str, *, size: tuple[float, float
 
 def _table(fig: Figure, rect: tuple[float, float, float, float], cells: list[list[str]], header: list[str],
            *, title: str = "", gid: str = "") -> None:
-    tax = fig.add_axes(rect)
-    tax.set_axis_off()
-    if title:
-        tax.set_title(title, fontsize=MIN_FONT + 1, loc="left")
-    table = tax.table(cellText=cells, colLabels=header, cellLoc="center", bbox=(0, 0, 1, 1))
-    table.auto_set_font_size(False)
-    table.set_fontsize(MIN_FONT)
-    for (row, _col), cell in table.get_celld().items():
-        if row == 0:
-            cell.set_facecolor("#E8E8E8")
-    if gid:
-        table.set_gid(gid)
+    add_table(fig, rect, header, cells, header_colour="#E8E8E8", caption=title, gid=gid or None)
 
 
 def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str]) -> list[list[str]]:
     """Per patient informative for any analyte: days to normalization per analyte (or why none)."""
-    order = list(dict.fromkeys(assessment[PATIENT_ID].astype(str)))
-    cells = []
-    for pid in order:
-        line = [pid]
-        for analyte in analytes:
-            hit = assessment[(assessment[PATIENT_ID].astype(str) == pid) & (assessment[ANALYTE] == analyte)]
-            if hit.empty:
-                line.append("")
-                continue
-            rec = hit.iloc[0]
-            informative = rec.get("informative")
-            days = rec.get("days_to_normalization")
-            if informative is None or pd.isna(informative) or not bool(informative):
-                line.append("not informative")
-            elif days is not None and not pd.isna(days):
-                line.append(f"{int(days)}")
-            else:
-                line.append("not normalized")
-        cells.append(line)
-    return cells
+    ids = assessment[PATIENT_ID].astype(str)
+    first = assessment.assign(**{PATIENT_ID: ids}).drop_duplicates([PATIENT_ID, ANALYTE])
+    found: dict[tuple[str, Any], str] = {}
+    informative = first["informative"] if "informative" in first.columns else pd.Series(None, index=first.index)
+    days = first["days_to_normalization"] if "days_to_normalization" in first.columns \
+        else pd.Series(None, index=first.index)
+    for pid, analyte, flag, day in zip(first[PATIENT_ID], first[ANALYTE], informative, days, strict=True):
+        if flag is None or pd.isna(flag) or not bool(flag):
+            found[(pid, analyte)] = "not informative"
+        elif day is not None and not pd.isna(day):
+            found[(pid, analyte)] = f"{int(day)}"
+        else:
+            found[(pid, analyte)] = "not normalized"
+    return [[pid, *(found.get((pid, analyte), "") for analyte in analytes)] for pid in dict.fromkeys(ids)]
 
 
 def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,

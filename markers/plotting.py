@@ -19,11 +19,13 @@ age-specific ULN steps      label ``"VMA ULN"``, gid ``"uln:VMA"``
 therapy phase span          gid ``"phase:induction"``
 surgery / CR / relapse      gid ``"event:surgery"`` (dashed vertical line)
 baseline / nadir            annotation text ``"baseline"``, gid ``"baseline:VMA"``
+sample table (page)         :class:`GridTable`, gid ``"samples"``
 ==========================  ===================================================
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import textwrap
 from collections.abc import Sequence
@@ -31,13 +33,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.ticker import FuncFormatter, Locator
+from matplotlib.transforms import Bbox, blended_transform_factory, offset_copy
 
 from markers.errors import ConfigError, MissingColumnError
 from markers.schema import (
@@ -181,6 +187,64 @@ def plain_log_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(minor))
     ax.tick_params(axis="y", which="minor", labelsize=MIN_FONT)
+    for which, locator in (("major", ax.yaxis.get_major_locator()), ("minor", ax.yaxis.get_minor_locator())):
+        if not isinstance(locator, InView):
+            getattr(ax.yaxis, f"set_{which}_locator")(InView(locator))
+
+
+class InView(Locator):
+    """The ticks of another locator that fall in the axis' view.
+
+    A log locator also returns the ticks of whole decades beyond the axis limits; matplotlib
+    builds each tick (lines, grid line, two labels) and formats its label before it leaves out
+    those not in view, which made ticks most of the time a report page takes to draw.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from matplotlib.ticker import LogLocator
+    >>> ax = Figure().add_subplot(yscale="log", ylim=(0.5, 4))
+    >>> ax.yaxis.set_major_locator(InView(LogLocator()))
+    >>> ax.yaxis.get_majorticklocs().tolist()
+    [1.0]
+    """
+
+    def __init__(self, base: Locator) -> None:
+        self.base = base
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def __call__(self) -> np.ndarray:
+        locs = np.asarray(self.base(), dtype=float)
+        if self.axis is None or not len(locs):
+            return locs
+        # Compared where matplotlib compares them (log axis: in decades), with room for rounding.
+        transform = self.axis.get_transform()
+        low, high = sorted(transform.transform(np.asarray(self.axis.get_view_interval(), dtype=float)))
+        where = transform.transform(locs)
+        room = 1e-6 * max(high - low, 1e-300)
+        return locs[(where >= low - room) & (where <= high + room)]
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        return self.base.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self.base.view_limits(vmin, vmax)
+
+    def nonsingular(self, v0: float, v1: float) -> tuple[float, float]:
+        return self.base.nonsingular(v0, v1)
+
+
+def panel_title(ax: Axes, text: str) -> None:
+    """A left-aligned title just above the axes.
+
+    Its height is given (``y=1``): left to itself, matplotlib finds it on every draw by laying
+    out the tick labels of the axes and of its siblings once more (about a tenth of the time
+    a report page takes); these axes have no tick labels on top, so the answer is always 1.
+    """
+    ax.set_title(text, fontsize=MIN_FONT + 1, loc="left", y=1.0)
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
@@ -205,6 +269,37 @@ def _rows_of(frame: pd.DataFrame | None, patient: str) -> pd.DataFrame | None:
         return None
     rows = frame[frame[PATIENT_ID].astype(str) == str(patient)]
     return rows if len(rows) else None
+
+
+class PatientRows:
+    """One patient's rows of a table at a time, from a single grouping of the whole table.
+
+    Filtering a thousand patients' table once per patient compares every row a thousand
+    times; grouping once finds each patient's rows directly. The rows are taken when asked
+    for, so the patients' subsets are never all held at once. IDs are compared as text.
+
+    Examples
+    --------
+    >>> rows = PatientRows(pd.DataFrame({"patient_id": ["A", "B", "A"], "v": [1, 2, 3]}))
+    >>> rows("A")["v"].tolist(), len(rows("C"))
+    ([1, 3], 0)
+    """
+
+    __slots__ = ("_frame", "_positions")
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        self._frame = frame
+        self._positions: dict[str, np.ndarray] = {}
+        if frame is not None and PATIENT_ID in frame.columns and len(frame):
+            self._positions = frame.groupby(frame[PATIENT_ID].astype(str), sort=False, dropna=False).indices
+
+    def __call__(self, patient: str) -> pd.DataFrame | None:
+        """The patient's rows in table order (none: an empty frame; no table: ``None``)."""
+        frame = self._frame
+        if frame is None or PATIENT_ID not in frame.columns:
+            return frame
+        where = self._positions.get(str(patient))
+        return frame.iloc[where] if where is not None else frame.iloc[:0]
 
 
 def time_origin(
@@ -893,6 +988,165 @@ def plot_marker_trend(
     return ax
 
 
+# -- tables --------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _font_box(prop: FontProperties) -> tuple[float, float, float]:
+    """Ascent, descent and line gap of the font of ``prop``, in ems (from its OS/2 or hhea table).
+
+    The same metrics matplotlib's ``Text`` stacks lines with, so a table cell sits in its row
+    exactly as a ``Text`` centred there would.
+    """
+    font = get_font(findfont(prop))
+    em = font.get_sfnt_table("head")["unitsPerEm"]
+    for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                        ("hhea", "lineGap", "ascent", "descent")):
+        metrics = font.get_sfnt_table(table)
+        if metrics is not None:
+            return metrics[ascent] / em, -metrics[descent] / em, metrics[gap] / em
+    return 0.8, 0.2, 0.2  # no table: a usual sans-serif face
+
+
+class GridTable(Artist):
+    """A table of text cells: one collection of cell rectangles and the cells' text drawn directly.
+
+    matplotlib's ``Table`` makes every cell a rectangle and a ``Text`` artist and lays them out
+    anew on each draw, which made the sample table a fifth of a report page's drawing time; here
+    the rectangles are one collection and each cell's text is handed to the renderer at the
+    centre of its cell, placed as a centred ``Text`` would be (text is never parsed as math).
+
+    Parameters
+    ----------
+    header
+        Column headings (row 0), may hold line breaks.
+    cells
+        Body rows, one string per column.
+    rect
+        ``(left, bottom, width, height)`` in ``transform``'s coordinates; rows share the height.
+    transform
+        Usually ``figure.transFigure``.
+    colours
+        Fill of each body cell (default white).
+    widths
+        Relative column widths (default equal).
+    header_colour, bold_header
+        Fill and weight of the heading row.
+    fontsize
+        Text size in points.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> table = add_table(fig, (0.1, 0.1, 0.8, 0.3), ["a", "b"], [["1", "2"]])
+    >>> table.text(1, 0), table.shape
+    ('1', (2, 2))
+    """
+
+    def __init__(self, header: Sequence[str], cells: Sequence[Sequence[str]], *,
+                 rect: tuple[float, float, float, float], transform: Any,
+                 colours: Sequence[Sequence[Any]] | None = None, widths: Sequence[float] | None = None,
+                 header_colour: Any = "white", bold_header: bool = False, fontsize: float = MIN_FONT) -> None:
+        super().__init__()
+        self._rows = [[str(h) for h in header]] + [[str(c) for c in row] for row in cells]
+        n_cols = len(self._rows[0])
+        if any(len(row) != n_cols for row in self._rows):
+            raise ValueError("every table row needs one cell per column")
+        left, bottom, width, height = rect
+        shares = np.asarray(widths if widths is not None else [1.0] * n_cols, dtype=float)
+        self._x = left + width * np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
+        self._y = bottom + height * (1.0 - np.arange(len(self._rows) + 1) / len(self._rows))
+        fills = [[header_colour] * n_cols] + [list(row) for row in (colours or [["white"] * n_cols] * len(cells))]
+        polygons = [[(self._x[j], self._y[i]), (self._x[j + 1], self._y[i]), (self._x[j + 1], self._y[i + 1]),
+                     (self._x[j], self._y[i + 1])] for i in range(len(self._rows)) for j in range(n_cols)]
+        # Edges as matplotlib's table cells draw them: black, patch.linewidth wide.
+        self.patch = PolyCollection(polygons, facecolors=[c for row in fills for c in row], edgecolors="black",
+                                    transform=transform)
+        self.fontsize = fontsize
+        self._props = (FontProperties(size=fontsize, weight="bold" if bold_header else "normal"),
+                       FontProperties(size=fontsize))
+        self.set_transform(transform)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows including the heading row, columns)."""
+        return len(self._rows), len(self._rows[0])
+
+    def text(self, row: int, col: int) -> str:
+        """The text drawn in a cell (row 0: the headings)."""
+        return self._rows[row][col]
+
+    def colour(self, row: int, col: int) -> tuple[float, float, float, float]:
+        """The RGBA fill drawn in a cell (row 0: the headings)."""
+        return tuple(float(v) for v in self.patch.get_facecolor()[row * self.shape[1] + col])
+
+    def get_children(self) -> list[Artist]:
+        return [self.patch]
+
+    def get_window_extent(self, renderer: Any = None) -> Bbox:
+        return Bbox.from_extents(self._x[0], self._y[-1], self._x[-1], self._y[0]).transformed(self.get_transform())
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible():
+            return
+        renderer.open_group("table", gid=self.get_gid())
+        self.patch.set_figure(self.get_figure(root=False))
+        self.patch.draw(renderer)
+        gc = renderer.new_gc()
+        gc.set_foreground(rcParams["text.color"])
+        gc.set_antialiased(rcParams["text.antialiased"])
+        to_px = self.get_transform().transform
+        flip = renderer.get_canvas_width_height()[1] if renderer.flipy() else None
+        size = renderer.points_to_pixels(self.fontsize)
+        ascent, descent, gap = (size * m for m in _font_box(self._props[1]))
+        measured: dict[tuple[str, bool], tuple[float, float, float]] = {}
+        for i, row in enumerate(self._rows):
+            prop = self._props[0 if i == 0 else 1]
+            for j, text in enumerate(row):
+                if not text:
+                    continue
+                lines = text.split("\n")
+                # Lines stacked as Text stacks them: each at least the font's ascent and descent
+                # tall (more when its glyphs reach further), plus the gap between lines; the
+                # block centred on the cell, each line centred on the column.
+                spread = gap / 2 if len(lines) > 1 else 0.0
+                placed, height = [], 0.0
+                for line in lines:
+                    key = (line, i == 0)
+                    if key not in measured:
+                        measured[key] = renderer.get_text_width_height_descent(line, prop, ismath=False)
+                    width, full, below = measured[key]
+                    up = max(full - below, ascent) + spread
+                    placed.append((line, width, height + up))
+                    height += up + max(below, descent) + spread
+                cx, cy = to_px(((self._x[j] + self._x[j + 1]) / 2, (self._y[i] + self._y[i + 1]) / 2))
+                for line, width, drop in placed:
+                    baseline = cy + height / 2 - drop
+                    renderer.draw_text(gc, cx - width / 2, baseline if flip is None else flip - baseline,
+                                       line, prop, 0.0, ismath=False)
+        gc.restore()
+        renderer.close_group("table")
+        self.stale = False
+
+
+def add_table(fig: Figure, rect: tuple[float, float, float, float], header: Sequence[str],
+              cells: Sequence[Sequence[str]], *, colours: Sequence[Sequence[Any]] | None = None,
+              widths: Sequence[float] | None = None, header_colour: Any = "white", bold_header: bool = False,
+              caption: str = "", gid: str | None = None) -> GridTable:
+    """Draw a :class:`GridTable` on a figure in ``rect`` (figure fractions), with a caption above it.
+
+    The caption sits where an axes title would (``axes.titlepad`` above the top edge).
+    """
+    table = GridTable(header, cells, rect=rect, transform=fig.transFigure, colours=colours, widths=widths,
+                      header_colour=header_colour, bold_header=bold_header)
+    table.set_gid(gid)
+    fig.add_artist(table)
+    if caption:
+        above = offset_copy(fig.transFigure, fig=fig, y=rcParams["axes.titlepad"], units="points")
+        fig.text(rect[0], rect[1] + rect[3], caption, fontsize=MIN_FONT + 1, va="baseline", transform=above)
+    return table
+
+
 # -- the figure-level page ------------------------------------------------------------------------
 
 
@@ -939,33 +1193,37 @@ def _sample_table_cells(rows: pd.DataFrame, analytes: Sequence[str]) -> tuple[li
     """One row per sample: date (when known), day, and per analyte ``value (×ULN)``, shaded by grade.
 
     Pseudonymised rows have no sample date: the samples are told apart by their day and the
-    date column is left out (see :func:`_sample_table_header`).
+    date column is left out (see :func:`_sample_table_header`). A sample with two results of
+    one analyte shows the first in table order.
     """
+    key = sample_key(rows)
+    ordered = rows.sort_values(key, kind="stable")
+    ordered = ordered[ordered[key].notna()]
+    samples = ordered.drop_duplicates(key)
+    firsts = ordered[ordered[ANALYTE].isin(list(analytes))].drop_duplicates([key, ANALYTE])
+    censor = (firsts[CENSOR].map(lambda c: c if isinstance(c, str) else "") if CENSOR in firsts.columns
+              else pd.Series("", index=firsts.index))
+    values = _as_float(firsts[VALUE])
+    ratios = _as_float(firsts[X_ULN]) if X_ULN in firsts.columns else np.full(len(firsts), np.nan)
+    grades = firsts[GRADE].to_numpy(dtype=object) if GRADE in firsts.columns else np.full(len(firsts), None)
+    found: dict[tuple[Any, str], tuple[str, Any]] = {}
+    for when, analyte, c, value, ratio, grade in zip(firsts[key], firsts[ANALYTE], censor, values, ratios,
+                                                      grades, strict=True):
+        text = f"{c}{value:.3g}" + ("" if np.isnan(ratio) else f" ({ratio:.1f}×)")
+        shade = to_rgba(GRADE_COLORS[grade], 0.35) if grade in ("mild", "moderate", "marked") else "white"
+        found[(when, analyte)] = (text, shade)
+    dated = SAMPLE_DATE in rows.columns
+    days = samples[DAY] if DAY in samples.columns else pd.Series(pd.NA, index=samples.index)
     cells: list[list[str]] = []
     colours: list[list[Any]] = []
-    dated = SAMPLE_DATE in rows.columns
-    key = sample_key(rows)
-    for when, grp in rows.sort_values(key, kind="stable").groupby(key, sort=True):
-        day = grp[DAY].iloc[0] if DAY in grp.columns else pd.NA
+    for when, day in zip(samples[key], days, strict=True):
         day_text = "" if pd.isna(day) else f"{int(day)}"
         line = [f"{pd.Timestamp(when):%Y-%m-%d}", day_text] if dated else [day_text]
         shade: list[Any] = ["white"] * len(line)
         for analyte in analytes:
-            hit = grp[grp[ANALYTE] == analyte]
-            if hit.empty:
-                line.append("")
-                shade.append("white")
-                continue
-            r = hit.iloc[0]
-            censor = r.get(CENSOR, "")
-            censor = censor if isinstance(censor, str) else ""
-            text = f"{censor}{float(r[VALUE]):.3g}"
-            xu = r.get(X_ULN)
-            if xu is not None and not pd.isna(xu):
-                text += f" ({float(xu):.1f}×)"
+            text, colour = found.get((when, analyte), ("", "white"))
             line.append(text)
-            grade = r.get(GRADE)
-            shade.append(to_rgba(GRADE_COLORS[grade], 0.35) if grade in ("mild", "moderate", "marked") else "white")
+            shade.append(colour)
         cells.append(line)
         colours.append(shade)
     return cells, colours
@@ -1041,10 +1299,9 @@ def patient_figure(
                       assessment=assessment, legend=False, ax=ax1)
     plot_marker_trend(data, patient=patient, x=x, y="value", therapy=therapy, patients=patients,
                       assessment=None, legend=False, ax=ax2)
-    ax1.set_title("Each analyte as a multiple of its age-specific upper limit of normal",
-                  fontsize=MIN_FONT + 1, loc="left")
-    ax2.set_title(f"Values in {unit_label} with the age-specific ULN (dotted steps)" if unit_label
-                  else "Values with the age-specific ULN (dotted steps)", fontsize=MIN_FONT + 1, loc="left")
+    panel_title(ax1, "Each analyte as a multiple of its age-specific upper limit of normal")
+    panel_title(ax2, f"Values in {unit_label} with the age-specific ULN (dotted steps)" if unit_label
+                else "Values with the age-specific ULN (dotted steps)")
     ax2.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)", fontsize=MIN_FONT + 1)
     ax1.tick_params(labelbottom=True)
     analyte_handles = [h for h in ax1.get_lines() if h.get_gid() and h.get_gid().startswith("trend:")]
@@ -1072,12 +1329,7 @@ def patient_figure(
             caption = f"Samples: first and latest {n_fit - 1} of {n_all}"
         else:
             caption = f"Samples ({n_all})"
-        tax = fig.add_axes((0.06, table_top - row_h * (len(cells) + 1), 0.88, row_h * (len(cells) + 1)))
-        tax.set_axis_off()
-        tax.set_title(caption, fontsize=MIN_FONT + 1, loc="left")
-        table = tax.table(cellText=cells, cellColours=colours, colLabels=_sample_table_header(rows, analytes),
-                          loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
-        table.auto_set_font_size(False)
-        table.set_fontsize(MIN_FONT)
-        table.set_gid("samples")
+        height = row_h * (len(cells) + 1)
+        add_table(fig, (0.06, table_top - height, 0.88, height), _sample_table_header(rows, analytes), cells,
+                  colours=colours, caption=caption, gid="samples")
     return fig

@@ -41,7 +41,9 @@ from markers.plotting import (
     GRADE_COLORS,
     MIN_FONT,
     PAGE_SIZES,
+    PatientRows,
     _check_choice,
+    add_table,
     patient_figure,
     sample_key,
 )
@@ -327,6 +329,7 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
         self._assessment, self._page_size = assessment, page_size
         self._cohort = [f"cohort_{k + 1}" for k in range(_n_cohort_pages(assessment, page_size=page_size))]
         self._patient_ids = {f"patient_{pid}": pid for pid in _patient_ids(data)}
+        self._rows = [PatientRows(frame) for frame in (data, therapy, patients, assessment)]
 
     def __iter__(self) -> Iterator[str]:
         yield from self._cohort
@@ -338,13 +341,9 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
     def __getitem__(self, name: str) -> Callable[[], Figure]:
         if name in self._patient_ids:
             pid = self._patient_ids[name]
-
-            def of(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-                return None if frame is None else frame[frame[PATIENT_ID].astype(str) == pid]
-
-            return functools.partial(patient_figure, of(self._data), patient=pid, therapy=of(self._therapy),
-                                     patients=of(self._patients), assessment=of(self._assessment),
-                                     page_size=self._page_size)
+            data, therapy, patients, assessment = (rows(pid) for rows in self._rows)
+            return functools.partial(patient_figure, data, patient=pid, therapy=therapy, patients=patients,
+                                     assessment=assessment, page_size=self._page_size)
         if name in self._cohort:
             return functools.partial(_nth_cohort_figure, self._data, self._therapy, self._assessment,
                                      self._page_size, self._cohort.index(name))
@@ -391,18 +390,8 @@ def rows_per_page(page_size: str) -> int:
 def _draw_table(fig: Figure, cells: list[list[str]], header: list[str], widths: list[float], *,
                 top: float, colours: list[list[Any]] | None = None) -> None:
     height_frac = _ROW_HEIGHT_IN * (len(cells) + 1.5) / fig.get_figheight()
-    ax = fig.add_axes((0.05, top - height_frac, 0.9, height_frac))
-    ax.set_axis_off()
-    total = sum(widths)
-    table = ax.table(cellText=cells or [[""] * len(header)], colLabels=header, cellColours=colours,
-                     colWidths=[w / total for w in widths], cellLoc="center", bbox=(0, 0, 1, 1))
-    table.auto_set_font_size(False)
-    table.set_fontsize(MIN_FONT)
-    for (row, _col), cell in table.get_celld().items():
-        if row == 0:
-            cell.set_facecolor("#E8E8E8")
-            cell.get_text().set_fontweight("bold")
-    table.set_gid("table")
+    add_table(fig, (0.05, top - height_frac, 0.9, height_frac), header, cells or [[""] * len(header)],
+              colours=colours, widths=widths, header_colour="#E8E8E8", bold_header=True, gid="table")
 
 
 def _fmt(value: Any, column: str) -> str:
@@ -649,9 +638,12 @@ def build_report(
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
         yield fig
         tick("cohort")
+    # Each page gets only its patient's rows, found by one grouping of each table.
+    of = [PatientRows(frame) for frame in (data, dataset.therapy, dataset.patients, assessment)]
     for pid in patients:
-        yield patient_figure(data, patient=pid, therapy=dataset.therapy, patients=dataset.patients,
-                             assessment=assessment, page_size=page_size, unit_label=dataset.unit)
+        rows, therapy, known, assessed = (table(pid) for table in of)
+        yield patient_figure(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
+                             page_size=page_size, unit_label=dataset.unit)
         tick(f"patient {pid}")
     for fig in _appendix_pages(dataset, page_size=page_size):
         yield fig
