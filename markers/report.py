@@ -41,10 +41,10 @@ from markers.plotting import (
     GRADE_COLORS,
     MIN_FONT,
     PAGE_SIZES,
+    PatientPage,
     PatientRows,
     _check_choice,
     add_table,
-    patient_figure,
     sample_key,
 )
 from markers.schema import (
@@ -235,12 +235,27 @@ def safe_filename(name: str) -> str:
     return stem[:120]
 
 
+#: This process's patient page for each page size: PNG builders draw every patient on it.
+_SHARED_PAGES: dict[str, PatientPage] = {}
+
+
+def _patient_png_figure(data: pd.DataFrame, *, patient: str, therapy: pd.DataFrame | None,
+                        patients: pd.DataFrame | None, assessment: pd.DataFrame | None, page_size: str) -> Figure:
+    """One patient's page drawn on this process's shared page (see :class:`PatientPage`)."""
+    page = _SHARED_PAGES.get(page_size)
+    if page is None:
+        page = _SHARED_PAGES[page_size] = PatientPage(page_size=page_size)
+    return page.draw(data, patient=patient, therapy=therapy, patients=patients, assessment=assessment)
+
+
 def _render_png(make: Callable[[], Figure] | Figure, path: str, dpi: int) -> str:
     fig = make if isinstance(make, Figure) else make()
     save_figure(fig, path, dpi=dpi)
     # A figure's artists refer to each other in cycles that only the cyclic collector frees, and it
     # seldom visits old objects: clearing the figure now keeps memory flat over a thousand PNGs.
-    fig.clear()
+    # The shared patient page is kept for the next patient (it removes the last one's artists).
+    if not any(fig is page.figure for page in _SHARED_PAGES.values()):
+        fig.clear()
     return path
 
 
@@ -290,10 +305,13 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
                               "rename one of them.")
         paths[name] = path
     if jobs == 1:
-        for count, (name, make) in enumerate(figures_by_name.items(), start=1):
-            _render_png(make, str(paths[name]), dpi)
-            if count % 50 == 0:
-                gc.collect()
+        try:
+            for count, (name, make) in enumerate(figures_by_name.items(), start=1):
+                _render_png(make, str(paths[name]), dpi)
+                if count % 50 == 0:
+                    gc.collect()
+        finally:
+            _SHARED_PAGES.clear()  # the page is not kept once the PNGs are written
         return list(paths.values())
     # "spawn" starts clean interpreters: no inherited locks or pyplot state, same on every OS.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -342,7 +360,7 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
         if name in self._patient_ids:
             pid = self._patient_ids[name]
             data, therapy, patients, assessment = (rows(pid) for rows in self._rows)
-            return functools.partial(patient_figure, data, patient=pid, therapy=therapy, patients=patients,
+            return functools.partial(_patient_png_figure, data, patient=pid, therapy=therapy, patients=patients,
                                      assessment=assessment, page_size=self._page_size)
         if name in self._cohort:
             return functools.partial(_nth_cohort_figure, self._data, self._therapy, self._assessment,
@@ -356,6 +374,8 @@ def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataF
 
     Each patient's builder carries only that patient's rows, so workers receive little data;
     builders are made when asked for, so memory does not grow with the number of patients.
+    Patient builders draw on one page per process (:class:`markers.plotting.PatientPage`):
+    save each figure before calling the next builder, as :func:`write_pngs` does.
 
     Examples
     --------
@@ -601,7 +621,9 @@ def build_report(
     Yields
     ------
     matplotlib.figure.Figure
-        Pyplot-free pages; drop each after saving.
+        Pyplot-free pages; drop each after saving. The patient pages are one figure drawn
+        again for each patient (:class:`markers.plotting.PatientPage`): save each page before
+        asking for the next.
 
     Examples
     --------
@@ -638,12 +660,14 @@ def build_report(
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
         yield fig
         tick("cohort")
-    # Each page gets only its patient's rows, found by one grouping of each table.
+    # Each page gets only its patient's rows, found by one grouping of each table, and is drawn
+    # on the same figure as the page before it (PatientPage).
     of = [PatientRows(frame) for frame in (data, dataset.therapy, dataset.patients, assessment)]
+    page = PatientPage(page_size=page_size)
     for pid in patients:
         rows, therapy, known, assessed = (table(pid) for table in of)
-        yield patient_figure(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
-                             page_size=page_size, unit_label=dataset.unit)
+        yield page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
+                        unit_label=dataset.unit)
         tick(f"patient {pid}")
     for fig in _appendix_pages(dataset, page_size=page_size):
         yield fig

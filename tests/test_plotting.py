@@ -26,6 +26,7 @@ from plot_fixtures import (
 from markers.errors import ConfigError, MissingColumnError
 from markers.plotting import (
     GRADE_COLORS,
+    PatientPage,
     add_table,
     format_age,
     patient_figure,
@@ -461,3 +462,33 @@ def test_table_cells_sit_where_centred_texts_would():
                      va="center", fontsize=8, fontweight="bold" if i == 0 else "normal", parse_math=False)
     assert _drawn_text(fig) == _drawn_text(ref)
     assert table.shape == (3, 2) and table.text(2, 1) == "$x$"  # never parsed as math
+
+
+# -- one page redrawn for each patient ----------------------------------------------------------------
+
+
+def _page_bytes(fig):
+    png, pdf = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=30, metadata={"Software": None})
+    fig.savefig(pdf, format="pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None})
+    return png.getvalue(), pdf.getvalue()
+
+
+@pytest.mark.parametrize("x", ["day", "date"])
+def test_a_redrawn_page_equals_a_new_one(x):
+    page = PatientPage(x=x)
+    tables = {"therapy": make_therapy(), "patients": make_patients(), "assessment": make_assessment()}
+    # Every patient after every other one (P1 has the most artists, P4 the fewest), byte for byte.
+    for pid in ["P1", "P4", "P2", "P1", "P3", "P4"]:
+        new = patient_figure(make_data(), patient=pid, x=x, **tables)
+        assert _page_bytes(page.draw(make_data(), patient=pid, **tables)) == _page_bytes(new), pid
+
+
+def test_a_redrawn_pseudonymised_page_equals_a_new_one():
+    ds, data, assessment = make_pseudonymized()
+    page = PatientPage()
+    tables = {"therapy": ds.therapy, "patients": ds.patients, "assessment": assessment}
+    for original in ["P1", "P3", "P1"]:
+        pid = pseudonym_of(original)
+        new = patient_figure(data, patient=pid, **tables)
+        assert _page_bytes(page.draw(data, patient=pid, **tables)) == _page_bytes(new), original
