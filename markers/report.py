@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
 import logging
 import math
 import multiprocessing
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.colors import to_rgba
@@ -36,7 +38,7 @@ from markers import __version__
 from markers.cohort import _cohort_analytes, iter_cohort_figures
 from markers.dataset import Dataset
 from markers.errors import OutputError
-from markers.output import atomic_write
+from markers.output import atomic_write, png_bytes, write_bytes_atomic
 from markers.plotting import (
     GRADE_COLORS,
     MIN_FONT,
@@ -218,6 +220,14 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
         "pdf": {"Creator": tag, "Producer": tag, "CreationDate": None, "ModDate": None},
         "svg": {"Creator": tag, "Date": None},
     }[fmt]
+    if fmt == "png":
+        # The pixels from matplotlib, the file from png_bytes: half the time of matplotlib's PNG writer.
+        raw = io.BytesIO()
+        fig.savefig(raw, format="rgba", dpi=dpi)
+        width, height = (int(side * dpi) for side in fig.get_size_inches())
+        pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8).reshape(height, width, 4)
+        write_bytes_atomic(png_bytes(pixels, dpi=dpi, text=meta), path)
+        return
     # A fixed salt makes SVG element ids (hashes) the same from run to run.
     with atomic_write(path) as handle, matplotlib.rc_context({"svg.hashsalt": "markers", "pdf.fonttype": 42}):
         fig.savefig(handle, format=fmt, dpi=dpi, metadata=meta)

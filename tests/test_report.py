@@ -245,6 +245,22 @@ def test_save_figure_formats_and_fixed_bytes(tmp_path):
         save_figure(make(), tmp_path / "x.jpg")
 
 
+def test_png_pixels_are_matplotlibs(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    for mode, alpha in (("RGB", 1.0), ("RGBA", 0.0)):  # a transparent background keeps its alpha
+        fig.patch.set_alpha(alpha)
+        save_figure(fig, tmp_path / "ours.png", dpi=40)
+        fig.savefig(tmp_path / "theirs.png", dpi=40)
+        ours, theirs = Image.open(tmp_path / "ours.png"), Image.open(tmp_path / "theirs.png")
+        assert ours.mode == mode and ours.size == theirs.size == (330, 467)  # 8.27 × 40 = 330.8, 11.69 × 40 = 467.6
+        assert ours.info["dpi"] == pytest.approx((40, 40), abs=0.01)
+        assert (np.asarray(ours.convert("RGBA")) == np.asarray(theirs.convert("RGBA"))).all()
+
+
 def test_write_pngs_serial_and_parallel_agree(tmp_path):
     jobs = figure_jobs(make_data(), therapy=make_therapy(), patients=make_patients(),
                        assessment=make_assessment())
