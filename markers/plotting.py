@@ -29,6 +29,7 @@ import functools
 import logging
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -569,6 +570,17 @@ def _uln_steps_from_ages(rows: pd.DataFrame, ulns: np.ndarray) -> tuple[np.ndarr
     return np.array(out_x, dtype=float), np.array(out_y, dtype=float)
 
 
+def _check_trend_columns(data: pd.DataFrame, *, x: str, y: str) -> None:
+    _check_choice("x", x, _X_CHOICES)
+    _check_choice("y", y, _Y_CHOICES)
+    if x == "date" and SAMPLE_DATE not in data.columns and day_column(SAMPLE_DATE) in data.columns:
+        raise MissingColumnError(
+            f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
+    needed = [PATIENT_ID, ANALYTE, X_ULN if y == "x_uln" else VALUE, DAY if x == "day" else SAMPLE_DATE]
+    _require_columns(data, needed, what="data", hint="flag the measurements (markers.flags.flag) and add the "
+                                                     "timeline (markers.timeline.add_timeline) first.")
+
+
 # -- the axes-level trend plot -------------------------------------------------------------------
 
 
@@ -875,46 +887,75 @@ def plot_marker_trend(
     --------
     >>> ax = plot_marker_trend(data, patient="P001", therapy=therapy)  # doctest: +SKIP
     """
-    _check_choice("x", x, _X_CHOICES)
-    _check_choice("y", y, _Y_CHOICES)
-    y_col = X_ULN if y == "x_uln" else VALUE
-    x_col = DAY if x == "day" else SAMPLE_DATE
-    if x == "date" and SAMPLE_DATE not in data.columns and day_column(SAMPLE_DATE) in data.columns:
-        raise MissingColumnError(
-            f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
-    _require_columns(data, [PATIENT_ID, ANALYTE, y_col, x_col], what="data",
-                     hint="flag the measurements (markers.flags.flag) and add the timeline "
-                          "(markers.timeline.add_timeline) first.")
+    _check_trend_columns(data, x=x, y=y)
     if ax is None:
         import matplotlib.pyplot as plt  # only for notebooks: library figures never touch pyplot
 
         ax = plt.gca()
-    rows = _patient_rows(data, patient)
-    present = [a for a in ANALYTES if a in set(rows[ANALYTE])] + sorted(
-        set(rows[ANALYTE].astype(str)) - set(ANALYTES))
-    chosen = list(analytes) if analytes is not None else present
-    origin = time_origin(data, patient=patient, patients=patients, therapy=therapy)
-    shift = day_shift(data, patient=patient)
-    order_by = sample_key(rows)
-    prow = _rows_of(patients, patient)
-    dob = None
-    if prow is not None and DATE_OF_BIRTH in prow.columns:
-        dobs = pd.to_datetime(prow[DATE_OF_BIRTH]).dropna()
-        dob = dobs.iloc[0] if len(dobs) else None
+    course = _Course.of(data, patient=patient, analytes=analytes, x=x, therapy=therapy, patients=patients,
+                        assessment=assessment)
+    _draw_course(ax, course, y=y, grade_cutoffs=grade_cutoffs, line_kws=line_kws)
+    if legend:
+        handles = [h for h in ax.get_lines() if not h.get_label().startswith("_")]
+        ax.legend(handles=handles + grade_legend_handles(), fontsize=MIN_FONT, loc="best", framealpha=0.85)
+    return ax
 
+
+@dataclass(frozen=True)
+class _Course:
+    """One patient's samples per analyte, with what places them in time: made once for both panels."""
+
+    rows: pd.DataFrame
+    x: str
+    analytes: list[str]
+    series: dict[str, pd.DataFrame]  # each chosen analyte's rows in sample order
+    origin: pd.Timestamp | None
+    shift: float
+    date_of_birth: Any
+    therapy: pd.DataFrame | None
+    assessment: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, data: pd.DataFrame, *, patient: str, analytes: Sequence[str] | None, x: str,
+           therapy: pd.DataFrame | None, patients: pd.DataFrame | None,
+           assessment: pd.DataFrame | None) -> _Course:
+        rows = _patient_rows(data, patient)
+        present = [a for a in ANALYTES if a in set(rows[ANALYTE])] + sorted(
+            set(rows[ANALYTE].astype(str)) - set(ANALYTES))
+        chosen = list(analytes) if analytes is not None else present
+        prow = _rows_of(patients, patient)
+        dob = None
+        if prow is not None and DATE_OF_BIRTH in prow.columns:
+            dobs = pd.to_datetime(prow[DATE_OF_BIRTH]).dropna()
+            dob = dobs.iloc[0] if len(dobs) else None
+        # Sorted once, then split: the same order as sorting each analyte's rows (the sort is stable).
+        ordered = rows.sort_values(sample_key(rows), kind="stable")
+        names = ordered[ANALYTE].to_numpy()
+        return cls(rows=rows, x=x, analytes=chosen, series={a: ordered[names == a] for a in chosen},
+                   origin=time_origin(rows, patient=patient, patients=patients, therapy=therapy),
+                   shift=day_shift(rows, patient=patient), date_of_birth=dob, therapy=_rows_of(therapy, patient),
+                   assessment=_rows_of(assessment, patient))
+
+
+def _draw_course(ax: Axes, course: _Course, *, y: str, grade_cutoffs: tuple[float, float] = GRADE_CUTOFFS,
+                 line_kws: dict[str, Any] | None = None, annotate: bool = True) -> None:
+    """One panel of :func:`plot_marker_trend`: lines, graded points, ULN steps, bands, phases, notes."""
+    x, origin, shift = course.x, course.origin, course.shift
+    y_col = X_ULN if y == "x_uln" else VALUE
+    x_col = DAY if x == "day" else SAMPLE_DATE
     x_max: Any = None
     x_min: Any = None
     y_seen: list[float] = [1.0] if y == "x_uln" else []
-    for analyte in chosen:
-        sub = rows[rows[ANALYTE] == analyte].sort_values(order_by, kind="stable")
+    for analyte in course.analytes:
+        sub = course.series[analyte]
         yv = _as_float(sub[y_col])
         xv = sub[x_col].to_numpy() if x == "date" else _as_float(sub[x_col])
         ok = ~np.isnan(yv) & ~pd.isna(xv)
-        sub, xv, yv = sub[ok], xv[ok], yv[ok]
-        if not len(sub):
+        if not ok.any():
             continue
+        sub, xv, yv = (sub, xv, yv) if ok.all() else (sub[ok], xv[ok], yv[ok])
         color = ANALYTE_COLORS.get(analyte, "#555555")
-        kws = {"color": color, "linewidth": 1.4, "zorder": 3} | line_kws
+        kws = {"color": color, "linewidth": 1.4, "zorder": 3} | (line_kws or {})
         ax.plot(xv, yv, label=analyte, gid=f"trend:{analyte}", **kws)
         x_max = xv.max() if x_max is None else max(x_max, xv.max())
         x_min = xv.min() if x_min is None else min(x_min, xv.min())
@@ -937,7 +978,7 @@ def plot_marker_trend(
                 ax.plot(xv[mask], yv[mask], linestyle="none", zorder=4, gid=f"points:{analyte}:{g}:{c}",
                         label=f"_points:{analyte}:{g}:{c}", **style)
         if y == "value" and ULN in sub.columns:
-            sx, sy = uln_steps(sub, x=x, date_of_birth=dob)
+            sx, sy = uln_steps(sub, x=x, date_of_birth=course.date_of_birth)
             if len(sx):
                 ax.plot(sx, sy, drawstyle="steps-post", linestyle=":", linewidth=1.3, color=color, zorder=2,
                         label=f"{analyte} ULN", gid=f"uln:{analyte}")
@@ -959,10 +1000,11 @@ def plot_marker_trend(
                 color="#333333", gid="uln_label")
         ax.set_ylabel("× upper limit of normal (log)", fontsize=MIN_FONT + 1)
     else:
+        rows = course.rows
         unit = str(rows[UNIT].iloc[0]) if UNIT in rows.columns and len(rows) else ""
         ax.set_ylabel(f"{unit} (log)" if unit else "value (log)", fontsize=MIN_FONT + 1)
 
-    trow = _rows_of(therapy, patient)
+    trow = course.therapy
     if trow is not None:
         if x_max is not None:
             ax.autoscale_view()
@@ -973,19 +1015,15 @@ def plot_marker_trend(
             x_end = max(x_max, np.nanmax(end_x)) if x == "day" else max(x_max, pd.Series(end_x).max())
         _draw_phases(ax, trow, x=x, origin=origin, x_end=x_end, shift=shift, x_start=x_min)
         _draw_milestones(ax, trow, x=x, origin=origin, shift=shift)
-    arow = _rows_of(assessment, patient)
-    if arow is not None:
+    arow = course.assessment
+    if annotate and arow is not None:
         x_range = (_to_num(x_min), _to_num(x_max)) if x_min is not None and x_max is not None else None
-        _annotate_extremes(ax, arow, chosen, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
+        _annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
     ax.set_xlabel("days since diagnosis" if x == "day" else "sample date", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
     ax.grid(True, which="major", axis="y", color="#E5E5E5", linewidth=0.6, zorder=0)
-    if legend:
-        handles = [h for h in ax.get_lines() if not h.get_label().startswith("_")]
-        ax.legend(handles=handles + grade_legend_handles(), fontsize=MIN_FONT, loc="best", framealpha=0.85)
-    return ax
 
 
 # -- tables --------------------------------------------------------------------------------------
@@ -1358,10 +1396,12 @@ class PatientPage:
         ax1.set_position((left, top - panel_h, width, panel_h))
         ax2.set_position((left, top - 2 * panel_h - 0.055, width, panel_h))
         analytes = [a for a in ANALYTES if a in set(rows[ANALYTE])]
-        plot_marker_trend(data, patient=patient, x=x, y="x_uln", therapy=therapy, patients=patients,
-                          assessment=assessment, legend=False, ax=ax1)
-        plot_marker_trend(data, patient=patient, x=x, y="value", therapy=therapy, patients=patients,
-                          assessment=None, legend=False, ax=ax2)
+        _check_trend_columns(rows, x=x, y="x_uln")
+        _check_trend_columns(rows, x=x, y="value")
+        course = _Course.of(rows, patient=patient, analytes=None, x=x, therapy=therapy, patients=patients,
+                            assessment=assessment)
+        _draw_course(ax1, course, y="x_uln")
+        _draw_course(ax2, course, y="value", annotate=False)  # baseline and nadir once, on the ×ULN panel
         panel_title(ax1, "Each analyte as a multiple of its age-specific upper limit of normal")
         panel_title(ax2, f"Values in {unit_label} with the age-specific ULN (dotted steps)" if unit_label
                     else "Values with the age-specific ULN (dotted steps)")
