@@ -37,6 +37,7 @@ import pandas as pd
 from matplotlib import rcParams
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -1346,6 +1347,9 @@ class PatientPage:
         _check_choice("x", x, _X_CHOICES)
         self.page_size, self.x = page_size, x
         self.figure = fig = Figure(figsize=PAGE_SIZES[page_size])
+        # A canvas of its own keeps one Agg renderer from page to page, and with it matplotlib's
+        # cache of text sizes (titles, labels, legend and tick texts repeat on every page).
+        FigureCanvasAgg(fig)
         self._title = fig.text(0.06, 0.975, "", fontsize=14, fontweight="bold", va="top", gid="title")
         self._subtitle = fig.text(0.06, 0.950, "", fontsize=MIN_FONT + 1, va="top", color="#333333",
                                   gid="subtitle")
