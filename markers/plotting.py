@@ -42,6 +42,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, Locator
@@ -1356,6 +1357,7 @@ class PatientPage:
         self._ax1 = fig.add_axes((0.09, 0.5, 0.66, 0.25))
         self._ax2 = fig.add_axes((0.09, 0.2, 0.66, 0.25), sharex=self._ax1)
         self._fixed = {id(self._title), id(self._subtitle)}
+        self._legends: dict[tuple[tuple[str, ...], tuple[str, ...]], Legend] = {}
 
     def _clear(self) -> None:
         """Leave the page as :meth:`__init__` made it: no artist of the previous patient, fresh limits."""
@@ -1415,11 +1417,20 @@ class PatientPage:
         uln_handles = [h for h in ax2.get_lines() if h.get_gid() and h.get_gid().startswith("uln:")]
         # Phases are named in the legend too: a span too narrow for its label is still identified.
         shown = [p.get_gid().split(":", 1)[1] for p in ax1.patches if (p.get_gid() or "").startswith("phase:")]
-        phase_handles = [Patch(facecolor=PHASE_COLORS.get(ph, "#EEEEEE"), edgecolor="none", label=ph)
-                         for ph in PHASE_COLORS if ph in shown]
-        fig.legend(handles=analyte_handles + uln_handles + grade_legend_handles() + phase_handles,
-                   loc="upper left", bbox_to_anchor=(left + width + 0.02, top), fontsize=MIN_FONT,
-                   frameon=False, title="analytes / grades", title_fontsize=MIN_FONT)
+        # The legend depends only on which analytes, ULN lines and phases the page shows (their
+        # styles are fixed): made once for each such set and placed again on later pages.
+        key = (tuple(h.get_label() for h in analyte_handles + uln_handles),
+               tuple(ph for ph in PHASE_COLORS if ph in shown))
+        legend = self._legends.get(key)
+        if legend is None:
+            phase_handles = [Patch(facecolor=PHASE_COLORS.get(ph, "#EEEEEE"), edgecolor="none", label=ph)
+                             for ph in key[1]]
+            handles = analyte_handles + uln_handles + grade_legend_handles() + phase_handles
+            legend = self._legends[key] = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left",
+                                                 fontsize=MIN_FONT, frameon=False, title="analytes / grades",
+                                                 title_fontsize=MIN_FONT)
+        legend.set_bbox_to_anchor((left + width + 0.02, top))
+        fig.add_artist(legend)
 
         # The sample table fills what is left of the page; when it cannot hold every sample
         # it keeps the first (usually the diagnostic baseline) and the most recent ones.

@@ -268,6 +268,22 @@ def test_patient_page_is_a_pyplot_free_a4_figure():
     assert [t.get_gid() for t in tables_of(fig)] == ["samples"]
 
 
+def test_patient_page_legend_names_what_the_page_shows():
+    from matplotlib.legend import Legend
+
+    grades = ["normal", "mild", "moderate", "marked", "indeterminate", "< limit (censored)", "> limit (censored)"]
+    page = PatientPage()
+    tables = {"therapy": make_therapy(), "patients": make_patients(), "assessment": make_assessment()}
+    # P1: induction, consolidation (after the end of induction) and maintenance; P4 only started therapy.
+    # P1 comes back after P4: its legend again, not P4's.
+    for pid, phases in (("P1", ["induction", "consolidation", "maintenance"]), ("P4", ["induction"]),
+                        ("P1", ["induction", "consolidation", "maintenance"])):
+        fig = page.draw(make_data(), patient=pid, **tables)
+        (legend,) = [a for a in fig.artists if isinstance(a, Legend)]
+        assert legend.get_title().get_text() == "analytes / grades"
+        assert [t.get_text() for t in legend.get_texts()] == ["VMA", "HVA", "VMA ULN", "HVA ULN", *grades, *phases]
+
+
 def test_patient_page_fonts_are_at_least_8_points():
     fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
                          assessment=make_assessment())
