@@ -344,14 +344,20 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
 # -- swimmer -----------------------------------------------------------------------------------
 
 
-def _sample_status(rows: pd.DataFrame) -> pd.DataFrame:
-    """Marker status per sample date: any analyte elevated → elevated; all normal → normal."""
+def _sample_status(rows: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Marker status per patient and sample day: any analyte elevated → elevated; all normal → normal.
+
+    One grouping of every patient's rows: ``{patient: (days ascending, statuses)}``.
+    """
     elevated = rows[ELEVATED].astype("boolean")
-    frame = pd.DataFrame({DAY: _as_float(rows[DAY]), "up": elevated.fillna(False).to_numpy(dtype=bool),
+    frame = pd.DataFrame({PATIENT_ID: rows[PATIENT_ID].astype(str).to_numpy(), DAY: _as_float(rows[DAY]),
+                          "up": elevated.fillna(False).to_numpy(dtype=bool),
                           "down": (elevated == False).fillna(False).to_numpy(dtype=bool)})  # noqa: E712
-    per = frame.dropna(subset=[DAY]).groupby(DAY).agg(up=("up", "any"), down=("down", "all")).reset_index()
+    per = (frame.dropna(subset=[DAY]).groupby([PATIENT_ID, DAY], sort=True)
+           .agg(up=("up", "any"), down=("down", "all")).reset_index())
     per["status"] = np.where(per["up"], "elevated", np.where(per["down"], "normal", "indeterminate"))
-    return per[[DAY, "status"]]
+    return {pid: (grp[DAY].to_numpy(dtype=float), grp["status"].to_numpy())
+            for pid, grp in per.groupby(PATIENT_ID, sort=False)}
 
 
 def patient_outcomes(therapy: pd.DataFrame, patients: Sequence[str]) -> pd.Series:
@@ -440,23 +446,25 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
     order = lane_order(rows, therapy=therapy, patients=ids)
     spans = _follow_up(rows, order)
     event_points: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in EVENT_MARKERS}
-    # One grouping per table, not one scan of every table per lane.
-    rows_of, data_of, therapy_of = PatientRows(rows), PatientRows(data), PatientRows(therapy)
+    # One grouping per table for the page, not one scan of every table per lane; day 0 and the
+    # day shift are looked up only for lanes with therapy events to place.
+    on_page = rows[rows[PATIENT_ID].astype(str).isin(order)]
+    statuses = _sample_status(on_page) if ELEVATED in rows.columns else {}
+    data_of, therapy_of = PatientRows(data), PatientRows(therapy)
     for lane, pid in enumerate(order):
-        prow = _rows_of(rows_of(pid), pid)
         trow = _rows_of(therapy_of(pid), pid)
-        origin = time_origin(data_of(pid), patient=pid, therapy=trow)
-        shift = day_shift(data_of(pid), patient=pid)
         if trow is not None:
+            own = data_of(pid)
+            origin = time_origin(own, patient=pid, therapy=trow)
+            shift = day_shift(own, patient=pid)
             for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None,
                                                   shift=shift):
                 ax.barh(lane, stop - start, left=start, height=0.7, color=PHASE_COLORS.get(phase, "#EEEEEE"),
                         edgecolor="none", zorder=1, gid=f"phase:{pid}:{phase}")
-        if prow is not None and ELEVATED in prow.columns:
-            status = _sample_status(prow)
-            days = status[DAY].to_numpy(dtype=float)
+        if pid in statuses:
+            days, states = statuses[pid]
             stub = max(2.0, 0.01 * max(spans.values() or [0.0]))
-            for k, (day, state) in enumerate(zip(days, status["status"], strict=True)):
+            for k, (day, state) in enumerate(zip(days, states, strict=True)):
                 stop = days[k + 1] if k + 1 < len(days) else day + stub
                 ax.barh(lane, stop - day, left=day, height=0.26, color=STATUS_COLORS[state], edgecolor="none",
                         zorder=2, gid=f"status:{pid}:{k}")
