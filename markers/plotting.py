@@ -25,6 +25,7 @@ sample table (page)         :class:`GridTable`, gid ``"samples"``
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import textwrap
@@ -1048,6 +1049,32 @@ def _font_box(prop: FontProperties) -> tuple[float, float, float]:
     return 0.8, 0.2, 0.2  # no table: a usual sans-serif face
 
 
+#: Sizes of the texts tables have shown, most recent last: a report's tables repeat most of their
+#: texts (headings, "—", "no", dates, values) from page to page, and measuring one lays it out.
+_MEASURED: collections.OrderedDict[tuple[Any, ...], tuple[float, float, float]] = collections.OrderedDict()
+
+
+def _measure(renderer: Any, text: str, prop: FontProperties) -> tuple[float, float, float]:
+    """``renderer.get_text_width_height_descent(text, prop)``, remembered for the last 4096 texts.
+
+    The key holds all the size depends on: the renderer's way of measuring (PDF, Agg, SVG: a
+    vector backend's renderer hands measuring to the backend's own) and its resolution, the
+    settings that change it (hinting for raster output, PostScript core fonts) and the font.
+    """
+    measure = renderer.get_text_width_height_descent
+    settings = tuple(rcParams[k] for k in ("text.hinting", "text.hinting_factor", "pdf.use14corefonts", "ps.useafm"))
+    key = (getattr(measure, "__qualname__", type(renderer).__name__), renderer.points_to_pixels(1.0), settings,
+           text, prop)
+    size = _MEASURED.get(key)
+    if size is None:
+        size = _MEASURED[key] = measure(text, prop, ismath=False)
+        if len(_MEASURED) > 4096:
+            _MEASURED.popitem(last=False)
+    else:
+        _MEASURED.move_to_end(key)
+    return size
+
+
 class GridTable(Artist):
     """A table of text cells: one collection of cell rectangles and the cells' text drawn directly.
 
@@ -1139,7 +1166,6 @@ class GridTable(Artist):
         flip = renderer.get_canvas_width_height()[1] if renderer.flipy() else None
         size = renderer.points_to_pixels(self.fontsize)
         ascent, descent, gap = (size * m for m in _font_box(self._props[1]))
-        measured: dict[tuple[str, bool], tuple[float, float, float]] = {}
         for i, row in enumerate(self._rows):
             prop = self._props[0 if i == 0 else 1]
             for j, text in enumerate(row):
@@ -1152,10 +1178,7 @@ class GridTable(Artist):
                 spread = gap / 2 if len(lines) > 1 else 0.0
                 placed, height = [], 0.0
                 for line in lines:
-                    key = (line, i == 0)
-                    if key not in measured:
-                        measured[key] = renderer.get_text_width_height_descent(line, prop, ismath=False)
-                    width, full, below = measured[key]
+                    width, full, below = _measure(renderer, line, prop)
                     up = max(full - below, ascent) + spread
                     placed.append((line, width, height + up))
                     height += up + max(below, descent) + spread
