@@ -25,12 +25,15 @@ from markers.plotting import (
     MIN_FONT,
     PAGE_SIZES,
     PHASE_COLORS,
+    PatientRows,
     _as_float,
     _check_choice,
     _rows_of,
     _x_positions,
+    add_table,
     day_column,
     day_shift,
+    panel_title,
     phase_spans,
     plain_log_axis,
     sample_key,
@@ -330,7 +333,7 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
     ax.axhline(1.0, color="#D55E00", linewidth=1.0, linestyle="--", zorder=3, gid="uln:1x", label="1× ULN")
     ax.set_yscale("log", nonpositive="mask")
     plain_log_axis(ax)
-    ax.set_title(f"{analyte}: {len(keep)} informative patients", fontsize=MIN_FONT + 1, loc="left")
+    panel_title(ax, f"{analyte}: {len(keep)} informative patients")
     ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
     ax.set_ylabel("× ULN (log)", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
@@ -341,14 +344,20 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
 # -- swimmer -----------------------------------------------------------------------------------
 
 
-def _sample_status(rows: pd.DataFrame) -> pd.DataFrame:
-    """Marker status per sample date: any analyte elevated → elevated; all normal → normal."""
+def _sample_status(rows: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Marker status per patient and sample day: any analyte elevated → elevated; all normal → normal.
+
+    One grouping of every patient's rows: ``{patient: (days ascending, statuses)}``.
+    """
     elevated = rows[ELEVATED].astype("boolean")
-    frame = pd.DataFrame({DAY: _as_float(rows[DAY]), "up": elevated.fillna(False).to_numpy(dtype=bool),
+    frame = pd.DataFrame({PATIENT_ID: rows[PATIENT_ID].astype(str).to_numpy(), DAY: _as_float(rows[DAY]),
+                          "up": elevated.fillna(False).to_numpy(dtype=bool),
                           "down": (elevated == False).fillna(False).to_numpy(dtype=bool)})  # noqa: E712
-    per = frame.dropna(subset=[DAY]).groupby(DAY).agg(up=("up", "any"), down=("down", "all")).reset_index()
+    per = (frame.dropna(subset=[DAY]).groupby([PATIENT_ID, DAY], sort=True)
+           .agg(up=("up", "any"), down=("down", "all")).reset_index())
     per["status"] = np.where(per["up"], "elevated", np.where(per["down"], "normal", "indeterminate"))
-    return per[[DAY, "status"]]
+    return {pid: (grp[DAY].to_numpy(dtype=float), grp["status"].to_numpy())
+            for pid, grp in per.groupby(PATIENT_ID, sort=False)}
 
 
 def patient_outcomes(therapy: pd.DataFrame, patients: Sequence[str]) -> pd.Series:
@@ -437,21 +446,25 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
     order = lane_order(rows, therapy=therapy, patients=ids)
     spans = _follow_up(rows, order)
     event_points: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in EVENT_MARKERS}
+    # One grouping per table for the page, not one scan of every table per lane; day 0 and the
+    # day shift are looked up only for lanes with therapy events to place.
+    on_page = rows[rows[PATIENT_ID].astype(str).isin(order)]
+    statuses = _sample_status(on_page) if ELEVATED in rows.columns else {}
+    data_of, therapy_of = PatientRows(data), PatientRows(therapy)
     for lane, pid in enumerate(order):
-        prow = _rows_of(rows, pid)
-        trow = _rows_of(therapy, pid)
-        origin = time_origin(data, patient=pid, therapy=therapy)
-        shift = day_shift(data, patient=pid)
+        trow = _rows_of(therapy_of(pid), pid)
         if trow is not None:
+            own = data_of(pid)
+            origin = time_origin(own, patient=pid, therapy=trow)
+            shift = day_shift(own, patient=pid)
             for phase, start, stop in phase_spans(trow, x="day", origin=origin, x_end=spans[pid] or None,
                                                   shift=shift):
                 ax.barh(lane, stop - start, left=start, height=0.7, color=PHASE_COLORS.get(phase, "#EEEEEE"),
                         edgecolor="none", zorder=1, gid=f"phase:{pid}:{phase}")
-        if prow is not None and ELEVATED in prow.columns:
-            status = _sample_status(prow)
-            days = status[DAY].to_numpy(dtype=float)
+        if pid in statuses:
+            days, states = statuses[pid]
             stub = max(2.0, 0.01 * max(spans.values() or [0.0]))
-            for k, (day, state) in enumerate(zip(days, status["status"], strict=True)):
+            for k, (day, state) in enumerate(zip(days, states, strict=True)):
                 stop = days[k + 1] if k + 1 < len(days) else day + stub
                 ax.barh(lane, stop - day, left=day, height=0.26, color=STATUS_COLORS[state], edgecolor="none",
                         zorder=2, gid=f"status:{pid}:{k}")
@@ -493,42 +506,25 @@ def _page_header(fig: Figure, title: str, text: str, *, size: tuple[float, float
 
 def _table(fig: Figure, rect: tuple[float, float, float, float], cells: list[list[str]], header: list[str],
            *, title: str = "", gid: str = "") -> None:
-    tax = fig.add_axes(rect)
-    tax.set_axis_off()
-    if title:
-        tax.set_title(title, fontsize=MIN_FONT + 1, loc="left")
-    table = tax.table(cellText=cells, colLabels=header, cellLoc="center", bbox=(0, 0, 1, 1))
-    table.auto_set_font_size(False)
-    table.set_fontsize(MIN_FONT)
-    for (row, _col), cell in table.get_celld().items():
-        if row == 0:
-            cell.set_facecolor("#E8E8E8")
-    if gid:
-        table.set_gid(gid)
+    add_table(fig, rect, header, cells, header_colour="#E8E8E8", caption=title, gid=gid or None)
 
 
 def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str]) -> list[list[str]]:
     """Per patient informative for any analyte: days to normalization per analyte (or why none)."""
-    order = list(dict.fromkeys(assessment[PATIENT_ID].astype(str)))
-    cells = []
-    for pid in order:
-        line = [pid]
-        for analyte in analytes:
-            hit = assessment[(assessment[PATIENT_ID].astype(str) == pid) & (assessment[ANALYTE] == analyte)]
-            if hit.empty:
-                line.append("")
-                continue
-            rec = hit.iloc[0]
-            informative = rec.get("informative")
-            days = rec.get("days_to_normalization")
-            if informative is None or pd.isna(informative) or not bool(informative):
-                line.append("not informative")
-            elif days is not None and not pd.isna(days):
-                line.append(f"{int(days)}")
-            else:
-                line.append("not normalized")
-        cells.append(line)
-    return cells
+    ids = assessment[PATIENT_ID].astype(str)
+    first = assessment.assign(**{PATIENT_ID: ids}).drop_duplicates([PATIENT_ID, ANALYTE])
+    found: dict[tuple[str, Any], str] = {}
+    informative = first["informative"] if "informative" in first.columns else pd.Series(None, index=first.index)
+    days = first["days_to_normalization"] if "days_to_normalization" in first.columns \
+        else pd.Series(None, index=first.index)
+    for pid, analyte, flag, day in zip(first[PATIENT_ID], first[ANALYTE], informative, days, strict=True):
+        if flag is None or pd.isna(flag) or not bool(flag):
+            found[(pid, analyte)] = "not informative"
+        elif day is not None and not pd.isna(day):
+            found[(pid, analyte)] = f"{int(day)}"
+        else:
+            found[(pid, analyte)] = "not normalized"
+    return [[pid, *(found.get((pid, analyte), "") for analyte in analytes)] for pid in dict.fromkeys(ids)]
 
 
 def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame,

@@ -19,25 +19,35 @@ age-specific ULN steps      label ``"VMA ULN"``, gid ``"uln:VMA"``
 therapy phase span          gid ``"phase:induction"``
 surgery / CR / relapse      gid ``"event:surgery"`` (dashed vertical line)
 baseline / nadir            annotation text ``"baseline"``, gid ``"baseline:VMA"``
+sample table (page)         :class:`GridTable`, gid ``"samples"``
 ==========================  ===================================================
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import logging
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import rcParams
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.ticker import FuncFormatter, Locator
+from matplotlib.transforms import Bbox, blended_transform_factory, offset_copy
 
 from markers.errors import ConfigError, MissingColumnError
 from markers.schema import (
@@ -181,6 +191,64 @@ def plain_log_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(minor))
     ax.tick_params(axis="y", which="minor", labelsize=MIN_FONT)
+    for which, locator in (("major", ax.yaxis.get_major_locator()), ("minor", ax.yaxis.get_minor_locator())):
+        if not isinstance(locator, InView):
+            getattr(ax.yaxis, f"set_{which}_locator")(InView(locator))
+
+
+class InView(Locator):
+    """The ticks of another locator that fall in the axis' view.
+
+    A log locator also returns the ticks of whole decades beyond the axis limits; matplotlib
+    builds each tick (lines, grid line, two labels) and formats its label before it leaves out
+    those not in view, which made ticks most of the time a report page takes to draw.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from matplotlib.ticker import LogLocator
+    >>> ax = Figure().add_subplot(yscale="log", ylim=(0.5, 4))
+    >>> ax.yaxis.set_major_locator(InView(LogLocator()))
+    >>> ax.yaxis.get_majorticklocs().tolist()
+    [1.0]
+    """
+
+    def __init__(self, base: Locator) -> None:
+        self.base = base
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def __call__(self) -> np.ndarray:
+        locs = np.asarray(self.base(), dtype=float)
+        if self.axis is None or not len(locs):
+            return locs
+        # Compared where matplotlib compares them (log axis: in decades), with room for rounding.
+        transform = self.axis.get_transform()
+        low, high = sorted(transform.transform(np.asarray(self.axis.get_view_interval(), dtype=float)))
+        where = transform.transform(locs)
+        room = 1e-6 * max(high - low, 1e-300)
+        return locs[(where >= low - room) & (where <= high + room)]
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        return self.base.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self.base.view_limits(vmin, vmax)
+
+    def nonsingular(self, v0: float, v1: float) -> tuple[float, float]:
+        return self.base.nonsingular(v0, v1)
+
+
+def panel_title(ax: Axes, text: str) -> None:
+    """A left-aligned title just above the axes.
+
+    Its height is given (``y=1``): left to itself, matplotlib finds it on every draw by laying
+    out the tick labels of the axes and of its siblings once more (about a tenth of the time
+    a report page takes); these axes have no tick labels on top, so the answer is always 1.
+    """
+    ax.set_title(text, fontsize=MIN_FONT + 1, loc="left", y=1.0)
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
@@ -205,6 +273,37 @@ def _rows_of(frame: pd.DataFrame | None, patient: str) -> pd.DataFrame | None:
         return None
     rows = frame[frame[PATIENT_ID].astype(str) == str(patient)]
     return rows if len(rows) else None
+
+
+class PatientRows:
+    """One patient's rows of a table at a time, from a single grouping of the whole table.
+
+    Filtering a thousand patients' table once per patient compares every row a thousand
+    times; grouping once finds each patient's rows directly. The rows are taken when asked
+    for, so the patients' subsets are never all held at once. IDs are compared as text.
+
+    Examples
+    --------
+    >>> rows = PatientRows(pd.DataFrame({"patient_id": ["A", "B", "A"], "v": [1, 2, 3]}))
+    >>> rows("A")["v"].tolist(), len(rows("C"))
+    ([1, 3], 0)
+    """
+
+    __slots__ = ("_frame", "_positions")
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        self._frame = frame
+        self._positions: dict[str, np.ndarray] = {}
+        if frame is not None and PATIENT_ID in frame.columns and len(frame):
+            self._positions = frame.groupby(frame[PATIENT_ID].astype(str), sort=False, dropna=False).indices
+
+    def __call__(self, patient: str) -> pd.DataFrame | None:
+        """The patient's rows in table order (none: an empty frame; no table: ``None``)."""
+        frame = self._frame
+        if frame is None or PATIENT_ID not in frame.columns:
+            return frame
+        where = self._positions.get(str(patient))
+        return frame.iloc[where] if where is not None else frame.iloc[:0]
 
 
 def time_origin(
@@ -472,6 +571,17 @@ def _uln_steps_from_ages(rows: pd.DataFrame, ulns: np.ndarray) -> tuple[np.ndarr
         out_x.append(xs[i])
         out_y.append(ulns[i])
     return np.array(out_x, dtype=float), np.array(out_y, dtype=float)
+
+
+def _check_trend_columns(data: pd.DataFrame, *, x: str, y: str) -> None:
+    _check_choice("x", x, _X_CHOICES)
+    _check_choice("y", y, _Y_CHOICES)
+    if x == "date" and SAMPLE_DATE not in data.columns and day_column(SAMPLE_DATE) in data.columns:
+        raise MissingColumnError(
+            f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
+    needed = [PATIENT_ID, ANALYTE, X_ULN if y == "x_uln" else VALUE, DAY if x == "day" else SAMPLE_DATE]
+    _require_columns(data, needed, what="data", hint="flag the measurements (markers.flags.flag) and add the "
+                                                     "timeline (markers.timeline.add_timeline) first.")
 
 
 # -- the axes-level trend plot -------------------------------------------------------------------
@@ -780,46 +890,75 @@ def plot_marker_trend(
     --------
     >>> ax = plot_marker_trend(data, patient="P001", therapy=therapy)  # doctest: +SKIP
     """
-    _check_choice("x", x, _X_CHOICES)
-    _check_choice("y", y, _Y_CHOICES)
-    y_col = X_ULN if y == "x_uln" else VALUE
-    x_col = DAY if x == "day" else SAMPLE_DATE
-    if x == "date" and SAMPLE_DATE not in data.columns and day_column(SAMPLE_DATE) in data.columns:
-        raise MissingColumnError(
-            f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
-    _require_columns(data, [PATIENT_ID, ANALYTE, y_col, x_col], what="data",
-                     hint="flag the measurements (markers.flags.flag) and add the timeline "
-                          "(markers.timeline.add_timeline) first.")
+    _check_trend_columns(data, x=x, y=y)
     if ax is None:
         import matplotlib.pyplot as plt  # only for notebooks: library figures never touch pyplot
 
         ax = plt.gca()
-    rows = _patient_rows(data, patient)
-    present = [a for a in ANALYTES if a in set(rows[ANALYTE])] + sorted(
-        set(rows[ANALYTE].astype(str)) - set(ANALYTES))
-    chosen = list(analytes) if analytes is not None else present
-    origin = time_origin(data, patient=patient, patients=patients, therapy=therapy)
-    shift = day_shift(data, patient=patient)
-    order_by = sample_key(rows)
-    prow = _rows_of(patients, patient)
-    dob = None
-    if prow is not None and DATE_OF_BIRTH in prow.columns:
-        dobs = pd.to_datetime(prow[DATE_OF_BIRTH]).dropna()
-        dob = dobs.iloc[0] if len(dobs) else None
+    course = _Course.of(data, patient=patient, analytes=analytes, x=x, therapy=therapy, patients=patients,
+                        assessment=assessment)
+    _draw_course(ax, course, y=y, grade_cutoffs=grade_cutoffs, line_kws=line_kws)
+    if legend:
+        handles = [h for h in ax.get_lines() if not h.get_label().startswith("_")]
+        ax.legend(handles=handles + grade_legend_handles(), fontsize=MIN_FONT, loc="best", framealpha=0.85)
+    return ax
 
+
+@dataclass(frozen=True)
+class _Course:
+    """One patient's samples per analyte, with what places them in time: made once for both panels."""
+
+    rows: pd.DataFrame
+    x: str
+    analytes: list[str]
+    series: dict[str, pd.DataFrame]  # each chosen analyte's rows in sample order
+    origin: pd.Timestamp | None
+    shift: float
+    date_of_birth: Any
+    therapy: pd.DataFrame | None
+    assessment: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, data: pd.DataFrame, *, patient: str, analytes: Sequence[str] | None, x: str,
+           therapy: pd.DataFrame | None, patients: pd.DataFrame | None,
+           assessment: pd.DataFrame | None) -> _Course:
+        rows = _patient_rows(data, patient)
+        present = [a for a in ANALYTES if a in set(rows[ANALYTE])] + sorted(
+            set(rows[ANALYTE].astype(str)) - set(ANALYTES))
+        chosen = list(analytes) if analytes is not None else present
+        prow = _rows_of(patients, patient)
+        dob = None
+        if prow is not None and DATE_OF_BIRTH in prow.columns:
+            dobs = pd.to_datetime(prow[DATE_OF_BIRTH]).dropna()
+            dob = dobs.iloc[0] if len(dobs) else None
+        # Sorted once, then split: the same order as sorting each analyte's rows (the sort is stable).
+        ordered = rows.sort_values(sample_key(rows), kind="stable")
+        names = ordered[ANALYTE].to_numpy()
+        return cls(rows=rows, x=x, analytes=chosen, series={a: ordered[names == a] for a in chosen},
+                   origin=time_origin(rows, patient=patient, patients=patients, therapy=therapy),
+                   shift=day_shift(rows, patient=patient), date_of_birth=dob, therapy=_rows_of(therapy, patient),
+                   assessment=_rows_of(assessment, patient))
+
+
+def _draw_course(ax: Axes, course: _Course, *, y: str, grade_cutoffs: tuple[float, float] = GRADE_CUTOFFS,
+                 line_kws: dict[str, Any] | None = None, annotate: bool = True) -> None:
+    """One panel of :func:`plot_marker_trend`: lines, graded points, ULN steps, bands, phases, notes."""
+    x, origin, shift = course.x, course.origin, course.shift
+    y_col = X_ULN if y == "x_uln" else VALUE
+    x_col = DAY if x == "day" else SAMPLE_DATE
     x_max: Any = None
     x_min: Any = None
     y_seen: list[float] = [1.0] if y == "x_uln" else []
-    for analyte in chosen:
-        sub = rows[rows[ANALYTE] == analyte].sort_values(order_by, kind="stable")
+    for analyte in course.analytes:
+        sub = course.series[analyte]
         yv = _as_float(sub[y_col])
         xv = sub[x_col].to_numpy() if x == "date" else _as_float(sub[x_col])
         ok = ~np.isnan(yv) & ~pd.isna(xv)
-        sub, xv, yv = sub[ok], xv[ok], yv[ok]
-        if not len(sub):
+        if not ok.any():
             continue
+        sub, xv, yv = (sub, xv, yv) if ok.all() else (sub[ok], xv[ok], yv[ok])
         color = ANALYTE_COLORS.get(analyte, "#555555")
-        kws = {"color": color, "linewidth": 1.4, "zorder": 3} | line_kws
+        kws = {"color": color, "linewidth": 1.4, "zorder": 3} | (line_kws or {})
         ax.plot(xv, yv, label=analyte, gid=f"trend:{analyte}", **kws)
         x_max = xv.max() if x_max is None else max(x_max, xv.max())
         x_min = xv.min() if x_min is None else min(x_min, xv.min())
@@ -842,7 +981,7 @@ def plot_marker_trend(
                 ax.plot(xv[mask], yv[mask], linestyle="none", zorder=4, gid=f"points:{analyte}:{g}:{c}",
                         label=f"_points:{analyte}:{g}:{c}", **style)
         if y == "value" and ULN in sub.columns:
-            sx, sy = uln_steps(sub, x=x, date_of_birth=dob)
+            sx, sy = uln_steps(sub, x=x, date_of_birth=course.date_of_birth)
             if len(sx):
                 ax.plot(sx, sy, drawstyle="steps-post", linestyle=":", linewidth=1.3, color=color, zorder=2,
                         label=f"{analyte} ULN", gid=f"uln:{analyte}")
@@ -864,10 +1003,11 @@ def plot_marker_trend(
                 color="#333333", gid="uln_label")
         ax.set_ylabel("× upper limit of normal (log)", fontsize=MIN_FONT + 1)
     else:
+        rows = course.rows
         unit = str(rows[UNIT].iloc[0]) if UNIT in rows.columns and len(rows) else ""
         ax.set_ylabel(f"{unit} (log)" if unit else "value (log)", fontsize=MIN_FONT + 1)
 
-    trow = _rows_of(therapy, patient)
+    trow = course.therapy
     if trow is not None:
         if x_max is not None:
             ax.autoscale_view()
@@ -878,19 +1018,196 @@ def plot_marker_trend(
             x_end = max(x_max, np.nanmax(end_x)) if x == "day" else max(x_max, pd.Series(end_x).max())
         _draw_phases(ax, trow, x=x, origin=origin, x_end=x_end, shift=shift, x_start=x_min)
         _draw_milestones(ax, trow, x=x, origin=origin, shift=shift)
-    arow = _rows_of(assessment, patient)
-    if arow is not None:
+    arow = course.assessment
+    if annotate and arow is not None:
         x_range = (_to_num(x_min), _to_num(x_max)) if x_min is not None and x_max is not None else None
-        _annotate_extremes(ax, arow, chosen, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
+        _annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
     ax.set_xlabel("days since diagnosis" if x == "day" else "sample date", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
     ax.grid(True, which="major", axis="y", color="#E5E5E5", linewidth=0.6, zorder=0)
-    if legend:
-        handles = [h for h in ax.get_lines() if not h.get_label().startswith("_")]
-        ax.legend(handles=handles + grade_legend_handles(), fontsize=MIN_FONT, loc="best", framealpha=0.85)
-    return ax
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _font_box(prop: FontProperties) -> tuple[float, float, float]:
+    """Ascent, descent and line gap of the font of ``prop``, in ems (from its OS/2 or hhea table).
+
+    The same metrics matplotlib's ``Text`` stacks lines with, so a table cell sits in its row
+    exactly as a ``Text`` centred there would.
+    """
+    font = get_font(findfont(prop))
+    em = font.get_sfnt_table("head")["unitsPerEm"]
+    for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                        ("hhea", "lineGap", "ascent", "descent")):
+        metrics = font.get_sfnt_table(table)
+        if metrics is not None:
+            return metrics[ascent] / em, -metrics[descent] / em, metrics[gap] / em
+    return 0.8, 0.2, 0.2  # no table: a usual sans-serif face
+
+
+#: Sizes of the texts tables have shown, most recent last: a report's tables repeat most of their
+#: texts (headings, "—", "no", dates, values) from page to page, and measuring one lays it out.
+_MEASURED: collections.OrderedDict[tuple[Any, ...], tuple[float, float, float]] = collections.OrderedDict()
+
+
+def _measure(renderer: Any, text: str, prop: FontProperties) -> tuple[float, float, float]:
+    """``renderer.get_text_width_height_descent(text, prop)``, remembered for the last 4096 texts.
+
+    The key holds all the size depends on: the renderer's way of measuring (PDF, Agg, SVG: a
+    vector backend's renderer hands measuring to the backend's own) and its resolution, the
+    settings that change it (hinting for raster output, PostScript core fonts) and the font.
+    """
+    measure = renderer.get_text_width_height_descent
+    settings = tuple(rcParams[k] for k in ("text.hinting", "text.hinting_factor", "pdf.use14corefonts", "ps.useafm"))
+    key = (getattr(measure, "__qualname__", type(renderer).__name__), renderer.points_to_pixels(1.0), settings,
+           text, prop)
+    size = _MEASURED.get(key)
+    if size is None:
+        size = _MEASURED[key] = measure(text, prop, ismath=False)
+        if len(_MEASURED) > 4096:
+            _MEASURED.popitem(last=False)
+    else:
+        _MEASURED.move_to_end(key)
+    return size
+
+
+class GridTable(Artist):
+    """A table of text cells: one collection of cell rectangles and the cells' text drawn directly.
+
+    matplotlib's ``Table`` makes every cell a rectangle and a ``Text`` artist and lays them out
+    anew on each draw, which made the sample table a fifth of a report page's drawing time; here
+    the rectangles are one collection and each cell's text is handed to the renderer at the
+    centre of its cell, placed as a centred ``Text`` would be (text is never parsed as math).
+
+    Parameters
+    ----------
+    header
+        Column headings (row 0), may hold line breaks.
+    cells
+        Body rows, one string per column.
+    rect
+        ``(left, bottom, width, height)`` in ``transform``'s coordinates; rows share the height.
+    transform
+        Usually ``figure.transFigure``.
+    colours
+        Fill of each body cell (default white).
+    widths
+        Relative column widths (default equal).
+    header_colour, bold_header
+        Fill and weight of the heading row.
+    fontsize
+        Text size in points.
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> table = add_table(fig, (0.1, 0.1, 0.8, 0.3), ["a", "b"], [["1", "2"]])
+    >>> table.text(1, 0), table.shape
+    ('1', (2, 2))
+    """
+
+    def __init__(self, header: Sequence[str], cells: Sequence[Sequence[str]], *,
+                 rect: tuple[float, float, float, float], transform: Any,
+                 colours: Sequence[Sequence[Any]] | None = None, widths: Sequence[float] | None = None,
+                 header_colour: Any = "white", bold_header: bool = False, fontsize: float = MIN_FONT) -> None:
+        super().__init__()
+        self._rows = [[str(h) for h in header]] + [[str(c) for c in row] for row in cells]
+        n_cols = len(self._rows[0])
+        if any(len(row) != n_cols for row in self._rows):
+            raise ValueError("every table row needs one cell per column")
+        left, bottom, width, height = rect
+        shares = np.asarray(widths if widths is not None else [1.0] * n_cols, dtype=float)
+        self._x = left + width * np.concatenate([[0.0], np.cumsum(shares) / shares.sum()])
+        self._y = bottom + height * (1.0 - np.arange(len(self._rows) + 1) / len(self._rows))
+        fills = [[header_colour] * n_cols] + [list(row) for row in (colours or [["white"] * n_cols] * len(cells))]
+        polygons = [[(self._x[j], self._y[i]), (self._x[j + 1], self._y[i]), (self._x[j + 1], self._y[i + 1]),
+                     (self._x[j], self._y[i + 1])] for i in range(len(self._rows)) for j in range(n_cols)]
+        # Edges as matplotlib's table cells draw them: black, patch.linewidth wide.
+        self.patch = PolyCollection(polygons, facecolors=[c for row in fills for c in row], edgecolors="black",
+                                    transform=transform)
+        self.fontsize = fontsize
+        self._props = (FontProperties(size=fontsize, weight="bold" if bold_header else "normal"),
+                       FontProperties(size=fontsize))
+        self.set_transform(transform)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows including the heading row, columns)."""
+        return len(self._rows), len(self._rows[0])
+
+    def text(self, row: int, col: int) -> str:
+        """The text drawn in a cell (row 0: the headings)."""
+        return self._rows[row][col]
+
+    def colour(self, row: int, col: int) -> tuple[float, float, float, float]:
+        """The RGBA fill drawn in a cell (row 0: the headings)."""
+        return tuple(float(v) for v in self.patch.get_facecolor()[row * self.shape[1] + col])
+
+    def get_children(self) -> list[Artist]:
+        return [self.patch]
+
+    def get_window_extent(self, renderer: Any = None) -> Bbox:
+        return Bbox.from_extents(self._x[0], self._y[-1], self._x[-1], self._y[0]).transformed(self.get_transform())
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible():
+            return
+        renderer.open_group("table", gid=self.get_gid())
+        self.patch.set_figure(self.get_figure(root=False))
+        self.patch.draw(renderer)
+        gc = renderer.new_gc()
+        gc.set_foreground(rcParams["text.color"])
+        gc.set_antialiased(rcParams["text.antialiased"])
+        to_px = self.get_transform().transform
+        flip = renderer.get_canvas_width_height()[1] if renderer.flipy() else None
+        size = renderer.points_to_pixels(self.fontsize)
+        ascent, descent, gap = (size * m for m in _font_box(self._props[1]))
+        for i, row in enumerate(self._rows):
+            prop = self._props[0 if i == 0 else 1]
+            for j, text in enumerate(row):
+                if not text:
+                    continue
+                lines = text.split("\n")
+                # Lines stacked as Text stacks them: each at least the font's ascent and descent
+                # tall (more when its glyphs reach further), plus the gap between lines; the
+                # block centred on the cell, each line centred on the column.
+                spread = gap / 2 if len(lines) > 1 else 0.0
+                placed, height = [], 0.0
+                for line in lines:
+                    width, full, below = _measure(renderer, line, prop)
+                    up = max(full - below, ascent) + spread
+                    placed.append((line, width, height + up))
+                    height += up + max(below, descent) + spread
+                cx, cy = to_px(((self._x[j] + self._x[j + 1]) / 2, (self._y[i] + self._y[i + 1]) / 2))
+                for line, width, drop in placed:
+                    baseline = cy + height / 2 - drop
+                    renderer.draw_text(gc, cx - width / 2, baseline if flip is None else flip - baseline,
+                                       line, prop, 0.0, ismath=False)
+        gc.restore()
+        renderer.close_group("table")
+        self.stale = False
+
+
+def add_table(fig: Figure, rect: tuple[float, float, float, float], header: Sequence[str],
+              cells: Sequence[Sequence[str]], *, colours: Sequence[Sequence[Any]] | None = None,
+              widths: Sequence[float] | None = None, header_colour: Any = "white", bold_header: bool = False,
+              caption: str = "", gid: str | None = None) -> GridTable:
+    """Draw a :class:`GridTable` on a figure in ``rect`` (figure fractions), with a caption above it.
+
+    The caption sits where an axes title would (``axes.titlepad`` above the top edge).
+    """
+    table = GridTable(header, cells, rect=rect, transform=fig.transFigure, colours=colours, widths=widths,
+                      header_colour=header_colour, bold_header=bold_header)
+    table.set_gid(gid)
+    fig.add_artist(table)
+    if caption:
+        above = offset_copy(fig.transFigure, fig=fig, y=rcParams["axes.titlepad"], units="points")
+        fig.text(rect[0], rect[1] + rect[3], caption, fontsize=MIN_FONT + 1, va="baseline", transform=above)
+    return table
 
 
 # -- the figure-level page ------------------------------------------------------------------------
@@ -939,33 +1256,37 @@ def _sample_table_cells(rows: pd.DataFrame, analytes: Sequence[str]) -> tuple[li
     """One row per sample: date (when known), day, and per analyte ``value (×ULN)``, shaded by grade.
 
     Pseudonymised rows have no sample date: the samples are told apart by their day and the
-    date column is left out (see :func:`_sample_table_header`).
+    date column is left out (see :func:`_sample_table_header`). A sample with two results of
+    one analyte shows the first in table order.
     """
+    key = sample_key(rows)
+    ordered = rows.sort_values(key, kind="stable")
+    ordered = ordered[ordered[key].notna()]
+    samples = ordered.drop_duplicates(key)
+    firsts = ordered[ordered[ANALYTE].isin(list(analytes))].drop_duplicates([key, ANALYTE])
+    censor = (firsts[CENSOR].map(lambda c: c if isinstance(c, str) else "") if CENSOR in firsts.columns
+              else pd.Series("", index=firsts.index))
+    values = _as_float(firsts[VALUE])
+    ratios = _as_float(firsts[X_ULN]) if X_ULN in firsts.columns else np.full(len(firsts), np.nan)
+    grades = firsts[GRADE].to_numpy(dtype=object) if GRADE in firsts.columns else np.full(len(firsts), None)
+    found: dict[tuple[Any, str], tuple[str, Any]] = {}
+    for when, analyte, c, value, ratio, grade in zip(firsts[key], firsts[ANALYTE], censor, values, ratios,
+                                                      grades, strict=True):
+        text = f"{c}{value:.3g}" + ("" if np.isnan(ratio) else f" ({ratio:.1f}×)")
+        shade = to_rgba(GRADE_COLORS[grade], 0.35) if grade in ("mild", "moderate", "marked") else "white"
+        found[(when, analyte)] = (text, shade)
+    dated = SAMPLE_DATE in rows.columns
+    days = samples[DAY] if DAY in samples.columns else pd.Series(pd.NA, index=samples.index)
     cells: list[list[str]] = []
     colours: list[list[Any]] = []
-    dated = SAMPLE_DATE in rows.columns
-    key = sample_key(rows)
-    for when, grp in rows.sort_values(key, kind="stable").groupby(key, sort=True):
-        day = grp[DAY].iloc[0] if DAY in grp.columns else pd.NA
+    for when, day in zip(samples[key], days, strict=True):
         day_text = "" if pd.isna(day) else f"{int(day)}"
         line = [f"{pd.Timestamp(when):%Y-%m-%d}", day_text] if dated else [day_text]
         shade: list[Any] = ["white"] * len(line)
         for analyte in analytes:
-            hit = grp[grp[ANALYTE] == analyte]
-            if hit.empty:
-                line.append("")
-                shade.append("white")
-                continue
-            r = hit.iloc[0]
-            censor = r.get(CENSOR, "")
-            censor = censor if isinstance(censor, str) else ""
-            text = f"{censor}{float(r[VALUE]):.3g}"
-            xu = r.get(X_ULN)
-            if xu is not None and not pd.isna(xu):
-                text += f" ({float(xu):.1f}×)"
+            text, colour = found.get((when, analyte), ("", "white"))
             line.append(text)
-            grade = r.get(GRADE)
-            shade.append(to_rgba(GRADE_COLORS[grade], 0.35) if grade in ("mild", "moderate", "marked") else "white")
+            shade.append(colour)
         cells.append(line)
         colours.append(shade)
     return cells, colours
@@ -1015,69 +1336,141 @@ def patient_figure(
     >>> fig = patient_figure(data, patient="P001", therapy=therapy, patients=patients,
     ...                      assessment=assessment)  # doctest: +SKIP
     """
-    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
-    rows = _patient_rows(data, patient)
-    if unit_label is None:
-        unit_label = str(rows[UNIT].iloc[0]) if UNIT in rows.columns else ""
-    fig = Figure(figsize=PAGE_SIZES[page_size])
-    width_in = PAGE_SIZES[page_size][0]
-    subtitle, lines = _header_lines(rows, patient=patient, patients=patients, assessment=assessment,
-                                    unit_label=unit_label, width=int(width_in * 14))
-    max_lines = 10
-    if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + ["    … (see the summary table)"]
-    fig.text(0.06, 0.975, f"Patient {patient}", fontsize=14, fontweight="bold", va="top", gid="title")
-    fig.text(0.06, 0.950, subtitle, fontsize=MIN_FONT + 1, va="top", color="#333333", gid="subtitle")
-    line_h = 0.0135
-    for i, line in enumerate(lines):
-        fig.text(0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=f"summary:{i}")
-    top = 0.928 - len(lines) * line_h - 0.035
-    panel_h = 0.25
-    left, width = 0.09, 0.66
-    ax1 = fig.add_axes((left, top - panel_h, width, panel_h))
-    ax2 = fig.add_axes((left, top - 2 * panel_h - 0.055, width, panel_h), sharex=ax1)
-    analytes = [a for a in ANALYTES if a in set(rows[ANALYTE])]
-    plot_marker_trend(data, patient=patient, x=x, y="x_uln", therapy=therapy, patients=patients,
-                      assessment=assessment, legend=False, ax=ax1)
-    plot_marker_trend(data, patient=patient, x=x, y="value", therapy=therapy, patients=patients,
-                      assessment=None, legend=False, ax=ax2)
-    ax1.set_title("Each analyte as a multiple of its age-specific upper limit of normal",
-                  fontsize=MIN_FONT + 1, loc="left")
-    ax2.set_title(f"Values in {unit_label} with the age-specific ULN (dotted steps)" if unit_label
-                  else "Values with the age-specific ULN (dotted steps)", fontsize=MIN_FONT + 1, loc="left")
-    ax2.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)", fontsize=MIN_FONT + 1)
-    ax1.tick_params(labelbottom=True)
-    analyte_handles = [h for h in ax1.get_lines() if h.get_gid() and h.get_gid().startswith("trend:")]
-    uln_handles = [h for h in ax2.get_lines() if h.get_gid() and h.get_gid().startswith("uln:")]
-    # Phases are named in the legend too: a span too narrow for its label is still identified.
-    shown = [p.get_gid().split(":", 1)[1] for p in ax1.patches if (p.get_gid() or "").startswith("phase:")]
-    phase_handles = [Patch(facecolor=PHASE_COLORS.get(ph, "#EEEEEE"), edgecolor="none", label=ph)
-                     for ph in PHASE_COLORS if ph in shown]
-    fig.legend(handles=analyte_handles + uln_handles + grade_legend_handles() + phase_handles, loc="upper left",
-               bbox_to_anchor=(left + width + 0.02, top), fontsize=MIN_FONT, frameon=False,
-               title="analytes / grades", title_fontsize=MIN_FONT)
+    return PatientPage(page_size=page_size, x=x).draw(data, patient=patient, therapy=therapy, patients=patients,
+                                                      assessment=assessment, unit_label=unit_label)
 
-    # The sample table fills what is left of the page; when it cannot hold every sample
-    # it keeps the first (usually the diagnostic baseline) and the most recent ones.
-    table_top = top - 2 * panel_h - 0.11
-    row_h = 0.0165
-    n_fit = int((table_top - 0.03) / row_h) - 1
-    cells, colours = _sample_table_cells(rows, analytes)
-    if n_fit >= 3 and cells:
-        n_all = len(cells)
-        if n_all > n_fit:
-            keep = [0] + list(range(n_all - (n_fit - 2), n_all))
-            cells = [cells[0], ["…"] * len(cells[0])] + [cells[i] for i in keep[1:]]
-            colours = [colours[0], ["white"] * len(colours[0])] + [colours[i] for i in keep[1:]]
-            caption = f"Samples: first and latest {n_fit - 1} of {n_all}"
-        else:
-            caption = f"Samples ({n_all})"
-        tax = fig.add_axes((0.06, table_top - row_h * (len(cells) + 1), 0.88, row_h * (len(cells) + 1)))
-        tax.set_axis_off()
-        tax.set_title(caption, fontsize=MIN_FONT + 1, loc="left")
-        table = tax.table(cellText=cells, cellColours=colours, colLabels=_sample_table_header(rows, analytes),
-                          loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
-        table.auto_set_font_size(False)
-        table.set_fontsize(MIN_FONT)
-        table.set_gid("samples")
-    return fig
+
+class PatientPage:
+    """The patient page of :func:`patient_figure`, drawn anew for each patient on one figure.
+
+    A report draws the same page for every patient. Making its two panels once keeps what
+    does not depend on the patient: the axes themselves and their ticks (two lines, a grid
+    line and two labels each), whose making took a third of a page's time. :meth:`draw`
+    removes the previous patient's artists, resets the limits and scales as a new axes has
+    them, and draws the next patient; the page is the same, byte for byte, as one drawn on
+    a new figure (the tests compare them).
+
+    The figure is redrawn in place: save it before drawing the next patient.
+
+    Parameters
+    ----------
+    page_size
+        ``"A4"`` or ``"Letter"`` (portrait).
+    x
+        ``"day"`` or ``"date"``.
+
+    Examples
+    --------
+    >>> page = PatientPage()
+    >>> for pid in ("P1", "P2"):  # doctest: +SKIP
+    ...     save_figure(page.draw(data, patient=pid, therapy=therapy), f"{pid}.png")
+    """
+
+    def __init__(self, *, page_size: str = "A4", x: str = "day") -> None:
+        _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+        _check_choice("x", x, _X_CHOICES)
+        self.page_size, self.x = page_size, x
+        self.figure = fig = Figure(figsize=PAGE_SIZES[page_size])
+        # A canvas of its own keeps one Agg renderer from page to page, and with it matplotlib's
+        # cache of text sizes (titles, labels, legend and tick texts repeat on every page).
+        FigureCanvasAgg(fig)
+        self._title = fig.text(0.06, 0.975, "", fontsize=14, fontweight="bold", va="top", gid="title")
+        self._subtitle = fig.text(0.06, 0.950, "", fontsize=MIN_FONT + 1, va="top", color="#333333",
+                                  gid="subtitle")
+        self._ax1 = fig.add_axes((0.09, 0.5, 0.66, 0.25))
+        self._ax2 = fig.add_axes((0.09, 0.2, 0.66, 0.25), sharex=self._ax1)
+        self._fixed = {id(self._title), id(self._subtitle)}
+        self._legends: dict[tuple[tuple[str, ...], tuple[str, ...]], Legend] = {}
+
+    def _clear(self) -> None:
+        """Leave the page as :meth:`__init__` made it: no artist of the previous patient, fresh limits."""
+        fig = self.figure
+        for artist in [*fig.legends, *fig.artists, *(t for t in fig.texts if id(t) not in self._fixed)]:
+            artist.remove()
+        for ax in (self._ax1, self._ax2):
+            for artist in [*ax.lines, *ax.patches, *ax.texts, *ax.collections, *ax.images, *ax.artists]:
+                artist.remove()
+            ax.set_yscale("linear")
+            # As a new axes: no data limits, the unit view autoscaled, default margins.
+            ax.dataLim = Bbox.null()
+            ax.ignore_existing_data_limits = True
+            ax.set_xmargin(rcParams["axes.xmargin"])
+            ax.set_ymargin(rcParams["axes.ymargin"])
+            ax.set_ylim(0, 1, auto=True)
+        self._ax1.set_xlim(0, 1, auto=True)
+
+    def draw(self, data: pd.DataFrame, *, patient: str, therapy: pd.DataFrame | None = None,
+             patients: pd.DataFrame | None = None, assessment: pd.DataFrame | None = None,
+             unit_label: str | None = None) -> Figure:
+        """Draw one patient's page (see :func:`patient_figure`) and return the figure."""
+        rows = _patient_rows(data, patient)
+        self._clear()
+        fig, x, ax1, ax2 = self.figure, self.x, self._ax1, self._ax2
+        if unit_label is None:
+            unit_label = str(rows[UNIT].iloc[0]) if UNIT in rows.columns else ""
+        width_in = PAGE_SIZES[self.page_size][0]
+        subtitle, lines = _header_lines(rows, patient=patient, patients=patients, assessment=assessment,
+                                        unit_label=unit_label, width=int(width_in * 14))
+        max_lines = 10
+        if len(lines) > max_lines:
+            lines = lines[: max_lines - 1] + ["    … (see the summary table)"]
+        self._title.set_text(f"Patient {patient}")
+        self._subtitle.set_text(subtitle)
+        line_h = 0.0135
+        for i, line in enumerate(lines):
+            fig.text(0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=f"summary:{i}")
+        top = 0.928 - len(lines) * line_h - 0.035
+        panel_h = 0.25
+        left, width = 0.09, 0.66
+        ax1.set_position((left, top - panel_h, width, panel_h))
+        ax2.set_position((left, top - 2 * panel_h - 0.055, width, panel_h))
+        analytes = [a for a in ANALYTES if a in set(rows[ANALYTE])]
+        _check_trend_columns(rows, x=x, y="x_uln")
+        _check_trend_columns(rows, x=x, y="value")
+        course = _Course.of(rows, patient=patient, analytes=None, x=x, therapy=therapy, patients=patients,
+                            assessment=assessment)
+        _draw_course(ax1, course, y="x_uln")
+        _draw_course(ax2, course, y="value", annotate=False)  # baseline and nadir once, on the ×ULN panel
+        panel_title(ax1, "Each analyte as a multiple of its age-specific upper limit of normal")
+        panel_title(ax2, f"Values in {unit_label} with the age-specific ULN (dotted steps)" if unit_label
+                    else "Values with the age-specific ULN (dotted steps)")
+        ax2.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)", fontsize=MIN_FONT + 1)
+        ax1.tick_params(labelbottom=True)
+        analyte_handles = [h for h in ax1.get_lines() if h.get_gid() and h.get_gid().startswith("trend:")]
+        uln_handles = [h for h in ax2.get_lines() if h.get_gid() and h.get_gid().startswith("uln:")]
+        # Phases are named in the legend too: a span too narrow for its label is still identified.
+        shown = [p.get_gid().split(":", 1)[1] for p in ax1.patches if (p.get_gid() or "").startswith("phase:")]
+        # The legend depends only on which analytes, ULN lines and phases the page shows (their
+        # styles are fixed): made once for each such set and placed again on later pages.
+        key = (tuple(h.get_label() for h in analyte_handles + uln_handles),
+               tuple(ph for ph in PHASE_COLORS if ph in shown))
+        legend = self._legends.get(key)
+        if legend is None:
+            phase_handles = [Patch(facecolor=PHASE_COLORS.get(ph, "#EEEEEE"), edgecolor="none", label=ph)
+                             for ph in key[1]]
+            handles = analyte_handles + uln_handles + grade_legend_handles() + phase_handles
+            legend = self._legends[key] = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left",
+                                                 fontsize=MIN_FONT, frameon=False, title="analytes / grades",
+                                                 title_fontsize=MIN_FONT)
+        legend.set_bbox_to_anchor((left + width + 0.02, top))
+        fig.add_artist(legend)
+
+        # The sample table fills what is left of the page; when it cannot hold every sample
+        # it keeps the first (usually the diagnostic baseline) and the most recent ones.
+        table_top = top - 2 * panel_h - 0.11
+        row_h = 0.0165
+        n_fit = int((table_top - 0.03) / row_h) - 1
+        cells, colours = _sample_table_cells(rows, analytes)
+        if n_fit >= 3 and cells:
+            n_all = len(cells)
+            if n_all > n_fit:
+                keep = [0] + list(range(n_all - (n_fit - 2), n_all))
+                cells = [cells[0], ["…"] * len(cells[0])] + [cells[i] for i in keep[1:]]
+                colours = [colours[0], ["white"] * len(colours[0])] + [colours[i] for i in keep[1:]]
+                caption = f"Samples: first and latest {n_fit - 1} of {n_all}"
+            else:
+                caption = f"Samples ({n_all})"
+            height = row_h * (len(cells) + 1)
+            add_table(fig, (0.06, table_top - height, 0.88, height), _sample_table_header(rows, analytes), cells,
+                      colours=colours, caption=caption, gid="samples")
+        return fig

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from markers.dataset import Dataset
+from markers.plotting import GridTable
 
 UNIT = "mg/g creatinine"
 
@@ -181,3 +182,8 @@ def pseudonym_of(patient: str) -> str:
     from markers.pseudonym import pseudonym
 
     return pseudonym(patient, key=KEY)
+
+
+def tables_of(fig) -> list[GridTable]:
+    """The tables drawn on a page, in the order they were added."""
+    return [a for a in fig.artists if isinstance(a, GridTable)]

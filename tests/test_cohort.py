@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from plot_fixtures import make_assessment, make_data, make_pseudonymized, make_therapy, pseudonym_of
+from plot_fixtures import (
+    make_assessment,
+    make_data,
+    make_pseudonymized,
+    make_therapy,
+    pseudonym_of,
+    tables_of,
+)
 
 from markers.cohort import (
     binned_median,
@@ -205,12 +212,11 @@ def test_cohort_pages_use_the_whole_page():
     assert _used_bottom(pages[0]) == pytest.approx(0.05)
     # Time to normalization: curve, analyte table and the per-patient table (4 patients + header).
     km = pages[1]
-    (days,) = [t for ax in km.axes for t in ax.tables if t.get_gid() == "days_table"]
-    cells = days.get_celld()
-    assert [cells[(r, 0)].get_text().get_text() for r in range(1, 5)] == ["P1", "P2", "P3", "P4"]
+    (days,) = [t for t in tables_of(km) if t.get_gid() == "days_table"]
+    assert [days.text(r, 0) for r in range(1, 5)] == ["P1", "P2", "P3", "P4"]
     # P1 VMA normal on day 150 since diagnosis = 146 since therapy start (day 4); P4 not informative.
-    assert cells[(1, 1)].get_text().get_text() == "146"
-    assert cells[(4, 1)].get_text().get_text() == "not informative"
+    assert days.text(1, 1) == "146"
+    assert days.text(4, 1) == "not informative"
     # Swimmer: 4 lanes of the 0.6-inch maximum = 2.4 in of 11.69 in.
     (swim,) = pages[2].axes
     assert swim.get_position().height == pytest.approx(2.4 / 11.69)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_hex
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.colors import to_hex, to_rgba
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -18,10 +20,14 @@ from plot_fixtures import (
     make_pseudonymized,
     make_therapy,
     pseudonym_of,
+    tables_of,
 )
 
 from markers.errors import ConfigError, MissingColumnError
 from markers.plotting import (
+    GRADE_COLORS,
+    PatientPage,
+    add_table,
     format_age,
     patient_figure,
     phase_spans,
@@ -258,7 +264,24 @@ def test_patient_page_is_a_pyplot_free_a4_figure():
     # born 2020-04-06, diagnosed 2022-12-01: 24 + 8 months − 1 (1st < 6th) = 31 months = 2 y 7 mo
     assert "age at diagnosis 2 y 7 mo" in texts["subtitle"]
     assert texts["summary:0"] == "VMA: VMA elevated at diagnosis (10.0× ULN); normal from day 150."
-    assert len(fig.axes) == 3  # × ULN panel, value panel, sample table
+    assert len(fig.axes) == 2  # × ULN panel, value panel
+    assert [t.get_gid() for t in tables_of(fig)] == ["samples"]
+
+
+def test_patient_page_legend_names_what_the_page_shows():
+    from matplotlib.legend import Legend
+
+    grades = ["normal", "mild", "moderate", "marked", "indeterminate", "< limit (censored)", "> limit (censored)"]
+    page = PatientPage()
+    tables = {"therapy": make_therapy(), "patients": make_patients(), "assessment": make_assessment()}
+    # P1: induction, consolidation (after the end of induction) and maintenance; P4 only started therapy.
+    # P1 comes back after P4: its legend again, not P4's.
+    for pid, phases in (("P1", ["induction", "consolidation", "maintenance"]), ("P4", ["induction"]),
+                        ("P1", ["induction", "consolidation", "maintenance"])):
+        fig = page.draw(make_data(), patient=pid, **tables)
+        (legend,) = [a for a in fig.artists if isinstance(a, Legend)]
+        assert legend.get_title().get_text() == "analytes / grades"
+        assert [t.get_text() for t in legend.get_texts()] == ["VMA", "HVA", "VMA ULN", "HVA ULN", *grades, *phases]
 
 
 def test_patient_page_fonts_are_at_least_8_points():
@@ -266,18 +289,25 @@ def test_patient_page_fonts_are_at_least_8_points():
                          assessment=make_assessment())
     fig.canvas.draw()  # ticks and table cells get their text only when drawn
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+    sizes += [t.fontsize for t in tables_of(fig)]
     assert sizes and min(sizes) >= 8
 
 
 def test_patient_page_sample_table_and_letter_size():
     fig = patient_figure(make_data(), patient="P1", page_size="Letter")
     assert tuple(fig.get_size_inches()) == pytest.approx((8.5, 11.0))
-    (table,) = [t for ax in fig.axes for t in ax.tables]
-    cells = table.get_celld()
-    assert cells[(0, 2)].get_text().get_text() == "VMA"
+    (table,) = tables_of(fig)
+    assert table.shape == (5, 4)  # heading + 4 samples; date, day, VMA, HVA
+    assert table.text(0, 2) == "VMA"
     # row 4 = day 240: VMA "<5" (5/13 = 0.38 -> 0.4×), HVA 11 (11/22 = 0.5×)
-    assert [cells[(4, c)].get_text().get_text() for c in range(4)] == ["2023-07-29", "240", "<5 (0.4×)",
-                                                                     "11 (0.5×)"]
+    assert [table.text(4, c) for c in range(4)] == ["2023-07-29", "240", "<5 (0.4×)", "11 (0.5×)"]
+    # Shaded by grade at 35 %: day 0 VMA 270/27 = 10× and HVA 126/42 = 3× marked; day 60 VMA 54/27 = 2×
+    # moderate, HVA 63/42 = 1.5× mild; normal results and the date and day columns stay white.
+    marked, moderate, mild = (to_rgba(GRADE_COLORS[g], 0.35) for g in ("marked", "moderate", "mild"))
+    white = to_rgba("white")
+    assert [table.colour(1, c) for c in range(4)] == [white, white, marked, marked]
+    assert [table.colour(2, c) for c in range(4)] == [white, white, moderate, mild]
+    assert [table.colour(4, c) for c in range(4)] == [white] * 4
 
 
 def test_patient_page_rejects_unknown_page_size():
@@ -383,10 +413,9 @@ def test_pseudonymised_patient_page_has_no_date():
     # age at diagnosis from age_at_diagnosis_days = 969: 969 / 30.44 = 31.8 -> 31 months = 2 y 7 mo
     assert texts["subtitle"] == ("sex F · age at diagnosis 2 y 7 mo · day 0 = diagnosis · 4 samples · "
                                  "values in mg/g creatinine")
-    (table,) = [t for ax in fig.axes for t in ax.tables]
-    cells = table.get_celld()
-    assert [cells[(0, c)].get_text().get_text() for c in range(3)] == ["day", "VMA", "HVA"]
-    assert [cells[(4, c)].get_text().get_text() for c in range(3)] == ["240", "<5 (0.4×)", "11 (0.5×)"]
+    (table,) = tables_of(fig)
+    assert [table.text(0, c) for c in range(3)] == ["day", "VMA", "HVA"]
+    assert [table.text(4, c) for c in range(3)] == ["240", "<5 (0.4×)", "11 (0.5×)"]
 
 
 def test_pseudonymised_data_cannot_be_drawn_on_dates(ax1):
@@ -414,3 +443,68 @@ def test_log_axis_labels_enough_ticks(limits, labelled):
     minor = {t.get_text() for t in ax.get_yticklabels(minor=True)
              if t.get_text() and low <= t.get_position()[1] <= high}
     assert minor == labelled
+
+
+# -- tables ----------------------------------------------------------------------------------------
+
+
+def _drawn_text(fig):
+    """(text, x, y, weight) of every string the Agg renderer is asked to draw, at 40 dpi."""
+    calls = []
+    original = RendererAgg.draw_text
+
+    def spy(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        calls.append((s, round(x, 6), round(y, 6), prop.get_weight()))
+        return original(self, gc, x, y, s, prop, angle, ismath, mtext)
+
+    RendererAgg.draw_text = spy
+    try:
+        fig.savefig(io.BytesIO(), format="png", dpi=40)
+    finally:
+        RendererAgg.draw_text = original
+    return calls
+
+
+def test_table_cells_sit_where_centred_texts_would():
+    rect, header, cells = (0.1, 0.2, 0.8, 0.3), ["patient", "baseline\n×ULN"], [["P1", "<5 (0.4×)"], ["", "$x$"]]
+    fig = Figure(figsize=(4, 3))
+    table = add_table(fig, rect, header, cells, bold_header=True)
+    # The same cells as Text artists centred in each cell (heading row bold), as matplotlib's Table places them.
+    ref = Figure(figsize=(4, 3))
+    rows = [header, *cells]
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row):
+            ref.text(rect[0] + rect[2] * (j + 0.5) / 2, rect[1] + rect[3] * (1 - (i + 0.5) / 3), text, ha="center",
+                     va="center", fontsize=8, fontweight="bold" if i == 0 else "normal", parse_math=False)
+    assert _drawn_text(fig) == _drawn_text(ref)
+    assert table.shape == (3, 2) and table.text(2, 1) == "$x$"  # never parsed as math
+
+
+# -- one page redrawn for each patient ----------------------------------------------------------------
+
+
+def _page_bytes(fig):
+    png, pdf = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=30, metadata={"Software": None})
+    fig.savefig(pdf, format="pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None})
+    return png.getvalue(), pdf.getvalue()
+
+
+@pytest.mark.parametrize("x", ["day", "date"])
+def test_a_redrawn_page_equals_a_new_one(x):
+    page = PatientPage(x=x)
+    tables = {"therapy": make_therapy(), "patients": make_patients(), "assessment": make_assessment()}
+    # Every patient after every other one (P1 has the most artists, P4 the fewest), byte for byte.
+    for pid in ["P1", "P4", "P2", "P1", "P3", "P4"]:
+        new = patient_figure(make_data(), patient=pid, x=x, **tables)
+        assert _page_bytes(page.draw(make_data(), patient=pid, **tables)) == _page_bytes(new), pid
+
+
+def test_a_redrawn_pseudonymised_page_equals_a_new_one():
+    ds, data, assessment = make_pseudonymized()
+    page = PatientPage()
+    tables = {"therapy": ds.therapy, "patients": ds.patients, "assessment": assessment}
+    for original in ["P1", "P3", "P1"]:
+        pid = pseudonym_of(original)
+        new = patient_figure(data, patient=pid, **tables)
+        assert _page_bytes(page.draw(data, patient=pid, **tables)) == _page_bytes(new), original

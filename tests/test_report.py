@@ -15,15 +15,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.testing.compare import compare_images
-from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy
+from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy, tables_of
 from pypdf import PdfReader
 
 from markers import __version__
 from markers.cohort import cohort_figures
 from markers.errors import OutputError
-from markers.plotting import patient_figure
+from markers.plotting import GRADE_COLORS, patient_figure
 from markers.report import (
     PAGE_SIZES,
     _appendix_pages,
@@ -184,26 +185,28 @@ def test_summary_table_splits_with_the_header_on_every_page():
     many = pd.concat([base.assign(patient_id=f"Q{i}") for i in range(100)], ignore_index=True)
     pages = list(_summary_pages(many, page_size="A4"))
     assert len(pages) == 3
-    tables = [t for page in pages for ax in page.axes for t in ax.tables]
-    rows = [max(r for r, _c in t.get_celld()) for t in tables]
+    tables = [t for page in pages for t in tables_of(page)]
+    rows = [t.shape[0] - 1 for t in tables]  # below the heading row
     assert rows == [37, 37, 26]
     for table in tables:
-        assert table.get_celld()[(0, 0)].get_text().get_text() == "patient"
-        assert table.get_celld()[(0, 11)].get_text().get_text() == "re-\nelevation"
+        assert table.text(0, 0) == "patient"
+        assert table.text(0, 11) == "re-\nelevation"
+        assert table.colour(0, 0) == to_rgba("#E8E8E8")
     # natural order: Q2 before Q10; the last page ends with Q99
-    first = tables[0].get_celld()
-    assert [first[(r, 0)].get_text().get_text() for r in (1, 2, 3, 11)] == ["Q0", "Q1", "Q2", "Q10"]
-    assert tables[2].get_celld()[(26, 0)].get_text().get_text() == "Q99"
+    assert [tables[0].text(r, 0) for r in (1, 2, 3, 11)] == ["Q0", "Q1", "Q2", "Q10"]
+    assert tables[2].text(26, 0) == "Q99"
 
 
 def test_summary_cells_by_hand():
     (page,) = _summary_pages(make_assessment(), page_size="A4")
-    (table,) = page.axes[0].tables
-    cells = table.get_celld()
-    row = [cells[(5, c)].get_text().get_text() for c in range(12)]
+    (table,) = tables_of(page)
+    row = [table.text(5, c) for c in range(12)]
     # P3 VMA: informative, baseline 5.0×, nadir 12/13 = 0.9×, normal on day 90 since diagnosis
     # 2022-03-01 = day 88 since therapy start 2022-03-03; elevated at CR; re-elevated.
     assert row == ["P3", "VMA", "yes", "5.0", "0.9", "88", "no sample", "—", "elevated", "—", "no", "yes"]
+    # "elevated" and a "yes" for re-elevation are tinted; the rest stay white.
+    tint, white = to_rgba(GRADE_COLORS["marked"], 0.25), to_rgba("white")
+    assert [table.colour(5, c) for c in range(12)] == [white] * 8 + [tint, white, white, tint]
 
 
 def test_appendix_paginates_issues():
@@ -213,10 +216,9 @@ def test_appendix_paginates_issues():
     # first page: 37 − 1 file row − 4 = 32 issues; then 68 = 37 + 31
     pages = list(_appendix_pages(ds, page_size="A4"))
     assert len(pages) == 3
-    issue_rows = [max(r for r, _c in page.axes[-1].tables[0].get_celld()) for page in pages]
+    issue_rows = [tables_of(page)[-1].shape[0] - 1 for page in pages]
     assert issue_rows == [32, 37, 31]
-    cells = pages[0].axes[-1].tables[0].get_celld()
-    assert cells[(1, 2)].get_text().get_text() == "results.xlsx Samples!D0"
+    assert tables_of(pages[0])[-1].text(1, 2) == "results.xlsx Samples!D0"
 
 
 def test_report_page_total_matches_with_many_issues(tmp_path):
@@ -241,6 +243,22 @@ def test_save_figure_formats_and_fixed_bytes(tmp_path):
         assert a == b
     with pytest.raises(OutputError, match=r"\.png, \.pdf or \.svg"):
         save_figure(make(), tmp_path / "x.jpg")
+
+
+def test_png_pixels_are_matplotlibs(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    for mode, alpha in (("RGB", 1.0), ("RGBA", 0.0)):  # a transparent background keeps its alpha
+        fig.patch.set_alpha(alpha)
+        save_figure(fig, tmp_path / "ours.png", dpi=40)
+        fig.savefig(tmp_path / "theirs.png", dpi=40)
+        ours, theirs = Image.open(tmp_path / "ours.png"), Image.open(tmp_path / "theirs.png")
+        assert ours.mode == mode and ours.size == theirs.size == (330, 467)  # 8.27 × 40 = 330.8, 11.69 × 40 = 467.6
+        assert ours.info["dpi"] == pytest.approx((40, 40), abs=0.01)
+        assert (np.asarray(ours.convert("RGBA")) == np.asarray(theirs.convert("RGBA"))).all()
 
 
 def test_write_pngs_serial_and_parallel_agree(tmp_path):
