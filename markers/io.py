@@ -528,8 +528,11 @@ def _count_controls(utf8: bytes) -> int:
     return count
 
 
-def _decode(path: pathlib.Path, data: bytes) -> tuple[str, bytes]:
-    """The file's text and the same text as UTF-8 bytes (without a byte-order mark)."""
+def _decode(path: pathlib.Path, data: bytes) -> tuple[str | None, bytes]:
+    """The file's text and the same text as UTF-8 bytes (without a byte-order mark).
+
+    The text is None for plain ASCII, which is its own UTF-8: decode ``utf8`` when needed.
+    """
     name = path.name
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -547,9 +550,14 @@ def _decode(path: pathlib.Path, data: bytes) -> tuple[str, bytes]:
                 f"{name}: contains NUL bytes (first on line {line}): it is a binary file, not text; "
                 "export the data again as CSV (UTF-8)."
             )
+        utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        if utf8.isascii():
+            # plain ASCII (most exports): valid UTF-8 as it stands, and decoded only if the csv
+            # module has to read it (a million-row file never becomes one more copy in memory)
+            _refuse_controls(name, utf8, len(utf8))
+            return None, utf8
         try:
             text = data.decode("utf-8-sig")
-            utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         except UnicodeDecodeError:
             try:
                 text = data.decode("cp1252")
@@ -560,13 +568,18 @@ def _decode(path: pathlib.Path, data: bytes) -> tuple[str, bytes]:
                 ) from exc
             logger.info("%s: not UTF-8, decoded as Windows-1252", name)
             utf8 = text.encode("utf-8")
+    _refuse_controls(name, utf8, len(text))
+    return text, utf8
+
+
+def _refuse_controls(name: str, utf8: bytes, length: int) -> None:
+    """Stop on text with more control characters than 1 in 100 (and more than 10): a binary file."""
     controls = _count_controls(utf8)
-    if controls > max(10, len(text) // 100):
+    if controls > max(10, length // 100):
         raise InputFormatError(
             f"{name}: contains {controls:,} control characters: it looks like a binary file, not text; "
             "export the data again as CSV (UTF-8)."
         )
-    return text, utf8
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -731,8 +744,10 @@ def _read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> 
         raise InputFormatError(f"{name}: cannot be read ({exc.strerror or exc}); check the file.") from exc
     text, utf8 = _decode(path, data)
     del data
-    delimiter = _sniff_delimiter(text)
+    delimiter = _sniff_delimiter(text if text is not None else utf8[:_SNIFF_BYTES + 1].decode("ascii"))
     cells = _split_fast(utf8, delimiter) if max_rows is None and len(utf8) > _FAST_TEXT_MIN else None
+    if text is None and cells is None:
+        text = utf8.decode("ascii")
     del utf8
     if cells is not None:
         head = cells.iloc[:_DECIMAL_SAMPLE_ROWS].astype(object).where(cells.iloc[:_DECIMAL_SAMPLE_ROWS].notna(), None)
