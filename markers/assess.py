@@ -431,8 +431,12 @@ def _mass_value(value: float, unit: str, *, analyte: str, patient: str) -> float
     return float(convert_ratio(value, analyte=analyte, from_unit=unit, to_unit=MASS_RATIO))
 
 
-def _ratios(rows: list[dict], frames: dict[tuple[str, str], pd.DataFrame], cutoff: float) -> None:
-    """Fill the VMA/HVA ratio columns of the VMA and HVA rows of each patient (in place on ``rows``)."""
+def _ratios(rows: list[dict], baselines: dict[tuple[str, str], tuple[object, float, str]],
+            cutoff: float) -> None:
+    """Fill the VMA/HVA ratio columns of the VMA and HVA rows of each patient (in place on ``rows``).
+
+    ``baselines`` holds the censor, value and unit of each VMA and HVA baseline sample.
+    """
     by_key = {(r[PATIENT_ID], r[ANALYTE]): r for r in rows}
     masses = molar_masses()
     for row in rows:
@@ -441,14 +445,14 @@ def _ratios(rows: list[dict], frames: dict[tuple[str, str], pd.DataFrame], cutof
         hva = by_key.get((patient, "HVA"))
         if analyte != "VMA" or hva is None:
             continue
-        pos_v, pos_h = vma["_baseline_pos"], hva["_baseline_pos"]
-        if pos_v is None or pos_h is None:
+        if (patient, "VMA") not in baselines or (patient, "HVA") not in baselines:
             continue
-        v_frame, h_frame = frames[(patient, "VMA")], frames[(patient, "HVA")]
-        if _censor(v_frame[CENSOR].iloc[pos_v]) or _censor(h_frame[CENSOR].iloc[pos_h]):
+        v_censor, v_value, v_unit = baselines[(patient, "VMA")]
+        h_censor, h_value, h_unit = baselines[(patient, "HVA")]
+        if _censor(v_censor) or _censor(h_censor):
             continue  # a censored value is a bound, not a value: no ratio (domain facts §5)
-        v = _mass_value(v_frame[VALUE].iloc[pos_v], v_frame[UNIT].iloc[pos_v], analyte="VMA", patient=patient)
-        h = _mass_value(h_frame[VALUE].iloc[pos_h], h_frame[UNIT].iloc[pos_h], analyte="HVA", patient=patient)
+        v = _mass_value(v_value, v_unit, analyte="VMA", patient=patient)
+        h = _mass_value(h_value, h_unit, analyte="HVA", patient=patient)
         if not h > 0:
             continue
         mass = v / h
@@ -551,17 +555,23 @@ def assess(
     data = data.sort_values([PATIENT_ID, "_order", ANALYTE, SAMPLE_DATE], kind="stable")
 
     rows: list[dict] = []
-    frames: dict[tuple[str, str], pd.DataFrame] = {}
+    # Only each VMA and HVA baseline sample is kept for the ratio, not every patient's frame: a
+    # thousand patients' frames held at once were most of what assessing them took in memory.
+    baselines: dict[tuple[str, str], tuple[object, float, str]] = {}
     undated: set[str] = set()
     no_dates = pd.Series(dtype="datetime64[ns]")
     for (patient, analyte), frame in data.groupby([PATIENT_ID, ANALYTE], sort=False):
         frame = frame.reset_index(drop=True)
-        frames[(patient, analyte)] = frame
         patient_dates = dates.loc[patient] if patient in dates.index else no_dates
         if pd.isna(patient_dates.get("anchor", pd.NaT)):
             undated.add(patient)
-        rows.append(_assess_one(frame, patient=patient, analyte=analyte, dates=patient_dates, rules=rules))
-    _ratios(rows, frames, rules.low_ratio_cutoff)
+        row = _assess_one(frame, patient=patient, analyte=analyte, dates=patient_dates, rules=rules)
+        rows.append(row)
+        if analyte in ("VMA", "HVA") and row["_baseline_pos"] is not None:
+            base = row["_baseline_pos"]
+            baselines[(patient, analyte)] = (frame[CENSOR].iloc[base], frame[VALUE].iloc[base],
+                                             frame[UNIT].iloc[base])
+    _ratios(rows, baselines, rules.low_ratio_cutoff)
     if undated:
         warnings.warn(
             f"{len(undated)} patient(s) have neither a diagnosis date nor a therapy start "
