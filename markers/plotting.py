@@ -1203,9 +1203,9 @@ class _RasterText:
     matplotlib renders Agg text glyph by glyph in Python (so that a glyph missing from the font
     can come from another): a table's fifty short strings took a fifth of a PNG page. A cell's
     text is one font's glyphs, which FreeType lays out, hints and renders at once, as matplotlib
-    itself rendered text before version 3.10, here in a sixth of the time; the string is placed
-    on the same baseline, from the same hinted width. A string with a glyph the font lacks is
-    left to the renderer (``draw`` returns False).
+    itself rendered text before version 3.10: the table takes half the time (laying the strings
+    out is most of what is left). The string is placed on the same baseline, from the same hinted
+    width. A string with a glyph the font lacks is left to the renderer (``draw`` returns False).
     """
 
     def __init__(self, renderer: RendererAgg, prop: FontProperties) -> None:
@@ -1393,7 +1393,7 @@ class PatientPage:
 
     A report draws the same page for every patient. Making its two panels once keeps what
     does not depend on the patient: the axes themselves and their ticks (two lines, a grid
-    line and two labels each), whose making took a third of a page's time. :meth:`draw`
+    line and two labels each), whose making took a fifth of a page's time. :meth:`draw`
     removes the previous patient's artists, resets the limits and scales as a new axes has
     them, and draws the next patient; the page is the same, byte for byte, as one drawn on
     a new figure (the tests compare them).
