@@ -224,10 +224,12 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
         # The pixels from matplotlib, the file from png_bytes: half the time of matplotlib's PNG writer.
         raw = io.BytesIO()
         fig.savefig(raw, format="rgba", dpi=dpi)
-        width, height = (int(side * dpi) for side in fig.get_size_inches())
-        pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8).reshape(height, width, 4)
-        write_bytes_atomic(png_bytes(pixels, dpi=dpi, text=meta), path)
-        return
+        width, height = (int(side * dpi) for side in fig.get_size_inches())  # as Agg sizes its canvas
+        # (any other size, which these figures never have, is left to matplotlib's own writer below)
+        if raw.getbuffer().nbytes == width * height * 4:
+            pixels = np.frombuffer(raw.getbuffer(), dtype=np.uint8).reshape(height, width, 4)
+            write_bytes_atomic(png_bytes(pixels, dpi=dpi, text=meta), path)
+            return
     # A fixed salt makes SVG element ids (hashes) the same from run to run.
     with atomic_write(path) as handle, matplotlib.rc_context({"svg.hashsalt": "markers", "pdf.fonttype": 42}):
         fig.savefig(handle, format=fmt, dpi=dpi, metadata=meta)

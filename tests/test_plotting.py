@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_pdf import RendererPdf
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
@@ -27,6 +28,7 @@ from markers.errors import ConfigError, MissingColumnError
 from markers.plotting import (
     GRADE_COLORS,
     PatientPage,
+    _RasterText,
     add_table,
     format_age,
     patient_figure,
@@ -448,25 +450,28 @@ def test_log_axis_labels_enough_ticks(limits, labelled):
 # -- tables ----------------------------------------------------------------------------------------
 
 
-def _drawn_text(fig):
-    """(text, x, y, weight) of every string the Agg renderer is asked to draw, at 40 dpi."""
+def _drawn_text(fig, renderer=RendererPdf, fmt="pdf", dpi=72):
+    """(text, x, y, weight) of every string ``renderer`` is asked to draw as text."""
     calls = []
-    original = RendererAgg.draw_text
+    original = renderer.draw_text
 
     def spy(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        calls.append((s, round(x, 6), round(y, 6), prop.get_weight()))
+        calls.append((s, round(x, 4), round(y, 4), prop.get_weight()))
         return original(self, gc, x, y, s, prop, angle, ismath, mtext)
 
-    RendererAgg.draw_text = spy
+    renderer.draw_text = spy
     try:
-        fig.savefig(io.BytesIO(), format="png", dpi=40)
+        fig.savefig(io.BytesIO(), format=fmt, dpi=dpi)
     finally:
-        RendererAgg.draw_text = original
+        renderer.draw_text = original
     return calls
 
 
+TABLE = ((0.1, 0.2, 0.8, 0.3), ["patient", "baseline\n×ULN"], [["P1", "<5 (0.4×)"], ["", "$x$"]])
+
+
 def test_table_cells_sit_where_centred_texts_would():
-    rect, header, cells = (0.1, 0.2, 0.8, 0.3), ["patient", "baseline\n×ULN"], [["P1", "<5 (0.4×)"], ["", "$x$"]]
+    rect, header, cells = TABLE
     fig = Figure(figsize=(4, 3))
     table = add_table(fig, rect, header, cells, bold_header=True)
     # The same cells as Text artists centred in each cell (heading row bold), as matplotlib's Table places them.
@@ -478,6 +483,46 @@ def test_table_cells_sit_where_centred_texts_would():
                      va="center", fontsize=8, fontweight="bold" if i == 0 else "normal", parse_math=False)
     assert _drawn_text(fig) == _drawn_text(ref)
     assert table.shape == (3, 2) and table.text(2, 1) == "$x$"  # never parsed as math
+
+
+def _ink(fig, dpi):
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=dpi)
+    from PIL import Image
+
+    return 255 - np.asarray(Image.open(png).convert("L")).astype(float)
+
+
+@pytest.mark.parametrize("dpi", [80, 150])
+def test_png_table_text_lands_where_the_renderers_text_would(monkeypatch, dpi):
+    # On Agg each cell's text is rendered by FreeType in one call; drawn through the renderer's own
+    # draw_text instead (what a missing glyph falls back to), each cell's ink sits within a pixel
+    # of the same place and has the same weight.
+    rect, header, cells = TABLE
+    fig = Figure(figsize=(4, 3))
+    add_table(fig, rect, header, [["P1", "<5 (0.4×)"], ["2023-07-29", "126 (3.0×)"]], bold_header=True)
+    ours = _ink(fig, dpi)
+    monkeypatch.setattr(_RasterText, "draw", lambda *args: False)
+    theirs = _ink(fig, dpi)
+    height, width = ours.shape
+    for i in range(3):
+        for j in range(2):
+            top, bottom = height * (1 - rect[1] - rect[3] * (3 - i) / 3), height * (1 - rect[1] - rect[3] * (2 - i) / 3)
+            left, right = width * (rect[0] + rect[2] * j / 2), width * (rect[0] + rect[2] * (j + 1) / 2)
+            box = (slice(int(top) + 2, int(bottom) - 2), slice(int(left) + 2, int(right) - 2))
+            a, b = ours[box], theirs[box]
+            assert a.sum() == pytest.approx(b.sum(), rel=0.03)
+            rows, cols = np.mgrid[box]
+            assert abs((rows * a).sum() / a.sum() - (rows * b).sum() / b.sum()) < 1.0
+            assert abs((cols * a).sum() / a.sum() - (cols * b).sum() / b.sum()) < 1.0
+
+
+def test_png_table_text_with_a_glyph_the_font_lacks_goes_to_the_renderer():
+    fig = Figure(figsize=(4, 3))
+    add_table(fig, (0.1, 0.2, 0.8, 0.3), ["patient"], [["患者 P1"], ["P2"]])
+    with pytest.warns(UserWarning, match="missing from font"):
+        drawn = [call[0] for call in _drawn_text(fig, RendererAgg, "png", 40)]
+    assert drawn == ["患者 P1"]  # "patient" and "P2" were rendered by FreeType directly
 
 
 # -- one page redrawn for each patient ----------------------------------------------------------------
