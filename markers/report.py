@@ -30,7 +30,6 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
@@ -174,6 +173,9 @@ def write_report_pdf(figures: Iterable[Figure], path: str | os.PathLike[str], *,
     pages = 0
     # atomic_write removes its temporary file on any exception, including one raised by
     # the figures' generator halfway through.
+    # imported here: a worker drawing PNGs never needs the PDF backend (a quarter of its start-up)
+    from matplotlib.backends.backend_pdf import PdfPages
+
     with atomic_write(path, inputs=inputs) as handle:
         # TrueType embedding (fonttype 42) keeps the text searchable and extractable.
         with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(handle, metadata=info) as pdf:
@@ -278,7 +280,8 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
     Each value is a zero-argument callable that builds the figure (or a figure). With
     ``jobs > 1`` the figures are built and saved in worker processes, so only the
     callables (e.g. ``functools.partial`` of a module-level function and its data)
-    are pickled, never a figure; see :func:`figure_jobs`.
+    are pickled, never a figure. The mapping :func:`figure_jobs` returns is sent to
+    each worker once, as its tables; each figure is then asked for by name.
 
     Parameters
     ----------
@@ -325,13 +328,29 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
         finally:
             _SHARED_PAGES.clear()  # the page is not kept once the PNGs are written
         return list(paths.values())
+    if isinstance(figures_by_name, _FigureJobs):
+        # Each worker gets the tables once, at start-up, and takes each patient's rows itself:
+        # a task is only a figure's name. Taking and pickling a thousand patients' rows here,
+        # one builder at a time, kept this process busy for a tenth of the time the workers
+        # needed, on a core they needed too.
+        initializer, initargs = _install_worker_jobs, figures_by_name.tables()
+
+        def task(name: str) -> tuple:
+            return (_render_worker_png, name)
+    else:
+        initializer, initargs = None, ()
+
+        def task(name: str) -> tuple:
+            return (_render_png, figures_by_name[name])
+
     # "spawn" starts clean interpreters: no inherited locks or pyplot state, same on every OS.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=initializer, initargs=initargs) as pool:
         # a bounded window of jobs in flight: the builders (and their rows) of a thousand patients
         # are never all held at once, and an error surfaces without waiting for the rest
         pending: set = set()
         for name in figures_by_name:
-            pending.add(pool.submit(_render_png, figures_by_name[name], str(paths[name]), dpi))
+            pending.add(pool.submit(*task(name), str(paths[name]), dpi))
             if len(pending) >= 4 * jobs:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -361,6 +380,10 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
         self._patient_ids = {f"patient_{pid}": pid for pid in _patient_ids(data)}
         self._rows = [PatientRows(frame) for frame in (data, therapy, patients, assessment)]
 
+    def tables(self) -> tuple:
+        """What :func:`_install_worker_jobs` needs to make the same jobs in another process."""
+        return self._data, self._therapy, self._patients, self._assessment, self._page_size
+
     def __iter__(self) -> Iterator[str]:
         yield from self._cohort
         yield from self._patient_ids
@@ -380,12 +403,27 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
         raise KeyError(name)
 
 
+#: In a worker process of :func:`write_pngs`: the figure jobs, made once from the tables it was sent.
+_WORKER_JOBS: list[_FigureJobs] = []
+
+
+def _install_worker_jobs(data: pd.DataFrame, therapy: pd.DataFrame, patients: pd.DataFrame | None,
+                         assessment: pd.DataFrame, page_size: str) -> None:
+    _WORKER_JOBS[:] = [_FigureJobs(data, therapy=therapy, patients=patients, assessment=assessment,
+                                   page_size=page_size)]
+
+
+def _render_worker_png(name: str, path: str, dpi: int) -> str:
+    return _render_png(_WORKER_JOBS[0][name], path, dpi)
+
+
 def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame | None,
                 assessment: pd.DataFrame, page_size: str = "A4") -> Mapping[str, Callable[[], Figure]]:
     """Picklable builders for :func:`write_pngs`: ``cohort_1``, ``cohort_2``, ..., ``patient_<id>``.
 
-    Each patient's builder carries only that patient's rows, so workers receive little data;
-    builders are made when asked for, so memory does not grow with the number of patients.
+    Each patient's builder carries only that patient's rows, and builders are made when asked
+    for, so memory does not grow with the number of patients. :func:`write_pngs` sends the
+    whole mapping to each worker process once and then only the figures' names.
     Patient builders draw on one page per process (:class:`markers.plotting.PatientPage`):
     save each figure before calling the next builder, as :func:`write_pngs` does.
 

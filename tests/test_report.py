@@ -21,6 +21,7 @@ from matplotlib.testing.compare import compare_images
 from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy, tables_of
 from pypdf import PdfReader
 
+import markers.report as report_module
 from markers import __version__
 from markers.cohort import cohort_figures
 from markers.errors import OutputError
@@ -394,3 +395,27 @@ def test_pseudonymised_pngs_hold_no_id_and_no_date(sample_outputs):
         assert _png_text_chunks(data) == [(b"tEXt", f"Software\x00markers {__version__}".encode())]
         # Pixel data is deflate-compressed: only the long IDs are searched in the raw bytes.
         assert [f for f in forbidden if len(f) >= 6 and f.encode() in data] == []
+
+
+def test_write_pngs_sends_figure_jobs_to_each_worker_once(tmp_path, monkeypatch):
+    # Given figure_jobs' own mapping, the workers get its tables once and each task is a
+    # figure's name: the parent neither takes nor pickles a patient's rows. The files are the
+    # same bytes as those drawn in this process.
+    jobs = figure_jobs(make_data(), therapy=make_therapy(), patients=make_patients(),
+                       assessment=make_assessment())
+    serial = write_pngs(jobs, tmp_path / "one", dpi=30)
+    submitted = []
+    original = report_module.ProcessPoolExecutor.submit
+
+    def spy(self, fn, *args, **kwargs):
+        submitted.append((fn.__name__, args[0]))
+        return original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(report_module.ProcessPoolExecutor, "submit", spy)
+    monkeypatch.setattr(report_module._FigureJobs, "__getitem__",
+                        lambda self, name: pytest.fail(f"the parent made the builder of {name}"))
+    parallel = write_pngs(jobs, tmp_path / "two", dpi=30, jobs=2)
+    assert submitted == [("_render_worker_png", name) for name in jobs]
+    assert [p.name for p in parallel] == [p.name for p in serial] == [f"{name}.png" for name in jobs]
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.read_bytes() == b.read_bytes()
