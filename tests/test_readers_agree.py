@@ -171,6 +171,32 @@ def test_line_break_inside_quotes_falls_back_to_the_csv_module(tmp_path, monkeyp
     assert cells.loc[3, 2] == "HVA\nrepeat" and cells.loc[5, 0] == "P3"
 
 
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_a_lone_carriage_return_falls_back_to_the_csv_module(tmp_path, monkeypatch, ending):
+    # Windows lines, then one old-Mac line break (a lone CR) in the middle; the csv module counts
+    # it as a line of its own, so P2 is on line 3 and P3 on line 4. The last line ends in a lone
+    # CR, or in CRLF: a file of CRLF lines only goes to the Arrow parser.
+    text = ("Patient ID,Collection date,Test,Result,Unit\r\nP1,2024-01-02,VMA,3.5,mg/g creat\r\n"
+            "P2,2024-01-03,HVA,4,mg/g creat\rP3,2024-01-04,VMA,5,mg/g creat" + ending)
+    path = tmp_path / "old_mac.csv"
+    path.write_bytes(text.encode("ascii"))
+    used = _use_c_parser(monkeypatch)
+    cells = raw_io.read_raw(path)[0].cells
+    assert used == [False]
+    assert cells[0].tolist() == ["Patient ID", "P1", "P2", "P3"] and list(cells.index) == [1, 2, 3, 4]
+    windows = ("Patient ID,Collection date,Test,Result,Unit\r\nP1,2024-01-02,VMA,3.5,mg/g creat\r\n"
+               "P2,2024-01-03,HVA,4,mg/g creat\r\nP3,2024-01-04,VMA,5,mg/g creat\r\n")
+    path.write_bytes(windows.encode("ascii"))
+    cells = raw_io.read_raw(path)[0].cells
+    assert used == [False, True] and cells[0].tolist() == ["Patient ID", "P1", "P2", "P3"]
+
+
+@pytest.mark.parametrize(("data", "lone"), [(b"a\rb", True), (b"a\r\nb\r", True), (b"\r", True), (b"\r\r\n", True),
+                                            (b"a\r\nb\r\n", False), (b"a\nb", False), (b"", False)])
+def test_lone_carriage_returns_are_found(data, lone):
+    assert raw_io._lone_carriage_return(data) is lone
+
+
 def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
     lines = ["Patient ID;Collection date;Test;Result;Unit"]
     lines += [f"P{i % 50};{1 + i % 28:02d}.03.2024;VMA;{i % 9},5;mg/g creat" for i in range(4000)]
