@@ -87,6 +87,15 @@ def read_csv_bare(path: str) -> dict:
     return {"seconds": time.perf_counter() - start, "rows": len(frame)}
 
 
+def read_csv_text(path: str) -> dict:
+    """pandas.read_csv keeping every cell as text (no type guessing, only empty cells missing)."""
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path, skiprows=1, dtype=str, keep_default_na=False, na_values=[""])
+    return {"seconds": time.perf_counter() - start, "rows": len(frame)}
+
+
 def _analysis(path: str):
     from markers.pipeline import analyse
 
@@ -203,6 +212,7 @@ STAGES = {
     "fastexcel": fastexcel_bare,
     "openpyxl": openpyxl_bare,
     "read_csv": read_csv_bare,
+    "read_csv_text": read_csv_text,
     "report_pdf": report_pdf,
     "report_pngs": report_pngs,
     "reference_figures": reference_figures,

@@ -143,10 +143,18 @@ def bench_reading(sizes: list[int], *, cache: Path, repeat: int, quick: bool, ta
             else:
                 base = entry["read_csv"] = measure("read_csv", path, repeat=n)
                 _line("bare pandas.read_csv", base)
+                # context, not a target: the same read keeping every cell as text ("0042", "<0.5"),
+                # which is what markers must start from
+                entry["read_csv_text"] = measure("read_csv_text", path, repeat=n)
+                _line("bare pandas.read_csv(dtype=str)", entry["read_csv_text"], base)
             entry["raw"] = measure("raw", path, repeat=n)
             _line("markers.io.read_raw", entry["raw"], base)
             entry["pipeline"] = measure("pipeline", path, repeat=n)
             _line("markers read + flag", entry["pipeline"], base)
+            if "read_csv_text" in entry:
+                text = entry["read_csv_text"]
+                print(f"  {'markers read + flag vs read_csv(dtype=str)':<44} "
+                      f"{entry['pipeline']['seconds'] / text['seconds']:9.2f}x time", flush=True)
             if size == max(sizes):
                 pipe = entry["pipeline"]
                 if fmt == "xlsx":
