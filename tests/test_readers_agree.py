@@ -192,7 +192,9 @@ def test_a_lone_carriage_return_falls_back_to_the_csv_module(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize(("data", "lone"), [(b"a\rb", True), (b"a\r\nb\r", True), (b"\r", True), (b"\r\r\n", True),
-                                            (b"a\r\nb\r\n", False), (b"a\nb", False), (b"", False)])
+                                            (b"a\r\nb\r\n", False), (b"a\nb", False), (b"", False),
+                                            # a CR as the last byte of the first 4 MiB looked at, then its successor
+                                            (b"x" * (2**22 - 1) + b"\ry", True), (b"x" * (2**22 - 1) + b"\r\ny", False)])
 def test_lone_carriage_returns_are_found(data, lone):
     assert raw_io._lone_carriage_return(data) is lone
 
