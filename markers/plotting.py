@@ -1217,21 +1217,27 @@ class _RasterText:
     def draw(self, gc: Any, left: float, baseline: float, text: str) -> bool:
         """Draw ``text`` with its baseline at ``baseline`` (pixels from the bottom) from ``left``."""
         font = self.font
-        if not all(font.get_char_index(ord(c)) for c in text):
+        try:
+            if not all(font.get_char_index(ord(c)) for c in text):
+                return False
+            font.clear()
+            font.set_size(self.size, self.renderer.dpi)
+            font.set_text(text, 0.0, flags=get_hinting_flag())
+            font.draw_glyphs_to_bitmap(antialiased=bool(rcParams["text.antialiased"]))
+            ink = np.asarray(font.get_image())
+            x_offset, y_offset = font.get_bitmap_offset()
+            descent = font.get_descent()
+        except (AttributeError, TypeError, ValueError):
+            # FreeType's Python interface is matplotlib's own and may change between releases:
+            # the renderer's draw_text then draws this text as it draws any other
             return False
-        font.clear()
-        font.set_size(self.size, self.renderer.dpi)
-        font.set_text(text, 0.0, flags=get_hinting_flag())
-        font.draw_glyphs_to_bitmap(antialiased=bool(rcParams["text.antialiased"]))
-        ink = np.asarray(font.get_image())
         if not ink.size:
             return True  # nothing to draw (spaces)
         # Placed as matplotlib placed a FreeType bitmap: whole pixels, its lower edge at the
         # descent below the baseline (rows counted from the top, the image top row first).
-        x_offset, y_offset = font.get_bitmap_offset()
         top_down = self.renderer.height - baseline
         x = round(left + x_offset / 64)
-        lower = round(top_down + y_offset / 64 + font.get_descent() / 64) + 1
+        lower = round(top_down + y_offset / 64 + descent / 64) + 1
         image = np.empty(ink.shape + (4,), dtype=np.uint8)
         image[..., :3] = self.colour[:3]
         image[..., 3] = (ink.astype(np.uint16) * self.colour[3] // 255).astype(np.uint8)

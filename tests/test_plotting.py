@@ -24,6 +24,7 @@ from plot_fixtures import (
     tables_of,
 )
 
+import markers.plotting as plotting_module
 from markers.errors import ConfigError, MissingColumnError
 from markers.plotting import (
     GRADE_COLORS,
@@ -515,6 +516,18 @@ def test_png_table_text_lands_where_the_renderers_text_would(monkeypatch, dpi):
             rows, cols = np.mgrid[box]
             assert abs((rows * a).sum() / a.sum() - (rows * b).sum() / b.sum()) < 1.0
             assert abs((cols * a).sum() / a.sum() - (cols * b).sum() / b.sum()) < 1.0
+
+
+def test_png_table_text_goes_to_the_renderer_if_freetypes_interface_changes(monkeypatch):
+    # Should a matplotlib release change FT2Font's calls, every cell is drawn by the renderer's
+    # own draw_text instead of failing the page.
+    def changed():
+        raise TypeError("set_text() got an unexpected keyword argument 'flags'")
+
+    monkeypatch.setattr(plotting_module, "get_hinting_flag", changed)
+    fig = Figure(figsize=(4, 3))
+    add_table(fig, (0.1, 0.2, 0.8, 0.3), ["patient"], [["P1"], ["P2"]])
+    assert [call[0] for call in _drawn_text(fig, RendererAgg, "png", 40)] == ["patient", "P1", "P2"]
 
 
 def test_png_table_text_with_a_glyph_the_font_lacks_goes_to_the_renderer():
