@@ -169,8 +169,14 @@ def cell_refs(rows: pd.Series | np.ndarray, columns: pd.Series | np.ndarray) -> 
     return pd.array(joined, dtype=CELL_DTYPE)
 
 
+def text_of(cell: object) -> str:
+    """One cell as stripped text, ``""`` when missing (None); numbers and dates as ``str()`` gives them."""
+    if cell is None:
+        return ""
+    return cell.strip() if isinstance(cell, str) else str(cell)
+
+
 def cell_text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text ("" for empty); numbers and dates as ``str()`` gives them."""
+    """Cells as stripped text ("" for empty); numbers and dates as ``str()`` gives them (:func:`text_of`)."""
     codes, uniques = distinct(values)
-    mapped = [v.strip() if isinstance(v, str) else str(v) for v in uniques[:-1]] + [""]
-    return _mapped_text(values, codes, uniques, mapped, missing="")
+    return _mapped_text(values, codes, uniques, [text_of(v) for v in uniques], missing="")

@@ -24,6 +24,7 @@ from markers.cells import (
     constant_text,
     distinct,
     map_text,
+    text_of,
     text_series,
 )
 from markers.config import Config
@@ -257,7 +258,7 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     pair_codes, pairs = pd.factorize(name_codes * len(codes) + code_codes)
     analyte, analyte_text, measure = [], [], []
     for pair in pairs.tolist():
-        name, code = _text_of(names[pair // len(codes)]), _text_of(codes[pair % len(codes)])
+        name, code = text_of(names[pair // len(codes)]), text_of(codes[pair % len(codes)])
         analyte.append(analyte_from_text(code, aliases=aliases) or analyte_from_text(name, aliases=aliases))
         analyte_text.append(name or code)
         measure.append(loinc_measure(code) if code else loinc_measure(name))
@@ -287,17 +288,9 @@ def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(n, dtype=np.int64), np.array([None], dtype=object)
 
 
-def _text_of(cell: object) -> str:
-    """A cell as stripped text, ``""`` when missing (the rule of :func:`markers.cells.cell_text`)."""
-    if cell is None:
-        return ""
-    return cell.strip() if isinstance(cell, str) else str(cell)
-
-
 def _sex_code(cell: object) -> str:
     """``M``, ``F`` or ``""`` for one sex cell, in any of the spellings of ``SEX_CODES``."""
-    text = cell.strip() if isinstance(cell, str) else str(cell)
-    return SEX_CODES.get(text.lower(), "")
+    return SEX_CODES.get(text_of(cell).lower(), "")
 
 
 def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:
