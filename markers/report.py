@@ -378,7 +378,12 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
         self._assessment, self._page_size = assessment, page_size
         self._cohort = [f"cohort_{k + 1}" for k in range(_n_cohort_pages(assessment, page_size=page_size))]
         self._patient_ids = {f"patient_{pid}": pid for pid in _patient_ids(data)}
-        self._rows = [PatientRows(frame) for frame in (data, therapy, patients, assessment)]
+
+    @functools.cached_property
+    def _rows(self) -> list[PatientRows]:
+        # grouped when a builder is first asked for: write_pngs on several processes never asks
+        # here (each worker groups its own copy of the tables)
+        return [PatientRows(frame) for frame in (self._data, self._therapy, self._patients, self._assessment)]
 
     def tables(self) -> tuple:
         """What :func:`_install_worker_jobs` needs to make the same jobs in another process."""
