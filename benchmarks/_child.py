@@ -25,10 +25,10 @@ def _peak_mb() -> float:
 
 
 def pipeline(path: str) -> dict:
-    """markers.ingest.read + markers.flags.flag: what every analysis starts with."""
-    from markers.flags import flag
-    from markers.ingest import read
-    from markers.reference import load_reference_limits
+    """markers.ingest.reader.read + markers.analysis.flags.flag: what every analysis starts with."""
+    from markers.analysis.flags import flag
+    from markers.analysis.reference import load_reference_limits
+    from markers.ingest.reader import read
 
     limits = load_reference_limits()
     start = time.perf_counter()
@@ -41,8 +41,8 @@ def pipeline(path: str) -> dict:
 
 
 def read_only(path: str) -> dict:
-    """markers.ingest.read alone."""
-    from markers.ingest import read
+    """markers.ingest.reader.read alone."""
+    from markers.ingest.reader import read
 
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -52,8 +52,8 @@ def read_only(path: str) -> dict:
 
 
 def raw(path: str) -> dict:
-    """markers.io.read_raw alone (the RawSheet cells)."""
-    from markers.io import read_raw
+    """markers.readers.files.read_raw alone (the RawSheet cells)."""
+    from markers.readers.files import read_raw
 
     start = time.perf_counter()
     sheets = read_raw(path)
@@ -106,8 +106,7 @@ def _analysis(path: str):
 
 def report_pdf(path: str) -> dict:
     """The whole PDF report of an analysed file (pages written one by one)."""
-    from markers import report
-
+    from markers.report.document import document as report
     analysis = _analysis(path)
     held = _rss_mb()  # the analysed data, before the first page
     sampler = _RssSampler()
@@ -161,8 +160,7 @@ class _RssSampler:
 
 def report_pngs(path: str, jobs: str) -> dict:
     """One PNG per patient and cohort figure, on ``jobs`` processes."""
-    from markers import report
-
+    from markers.report.document import document as report
     analysis = _analysis(path)
     builders = report.figure_jobs(analysis.measurements, therapy=analysis.dataset.therapy,
                                   patients=analysis.dataset.patients, assessment=analysis.assessment)

@@ -148,7 +148,7 @@ def bench_reading(sizes: list[int], *, cache: Path, repeat: int, quick: bool, ta
                 entry["read_csv_text"] = measure("read_csv_text", path, repeat=n)
                 _line("bare pandas.read_csv(dtype=str)", entry["read_csv_text"], base)
             entry["raw"] = measure("raw", path, repeat=n)
-            _line("markers.io.read_raw", entry["raw"], base)
+            _line("markers.readers.files.read_raw", entry["raw"], base)
             entry["pipeline"] = measure("pipeline", path, repeat=n)
             _line("markers read + flag", entry["pipeline"], base)
             if "read_csv_text" in entry:
@@ -174,7 +174,7 @@ def bench_reading(sizes: list[int], *, cache: Path, repeat: int, quick: bool, ta
 
 def bench_report(patient_counts: tuple[int, ...], *, cache: Path, repeat: int, targets: Targets) -> dict:
     try:
-        from markers import report
+        from markers.report.document import document as report
     except ImportError as exc:
         print(f"\nreport: not available yet ({exc})")
         return {"available": False}

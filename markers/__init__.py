@@ -1,16 +1,17 @@
 """markers: urinary catecholamine metabolites (VMA, HVA, ...) from lab spreadsheets to assessments.
 
-The pipeline, one module per stage::
+The package is cut by stage; each stage imports only the ones above it in this list::
 
-    read()      ingest.py     files -> Dataset (tidy measurements, patients, therapy, issues, row accounting)
-    flag()      flags.py      + age-specific upper limit, x ULN, grade   (reference.py: limits as data)
-    add_timeline() timeline.py + day since diagnosis, therapy phase
-    assess()    assess.py     one row per patient and analyte
-    analyse()   pipeline.py   all of the above in one call
+    readers/    files -> raw cells (safety checks, workbook and text readers)
+    ingest/     raw cells -> Dataset (mapping, results, dates, units, issues)      read()
+    analysis/   limits, flags, timeline, assessment, kinetics     flag(), add_timeline(), assess()
+    plot/       patient page and cohort figures (ax=None -> Axes)
+    report/     PDF/PNG report, text summaries
+    write/      tables for the next tool (CSV, XLSX, JSON), atomic writes, provenance
+    privacy/    pseudonymization
+    pipeline    analyse(): all of the above in one call; the CLI is its client
 
-Plotting lives in :mod:`markers.plotting` (per patient) and :mod:`markers.cohort`;
-reports in :mod:`markers.report`. Heavy modules are imported on first use, so that
-``markers --help`` starts fast.
+Heavy modules are imported on first use, so that ``markers --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -36,28 +37,28 @@ __all__ = [
 ]
 
 _LAZY = {
-    "read": "markers.ingest",
+    "read": "markers.ingest.reader",
     "analyse": "markers.pipeline",
     "Analysis": "markers.pipeline",
-    "flag": "markers.flags",
-    "add_timeline": "markers.timeline",
-    "assess": "markers.assess",
-    "AssessmentRules": "markers.assess",
-    "load_reference_limits": "markers.reference",
-    "reference_sets": "markers.reference",
-    "Dataset": "markers.dataset",
+    "flag": "markers.analysis.flags",
+    "add_timeline": "markers.analysis.timeline",
+    "assess": "markers.analysis.assess",
+    "AssessmentRules": "markers.analysis.assess",
+    "load_reference_limits": "markers.analysis.reference",
+    "reference_sets": "markers.analysis.reference",
+    "Dataset": "markers.ingest.dataset",
     "MarkersError": "markers.errors",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from markers.assess import AssessmentRules, assess
-    from markers.dataset import Dataset
+    from markers.analysis.assess import AssessmentRules, assess
+    from markers.analysis.flags import flag
+    from markers.analysis.reference import load_reference_limits, reference_sets
+    from markers.analysis.timeline import add_timeline
     from markers.errors import MarkersError
-    from markers.flags import flag
-    from markers.ingest import read
+    from markers.ingest.dataset import Dataset
+    from markers.ingest.reader import read
     from markers.pipeline import Analysis, analyse
-    from markers.reference import load_reference_limits, reference_sets
-    from markers.timeline import add_timeline
 
 
 def __getattr__(name: str):

@@ -102,12 +102,12 @@ def validate(files, unit, config_path, day_first, as_json, rejects):
 
     Exits 0 when nothing was rejected, 1 when rows were rejected.
     """
-    from markers.ingest import read
-    from markers.summary import summary_text, validation_dict
+    from markers.ingest.reader import read
+    from markers.report.summary import summary_text, validation_dict
 
     dataset = read(files, unit=unit, config=config_path, day_first=day_first)
     if rejects:
-        from markers.output import write_table
+        from markers.write.output import write_table
 
         write_table(dataset.issues, rejects, inputs=files)
     if as_json:
@@ -130,7 +130,7 @@ def _table_command(table: str, name: str, doc: str):
     @_user_errors
     def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, key_file):
         from markers.pipeline import write_analysis_table
-        from markers.summary import summary_text
+        from markers.report.summary import summary_text
 
         analysis = write_analysis_table(
             files, output, table=table, safe_csv=safe_csv, pseudonymize=key_file,
@@ -155,8 +155,8 @@ assess = _table_command(
 @_user_errors
 def references(reference_set, reference_path, list_sets):
     """Print the active reference limits with their sources."""
-    from markers.reference import load_reference_limits, reference_sets
-    from markers.summary import format_limits
+    from markers.analysis.reference import load_reference_limits, reference_sets
+    from markers.report.summary import format_limits
 
     if list_sets:
         click.echo(reference_sets().to_string(index=False))

@@ -4,7 +4,7 @@ Only *user* mistakes become a ``MarkersError``: a file that cannot be read, a
 column that is missing, a unit or a date order that cannot be determined. The
 CLI turns each into one ``Error: ...`` line and exit code 1. Problems with a
 single cell or row are *not* exceptions: they are issue records (see
-:mod:`markers.issues`) collected in the validation report.
+:mod:`markers.ingest.issues`) collected in the validation report.
 """
 
 from __future__ import annotations

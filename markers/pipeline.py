@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from markers.config import Config
-from markers.dataset import Dataset
-from markers.ingest import read
+from markers.ingest.config import Config
+from markers.ingest.dataset import Dataset
+from markers.ingest.reader import read
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Analysis:
     measurements
         The tidy measurements with ``uln``, ``x_uln``, ``elevated``, ``grade``, ``day`` and ``phase``.
     assessment
-        One row per patient × analyte (see :func:`markers.assess.assess`).
+        One row per patient × analyte (see :func:`markers.analysis.assess.assess`).
     limits
         The reference limits applied.
     reference_set
@@ -60,24 +60,24 @@ def analyse(
     Parameters
     ----------
     paths
-        Input files (see :func:`markers.ingest.read`).
+        Input files (see :func:`markers.ingest.reader.read`).
     unit, config, day_first, today
-        As for :func:`markers.ingest.read`.
+        As for :func:`markers.ingest.reader.read`.
     reference_set
         Name of a shipped reference set (``markers references --list``); default ARUP 3018863.
     reference
         A CSV of your own lab's limits in the same columns (overrides ``reference_set``).
     rules
-        :class:`markers.assess.AssessmentRules` to change the assessment's defaults.
+        :class:`markers.analysis.assess.AssessmentRules` to change the assessment's defaults.
 
     Returns
     -------
     Analysis
     """
-    from markers.assess import assess
-    from markers.flags import flag
-    from markers.reference import DEFAULT_REFERENCE_SET, load_reference_limits
-    from markers.timeline import add_timeline
+    from markers.analysis.assess import assess
+    from markers.analysis.flags import flag
+    from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
+    from markers.analysis.timeline import add_timeline
 
     dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
     if reference is not None:
@@ -112,7 +112,7 @@ def prepare(
     created when it does not exist yet) when that is given. Every ``write_*`` function starts here."""
     analysis = analyse(paths, **analyse_options)
     if pseudonymize is not None:
-        from markers.pseudonym import load_or_create_key
+        from markers.privacy.pseudonym import load_or_create_key
 
         analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
     return analysis
@@ -153,7 +153,7 @@ def write_analysis_table(
     -------
     Analysis
     """
-    from markers.output import provenance_record, write_table
+    from markers.write.output import provenance_record, write_table
 
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
@@ -212,7 +212,7 @@ def write_report(
     (Analysis, int)
         The analysis and the number of PDF pages written.
     """
-    from markers.report import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
+    from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
 
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     dataset = analysis.dataset
@@ -227,7 +227,7 @@ def write_report(
         progress=progress,
     )
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
-    from markers.output import provenance_record
+    from markers.write.output import provenance_record
 
     provenance = provenance_record(
         inputs=list(paths),
@@ -262,8 +262,8 @@ def write_patient_figure(
     figure then shows the pseudonym and days only).
     """
     from markers.errors import ConfigError
-    from markers.plotting import patient_figure
-    from markers.report import save_figure
+    from markers.plot.patient import patient_figure
+    from markers.report.document import save_figure
 
     analysis = analyse(paths, **analyse_options)
     known = sorted(set(analysis.measurements["patient_id"]))
@@ -271,7 +271,7 @@ def write_patient_figure(
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
         raise ConfigError(f"patient {patient!r} has no measurements in the input; patients: {listed}.")
     if pseudonymize is not None:
-        from markers.pseudonym import load_or_create_key, pseudonym
+        from markers.privacy.pseudonym import load_or_create_key, pseudonym
 
         key = load_or_create_key(pseudonymize)
         analysis = pseudonymize_analysis(analysis, key=key)
@@ -287,7 +287,7 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     """A copy of ``analysis`` fit for sharing: keyed pseudonyms for patient IDs, days for dates.
 
     Every table (measurements, patients, therapy, issues, row accounting, files and the
-    assessment) goes through :mod:`markers.pseudonym`: patient IDs become
+    assessment) goes through :mod:`markers.privacy.pseudonym`: patient IDs become
     ``P-`` + 12 hex digits of HMAC-SHA-256 under ``key``; every date column becomes days
     since the patient's diagnosis (``sample_date`` -> ``sample_day``); dates of birth are
     dropped; IDs and dates inside free text are scrubbed. Everything written from the
@@ -295,7 +295,7 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     """
     from dataclasses import replace
 
-    from markers.pseudonym import pseudonymize_with
+    from markers.privacy.pseudonym import pseudonymize_with
 
     # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
     dataset, tables = pseudonymize_with(

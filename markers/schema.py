@@ -48,7 +48,7 @@ MEASUREMENT_COLUMNS = [
     AGE_DAYS,
 ]
 
-# -- columns added by flagging (markers.flags) ----------------------------------
+# -- columns added by flagging (markers.analysis.flags) ----------------------------------
 ULN = "uln"  # upper reference limit, in UNIT
 X_ULN = "x_uln"  # value / uln
 ELEVATED = "elevated"  # boolean (pandas "boolean" dtype: <NA> when indeterminate)
@@ -56,7 +56,7 @@ GRADE = "grade"  # one of GRADES
 REFERENCE_SET = "reference_set"
 GRADES = ("normal", "mild", "moderate", "marked", "indeterminate", "no_reference")
 
-# -- columns added by the timeline (markers.timeline) ---------------------------
+# -- columns added by the timeline (markers.analysis.timeline) ---------------------------
 DAY = "day"  # days since diagnosis (or since therapy start when no diagnosis)
 PHASE = "phase"
 
@@ -111,7 +111,7 @@ OUTPUT_UNITS = {"mg/g": MASS_RATIO, "mmol/mol": MOLAR_RATIO}
 #: Canonical analyte codes, in display order.
 ANALYTES = ("VMA", "HVA", "DA", "3MT", "NE", "E", "NMN", "MN")
 
-# -- issue records (markers.issues) -------------------------------------------------
+# -- issue records (markers.ingest.issues) -------------------------------------------------
 ISSUE_COLUMNS = [
     "code",
     "severity",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from markers.dataset import Dataset
-from markers.plotting import GridTable
+from markers.ingest.dataset import Dataset
+from markers.plot.patient import GridTable
 
 UNIT = "mg/g creatinine"
 
@@ -179,7 +179,7 @@ def make_pseudonymized():
 
 
 def pseudonym_of(patient: str) -> str:
-    from markers.pseudonym import pseudonym
+    from markers.privacy.pseudonym import pseudonym
 
     return pseudonym(patient, key=KEY)
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from markers.errors import MarkersError
-from markers.ingest import read
+from markers.ingest.reader import read
 
 HEADERS = [
     "Patient ID", "MRN", "Sample date", "Collected", "Date of birth", "Test", "LOINC", "Result", "Unit",

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import pytest
 
-from markers.assess import ASSESSMENT_COLUMNS, AssessmentRules, assess
+from markers.analysis.assess import ASSESSMENT_COLUMNS, AssessmentRules, assess
 from markers.errors import ConfigError, MissingColumnError, UnknownUnitError
 
 DX = pd.Timestamp("2024-01-01")
@@ -493,7 +493,7 @@ def test_inputs_not_mutated():
 
 def test_unflagged_measurements_raise():
     measurements = _series("P1", "VMA", [(0, 200)]).drop(columns=["elevated", "x_uln"])
-    with pytest.raises(MissingColumnError, match="lacks column\\(s\\) 'x_uln', 'elevated'.*markers.flags.flag"):
+    with pytest.raises(MissingColumnError, match="lacks column\\(s\\) 'x_uln', 'elevated'.*markers.analysis.flags.flag"):
         assess(measurements, therapy=_therapy("P1"), patients=_patients("P1"))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from markers.cells import (
+from markers.readers.cells import (
     as_text,
     cell_ids,
     cell_refs,
@@ -13,7 +13,7 @@ from markers.cells import (
     distinct,
     map_text,
 )
-from markers.io import CELL_DTYPE
+from markers.readers.files import CELL_DTYPE
 
 
 def text(values):

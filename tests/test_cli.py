@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from workbooks import write_workbook
 
 from markers.cli import cli
-from markers.ingest import read
-from markers.summary import validation_dict
+from markers.ingest.reader import read
+from markers.report.summary import validation_dict
 
 
 @pytest.fixture

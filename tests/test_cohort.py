@@ -17,7 +17,8 @@ from plot_fixtures import (
     tables_of,
 )
 
-from markers.cohort import (
+from markers.errors import ConfigError
+from markers.plot.cohort import (
     binned_median,
     cohort_figures,
     median_days_to_normalization,
@@ -26,7 +27,6 @@ from markers.cohort import (
     plot_swimmer,
     plot_time_to_normalization,
 )
-from markers.errors import ConfigError
 
 START = pd.Timestamp("2024-01-01")
 
@@ -263,7 +263,7 @@ def test_never_normalized_patient_is_censored_at_the_last_sample_day():
 
 
 def test_one_cohort_page_alone_equals_that_page_of_the_whole_set():
-    from markers.cohort import iter_cohort_figures
+    from markers.plot.cohort import iter_cohort_figures
 
     data, therapy, assessment = make_data(), make_therapy(), make_assessment()
     every = [fig.texts[0].get_text() for fig in iter_cohort_figures(data, therapy=therapy, assessment=assessment,

@@ -8,8 +8,8 @@ import pytest
 from corpus import make_corpus
 
 from markers import errors
-from markers.io import read_raw
-from markers.safety import check_input_file
+from markers.readers.files import read_raw
+from markers.readers.safety import check_input_file
 
 CASES = {case.filename: case for case in make_corpus.CASES}
 

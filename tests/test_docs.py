@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from markers.cli import cli
-from markers.issues import ISSUE_TYPES
+from markers.ingest.issues import ISSUE_TYPES
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

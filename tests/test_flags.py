@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from markers.analysis.flags import DEFAULT_GRADE_CUTOFFS, GRADE_ORDER, flag
+from markers.analysis.reference import load_reference_limits
 from markers.errors import ConfigError, MissingColumnError
-from markers.flags import DEFAULT_GRADE_CUTOFFS, GRADE_ORDER, flag
-from markers.reference import load_reference_limits
+from markers.ingest.units import convert_ratio
 from markers.schema import GRADES, MASS_RATIO, MOLAR_RATIO
-from markers.units import convert_ratio
 
 M_CREA = 113.120
 M_VMA = 198.174
@@ -281,8 +281,8 @@ def test_greater_than_bound_is_never_graded_below_the_value_it_bounds(value):
 def test_docstring_examples_run():
     import doctest
 
-    import markers.flags
+    import markers.analysis.flags
 
-    result = doctest.testmod(markers.flags)
+    result = doctest.testmod(markers.analysis.flags)
     assert result.attempted >= 1
     assert result.failed == 0

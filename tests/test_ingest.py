@@ -11,7 +11,7 @@ import pytest
 from workbooks import write_workbook
 
 from markers.errors import AmbiguousDateError, MissingColumnError, UnknownUnitError
-from markers.ingest import read
+from markers.ingest.reader import read
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -296,7 +296,7 @@ def test_a_boolean_and_a_one_in_one_column_keep_their_own_text(tmp_path):
 
 
 def test_cell_text_keeps_true_and_one_apart():
-    from markers.cells import cell_ids, cell_text
+    from markers.readers.cells import cell_ids, cell_text
 
     cells = pd.Series([True, 1.0, " x ", None, 0.0, False], dtype=object)
     assert cell_text(cells).tolist() == ["True", "1.0", "x", "", "0.0", "False"]

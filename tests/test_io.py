@@ -1,4 +1,4 @@
-"""markers.io: raw cells from real xlsx/xls/ods/csv files, with exact row numbers."""
+"""markers.readers.files: raw cells from real xlsx/xls/ods/csv files, with exact row numbers."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ import pandas as pd
 import pytest
 import xlwt
 
-from markers import io as raw_io
 from markers.errors import InputFormatError, UnsafeInputError
-from markers.io import CELL_DTYPE, SUPPORTED_SUFFIXES, RawSheet, cell_ref, column_letter, read_raw, sha256_of
+from markers.readers import files as raw_io
+from markers.readers.files import (
+    CELL_DTYPE,
+    SUPPORTED_SUFFIXES,
+    RawSheet,
+    cell_ref,
+    column_letter,
+    read_raw,
+    sha256_of,
+)
 
 # -- helpers -------------------------------------------------------------------------
 

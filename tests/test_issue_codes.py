@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from workbooks import write_workbook
 
-from markers.ingest import read
-from markers.issues import ISSUE_TYPES
+from markers.ingest.issues import ISSUE_TYPES
+from markers.ingest.reader import read
 
 TODAY = dt.date(2026, 11, 25)
 D = dt.datetime

@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
+from markers.analysis.kinetics import decline_half_life
 from markers.errors import MissingColumnError
-from markers.kinetics import decline_half_life
 
 START = pd.Timestamp("2024-01-01")
 

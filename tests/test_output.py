@@ -17,7 +17,7 @@ import pytest
 
 import markers
 from markers.errors import ConfigError, InputFormatError, OutputError
-from markers.output import (
+from markers.write.output import (
     atomic_write,
     neutralise_formula,
     provenance_record,

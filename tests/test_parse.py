@@ -1,4 +1,4 @@
-"""Tests of markers.parse: result cells and date cells, vectorised."""
+"""Tests of markers.ingest.parse: result cells and date cells, vectorised."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import markers.parse as parse_module
+import markers.ingest.parse as parse_module
 from markers.errors import AmbiguousDateError, MarkersError
-from markers.parse import (
+from markers.ingest.parse import (
     RESULT_STATUS,
     infer_day_first,
     looks_like_reference_range,
@@ -614,7 +614,7 @@ def test_long_result_column_parses_distinct_cells_once_with_the_same_output():
     assert first["text"].tolist() == ["<0.5", "45.2", "45.2 H", "QNS", "", "", "12,5", "7"]
     # every block of 8 is the same as the first: 50 x "ok" for "<0.5"
     assert (out["status"] == "ok").sum() == 5 * 50
-    from markers.parse import _parse_result_cells
+    from markers.ingest.parse import _parse_result_cells
 
     pd.testing.assert_frame_equal(out, _parse_result_cells(values, decimal_comma=None))
 

@@ -24,9 +24,9 @@ from plot_fixtures import (
     tables_of,
 )
 
-import markers.plotting as plotting_module
+import markers.plot.patient as plotting_module
 from markers.errors import ConfigError, MissingColumnError
-from markers.plotting import (
+from markers.plot.patient import (
     GRADE_COLORS,
     PatientPage,
     _RasterText,
@@ -221,7 +221,7 @@ def test_unknown_patient_is_a_clear_error(ax1):
 def test_bad_choice_and_missing_column(ax1):
     with pytest.raises(ConfigError, match="y='ratio' is not one of 'x_uln', 'value'"):
         plot_marker_trend(make_data(), patient="P1", y="ratio", ax=ax1)
-    with pytest.raises(MissingColumnError, match="'x_uln'.*markers.flags.flag"):
+    with pytest.raises(MissingColumnError, match="'x_uln'.*markers.analysis.flags.flag"):
         plot_marker_trend(make_data().drop(columns="x_uln"), patient="P1", ax=ax1)
 
 
@@ -434,7 +434,7 @@ def test_pseudonymised_data_cannot_be_drawn_on_dates(ax1):
      ((0.01, 100.0), set())],  # several powers of ten: majors only
 )
 def test_log_axis_labels_enough_ticks(limits, labelled):
-    from markers.plotting import plain_log_axis
+    from markers.plot.patient import plain_log_axis
 
     fig = Figure()
     ax = fig.add_subplot()

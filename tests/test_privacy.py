@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from markers.cli import cli
 from markers.pipeline import analyse
-from markers.pseudonym import load_key, pseudonym
+from markers.privacy.pseudonym import load_key, pseudonym
 
 SAMPLE = Path(__file__).parent.parent / "sample_data"
 FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]

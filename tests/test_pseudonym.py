@@ -13,10 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from markers.dataset import Dataset
 from markers.errors import ConfigError, OutputError
-from markers.output import write_table
-from markers.pseudonym import (
+from markers.ingest.dataset import Dataset
+from markers.privacy.pseudonym import (
     create_key,
     load_key,
     load_or_create_key,
@@ -25,6 +24,7 @@ from markers.pseudonym import (
     pseudonymize_tables,
     scrub_text,
 )
+from markers.write.output import write_table
 
 KEY = bytes(range(32))  # 00 01 02 ... 1f: a fixed, known key
 OTHER_KEY = bytes(range(1, 33))

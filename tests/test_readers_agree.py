@@ -4,7 +4,7 @@ Workbooks are read by fastexcel, with openpyxl as the fallback; text files by
 Arrow's CSV parser, with the csv module as the fallback (for line breaks inside
 quotes, lone carriage returns, unclosed quotes, small files). Each test reads the same file
 both ways -- the fallback forced by monkeypatching -- and compares the RawSheet
-cells and everything :func:`markers.ingest.read` derives from them.
+cells and everything :func:`markers.ingest.reader.read` derives from them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from markers import io as raw_io
-from markers.ingest import read
+from markers.ingest.reader import read
+from markers.readers import files as raw_io
 
 SAMPLE = pathlib.Path(__file__).resolve().parent.parent / "sample_data"
 TODAY = dt.date(2025, 6, 1)

@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from markers.errors import MissingColumnError, NoReferenceRangeError, UnknownUnitError
-from markers.reference import (
+from markers.analysis.reference import (
     DEFAULT_REFERENCE_SET,
     LIMIT_COLUMNS,
     age_months,
@@ -29,6 +28,7 @@ from markers.reference import (
     lookup_uln,
     reference_sets,
 )
+from markers.errors import MissingColumnError, NoReferenceRangeError, UnknownUnitError
 
 M_CREA = 113.120
 M_VMA = 198.174
@@ -574,8 +574,8 @@ def test_user_file_empty(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
-    import markers.reference
+    import markers.analysis.reference
 
-    result = doctest.testmod(markers.reference)
+    result = doctest.testmod(markers.analysis.reference)
     assert result.attempted >= 6
     assert result.failed == 0

@@ -21,12 +21,12 @@ from matplotlib.testing.compare import compare_images
 from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy, tables_of
 from pypdf import PdfReader
 
-import markers.report as report_module
+import markers.report.document as report_module
 from markers import __version__
-from markers.cohort import cohort_figures
 from markers.errors import OutputError
-from markers.plotting import GRADE_COLORS, patient_figure
-from markers.report import (
+from markers.plot.cohort import cohort_figures
+from markers.plot.patient import GRADE_COLORS, patient_figure
+from markers.report.document import (
     PAGE_SIZES,
     _appendix_pages,
     _summary_pages,

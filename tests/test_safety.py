@@ -1,4 +1,4 @@
-"""markers.safety: limits, magic bytes and XML prologs, on real files."""
+"""markers.readers.safety: limits, magic bytes and XML prologs, on real files."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 import xlwt
 
 from markers.errors import InputFormatError, UnsafeInputError
-from markers.safety import (
+from markers.readers.safety import (
     ArchiveLimits,
     check_input_file,
     check_zip_archive,

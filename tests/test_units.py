@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from markers.errors import UnknownUnitError
-from markers.schema import ANALYTES, MASS_RATIO, MOLAR_RATIO
-from markers.units import (
+from markers.ingest.units import (
     concentration_to_output,
     convert_ratio,
     creatinine_to_mmol_per_l,
@@ -23,6 +22,7 @@ from markers.units import (
     ratio_to_output,
     require_unit,
 )
+from markers.schema import ANALYTES, MASS_RATIO, MOLAR_RATIO
 
 
 def test_molar_masses_from_formulas():

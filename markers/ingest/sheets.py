@@ -1,9 +1,9 @@
 """One recognised sheet in, records out: one record per result cell, with its location.
 
-:class:`SheetReader` finds the header and the sheet's role (via :mod:`markers.mapping`),
+:class:`SheetReader` finds the header and the sheet's role (via :mod:`markers.ingest.mapping`),
 marks title, header, blank and footer rows as skipped, and turns the data rows into
 records (long or wide layout), patient rows or therapy events. It keeps each row's
-status for the accounting in :mod:`markers.ingest`.
+status for the accounting in :mod:`markers.ingest.reader`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,24 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from markers import io as raw_io
-from markers.cells import (
+from markers.errors import MissingColumnError, UnknownUnitError
+from markers.ingest.config import Config
+from markers.ingest.issues import IssueLog
+from markers.ingest.mapping import (
+    ColumnMap,
+    analyte_from_text,
+    find_header,
+    is_footer_line,
+    loinc_measure,
+    sheet_role,
+    split_header_unit,
+)
+from markers.ingest.parse import parse_dates
+from markers.ingest.units import (
+    ACCEPTED_SPELLINGS,
+)
+from markers.readers import files as raw_io
+from markers.readers.cells import (
     SEX_CODES,
     blank_cells,
     cell_ids,
@@ -27,19 +43,6 @@ from markers.cells import (
     text_of,
     text_series,
 )
-from markers.config import Config
-from markers.errors import MissingColumnError, UnknownUnitError
-from markers.issues import IssueLog
-from markers.mapping import (
-    ColumnMap,
-    analyte_from_text,
-    find_header,
-    is_footer_line,
-    loinc_measure,
-    sheet_role,
-    split_header_unit,
-)
-from markers.parse import parse_dates
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -52,9 +55,6 @@ from markers.schema import (
     SOURCE_CELL,
     SOURCE_FILE,
     SOURCE_SHEET,
-)
-from markers.units import (
-    ACCEPTED_SPELLINGS,
 )
 
 
@@ -333,7 +333,7 @@ def patient_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFra
 
 
 def therapy_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
-    from markers.timeline import canonical_event
+    from markers.analysis.timeline import canonical_event
 
     sheet = reader.sheet
     id_col = _require(column_map, "patient_id", sheet, "patient ID")

@@ -5,8 +5,8 @@ The CLI prints these; notebooks can call them too, so there is one rendering.
 
 from __future__ import annotations
 
-from markers.dataset import Dataset
-from markers.issues import ISSUE_TYPES, location
+from markers.ingest.dataset import Dataset
+from markers.ingest.issues import ISSUE_TYPES, location
 
 
 def validation_dict(dataset: Dataset) -> dict:

@@ -387,7 +387,7 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     ([4, 19], ['pre-treatment', 'induction'])
     """
     _require(measurements, (PATIENT_ID, SAMPLE_DATE), table="measurements",
-             hint="pass the measurements table returned by markers.ingest.read().")
+             hint="pass the measurements table returned by markers.ingest.reader.read().")
     out = measurements.copy()
     dates = event_dates(therapy, patients=patients)
     events = _clean_therapy(therapy)

@@ -50,10 +50,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from markers.cells import distinct
+from markers.analysis.reference import AGE_BAND_LABEL, lookup_uln
 from markers.errors import ConfigError, MissingColumnError
-from markers.io import CELL_DTYPE
-from markers.reference import AGE_BAND_LABEL, lookup_uln
+from markers.ingest.units import parse_unit
+from markers.readers.cells import distinct
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_DAYS,
     ANALYTE,
@@ -70,7 +71,6 @@ from markers.schema import (
     VALUE,
     X_ULN,
 )
-from markers.units import parse_unit
 
 #: normal <= 1x ULN; mild (1, 2]; moderate (2, 3); marked >= 3x ULN.
 DEFAULT_GRADE_CUTOFFS = (1.0, 2.0, 3.0)
@@ -145,7 +145,7 @@ def flag(
         ``sex``, ``date_of_birth``, ``sample_date`` and ``age_days`` are used
         when present. Not modified.
     limits
-        From :func:`markers.reference.load_reference_limits`.
+        From :func:`markers.analysis.reference.load_reference_limits`.
     grade_cutoffs
         Three increasing multiples of the ULN ``(c1, c2, c3)``: normal
         ``<= c1``, mild ``(c1, c2]``, moderate ``(c2, c3)``, marked ``>= c3``.
@@ -170,7 +170,7 @@ def flag(
 
     Examples
     --------
-    >>> from markers.reference import load_reference_limits
+    >>> from markers.analysis.reference import load_reference_limits
     >>> limits = load_reference_limits(reference_set="ARUP-3018863")
     >>> frame = pd.DataFrame({"analyte": ["VMA", "VMA"], "value": [27.0, 81.0],
     ...                       "unit": "mg/g creatinine", "censor": "",

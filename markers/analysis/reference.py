@@ -67,8 +67,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from markers.cells import distinct, text_series
 from markers.errors import MissingColumnError, NoReferenceRangeError, UnknownUnitError
+from markers.ingest.units import Unit, mass_to_molar_factor, parse_unit
+from markers.readers.cells import distinct, text_series
 from markers.schema import (
     AGE_DAYS,
     ANALYTE,
@@ -80,14 +81,13 @@ from markers.schema import (
     SEX,
     ULN,
 )
-from markers.units import Unit, mass_to_molar_factor, parse_unit
 
 logger = logging.getLogger(__name__)
 
 #: VMA/HVA from ARUP's random-urine table plus ARUP-derived catecholamine limits.
 DEFAULT_REFERENCE_SET = "ARUP-3018863+extended-UIowa-ARUP"
 
-#: Column added by :func:`lookup_uln` (and by :func:`markers.flags.flag`).
+#: Column added by :func:`lookup_uln` (and by :func:`markers.analysis.flags.flag`).
 AGE_BAND_LABEL = "age_band_label"
 
 #: Days per month used only when the date of birth is unknown (365.25 / 12).

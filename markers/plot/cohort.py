@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from markers.errors import ConfigError, MissingColumnError
-from markers.plotting import (
+from markers.plot.patient import (
     ANALYTE_COLORS,
     MIN_FONT,
     PAGE_SIZES,
@@ -60,7 +60,7 @@ CURVE_COLUMNS = ["day", "at_risk", "events", "censored", "proportion_normalized"
 def _informative(assessment: pd.DataFrame, analyte: str) -> pd.DataFrame:
     for col in (PATIENT_ID, ANALYTE, "informative"):
         if col not in assessment.columns:
-            raise MissingColumnError(f"assessment lacks column {col!r}: pass the result of markers.assess.assess.")
+            raise MissingColumnError(f"assessment lacks column {col!r}: pass the result of markers.analysis.assess.assess.")
     rows = assessment[assessment[ANALYTE] == analyte]
     return rows[rows["informative"].astype("boolean").fillna(False).astype(bool)]
 
@@ -69,7 +69,7 @@ def _informative(assessment: pd.DataFrame, analyte: str) -> pd.DataFrame:
 
 
 def _therapy_origins(therapy: pd.DataFrame) -> pd.Series:
-    """Therapy start per patient: the origin of ``days_to_normalization`` in markers.assess.
+    """Therapy start per patient: the origin of ``days_to_normalization`` in markers.analysis.assess.
 
     A date, or in pseudonymised tables the ``event_day`` (days since the patient's anchor).
     """
@@ -97,13 +97,13 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
     Parameters
     ----------
     assessment
-        One row per patient × analyte (``markers.assess.assess``).
+        One row per patient × analyte (``markers.analysis.assess.assess``).
     analyte
         The analyte.
     therapy
         Therapy events, used to place the last sample of never-normalized patients in
         days since therapy start (a patient with no ``therapy_start`` is left out, with a
-        warning, as markers.assess gives no day of normalization without it). Not needed when
+        warning, as markers.analysis.assess gives no day of normalization without it). Not needed when
         the assessment has a ``days_to_last_sample`` column.
 
     Returns

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from markers import io as raw_io
-from markers.io import CELL_DTYPE
+from markers.readers import files as raw_io
+from markers.readers.files import CELL_DTYPE
 
 SEX_CODES = {
     "m": "M", "male": "M", "boy": "M", "man": "M", "mannlich": "M", "männlich": "M", "masculin": "M", "1": "M",

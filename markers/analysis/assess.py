@@ -1,6 +1,6 @@
 """Per-patient marker assessment: baseline, response, persistence, re-elevation.
 
-:func:`assess` turns flagged measurements (``markers.flags.flag``) and the
+:func:`assess` turns flagged measurements (``markers.analysis.flags.flag``) and the
 therapy timeline into one row per patient × analyte. Every rule below is a
 field of :class:`AssessmentRules`, so a study can change it; the defaults and
 where they come from (domain facts §4; source tags as there) are:
@@ -64,7 +64,7 @@ Re-elevation (``reelevation_x_uln`` = 3.0, ``reelevation_consecutive`` = 2)
     neuroendocrine tumor" (for catecholamines). False for an informative
     patient never normalized; <NA> when not informative.
 Decline kinetics (``kinetics_window_days`` = (0, 100))
-    :func:`markers.kinetics.decline_half_life` over days 0–100 after therapy
+    :func:`markers.analysis.kinetics.decline_half_life` over days 0–100 after therapy
     start, informative patients only. No published half-life exists to compare
     with (domain facts, open question 5): the window is a project convention.
 VMA/HVA ratio (``low_ratio_cutoff`` = 1.5)
@@ -91,8 +91,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from markers.analysis.kinetics import decline_half_life
+from markers.analysis.timeline import event_dates
 from markers.errors import ConfigError, MissingColumnError, UnknownUnitError
-from markers.kinetics import decline_half_life
+from markers.ingest.units import convert_ratio, molar_masses
 from markers.schema import (
     ANALYTE,
     ANALYTES,
@@ -107,8 +109,6 @@ from markers.schema import (
     VALUE,
     X_ULN,
 )
-from markers.timeline import event_dates
-from markers.units import convert_ratio, molar_masses
 
 logger = logging.getLogger(__name__)
 
@@ -426,7 +426,7 @@ def _mass_value(value: float, unit: str, *, analyte: str, patient: str) -> float
     if unit not in (MASS_RATIO, MOLAR_RATIO):
         raise UnknownUnitError(
             f"patient {patient}, {analyte}: unit {unit!r} is not {MASS_RATIO!r} or {MOLAR_RATIO!r}; "
-            "assess the measurements returned by markers.ingest.read()."
+            "assess the measurements returned by markers.ingest.reader.read()."
         )
     return float(convert_ratio(value, analyte=analyte, from_unit=unit, to_unit=MASS_RATIO))
 
@@ -493,7 +493,7 @@ def assess(
     Parameters
     ----------
     measurements
-        Flagged measurements (``markers.flags.flag``): ``patient_id``,
+        Flagged measurements (``markers.analysis.flags.flag``): ``patient_id``,
         ``sample_date``, ``analyte``, ``value``, ``unit``, ``censor``, ``x_uln``, ``elevated``.
     therapy
         Therapy events (``patient_id``, ``event``, ``event_date``); may be empty.
@@ -540,7 +540,7 @@ def assess(
     if missing:
         raise MissingColumnError(
             f"the measurements table lacks column(s) {', '.join(repr(c) for c in missing)}; "
-            "assess flagged measurements: markers.flags.flag(measurements, limits=...)."
+            "assess flagged measurements: markers.analysis.flags.flag(measurements, limits=...)."
         )
     columns = assessment_columns(rules.milestones)
     data = measurements[list(_REQUIRED)].copy()

@@ -41,9 +41,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from markers.dataset import Dataset
 from markers.errors import ConfigError, OutputError
-from markers.output import atomic_write
+from markers.ingest.dataset import Dataset
 from markers.schema import (
     ANALYTE,
     CENSOR,
@@ -62,6 +61,7 @@ from markers.schema import (
     SOURCE_VALUE,
     UNIT,
 )
+from markers.write.output import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def load_key(path: PathLike) -> bytes:
     except FileNotFoundError:
         raise ConfigError(
             f"pseudonymisation key file {target} does not exist; create one with "
-            "markers.pseudonym.create_key() or give the path of the existing key"
+            "markers.privacy.pseudonym.create_key() or give the path of the existing key"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read pseudonymisation key file {target}: {exc}") from None
@@ -568,7 +568,7 @@ def pseudonymize_tables(
 
 
 def pseudonymize(dataset: Dataset, *, key: bytes) -> Dataset:
-    """A pseudonymised copy of a whole :class:`~markers.dataset.Dataset`.
+    """A pseudonymised copy of a whole :class:`~markers.ingest.dataset.Dataset`.
 
     The four tidy tables as in :func:`pseudonymize_tables`; the row
     accounting keeps its counts with file and sheet names scrubbed; the file
@@ -578,7 +578,7 @@ def pseudonymize(dataset: Dataset, *, key: bytes) -> Dataset:
     Parameters
     ----------
     dataset
-        What ``markers.ingest.read`` returned.
+        What ``markers.ingest.reader.read`` returned.
     key
         The pseudonymisation key.
 

@@ -34,11 +34,10 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from markers import __version__
-from markers.cohort import _cohort_analytes, iter_cohort_figures
-from markers.dataset import Dataset
 from markers.errors import OutputError
-from markers.output import atomic_write, png_bytes, write_bytes_atomic
-from markers.plotting import (
+from markers.ingest.dataset import Dataset
+from markers.plot.cohort import _cohort_analytes, iter_cohort_figures
+from markers.plot.patient import (
     GRADE_COLORS,
     MIN_FONT,
     PAGE_SIZES,
@@ -53,6 +52,7 @@ from markers.schema import (
     ANALYTES,
     PATIENT_ID,
 )
+from markers.write.output import atomic_write, png_bytes, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -429,7 +429,7 @@ def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataF
     Each patient's builder carries only that patient's rows, and builders are made when asked
     for, so memory does not grow with the number of patients. :func:`write_pngs` sends the
     whole mapping to each worker process once and then only the figures' names.
-    Patient builders draw on one page per process (:class:`markers.plotting.PatientPage`):
+    Patient builders draw on one page per process (:class:`markers.plot.patient.PatientPage`):
     save each figure before calling the next builder, as :func:`write_pngs` does.
 
     Examples
@@ -648,7 +648,7 @@ def build_report(
 
     Order: cover (title, date, version, inputs with SHA-256, reference set, unit,
     counts); cohort summary table (paginated, header on every page); cohort figures
-    (:func:`markers.cohort.iter_cohort_figures`); one page per patient in natural ID
+    (:func:`markers.plot.cohort.iter_cohort_figures`); one page per patient in natural ID
     order (P2 before P10); appendix (rows per file, then every rejected row and
     warning with its cell reference, paginated).
 
@@ -677,7 +677,7 @@ def build_report(
     ------
     matplotlib.figure.Figure
         Pyplot-free pages; drop each after saving. The patient pages are one figure drawn
-        again for each patient (:class:`markers.plotting.PatientPage`): save each page before
+        again for each patient (:class:`markers.plot.patient.PatientPage`): save each page before
         asking for the next.
 
     Examples

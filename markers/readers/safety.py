@@ -13,7 +13,7 @@ XML prolog of each archive part (a few bytes, bounded), so it is fast and uses
 constant memory whatever the file claims to contain.
 
 :func:`content_kind` names what a file really is from its content;
-:mod:`markers.io` uses it to pick the reader.
+:mod:`markers.readers.files` uses it to pick the reader.
 
 Decisions
 ---------
@@ -54,7 +54,7 @@ __all__ = [
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
-#: the content kinds :mod:`markers.io` reads as workbooks
+#: the content kinds :mod:`markers.readers.files` reads as workbooks
 WORKBOOK_KINDS = ("xlsx", "xls", "ods")
 
 ZIP_MAGIC = b"PK\x03\x04"

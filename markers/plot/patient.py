@@ -5,7 +5,7 @@ Two levels, as in seaborn: :func:`plot_marker_trend` draws on one ``Axes``
 :func:`patient_figure` builds a whole page on a ``matplotlib.figure.Figure``
 that is never registered with pyplot, so a report of a thousand patients does
 not accumulate open figures. Nothing here saves or shows a figure: writing is
-:mod:`markers.report`'s job.
+:mod:`markers.report.document`'s job.
 
 Artists carry ``gid``s and labels so that tests and users can find them:
 
@@ -375,7 +375,7 @@ def _x_of_dates(dates: pd.Series | pd.DatetimeIndex, *, x: str, origin: pd.Times
 def day_column(date_column: str) -> str:
     """The column that replaces a date column in pseudonymised tables (``sample_date`` -> ``sample_day``).
 
-    ``markers.pseudonym`` turns every ``<stem>_date`` column into ``<stem>_day`` (whole days since
+    ``markers.privacy.pseudonym`` turns every ``<stem>_date`` column into ``<stem>_day`` (whole days since
     the patient's anchor, the diagnosis date); the plots read that column when the date is gone.
 
     Examples
@@ -400,15 +400,15 @@ def sample_key(frame: pd.DataFrame) -> str:
             return name
     raise MissingColumnError(
         f"data lacks {SAMPLE_DATE!r} (or {day_column(SAMPLE_DATE)!r} / {DAY!r} in pseudonymised data): "
-        "add the timeline (markers.timeline.add_timeline) first."
+        "add the timeline (markers.analysis.timeline.add_timeline) first."
     )
 
 
 def day_shift(data: pd.DataFrame | None, *, patient: str) -> float:
     """Days to add to a pseudonymised ``*_day`` column to land on the timeline's ``day`` axis.
 
-    Pseudonymised day columns count from the patient's anchor date (markers.pseudonym) and the
-    timeline's ``day`` from the diagnosis (markers.timeline); the two agree whenever the
+    Pseudonymised day columns count from the patient's anchor date (markers.privacy.pseudonym) and the
+    timeline's ``day`` from the diagnosis (markers.analysis.timeline); the two agree whenever the
     diagnosis date is known, but the shift is read from the data itself (``day − sample_day``)
     so that events always line up with the samples. ``0.0`` when the data cannot tell.
 
@@ -580,8 +580,8 @@ def _check_trend_columns(data: pd.DataFrame, *, x: str, y: str) -> None:
         raise MissingColumnError(
             f"data has no {SAMPLE_DATE!r}: it is pseudonymised (days, not dates); plot it with x='day'.")
     needed = [PATIENT_ID, ANALYTE, X_ULN if y == "x_uln" else VALUE, DAY if x == "day" else SAMPLE_DATE]
-    _require_columns(data, needed, what="data", hint="flag the measurements (markers.flags.flag) and add the "
-                                                     "timeline (markers.timeline.add_timeline) first.")
+    _require_columns(data, needed, what="data", hint="flag the measurements (markers.analysis.flags.flag) and add the "
+                                                     "timeline (markers.analysis.timeline.add_timeline) first.")
 
 
 # -- the axes-level trend plot -------------------------------------------------------------------
@@ -852,7 +852,7 @@ def plot_marker_trend(
     Parameters
     ----------
     data
-        Flagged measurements (``markers.flags.flag`` then ``markers.timeline.add_timeline``).
+        Flagged measurements (``markers.analysis.flags.flag`` then ``markers.analysis.timeline.add_timeline``).
     patient
         The patient to plot.
     analytes

@@ -1,7 +1,7 @@
 """Raw readers: every sheet of every input file, cells as written, with row numbers.
 
 :func:`read_raw` is the only place markers opens a spreadsheet. It first runs
-:func:`markers.safety.check_input_file` (so every reader path is protected
+:func:`markers.readers.safety.check_input_file` (so every reader path is protected
 against ZIP bombs, XML entities and mislabelled files), then reads:
 
 * workbooks (xlsx, xlsm, xls, ods) with fastexcel (the calamine parser,
@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import InputFormatError, MarkersError, UnsafeInputError
-from markers.safety import SUPPORTED_SUFFIXES, check_input_file, content_kind, defusedxml_active
+from markers.readers.safety import SUPPORTED_SUFFIXES, check_input_file, content_kind, defusedxml_active
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     ------
     UnsafeInputError
         A ZIP bomb, XML entity declarations or a password-protected file
-        (see :func:`markers.safety.check_input_file`).
+        (see :func:`markers.readers.safety.check_input_file`).
     InputFormatError
         A missing, empty, corrupt, mislabelled or unreadable file, or a
         workbook without worksheets.

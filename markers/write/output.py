@@ -41,9 +41,9 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-import markers
+from markers import __version__
 from markers.errors import ConfigError, OutputError
-from markers.io import sha256_of
+from markers.readers.files import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -401,7 +401,7 @@ def provenance_record(
     ['created', 'inputs', 'markers_version', 'options', 'reference_set']
     """
     return {
-        "markers_version": markers.__version__,
+        "markers_version": __version__,
         "created": _now_utc().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": [{"file": Path(p).name, "sha256": (checksums or {}).get(os.fspath(p)) or sha256_of(p)}
                    for p in inputs],

@@ -1,11 +1,11 @@
-"""Read lab spreadsheets into one :class:`~markers.dataset.Dataset`, accounting for every row.
+"""Read lab spreadsheets into one :class:`~markers.ingest.dataset.Dataset`, accounting for every row.
 
 This is the one entry point of ingestion (:func:`read`); the CLI calls it and so
-do notebooks. The work is split by stage: :mod:`markers.io` gives the raw cells,
-:mod:`markers.mapping` finds headers, roles and columns, :mod:`markers.parse`
-reads numbers, comparators and dates, :mod:`markers.units` converts to the
-output unit. :mod:`markers.sheets` turns each sheet into *records* (one per result cell),
-:mod:`markers.normalize` normalises all records at once, vectorised, and this
+do notebooks. The work is split by stage: :mod:`markers.readers.files` gives the raw cells,
+:mod:`markers.ingest.mapping` finds headers, roles and columns, :mod:`markers.ingest.parse`
+reads numbers, comparators and dates, :mod:`markers.ingest.units` converts to the
+output unit. :mod:`markers.ingest.sheets` turns each sheet into *records* (one per result cell),
+:mod:`markers.ingest.normalize` normalises all records at once, vectorised, and this
 module keeps the row accounting:
 every source row ends ``kept``, ``rejected`` (with an error issue) or ``skipped``
 (blank, title, header, footer, duplicate, unrecognised sheet).
@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from markers import io as raw_io
-from markers.cells import cell_refs, constant_text, text_series
-from markers.config import Config, load_config
-from markers.dataset import Dataset
 from markers.errors import ConfigError
-from markers.issues import IssueLog
-from markers.normalize import normalize_records, warn_and_deduplicate
+from markers.ingest.config import Config, load_config
+from markers.ingest.dataset import Dataset
+from markers.ingest.issues import IssueLog
+from markers.ingest.normalize import normalize_records, warn_and_deduplicate
+from markers.ingest.sheets import SheetReader, measurement_records, patient_records, therapy_records
+from markers.readers import files as raw_io
+from markers.readers.cells import cell_refs, constant_text, text_series
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -44,7 +45,6 @@ from markers.schema import (
     SOURCE_SHEET,
     THERAPY_COLUMNS,
 )
-from markers.sheets import SheetReader, measurement_records, patient_records, therapy_records
 
 
 def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
@@ -175,7 +175,7 @@ def read(
     unit
         Output unit of ``value``: ``"mg/g"`` (mg/g creatinine, the default) or ``"mmol/mol"``.
     config
-        A :class:`~markers.config.Config` or the path of a TOML config file.
+        A :class:`~markers.ingest.config.Config` or the path of a TOML config file.
     day_first
         Day-first (``True``) or month-first (``False``) for columns whose dates are all ambiguous.
     today

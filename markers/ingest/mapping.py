@@ -26,7 +26,7 @@ from importlib import resources
 
 import pandas as pd
 
-from markers.config import Config
+from markers.ingest.config import Config
 
 #: Header synonyms for each column role, written in their normalised form (see ``normalise_header``).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {

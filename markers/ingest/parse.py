@@ -4,7 +4,7 @@ Readers hand over cells *as written*: an object Series holding ``str``,
 ``int``, ``float``, ``bool``, ``datetime.datetime``, ``datetime.date`` or
 ``None``, indexed by source row. Each function here returns a DataFrame aligned
 on that same index, with one status per cell, so that the caller can turn every
-cell that is not ``"ok"`` into an issue record (see :mod:`markers.issues`)
+cell that is not ``"ok"`` into an issue record (see :mod:`markers.ingest.issues`)
 without re-reading the cell.
 
 Nothing here loops over rows in Python: a column is split by cell type once
@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import AmbiguousDateError
-from markers.io import CELL_DTYPE
+from markers.readers.files import CELL_DTYPE
 
 logger = logging.getLogger(__name__)
 

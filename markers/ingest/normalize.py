@@ -13,13 +13,21 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from markers import io as raw_io
-from markers.cells import as_text, cell_refs, cell_text, constant_text, distinct, stripped_text
-from markers.config import Config
 from markers.errors import UnknownUnitError
-from markers.io import CELL_DTYPE
-from markers.issues import IssueLog, issue_frame
-from markers.parse import parse_results
+from markers.ingest.config import Config
+from markers.ingest.issues import IssueLog, issue_frame
+from markers.ingest.parse import parse_results
+from markers.ingest.units import (
+    ACCEPTED_SPELLINGS,
+    Unit,
+    concentration_to_output,
+    creatinine_to_mmol_per_l,
+    parse_unit,
+    ratio_to_output,
+)
+from markers.readers import files as raw_io
+from markers.readers.cells import as_text, cell_refs, cell_text, constant_text, distinct, stripped_text
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_DAYS,
     ANALYTE,
@@ -41,14 +49,6 @@ from markers.schema import (
     SOURCE_VALUE,
     UNIT,
     VALUE,
-)
-from markers.units import (
-    ACCEPTED_SPELLINGS,
-    Unit,
-    concentration_to_output,
-    creatinine_to_mmol_per_l,
-    parse_unit,
-    ratio_to_output,
 )
 
 

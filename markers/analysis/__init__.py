@@ -1,0 +1,1 @@
+"""Reference limits, flags, the therapy timeline, per-patient assessment and kinetics."""

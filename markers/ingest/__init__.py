@@ -1,0 +1,1 @@
+"""From raw cells to a tidy Dataset: column mapping, results, dates, units, issues."""

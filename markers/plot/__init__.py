@@ -1,0 +1,1 @@
+"""Figures: the patient page and the cohort plots (matplotlib, ax=None -> Axes)."""

@@ -1,0 +1,1 @@
+"""Pseudonymization: keyed pseudonyms, date shifting, scrubbing."""

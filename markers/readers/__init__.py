@@ -1,0 +1,1 @@
+"""Reading files: safety checks, workbook and text readers, cells as text."""

@@ -1,0 +1,1 @@
+"""Documents for people: the PDF/PNG report and the text summaries."""

@@ -1,0 +1,1 @@
+"""Tables for the next tool: atomic writes, provenance, CSV/XLSX/JSON writers."""
