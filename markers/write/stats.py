@@ -2,7 +2,8 @@
 
 * **Stata** (pandas' ``to_stata``, format 118, UTF-8): names must be 1-32 letters, digits or ``_``
   not starting with a digit; another name is changed (invalid characters to ``_``, cut to 32) and the
-  original kept as the variable label (80 characters). Dates are Stata dates (``%td``), date-times
+  original kept as the variable label (80 characters); a table with ``frame.attrs["labels"]`` (the
+  CDISC-shaped ones) gets those labels in every format. Dates are Stata dates (``%td``), date-times
   ``%tc``; booleans 0/1 numbers; nullable integers keep their missing values; a fixed vocabulary
   (analyte, unit, grade, ...) becomes a labelled integer (Stata's categorical); text longer than 2045
   bytes a ``strL``. Stata cannot store infinity: an infinite value becomes missing, with a warning.
@@ -107,7 +108,9 @@ def dta_bytes(frame: pd.DataFrame, *, provenance: Mapping[str, object] | None = 
              for c, new in zip(frame.columns, safe_names(list(frame.columns), limit=32), strict=True)]
     plain, kinds = _plain_frame(frame, names)
     plain = _without_infinity(plain, "Stata")
-    labels = {new: str(old)[:80] for old, new in zip(frame.columns, names, strict=True) if str(old) != new}
+    given = frame.attrs.get("labels") or {}
+    labels = {new: str(given.get(old, old))[:80] for old, new in zip(frame.columns, names, strict=True)
+              if str(old) != new or old in given}
     strl = []
     for old, new in zip(frame.columns, names, strict=True):
         series = plain[new]
@@ -176,17 +179,18 @@ def readstat_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, ob
     """A SAS transport v5 (``fmt="xpt"``) or SPSS (``"sav"``) file of ``frame`` through pyreadstat."""
     pyreadstat = _pyreadstat(fmt)
     columns = [str(c) for c in frame.columns]
+    given = frame.attrs.get("labels") or {}
     if fmt == "xpt":
         names = safe_names(columns, limit=_XPT_NAME_MAX, upper=True)
         plain = _readstat_frame(frame, names, text_max=_XPT_TEXT_MAX, fmt="SAS transport")
-        labels = [old[:_XPT_LABEL_MAX] for old in columns]
+        labels = [str(given.get(old, old))[:_XPT_LABEL_MAX] for old in columns]
         table = safe_names([name], limit=_XPT_NAME_MAX, upper=True)[0]
     else:
         names = [c if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", c) else n
                  for c, n in zip(columns, safe_names(columns, limit=_SAV_NAME_MAX), strict=True)]
         names = [n if n[0].isalpha() else "v" + n[: _SAV_NAME_MAX - 1] for n in names]
         plain = _readstat_frame(frame, names, text_max=None, fmt="SPSS")
-        labels = columns
+        labels = [str(given.get(old, old)) for old in columns]
     with tempfile.TemporaryDirectory(prefix="markers-") as folder:
         path = Path(folder) / f"table.{fmt}"
         if fmt == "xpt":
