@@ -95,7 +95,8 @@ def cli():
 @_input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the validation result as JSON.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every issue record (rejected rows and warnings) to this CSV/XLSX file.")
+              help="Write every issue record (rejected rows and warnings) to this file (.csv, .xlsx, .parquet, "
+                   "...: the extension chooses).")
 @_user_errors
 def validate(files, unit, config_path, day_first, as_json, rejects):
     """Check FILES: every row kept, rejected (with a coded reason and cell) or skipped.
