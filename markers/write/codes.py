@@ -65,6 +65,21 @@ def paramcd(analyte: str, unit: str) -> str:
     return f"{stem}CR{'M' if unit == MOLAR_RATIO else ''}"[:8]
 
 
+def from_paramcd(code: str) -> tuple[str, str] | None:
+    """The (analyte, unit) a :func:`paramcd` code stands for, or ``None``.
+
+    Examples
+    --------
+    >>> from_paramcd("MT3CRM")
+    ('3MT', 'mmol/mol creatinine')
+    """
+    for analyte in _PARAMCD_STEM:
+        for unit in (MASS_RATIO, MOLAR_RATIO):
+            if paramcd(analyte, unit) == code:
+                return analyte, unit
+    return None
+
+
 def param(analyte: str, unit: str) -> str:
     """The ADaM ``PARAM``: analyte name per creatinine with the unit (at most 200 characters).
 
