@@ -20,7 +20,7 @@ from markers.cli import cli
 from markers.errors import OutputError
 from markers.pipeline import analyse
 from markers.write.export import export_table
-from markers.write.fhir import DAY_EXTENSION, fhir_resources, observation
+from markers.write.fhir import DAY_EXTENSION, fhir_resources, observation, tidy_from_fhir
 
 SAMPLE = Path(__file__).parent.parent / "sample_data"
 FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
@@ -44,7 +44,8 @@ def test_observation_content():
     obs = observation(row(), patient_ref="Patient/x")
     Observation.model_validate(obs)
     assert obs["code"]["coding"] == [{"system": "http://loinc.org", "code": "3124-5",
-                                      "display": "Vanillylmandelate/Creatinine [Mass Ratio] in Urine"}]
+                                      "display": "Vanillylmandelate/Creatinine [Mass Ratio] in Urine"},
+                                     {"system": "urn:markers:analyte", "code": "VMA"}]
     assert obs["valueQuantity"] == {"value": 0.5, "comparator": "<=", "unit": "mg/g creatinine",
                                     "system": UCUM, "code": "mg/g"}
     assert obs["effectiveDateTime"] == "2024-03-25"
@@ -70,7 +71,9 @@ def test_observation_high_and_without_loinc():
     nmn = observation(row(analyte="NMN", unit="mmol/mol creatinine", elevated=pd.NA, reference_set="own"),
                       patient_ref="Patient/x")
     Observation.model_validate(nmn)
-    assert "coding" not in nmn["code"] and nmn["code"]["text"] == "Normetanephrine/Creatinine (mmol/mol)"
+    # no LOINC code is known for normetanephrine/creatinine: markers' analyte code only
+    assert nmn["code"]["coding"] == [{"system": "urn:markers:analyte", "code": "NMN"}]
+    assert nmn["code"]["text"] == "Normetanephrine/Creatinine (mmol/mol)"
     assert "interpretation" not in nmn and "age" not in nmn["referenceRange"][0]
     assert nmn["valueQuantity"]["code"] == "mmol/mol"
 
@@ -176,3 +179,17 @@ def test_fhir_writer_refuses_an_input(tmp_path):
     with pytest.raises(OutputError, match="refusing to overwrite the input"):
         export_table(pd.DataFrame([row()]), source, table="measurements", inputs=[source])
     assert source.read_text() == "{}\n"
+
+
+def test_sample_bundle_reads_back_to_the_tidy_values(sample_bundle):
+    """Every result of the sample data comes back from the Bundle: patient, date, analyte, value, unit, censor."""
+    analysis = analyse(FILES)
+    back = tidy_from_fhir([e["resource"] for e in sample_bundle["entry"]])
+    columns = ["patient_id", "sample_date", "analyte", "value", "unit", "censor", "censor_inclusive"]
+    key = ["patient_id", "sample_date", "analyte", "value"]
+    original = analysis.measurements[columns].astype({"patient_id": str, "analyte": str, "unit": str, "censor": str})
+    pd.testing.assert_frame_equal(back[columns].sort_values(key).reset_index(drop=True),
+                                  original.sort_values(key).reset_index(drop=True), check_dtype=False)
+    cells = analysis.measurements["source_file"] + "!" + analysis.measurements["source_sheet"].fillna("") + "!" \
+        + analysis.measurements["source_cell"]
+    assert sorted(back["source_cell"]) == sorted(cells)

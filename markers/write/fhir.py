@@ -59,6 +59,9 @@ CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 #: Identifier systems for the patient ID (or pseudonym) and the source cell of a result.
 PATIENT_SYSTEM = "urn:markers:patient-id"
 SOURCE_SYSTEM = "urn:markers:source-cell"
+#: Code system of markers' analyte codes (VMA, HVA, DA, 3MT, NE, E, NMN, MN), a second coding of each
+#: Observation.code, so that every result (also those without a LOINC code) names its analyte.
+ANALYTE_SYSTEM = "urn:markers:analyte"
 #: Extension holding a sample's day relative to the diagnosis (day 0), an integer.
 DAY_EXTENSION = "urn:markers:fhir:extension:days-since-diagnosis"
 _NAMESPACE = uuid.UUID("6f1c1f3e-7d4a-5b0e-9a8e-2f6a4d3c1b00")
@@ -116,10 +119,10 @@ def observation(row: Mapping[str, object], *, patient_ref: str) -> dict[str, obj
     unit = str(row[UNIT])
     analyte = str(row[ANALYTE])
     cell = f"{row.get(SOURCE_FILE, '')}!{row.get(SOURCE_SHEET, '') or ''}!{row.get(SOURCE_CELL, '')}"
-    code: dict[str, object] = {"text": param(analyte, unit)}
     loinc = loinc_for(analyte, unit)
-    if loinc is not None:
-        code["coding"] = [{"system": LOINC_SYSTEM, "code": loinc[0], "display": loinc[1]}]
+    codings = [] if loinc is None else [{"system": LOINC_SYSTEM, "code": loinc[0], "display": loinc[1]}]
+    code: dict[str, object] = {"coding": [*codings, {"system": ANALYTE_SYSTEM, "code": analyte}],
+                               "text": param(analyte, unit)}
     quantity = _quantity(row[VALUE], unit)
     comparator = _COMPARATORS.get((str(row.get(CENSOR) or ""), row.get(CENSOR_INCLUSIVE) is True))
     if comparator is not None:
@@ -218,3 +221,32 @@ def fhir_format(name: str) -> str | None:
         return "ndjson"
     return None
 
+
+
+def tidy_from_fhir(resources_: list[dict]) -> pd.DataFrame:
+    """The tidy columns the exported Observations hold (the inverse of :func:`fhir_resources` for them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id`` (the Patient identifier), ``sample_date`` (absent when no Observation has a date),
+        ``analyte``, ``value``, ``unit``, ``censor``, ``censor_inclusive``, ``source_cell`` (``file!sheet!cell``).
+    """
+    ids = {f"Patient/{r['id']}": r["identifier"][0]["value"] for r in resources_ if r["resourceType"] == "Patient"}
+    units = {code: unit for unit, code in UCUM.items()}
+    inverse = {v: k for k, v in _COMPARATORS.items()}
+    rows = []
+    for r in resources_:
+        if r["resourceType"] != "Observation":
+            continue
+        quantity = r["valueQuantity"]
+        censor, inclusive = inverse.get(quantity.get("comparator", ""), ("", False))
+        analyte = next(c["code"] for c in r["code"]["coding"] if c["system"] == ANALYTE_SYSTEM)
+        rows.append({PATIENT_ID: ids[r["subject"]["reference"]],
+                     SAMPLE_DATE: pd.Timestamp(r["effectiveDateTime"]) if "effectiveDateTime" in r else pd.NaT,
+                     ANALYTE: analyte, VALUE: float(quantity["value"]), UNIT: units[quantity["code"]],
+                     CENSOR: censor, CENSOR_INCLUSIVE: inclusive, "source_cell": r["identifier"][0]["value"]})
+    out = pd.DataFrame(rows)
+    if out.empty or out[SAMPLE_DATE].isna().all():
+        out = out.drop(columns=SAMPLE_DATE, errors="ignore")
+    return out
