@@ -202,3 +202,37 @@ def test_safe_names_are_unique():
     assert safe_names(["source_file", "source_sheet", "source_cell"], limit=8, upper=True) == [
         "SOURCE_F", "SOURCE_S", "SOURCE_C"]
     assert safe_names(["value_a", "value_b"], limit=5) == ["value", "valu2"]
+
+
+def test_assessment_parquet_types(tmp_path):
+    write_analysis_table(INPUTS, tmp_path / "a.parquet", table="assessment")
+    schema = pq.read_schema(tmp_path / "a.parquet")
+    assert schema.field("baseline_date").type == pa.date32()
+    assert schema.field("informative").type == pa.bool_()
+    assert schema.field("half_life_n").type == pa.int64()
+    assert schema.field("n_samples").type == pa.int64()
+    assert schema.field("analyte").type == pa.dictionary(pa.int32(), pa.string())
+
+
+def test_adam_parquet_carries_labels(tmp_path):
+    write_analysis_table(INPUTS, tmp_path / "adlb.parquet", shape="adam")
+    schema = pq.read_schema(tmp_path / "adlb.parquet")
+    assert schema.field("R2ANRHI").metadata[b"label"] == b"Ratio to Analysis Range Upper Limit"
+    assert schema.field("ADT").type == pa.date32()
+    assert schema.field("ADY").type == pa.int64()
+    assert schema.field("PARAMCD").type == pa.dictionary(pa.int32(), pa.string())
+
+
+def test_validate_rejects_as_parquet(tmp_path):
+    from click.testing import CliRunner
+
+    from markers.cli import cli
+
+    source = tmp_path / "lab.csv"
+    source.write_text("Patient;Date;VMA;Unit\n0042;05.03.2024;abc;mg/g creat\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(source), "--rejects", str(tmp_path / "issues.parquet")])
+    assert result.exit_code == 1
+    issues = pq.read_table(tmp_path / "issues.parquet")
+    assert "non-numeric-result" in issues.column("code").to_pylist()
+    assert issues.column("code").type == pa.dictionary(pa.int32(), pa.string())
+    assert issues.column("row").type == pa.int64()

@@ -10,7 +10,8 @@ Types, column by column (what R's ``arrow::read_parquet`` and pandas then see wi
   -> ``dictionary<int32, string>`` (an R factor, a pandas categorical);
 * other text -> ``string``; a text column that mixes numbers and text keeps each value's text.
 
-The provenance record (JSON) is stored in the schema metadata under ``markers.provenance``.
+The provenance record (JSON) is stored in the schema metadata under ``markers.provenance``; variable
+labels (``frame.attrs["labels"]``, e.g. of the CDISC-shaped tables) in each field's metadata (``label``).
 """
 
 from __future__ import annotations
@@ -116,7 +117,10 @@ def arrow_table(frame: pd.DataFrame, *, provenance: Mapping[str, object] | None 
     metadata = None
     if provenance is not None:
         metadata = {PROVENANCE_KEY: json.dumps(jsonable(provenance), sort_keys=True, ensure_ascii=False)}
-    return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns], metadata=metadata)
+    labels = frame.attrs.get("labels") or {}
+    fields = [pa.field(str(name), array.type, metadata={b"label": str(labels[name]).encode()} if name in labels else None)
+              for name, array in zip(frame.columns, arrays, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata))
 
 
 def arrow_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None = None) -> bytes:
