@@ -198,6 +198,12 @@ def test_typed_writer_refuses_an_input_and_leaves_nothing(tmp_path, ext):
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"in.{ext}"]
 
 
+@pytest.mark.parametrize("ext", ["xpt", "sav"])
+def test_readstat_formats_leave_no_temporary_folder(tmp_path, ext):
+    write_table(typed_frame(), tmp_path / f"t.{ext}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"t.{ext}"]
+
+
 def test_safe_names_are_unique():
     assert safe_names(["source_file", "source_sheet", "source_cell"], limit=8, upper=True) == [
         "SOURCE_F", "SOURCE_S", "SOURCE_C"]

@@ -175,8 +175,12 @@ def _readstat_frame(frame: pd.DataFrame, names: list[str], *, text_max: int | No
 
 
 def readstat_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None = None,
-                   name: str = "markers") -> bytes:
-    """A SAS transport v5 (``fmt="xpt"``) or SPSS (``"sav"``) file of ``frame`` through pyreadstat."""
+                   name: str = "markers", workdir: Path | None = None) -> bytes:
+    """A SAS transport v5 (``fmt="xpt"``) or SPSS (``"sav"``) file of ``frame`` through pyreadstat.
+
+    pyreadstat writes to a path: a private temporary folder in ``workdir`` (the output's folder, so the
+    data never pass through a shared temporary folder), removed before returning.
+    """
     pyreadstat = _pyreadstat(fmt)
     columns = [str(c) for c in frame.columns]
     given = frame.attrs.get("labels") or {}
@@ -191,7 +195,7 @@ def readstat_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, ob
         names = [n if n[0].isalpha() else "v" + n[: _SAV_NAME_MAX - 1] for n in names]
         plain = _readstat_frame(frame, names, text_max=None, fmt="SPSS")
         labels = [str(given.get(old, old)) for old in columns]
-    with tempfile.TemporaryDirectory(prefix="markers-") as folder:
+    with tempfile.TemporaryDirectory(prefix=".markers-", dir=workdir) as folder:
         path = Path(folder) / f"table.{fmt}"
         if fmt == "xpt":
             pyreadstat.write_xport(plain, str(path), file_label=_label(provenance, _XPT_LABEL_MAX),
@@ -202,10 +206,10 @@ def readstat_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, ob
 
 
 def stats_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None = None,
-                name: str = "markers") -> bytes:
+                name: str = "markers", workdir: Path | None = None) -> bytes:
     """The bytes of a ``dta``, ``xpt`` or ``sav`` file of ``frame``; ``name`` names the SAS dataset."""
     if fmt == "dta":
         return dta_bytes(frame, provenance=provenance)
     if fmt in ("xpt", "sav"):
-        return readstat_bytes(frame, fmt, provenance=provenance, name=name)
+        return readstat_bytes(frame, fmt, provenance=provenance, name=name, workdir=workdir)
     raise ValueError(f"fmt must be 'dta', 'xpt' or 'sav', not {fmt!r}")

@@ -135,13 +135,15 @@ def write_table(
             xlsx_bytes(frame, sheet_name=sheet_name, provenance=provenance), target, inputs=inputs
         )
     else:
-        write_bytes_atomic(typed_bytes(frame, fmt, provenance=provenance, name=sheet_name), target, inputs=inputs)
+        data = typed_bytes(frame, fmt, provenance=provenance, name=sheet_name, workdir=target.resolve().parent)
+        write_bytes_atomic(data, target, inputs=inputs)
     if sidecar is not None:
         with atomic_write(sidecar, mode="w", inputs=inputs, encoding="utf-8") as handle:
             handle.write(json_text(jsonable(provenance)))
 
 
-def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None, name: str) -> bytes:
+def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None, name: str,
+                workdir: Path | None = None) -> bytes:
     """The file content of a typed analysis format (``parquet``, ``feather``, ``dta``, ``xpt``, ``sav``)."""
     if fmt in ("parquet", "feather"):
         from markers.write.arrow import arrow_bytes
@@ -149,4 +151,4 @@ def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, objec
         return arrow_bytes(frame, fmt, provenance=provenance)
     from markers.write.stats import stats_bytes
 
-    return stats_bytes(frame, fmt, provenance=provenance, name=name)
+    return stats_bytes(frame, fmt, provenance=provenance, name=name, workdir=workdir)
