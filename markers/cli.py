@@ -95,7 +95,8 @@ def cli():
 @_input_options
 @click.option("--json", "as_json", is_flag=True, help="Print the validation result as JSON.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every issue record (rejected rows and warnings) to this CSV/XLSX file.")
+              help="Write every issue record (rejected rows and warnings) to this file (.csv, .xlsx, .parquet, "
+                   "...: the extension chooses).")
 @_user_errors
 def validate(files, unit, config_path, day_first, as_json, rejects):
     """Check FILES: every row kept, rejected (with a coded reason and cell) or skipped.
@@ -124,16 +125,20 @@ def _table_command(table: str, name: str, doc: str):
     @_input_options
     @_reference_options
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="Output file: .csv, .tsv, .xlsx or .json.")
+                  help="Output file: .csv, .tsv, .xlsx, .json, .parquet, .feather, .dta, .xpt, .sav, "
+                       "or FHIR R4 .fhir.json / .ndjson (measurements).")
     @click.option("--safe-csv", is_flag=True, help="Prefix text cells starting with = + - @ with ' (for Excel users).")
+    @click.option("--shape", type=click.Choice(["tidy", "adam"]), default="tidy", show_default=True,
+                  help="adam: CDISC ADLB-like variables (USUBJID, PARAMCD, AVAL, ...; measurements only).")
     @_privacy_option
     @_user_errors
-    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, key_file):
+    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, shape,
+                key_file):
         from markers.pipeline import write_analysis_table
         from markers.report.summary import summary_text
 
         analysis = write_analysis_table(
-            files, output, table=table, safe_csv=safe_csv, pseudonymize=key_file,
+            files, output, table=table, safe_csv=safe_csv, shape=shape, pseudonymize=key_file,
             **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
         click.echo(summary_text(analysis.dataset), err=True)
         click.echo(f"Wrote {len(getattr(analysis, table))} rows to {output}", err=True)

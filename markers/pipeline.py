@@ -127,10 +127,11 @@ def write_analysis_table(
     *,
     table: str = "measurements",
     safe_csv: bool = False,
+    shape: str = "tidy",
     pseudonymize: str | os.PathLike | None = None,
     **analyse_options,
 ) -> Analysis:
-    """Analyse ``paths`` and write one of its tables to ``output`` (csv, tsv, xlsx or json).
+    """Analyse ``paths`` and write one of its tables to ``output`` (the extension chooses the format).
 
     Parameters
     ----------
@@ -144,6 +145,9 @@ def write_analysis_table(
         (one row per patient and analyte).
     safe_csv
         Prefix text cells starting with ``= + - @`` by ``'`` in CSV/TSV output.
+    shape
+        ``"tidy"`` or ``"adam"`` (the measurements as an ADLB-like table, see ``docs/adam.md``).
+        ``*.fhir.json``/``*.ndjson`` outputs are FHIR R4 (see :mod:`markers.write.fhir`).
     pseudonymize
         A key file: write pseudonyms and days instead of patient IDs and dates.
     **analyse_options
@@ -153,19 +157,21 @@ def write_analysis_table(
     -------
     Analysis
     """
-    from markers.write.output import provenance_record, write_table
+    from markers.write.export import export_table
+    from markers.write.output import provenance_record
 
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     provenance = provenance_record(
         inputs=list(paths),
-        options=_options(table=table, safe_csv=safe_csv, pseudonymized=pseudonymize is not None, **analyse_options),
+        options=_options(table=table, safe_csv=safe_csv, shape=shape, pseudonymized=pseudonymize is not None,
+                         **analyse_options),
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
-    write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
-                sheet_name=table)
+    export_table(getattr(analysis, table), output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
+                 provenance=provenance)
     return analysis
 
 

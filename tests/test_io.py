@@ -146,7 +146,7 @@ def test_sha256_of_missing_file(tmp_path):
 
 
 def test_supported_suffixes():
-    assert SUPPORTED_SUFFIXES == (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
+    assert SUPPORTED_SUFFIXES == (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".parquet", ".feather")
 
 
 # -- xlsx ------------------------------------------------------------------------------

@@ -40,12 +40,33 @@ def leaks(text: str, ids, date_forms) -> list[str]:
     return found
 
 
+def decoded_values(path: Path) -> str:
+    """A typed file's every value, label and metadata entry as text, read by the format's own tool
+    (its bytes may be compressed, and a date is a number in them: the raw bytes alone prove nothing)."""
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+    import pyreadstat
+
+    if path.suffix in (".parquet", ".feather"):
+        table = pq.read_table(path) if path.suffix == ".parquet" else feather.read_table(path)
+        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+        return "\n".join([*meta.values(), *(str(v) for c in table.columns for v in c.to_pylist())])
+    read = {".dta": pyreadstat.read_dta, ".xpt": pyreadstat.read_xport, ".sav": pyreadstat.read_sav}[path.suffix]
+    frame, meta = read(path)
+    labels = [str(meta.file_label), *map(str, meta.column_labels)]
+    return "\n".join([*labels, *(str(v) for column in frame.columns for v in frame[column])])
+
+
 def all_text(path: Path) -> str:
-    """The bytes of a file as text; for an XLSX, every part of the archive uncompressed."""
+    """The bytes of a file as text; for an XLSX, every part of the archive uncompressed; for a typed
+    file, also every value as its reader gives it."""
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as archive:
             return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
-    return path.read_bytes().decode("utf-8", "replace")
+    text = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix in (".parquet", ".feather", ".dta", ".xpt", ".sav"):
+        text += "\n" + decoded_values(path)
+    return text
 
 
 @pytest.mark.parametrize("command", ["normalize", "assess"])
@@ -91,3 +112,69 @@ def test_pseudonymized_days_are_days_since_diagnosis(tmp_path):
     match = [r for r in records if r["patient_id"] == pseudonym(first["patient_id"], key=key)
              and r["source_cell"] == first["source_cell"]]
     assert [r["sample_day"] for r in match] == [expected]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xpt"])
+def test_leak_check_sees_inside_typed_files(tmp_path, originals, suffix):
+    """The check above would catch a date stored as a number and an ID inside compressed pages."""
+    ids, date_forms = originals
+    out = tmp_path / f"plain{suffix}"
+    CliRunner().invoke(cli, ["normalize", *FILES, "-o", str(out)], catch_exceptions=False)
+    found = leaks(all_text(out), ids, date_forms)
+    assert "2022-01-25" in found and "0042" in found
+
+
+TYPED = [".parquet", ".feather", ".dta", ".xpt", ".sav"]
+NEW_FORMATS = [
+    *(("measurements", suffix, "tidy") for suffix in TYPED),
+    *(("assessment", suffix, "tidy") for suffix in TYPED),
+    *(("measurements", suffix, "adam") for suffix in (".csv", ".xpt", ".parquet")),
+    ("measurements", ".fhir.json", "tidy"),
+    ("measurements", ".ndjson", "tidy"),
+]
+
+
+@pytest.fixture(scope="module")
+def pseudonymized_outputs(tmp_path_factory):
+    """Every typed, CDISC-shaped and FHIR output of one pseudonymized analysis, written as the CLI writes them."""
+    import warnings
+
+    from markers.pipeline import prepare
+    from markers.write.export import export_table
+    from markers.write.output import provenance_record
+
+    folder = tmp_path_factory.mktemp("pseudonymized")
+    key_file = folder / "secret.key"
+    analysis = prepare(FILES, pseudonymize=key_file)
+    provenance = provenance_record(inputs=FILES, options={"pseudonymized": True}, reference_set=analysis.reference_set)
+    outputs = {}
+    for table, suffix, shape in NEW_FORMATS:
+        out = folder / table / shape / f"shared{suffix}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # SAS transport cuts long issue texts, with a warning
+            export_table(getattr(analysis, table), out, table=table, shape=shape, inputs=FILES, provenance=provenance)
+        outputs[(table, suffix, shape)] = out
+    return outputs, load_key(key_file)
+
+
+@pytest.mark.parametrize(("table", "suffix", "shape"), NEW_FORMATS)
+def test_pseudonymized_typed_cdisc_and_fhir_outputs_hold_no_id_and_no_date(
+        pseudonymized_outputs, originals, table, suffix, shape):
+    ids, date_forms = originals
+    outputs, key = pseudonymized_outputs
+    out = outputs[(table, suffix, shape)]
+    for path in out.parent.iterdir():  # the file and its provenance sidecar, if any
+        if path.name.startswith(out.name):
+            assert leaks(all_text(path), ids, date_forms) == [], path.name
+    assert pseudonym("NB-001", key=key) in all_text(out)
+
+
+def test_cli_pseudonymized_parquet_holds_no_id_and_no_date(tmp_path, originals):
+    """The CLI path of the typed formats, once."""
+    ids, date_forms = originals
+    out = tmp_path / "shared.parquet"
+    result = CliRunner().invoke(cli, ["normalize", *FILES, "-o", str(out), "--pseudonymize", str(tmp_path / "k.key")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert leaks(all_text(out), ids, date_forms) == []

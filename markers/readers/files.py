@@ -268,6 +268,10 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return [_read_text(path, fmt=suffix[1:], max_rows=max_rows)]
+    if suffix in (".parquet", ".feather"):
+        from markers.readers.arrow_tables import read_arrow_table  # arrow_tables imports this module
+
+        return [read_arrow_table(path, max_rows=max_rows)]
     kind = content_kind(path)
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):

@@ -51,9 +51,11 @@ __all__ = [
     "defusedxml_active",
 ]
 
-SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt", ".parquet", ".feather")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+#: Typed tables (read by markers.readers.arrow_tables) and the first bytes each must start with.
+ARROW_MAGIC = {".parquet": b"PAR1", ".feather": b"ARROW1"}
 #: the content kinds :mod:`markers.readers.files` reads as workbooks
 WORKBOOK_KINDS = ("xlsx", "xls", "ods")
 
@@ -407,6 +409,10 @@ def check_input_file(path: str | os.PathLike, *, limits: ArchiveLimits | None = 
         )
     if suffix in WORKBOOK_SUFFIXES:
         _check_workbook_kind(path, kind)
+    elif suffix in ARROW_MAGIC:
+        if not _head(path).startswith(ARROW_MAGIC[suffix]):
+            raise InputFormatError(f"{name}: is not a {suffix[1:]} file (it does not start with "
+                                   f"{ARROW_MAGIC[suffix].decode()}); export the data again or as CSV.")
     else:
         _check_text_kind(path, kind)
     if kind in ("xlsx", "ods", "zip"):

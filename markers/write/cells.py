@@ -1,0 +1,141 @@
+"""Cell conversion for text outputs: ISO dates, JSON values, formula-injection safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+#: First characters that make a spreadsheet treat a text cell as a formula
+#: (OWASP "CSV injection"); tab and carriage return are included because
+#: some applications strip them and then see the character that follows.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# A text that is a plain decimal number ("-1.5", "+3", "-2,5e3") is read by a
+# spreadsheet as a number, never as a formula: prefixing it would only damage it.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    return False
+
+
+def datetime_columns(frame: pd.DataFrame) -> dict[str, bool]:
+    """Datetime columns -> True when every value is at midnight (written as a date)."""
+    result: dict[str, bool] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series, pd.DataFrame):  # duplicate column names
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            stamps = series.dropna()
+            if getattr(stamps.dt, "tz", None) is not None:
+                stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+            result[name] = bool((stamps == stamps.dt.normalize()).all())
+    return result
+
+
+def iso(value: object, *, date_only: bool) -> str:
+    stamp = pd.Timestamp(value)
+    if date_only:
+        return stamp.strftime("%Y-%m-%d")
+    return stamp.isoformat()
+
+
+def text_frame(frame: pd.DataFrame, *, safe_csv: bool) -> pd.DataFrame:
+    """A copy for CSV/TSV: ISO dates, optional injection-safe text, other values as they are."""
+    out = frame.copy()
+    dates = datetime_columns(frame)
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if name in dates:
+            date_only = dates[name]
+            out.isetitem(
+                position,
+                pd.Series(
+                    [None if is_missing(v) else iso(v, date_only=date_only) for v in series],
+                    index=frame.index,
+                    dtype=object,
+                ),
+            )
+        elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            converted = []
+            for value in series:
+                if isinstance(value, dt.datetime | dt.date):
+                    value = value.isoformat()
+                if safe_csv and isinstance(value, str):
+                    value = neutralise_formula(value)
+                converted.append(value)
+            out.isetitem(position, pd.Series(converted, index=frame.index, dtype=object))
+    if safe_csv:
+        out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    return out
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets
+    the prefix, except a plain number such as ``-1.5``, which a spreadsheet
+    reads as a number and never as a formula.
+
+    Parameters
+    ----------
+    text
+        One cell's text.
+
+    Returns
+    -------
+    str
+        The text, prefixed with ``'`` when it could start a formula.
+
+    Examples
+    --------
+    >>> neutralise_formula("=1+1"), neutralise_formula("-1.5"), neutralise_formula("a=b")
+    ("'=1+1", '-1.5', 'a=b')
+    """
+    if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as JSON-ready dicts: ISO dates, NA -> null, numpy scalars -> Python."""
+    dates = datetime_columns(frame)
+    columns = [str(c) for c in frame.columns]
+    converters = []
+    for name in frame.columns:
+        if name in dates:
+            date_only = dates[name]
+            converters.append(lambda v, d=date_only: None if is_missing(v) else iso(v, date_only=d))
+        else:
+            converters.append(json_value)
+    return [
+        {col: convert(v) for col, convert, v in zip(columns, converters, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
+
+
+def json_value(value: object) -> object:
+    if is_missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no infinity; a string keeps the information.
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
