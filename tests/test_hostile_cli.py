@@ -55,3 +55,22 @@ def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bo
     # importing the libraries does; 150 MiB above a bare `markers --help` is far below either
     assert measured["peak_kib"] - baseline["peak_kib"] < 150 * 1024, measured
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("filename", ["cell_at_XFD1048576.xlsx", "row_4294967295.xlsx", "sst_count_4294967295.xlsx",
+                                      "ods_row_repeat_200000.ods", "ods_repeat_bomb_98M.ods", "zip_sizes_lie.xlsx",
+                                      "commas_1e6.csv", "patient_id_10MB.csv", "unclosed_quote_tail.csv"])
+def test_small_hostile_file_is_refused_within_memory_and_time(corpus, tmp_path, filename):
+    """No native abort (exit 134), one Error: line, under 300 MB above a bare start, in a few seconds."""
+    import time
+
+    baseline = _run(["--help"])
+    start = time.perf_counter()
+    measured = _run(["normalize", str(corpus / filename), "-o", str(tmp_path / "out.csv")])
+    elapsed = time.perf_counter() - start
+    assert measured["exit"] == 1, measured
+    lines = measured["output"].strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {filename}: "), measured
+    assert measured["peak_kib"] - baseline["peak_kib"] < 300 * 1024, measured
+    assert elapsed < 20, elapsed  # a few seconds on a loaded machine; the abort took well under one
+    assert list(tmp_path.iterdir()) == []

@@ -51,9 +51,10 @@ __all__ = [
     "defusedxml_active",
 ]
 
-SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
+# The one place a file suffix is registered: a new reader adds its own tuple here and to SUPPORTED_SUFFIXES.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+SUPPORTED_SUFFIXES = WORKBOOK_SUFFIXES + TEXT_SUFFIXES
 #: the content kinds :mod:`markers.readers.files` reads as workbooks
 WORKBOOK_KINDS = ("xlsx", "xls", "ods")
 
