@@ -166,10 +166,20 @@ def write_analysis_table(
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
+    provenance = _private(provenance, pseudonymize)
     with os_errors(output):
         write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
                     sheet_name=table)
     return analysis
+
+
+def _private(provenance: dict, pseudonymize) -> dict:
+    """Under pseudonymisation the provenance names inputs by label and SHA-256, never by file name."""
+    if pseudonymize is None:
+        return provenance
+    from markers.privacy.pseudonym import pseudonymous_provenance
+
+    return pseudonymous_provenance(provenance)
 
 
 def _check_outputs(outputs: list, paths, key_file, analyse_options: dict) -> None:
@@ -250,6 +260,7 @@ def write_report(
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
+    provenance = _private(provenance, pseudonymize)
     provenance.pop("created", None)  # the same inputs must give the same bytes
     metadata = pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}
     # the PDF and its PNGs are one output: complete, or removed together

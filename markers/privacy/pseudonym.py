@@ -14,9 +14,13 @@
   therapy labels as written) is scrubbed: every original patient ID is
   replaced by its pseudonym and every date-looking text by ``[date]``.
 
-What is *not* removed: the names of source files and sheets are kept (they
-name lab exports, not people) apart from any patient ID or date inside them;
-result values, ages in days, sex and therapy events are kept, because they
+**Input files** are named by a label (``input-1.csv``, in the order given)
+and their SHA-256, never by their name, in every table, message and
+provenance record (:func:`input_label`, :func:`pseudonymous_provenance`): a
+file name often carries an ID or a date.
+
+What is *not* removed: sheet names are kept apart from any patient ID or
+date inside them; result values, ages in days, sex and therapy events are kept, because they
 are the content being shared. Columns other than the documented schema
 (e.g. a name column a site added) are not recognised as identifying and must
 be removed before sharing. Excel date serial numbers inside issue values
@@ -84,19 +88,24 @@ _VOCABULARY_COLUMNS = frozenset(
 # numeric patient ID inside a result would corrupt the result.
 _DATES_ONLY_COLUMNS = frozenset({SOURCE_VALUE})
 
+# Every month spelling the date reader accepts (markers.ingest.parse), longest first within a stem.
 _MONTHS = (
-    "jan|january|januar|jänner|feb|february|februar|mar|march|mär|märz|maerz|apr|april|may|mai|"
-    "jun|june|juni|jul|july|juli|aug|august|sep|sept|september|oct|october|okt|oktober|"
-    "nov|november|dec|december|dez|dezember"
+    "january|januar|janvier|jänner|jan|february|februar|fevrier|février|fev|feb|"
+    "march|märz|maerz|mars|mär|mrz|mar|april|avril|avr|apr|may|mai|june|juni|juin|jun|"
+    "july|juli|juillet|juil|jul|august|août|aout|aug|september|septembre|sept|sep|"
+    "october|oktober|octobre|okt|oct|november|novembre|nov|december|dezember|décembre|déc|dez|dec"
 )
-# Shapes of a written date: ISO (2024-03-10), day/month first with . / - and
-# a 2- or 4-digit year, a month name, or 8 digits (20240310, checked against
-# the known dates only, as an 8-digit number may be a lab value).
+_MONTH = rf"(?:{_MONTHS})(?![^\W\d_])"
+# Shapes of a written date, one for each spelling the reader accepts: year first with
+# - / or . (2024-03-10, 2019/03/02), day/month first with . / - and a 2- or 4-digit
+# year, a month name (05-Mar-2017, 5 März 2024, March 5th, 2024), or 8 digits
+# (20240310, checked against the known dates only, as an 8-digit number may be a lab value).
 _DATE_SHAPES = re.compile(
     r"(?<![0-9])(?:"
-    r"(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
+    r"(?P<iso>\d{4}(?P<isep>[-/.])\d{1,2}(?P=isep)\d{1,2})"
     r"|(?P<dmy>\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))"
-    rf"|(?P<named>\d{{1,2}}\.?\s*(?:{_MONTHS})\.?,?\s*\d{{2,4}}|(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}})"
+    rf"|(?P<named>\d{{1,2}}(?:\s*[-/.]\s*|\s+)?{_MONTH}\.?(?:\s*[-/.,]\s*|\s+)\d{{2,4}}"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
     r"|(?P<compact>\d{8})"
     r")(?![0-9])",
     re.IGNORECASE,
@@ -325,8 +334,20 @@ def _make_scrubber(
 ) -> tuple[Callable[[str], str], Callable[[str], str]]:
     """Compiled scrubbers: (ids and dates, dates only)."""
     known = {pd.Timestamp(d).date() for d in dates if not pd.isna(d)}
-    lookup = {k.casefold(): v for k, v in id_map.items()}
+    lookup = {k.casefold(): v for k, v in sorted(id_map.items(), reverse=True)}
     pattern = _id_pattern(id_map)
+
+    def pseudonym_of(found: str) -> str:
+        # The exact ID first, then its case-folded form; the regex's case-insensitive match also pairs
+        # letters case folding keeps apart (dotless i with I), so a last resort asks the regex itself.
+        if found in id_map:
+            return id_map[found]
+        if found.casefold() in lookup:
+            return lookup[found.casefold()]
+        for original, alias in sorted(id_map.items()):
+            if re.fullmatch(re.escape(original), found, re.IGNORECASE):
+                return alias
+        return found  # unreachable: the pattern matched one of the IDs
 
     def replace_date(match: re.Match[str]) -> str:
         if match.group("compact"):
@@ -342,7 +363,7 @@ def _make_scrubber(
     def both(text: str) -> str:
         text = dates_only(text)
         if pattern is not None:
-            text = pattern.sub(lambda m: lookup[m.group(0).casefold()], text)
+            text = pattern.sub(lambda m: pseudonym_of(m.group(0)), text)
         return text
 
     return both, dates_only
@@ -611,11 +632,13 @@ def pseudonymize_with(
     (Dataset, dict of str to DataFrame)
         The pseudonymised dataset, and each table of ``extra`` under its own name.
     """
+    names = [str(name) for name in dataset.files.get("file", [])]
+    relabel = _relabeller({name: input_label(i, name) for i, name in enumerate(names, start=1)})
     tables = pseudonymize_tables(
         measurements=dataset.measurements,
         patients=dataset.patients,
         therapy=dataset.therapy,
-        issues=dataset.issues,
+        issues=_relabelled(dataset.issues, relabel),
         key=key,
         extra=extra,
     )
@@ -639,14 +662,79 @@ def pseudonymize_with(
                 out[name] = pd.Series(values, index=frame.index, dtype=object)
         return out
 
-    files = scrubbed(dataset.files, ("file",)).drop(columns=["path"], errors="ignore")
+    files = scrubbed(_relabelled(dataset.files, relabel), ("file",)).drop(columns=["path"], errors="ignore")
     shared = replace(
         dataset,
         measurements=tables["measurements"],
         patients=tables["patients"],
         therapy=tables["therapy"],
         issues=tables["issues"],
-        rows=scrubbed(dataset.rows, ("file", "sheet", "reason")),
+        rows=scrubbed(_relabelled(dataset.rows, relabel), ("file", "sheet", "reason")),
         files=files,
     )
     return shared, {name: tables[name] for name in (extra or {})}
+
+
+# -- file names ------------------------------------------------------------------------------
+
+
+def input_label(position: int, name: str) -> str:
+    """The pseudonymous label of the input at ``position`` (1-based): ``input-<n>`` plus its suffix.
+
+    A file name often carries a patient ID or a date (``t18_NB-777_2023-05-04.csv``); under
+    pseudonymisation every output names an input by this label and its SHA-256 only.
+
+    Examples
+    --------
+    >>> input_label(2, "t18_NB-777_2023-05-04.CSV")
+    'input-2.csv'
+    """
+    suffix = Path(str(name)).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", suffix):
+        suffix = ""
+    return f"input-{position}{suffix}"
+
+
+def _relabeller(labels: Mapping[str, str]) -> Callable[[str], str]:
+    """Replace every input name (longest first) inside a text by its label."""
+    if not labels:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(labels, key=lambda n: (-len(n), n)) if n))
+    return lambda text: pattern.sub(lambda m: labels[m.group(0)], text)
+
+
+def _relabelled(frame: pd.DataFrame, relabel: Callable[[str], str]) -> pd.DataFrame:
+    """A copy of ``frame`` with input names replaced by labels in every text cell."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            values = [relabel(v) if isinstance(v, str) else v for v in column]
+            out[name] = pd.Series(values, index=column.index, dtype=column.dtype if column.dtype != object else object)
+    return out
+
+
+def pseudonymous_provenance(record: Mapping[str, object]) -> dict[str, object]:
+    """A provenance record that names no file: inputs by :func:`input_label` and SHA-256, option paths by SHA-256.
+
+    Examples
+    --------
+    >>> pseudonymous_provenance({"inputs": [{"file": "NB-777_2023-05-04.csv", "sha256": "ab"}], "options": {}})
+    {'inputs': [{'file': 'input-1.csv', 'sha256': 'ab'}], 'options': {}}
+    """
+    from markers.readers.files import sha256_of
+
+    out = dict(record)
+    out["inputs"] = [dict(entry, file=input_label(i, entry.get("file", "")))
+                     for i, entry in enumerate(record.get("inputs") or [], start=1)]
+    options = dict(record.get("options") or {})
+    for name in ("config", "reference"):
+        value = options.get(name)
+        if isinstance(value, str):
+            try:
+                options[name] = {"sha256": sha256_of(value)}
+            except Exception:  # noqa: BLE001 - a path that cannot be read is still not written
+                options[name] = "given"
+    out["options"] = options
+    return out
+
