@@ -38,6 +38,7 @@ import zipfile
 from dataclasses import dataclass
 
 from markers.errors import InputFormatError, UnsafeInputError
+from markers.readers.encoding import utf16_without_bom
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ _DESCRIPTIONS = {
     "odf": "an OpenDocument file that is not a spreadsheet",
     "html": "a web page (HTML)",
     "xml2003": "an XML Spreadsheet 2003 file",
+    "xml": "an XML file",
     "text": "a text file",
     "binary": "a binary (non-text) file",
 }
@@ -167,15 +169,19 @@ def _head(path: pathlib.Path, size: int = 4096) -> bytes:
 
 def _text_kind(head: bytes) -> str:
     """Tell text, HTML, XML-2003 and binary apart from a file's first bytes."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "text"  # UTF-16 with BOM (Excel's "Unicode text" export)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head):
+        return "text"  # UTF-16 (Excel's "Unicode text" export; some exporters omit the BOM)
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    while stripped.startswith(b"<!--") and b"-->" in stripped:  # comments before the root
+        stripped = stripped[stripped.index(b"-->") + 3:].lstrip()
     if stripped.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta")):
         return "html"
     if stripped.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return "xml2003"
-    if stripped.startswith(b"<?xml") and b"<html" in stripped[:1024]:
+    if stripped.startswith((b"<?xml", b"<!doctype")) and b"<html" in stripped[:2048]:
         return "html"
+    if stripped.startswith(b"<?xml") or re.match(rb"<[a-z][\w:.-]*[\s>/]", stripped):
+        return "xml"  # markup, not a table of delimited text
     if b"\x00" in head:
         return "binary"
     return "text"
@@ -529,6 +535,13 @@ def check_zip_archive(path: str | os.PathLike, *, limits: ArchiveLimits | None =
                 f"{name}: the archive holds {len(infos):,} entries (limit {limits.max_entries:,}); "
                 "a workbook has tens: this looks like a ZIP bomb, markers refuses it. "
                 "Re-save the file from Excel or LibreOffice."
+            )
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise UnsafeInputError(
+                f"{name}: the archive holds two entries named {twice[0]!r}; readers disagree on which one "
+                "counts, so markers refuses it: re-save the file from Excel or LibreOffice."
             )
         total = 0
         for info in infos:

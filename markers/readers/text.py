@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import InputFormatError
+from markers.readers.encoding import decode_text, utf16_without_bom
 from markers.readers.limits import check_text_file, check_width
 from markers.readers.sheet import RawSheet, cells_frame, frame_from_rows
 
@@ -59,9 +60,10 @@ def _decode(path: pathlib.Path, data: bytes) -> tuple[str | None, bytes]:
     The text is None for plain ASCII, which is its own UTF-8: decode ``utf8`` when needed.
     """
     name = path.name
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    bomless = None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else utf16_without_bom(data[:4096])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or bomless:
         try:
-            text = data.decode("utf-16")  # Excel's "Unicode text" export
+            text = data.decode(bomless or "utf-16")  # Excel's "Unicode text" export
         except UnicodeDecodeError as exc:
             raise InputFormatError(
                 f"{name}: starts like UTF-16 text but cannot be decoded ({exc.reason}); "
@@ -84,15 +86,13 @@ def _decode(path: pathlib.Path, data: bytes) -> tuple[str | None, bytes]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError as exc:
-                raise InputFormatError(
-                    f"{name}: is neither UTF-8 nor Windows-1252 text (byte {exc.object[exc.start]:#04x} "
-                    f"at offset {exc.start}); export the data again as CSV (UTF-8)."
-                ) from exc
+            text = decode_text(name, data)  # Windows-1252, or a message naming what the bytes are
             logger.info("%s: not UTF-8, decoded as Windows-1252", name)
             utf8 = text.encode("utf-8")
+        else:
+            if "\ufeff" in text:  # a second export (its BOM before its header) pasted below the first
+                text = text.replace("\n\ufeff", "\n")
+                utf8 = text.encode("utf-8")
     _refuse_controls(name, utf8, len(text))
     return text, utf8
 
@@ -285,7 +285,8 @@ def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> R
     name = path.name
     try:
         with open(path, "rb") as fh:
-            utf16 = fh.read(2) in (b"\xff\xfe", b"\xfe\xff")
+            head = fh.read(4096)
+            utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head) is not None
         check_text_file(path, utf16=utf16)  # streamed: NUL bytes and huge lines refused before a whole read
         data = path.read_bytes()
     except OSError as exc:
