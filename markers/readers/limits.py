@@ -87,12 +87,14 @@ def _too_big(name: str, what: str, fix: str = "delete the stray cells (Ctrl+End 
 
 # -- ZIP-based workbooks -------------------------------------------------------------
 
-_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
-_WIDE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Za-z]{2,})(\d+)\"")
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+# Each pattern starts with a literal (r=") so that the regex engine skips ahead with a fast search:
+# a leading \\s or optional namespace prefix made a 55 MB sheet take seconds per pattern.
+# (No other SpreadsheetML attribute name ends in "r": r=" is the row or cell reference.)
+_BIG_ROW = re.compile(rb'r="(\d{6,})"')  # row attributes from row 100,000 on (cells start with letters)
+_WIDE_CELL = re.compile(rb'r="([A-Za-z]{2,})(\d+)"')  # cells from column AA on
 _SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\s(?:uniqueCount|count)=\"(\d+)\"")
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>|<table:table-row\b([^>]*)/>|</table:table-row>|"
-                      rb"<table:table-cell\b([^>]*?)(/?)>|<table:table\b")
+                      rb"<table:table-cell\b([^>]*?)(/?)>|<table:table[\s>]")
 _ODS_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
 _ODS_COLS_REPEATED = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
 
@@ -105,10 +107,14 @@ class _XlsxExtent:
     row_tags: int = 0
     columns: int = 26  # single-letter columns are not looked at one by one: Z bounds them
 
-    def feed(self, chunk: bytes) -> None:
-        for number in _ROW_NUMBER.findall(chunk):
-            self.rows = max(self.rows, int(number[:12]))
-        self.row_tags += len(_ROW_TAG.findall(chunk))
+    def feed(self, chunk: bytes, overlap: int) -> None:
+        """Take one piece of the part; its first ``overlap`` bytes were in the previous piece."""
+        numbers = _BIG_ROW.findall(chunk)
+        if numbers:
+            self.rows = max(self.rows, max(int(number[:12]) for number in numbers))
+        # rows without a number count too: the n-th <row> is row n at least (one <rowBreaks> may count;
+        # rows written with a namespace prefix, <x:row>, are bounded by their r attributes only)
+        self.row_tags += chunk.count(b"<row") - chunk.count(b"<row", 0, overlap)
         for letters, number in _WIDE_CELL.findall(chunk):
             self.columns = max(self.columns, column_number(letters[:8]))
             self.rows = max(self.rows, int(number[:12]))
@@ -128,8 +134,11 @@ class _OdsExtent:
     row_written: int = 0  # cell elements holding something in the current row
     repeated: int = 0  # cells holding something that exist only through a repeat count
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, overlap: int) -> None:
+        """Take one piece of the content; a tag ending in its first ``overlap`` bytes was seen before."""
         for match in _ODS_ROW.finditer(chunk):
+            if match.end() <= overlap:
+                continue
             tag = match.group(0)
             if tag.startswith(b"<table:table-row"):
                 found = _ODS_ROWS_REPEATED.search(match.group(1) or match.group(2) or b"")
@@ -171,7 +180,7 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: 
                                    "re-save the file from Excel or LibreOffice")
                 if sink is not None:
                     # a tag cut at the chunk edge is seen whole in the next piece (tags here are < 256 bytes)
-                    sink(tail + chunk)
+                    sink(tail + chunk, len(tail))
                     tail = chunk[-256:]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise InputFormatError(
