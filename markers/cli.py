@@ -35,6 +35,10 @@ def _user_errors(command):
                 result = command(*args, **kwargs)
             except MarkersError as exc:
                 raise click.ClickException(str(exc)) from None  # a failed run: the error alone
+            except OSError as exc:  # the file system refused a write: one line naming the path
+                from markers.write.guard import describe_os_error
+
+                raise click.ClickException(describe_os_error(exc)) from None
             except SystemExit:
                 _show_notices(notices)  # `validate` exits with its own code after its output
                 raise
@@ -89,6 +93,9 @@ def _analyse_options(unit, config_path, day_first, reference_set, reference_path
 @click.version_option(__version__, prog_name="markers")
 def cli():
     """Urinary VMA/HVA (and catecholamine panel) results: from lab spreadsheets to assessments."""
+    from markers.write.guard import cleanup_on_sigterm
+
+    cleanup_on_sigterm()  # a kill removes temporary files as Ctrl-C does
 
 
 @cli.command()

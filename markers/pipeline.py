@@ -158,10 +158,12 @@ def write_analysis_table(
     Analysis
     """
     from markers.write.export import export_table
+    from markers.write.guard import os_errors
     from markers.write.output import provenance_record
 
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
+    _check_outputs([(output, "output")], paths, pseudonymize, analyse_options)
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     provenance = provenance_record(
         inputs=list(paths),
@@ -170,9 +172,30 @@ def write_analysis_table(
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
-    export_table(getattr(analysis, table), output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
-                 provenance=provenance)
+    provenance = _private(provenance, pseudonymize)
+    with os_errors(output):
+        export_table(getattr(analysis, table), output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
+                     provenance=provenance)
     return analysis
+
+
+def _private(provenance: dict, pseudonymize) -> dict:
+    """Under pseudonymisation the provenance names inputs by label and SHA-256, never by file name."""
+    if pseudonymize is None:
+        return provenance
+    from markers.privacy.pseudonym import pseudonymous_provenance
+
+    return pseudonymous_provenance(provenance)
+
+
+def _check_outputs(outputs: list, paths, key_file, analyse_options: dict) -> None:
+    """Refuse, before any work, outputs that would overwrite what the run reads or cannot be written."""
+    from markers.write.guard import check_outputs
+
+    inputs = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    check_outputs([(o, role) for o, role in outputs if o is not None], inputs=inputs,
+                  config=analyse_options.get("config"), reference=analyse_options.get("reference"),
+                  key_file=key_file)
 
 
 def write_report(
@@ -219,7 +242,9 @@ def write_report(
         The analysis and the number of PDF pages written.
     """
     from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
+    from markers.write.guard import all_or_nothing, os_errors
 
+    _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
     dataset = analysis.dataset
     pages = build_report(
@@ -241,13 +266,16 @@ def write_report(
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
+    provenance = _private(provenance, pseudonymize)
     provenance.pop("created", None)  # the same inputs must give the same bytes
     metadata = pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}
-    n_pages = write_report_pdf(pages, output, metadata=metadata, inputs=paths)
-    if png_dir is not None:
-        builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
-                               assessment=analysis.assessment, page_size=page_size)
-        write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
+    # the PDF and its PNGs are one output: complete, or removed together
+    with os_errors(output), all_or_nothing([output], [png_dir] if png_dir is not None else []):
+        n_pages = write_report_pdf(pages, output, metadata=metadata, inputs=paths)
+        if png_dir is not None:
+            builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
+                                   assessment=analysis.assessment, page_size=page_size)
+            write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
     return analysis, n_pages
 
 
@@ -270,7 +298,9 @@ def write_patient_figure(
     from markers.errors import ConfigError
     from markers.plot.patient import patient_figure
     from markers.report.document import save_figure
+    from markers.write.guard import os_errors
 
+    _check_outputs([(output, "figure")], paths, pseudonymize, analyse_options)
     analysis = analyse(paths, **analyse_options)
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
@@ -285,7 +315,8 @@ def write_patient_figure(
     figure = patient_figure(analysis.measurements, patient=patient, therapy=analysis.dataset.therapy,
                             patients=analysis.dataset.patients, assessment=analysis.assessment, x=x,
                             page_size=page_size)
-    save_figure(figure, output, dpi=dpi)
+    with os_errors(output):
+        save_figure(figure, output, dpi=dpi)
     return analysis
 
 

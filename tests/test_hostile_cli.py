@@ -31,9 +31,13 @@ _MEASURE = """
 import resource, sys
 from click.testing import CliRunner
 from markers.cli import cli
+before = resource.getrusage(resource.RUSAGE_SELF)
 result = CliRunner().invoke(cli, sys.argv[1:])
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(__import__("json").dumps({"exit": result.exit_code, "output": result.output, "peak_kib": peak_kib}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak_kib = usage.ru_maxrss
+cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime  # CPU time: blind to a busy machine
+print(__import__("json").dumps({"exit": result.exit_code, "output": result.output, "peak_kib": peak_kib,
+                                "cpu_seconds": cpu}))
 """
 
 
@@ -54,4 +58,20 @@ def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bo
     # the bomb inflates to 20 MiB (real) or 56 GiB (declared): refusing it must not cost more than
     # importing the libraries does; 150 MiB above a bare `markers --help` is far below either
     assert measured["peak_kib"] - baseline["peak_kib"] < 150 * 1024, measured
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("filename", ["cell_at_XFD1048576.xlsx", "row_4294967295.xlsx", "sst_count_4294967295.xlsx",
+                                      "ods_row_repeat_200000.ods", "ods_repeat_bomb_98M.ods", "zip_sizes_lie.xlsx",
+                                      "commas_1e6.csv", "patient_id_10MB.csv", "unclosed_quote_tail.csv"])
+def test_small_hostile_file_is_refused_within_memory_and_time(corpus, tmp_path, filename):
+    """No native abort (exit 134), one Error: line, under 300 MB above a bare start, in a few CPU seconds."""
+    baseline = _run(["--help"])
+    measured = _run(["normalize", str(corpus / filename), "-o", str(tmp_path / "out.csv")])
+    assert measured["exit"] == 1, measured
+    lines = measured["output"].strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {filename}: "), measured
+    assert measured["peak_kib"] - baseline["peak_kib"] < 300 * 1024, measured
+    # the command's own CPU time, imports of the analysis libraries included (about 1-2 s)
+    assert measured["cpu_seconds"] < 8, measured
     assert list(tmp_path.iterdir()) == []

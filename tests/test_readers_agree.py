@@ -18,6 +18,8 @@ import pytest
 
 from markers.ingest.reader import read
 from markers.readers import files as raw_io
+from markers.readers import text as text_reader
+from markers.readers import workbook as workbook_reader
 
 SAMPLE = pathlib.Path(__file__).resolve().parent.parent / "sample_data"
 TODAY = dt.date(2025, 6, 1)
@@ -27,25 +29,25 @@ def _force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> list[raw_io.RawSheet]:
         raise RuntimeError("fastexcel unavailable (simulated)")
 
-    monkeypatch.setattr(raw_io, "_read_fastexcel", broken)
+    monkeypatch.setattr(workbook_reader, "_read_fastexcel", broken)
 
 
 def _force_csv_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(raw_io, "_split_fast", lambda text, delimiter: None)
+    monkeypatch.setattr(text_reader, "_split_fast", lambda text, delimiter: None)
 
 
 def _use_c_parser(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Let the Arrow parser take any file size; returns a list recording whether it was used."""
     used: list[bool] = []
-    split = raw_io._split_fast
+    split = text_reader._split_fast
 
     def spy(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
         frame = split(utf8, delimiter)
         used.append(frame is not None)
         return frame
 
-    monkeypatch.setattr(raw_io, "_FAST_TEXT_MIN", 0)
-    monkeypatch.setattr(raw_io, "_split_fast", spy)
+    monkeypatch.setattr(text_reader, "_FAST_TEXT_MIN", 0)
+    monkeypatch.setattr(text_reader, "_split_fast", spy)
     return used
 
 
@@ -196,7 +198,7 @@ def test_a_lone_carriage_return_falls_back_to_the_csv_module(tmp_path, monkeypat
                                             # a CR as the last byte of the first 4 MiB looked at, then its successor
                                             (b"x" * (2**22 - 1) + b"\ry", True), (b"x" * (2**22 - 1) + b"\r\ny", False)])
 def test_lone_carriage_returns_are_found(data, lone):
-    assert raw_io._lone_carriage_return(data) is lone
+    assert text_reader._lone_carriage_return(data) is lone
 
 
 def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
@@ -204,10 +206,10 @@ def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
     lines += [f"P{i % 50};{1 + i % 28:02d}.03.2024;VMA;{i % 9},5;mg/g creat" for i in range(4000)]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n", encoding="cp1252")
-    assert path.stat().st_size > raw_io._FAST_TEXT_MIN
+    assert path.stat().st_size > text_reader._FAST_TEXT_MIN
     calls: list[bool] = []
-    split = raw_io._split_fast
-    monkeypatch.setattr(raw_io, "_split_fast", lambda t, d: calls.append(True) or split(t, d))
+    split = text_reader._split_fast
+    monkeypatch.setattr(text_reader, "_split_fast", lambda t, d: calls.append(True) or split(t, d))
     sheet = raw_io.read_raw(path)[0]
     assert calls == [True]
     assert sheet.cells.shape == (4001, 5) and sheet.decimal_comma is True

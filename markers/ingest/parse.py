@@ -46,6 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import AmbiguousDateError
+from markers.readers.cells import ascii_digits
 from markers.readers.files import CELL_DTYPE
 
 logger = logging.getLogger(__name__)
@@ -386,7 +387,7 @@ def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.
     if len(pos):
         raw = _as_object(values, pos)
         text[pos] = raw.to_numpy(dtype=object)
-        cells = _strip_text(raw)
+        cells = ascii_digits(_strip_text(raw))  # ٣٥ and ３５ are 35 (Unicode decimal digits)
         empty = (cells == "").to_numpy(dtype=bool)
         status[pos[empty]] = "missing"
 

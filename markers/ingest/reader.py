@@ -17,6 +17,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,23 @@ def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return text_series(list(uniques), codes, index=pd.RangeIndex(len(values))).array
 
 
+def input_labels(paths: list) -> list[str]:
+    """How each input is named in the accounting: its file name, or its path as given when two share a name.
+
+    Examples
+    --------
+    >>> input_labels(["a/lab.csv", "b/lab.csv", "c/other.csv"])
+    ['a/lab.csv', 'b/lab.csv', 'other.csv']
+    """
+    names = [Path(p).name for p in paths]
+    seen = {name: names.count(name) for name in names}
+    labels = [name if seen[name] == 1 else os.fspath(p) for name, p in zip(names, paths, strict=True)]
+    if len(set(labels)) != len(labels):
+        duplicate = next(label for label in labels if labels.count(label) > 1)
+        raise ConfigError(f"{duplicate}: given twice as an input; give each file once.")
+    return labels
+
+
 def read(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -211,6 +229,7 @@ def read(
 
     log = IssueLog()
     files, readers = [], []
+    labels = input_labels(paths)
     record_frames, patient_frames, therapy_frames = [], [], []
     have_patient_sheet = False
     for path in paths:
@@ -219,7 +238,10 @@ def read(
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
             sheets = raw_io.read_raw(path)
-            files.append({"file": Path(path).name, "path": str(path), "sha256": checksum.result(),
+            label = labels[len(files)]
+            if label != Path(path).name:  # two inputs of one name: each is told by its path as given
+                sheets = [replace(sheet, file=label) for sheet in sheets]
+            files.append({"file": label, "path": str(path), "sha256": checksum.result(),
                           "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
         while sheets:
             # each sheet's raw cells are let go as soon as its records are out: a full sheet's

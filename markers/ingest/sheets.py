@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from markers.errors import MissingColumnError, UnknownUnitError
+from markers.errors import InputFormatError, MissingColumnError, UnknownUnitError
 from markers.ingest.config import Config
 from markers.ingest.issues import IssueLog
 from markers.ingest.mapping import (
@@ -56,6 +56,25 @@ from markers.schema import (
     SOURCE_FILE,
     SOURCE_SHEET,
 )
+
+
+def repeated_header_rows(header: pd.Series, data: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``data`` repeat the header (every header cell, case and spaces aside; a BOM ignored)."""
+    named = [column for column in header.index if isinstance(header[column], str) and header[column].strip()]
+    if not named or data.empty:
+        return np.zeros(len(data), dtype=bool)
+    same = np.ones(len(data), dtype=bool)
+    for column in named:
+        if column not in data.columns:
+            return np.zeros(len(data), dtype=bool)
+        wanted = header[column].strip().lstrip("\ufeff").lower()
+        # vectorised on the Arrow text, only over the rows still in the running
+        cells = data[column].iloc[np.flatnonzero(same)].astype("string")
+        hits = (cells.str.strip().str.lstrip("\ufeff").str.lower() == wanted).fillna(False).to_numpy(dtype=bool)
+        same[np.flatnonzero(same)] = hits
+        if not same.any():
+            break
+    return same
 
 
 class SheetReader:
@@ -111,6 +130,7 @@ class SheetReader:
                 self.reason[~blank_rows] = "unrecognised-sheet"
             return None
         header_row, column_map = found
+        self.refuse_two_id_columns(header_row, column_map)
         role = sheet_role(self.sheet.sheet, column_map, config=self.config)
         row_numbers = cells.index.to_numpy()
         above = (row_numbers < header_row) & ~blank_rows
@@ -135,7 +155,22 @@ class SheetReader:
         for i in np.flatnonzero(filled[at] == 1):
             footer[i] = is_footer_line(list(data.iloc[i]))
         self.reason[data.index[footer]] = "footer"
+        # the header again below the data (a lab system's page break, two exports pasted together): skipped
+        repeated = repeated_header_rows(cells.loc[header_row], data)
+        self.reason[data.index[repeated]] = "repeated-header"
+        footer |= repeated
         return header_row, column_map, role, (data[~footer] if footer.any() else data)
+
+    def refuse_two_id_columns(self, header_row: int, column_map: ColumnMap) -> None:
+        """Two patient-ID columns: which one names the patient cannot be guessed, so the sheet is refused."""
+        ids = sorted(position for position, role in column_map.roles.items() if role == "patient_id")
+        if len(ids) > 1:
+            where = f"{self.sheet.file}" + (f", sheet {self.sheet.sheet!r}" if self.sheet.sheet else "")
+            cells = " and ".join(raw_io.cell_ref(header_row, position) for position in ids)
+            raise InputFormatError(
+                f"{where}: two patient-ID columns ({cells}); markers cannot tell which one names the patient: "
+                "delete or rename one of them (or map the columns in the config file's [columns] table)."
+            )
 
     def mark(self, rows: Iterable[int], status: str, reason: str) -> None:
         index = pd.Index(list(rows))

@@ -14,9 +14,13 @@
   therapy labels as written) is scrubbed: every original patient ID is
   replaced by its pseudonym and every date-looking text by ``[date]``.
 
-What is *not* removed: the names of source files and sheets are kept (they
-name lab exports, not people) apart from any patient ID or date inside them;
-result values, ages in days, sex and therapy events are kept, because they
+**Input files** are named by a label (``input-1.csv``, in the order given)
+and their SHA-256, never by their name, in every table, message and
+provenance record (:func:`input_label`, :func:`pseudonymous_provenance`): a
+file name often carries an ID or a date.
+
+What is *not* removed: sheet names are kept apart from any patient ID or
+date inside them; result values, ages in days, sex and therapy events are kept, because they
 are the content being shared. Columns other than the documented schema
 (e.g. a name column a site added) are not recognised as identifying and must
 be removed before sharing. Excel date serial numbers inside issue values
@@ -25,24 +29,21 @@ be removed before sharing. Excel date serial numbers inside issue values
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import logging
 import os
-import re
-import secrets
-import stat
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 
-from markers.errors import ConfigError, OutputError
+from markers.errors import ConfigError
 from markers.ingest.dataset import Dataset
+from markers.privacy.key import KEY_BYTES, create_key, load_key, load_or_create_key
+from markers.privacy.labels import input_label, pseudonymous_provenance, relabelled, relabeller
+from markers.privacy.scrub import DATE_PLACEHOLDER, make_scrubber, scrub_text
 from markers.schema import (
     ANALYTE,
     CENSOR,
@@ -61,18 +62,30 @@ from markers.schema import (
     SOURCE_VALUE,
     UNIT,
 )
-from markers.write.output import atomic_write
 
 logger = logging.getLogger(__name__)
 
+# The key, scrubbing and file labels live in their own modules; their public names stay importable here.
+__all__ = [
+    "DATE_PLACEHOLDER",
+    "KEY_BYTES",
+    "PSEUDONYM_PREFIX",
+    "create_key",
+    "input_label",
+    "load_key",
+    "load_or_create_key",
+    "pseudonym",
+    "pseudonymize",
+    "pseudonymize_tables",
+    "pseudonymize_with",
+    "pseudonymous_provenance",
+    "scrub_text",
+]
+
 PathLike = str | os.PathLike[str]
 
-#: Key length in bytes (256 bits, the HMAC-SHA-256 block-safe size).
-KEY_BYTES = 32
 #: Prefix of every pseudonym.
 PSEUDONYM_PREFIX = "P-"
-#: What a scrubbed date becomes in free text.
-DATE_PLACEHOLDER = "[date]"
 
 # Columns holding fixed vocabularies or cell references: nothing to scrub, and
 # scrubbing could only damage them (a short ID such as "12" inside "D12").
@@ -83,163 +96,6 @@ _VOCABULARY_COLUMNS = frozenset(
 # The result as written ("12.3") is scrubbed for dates only: replacing a short
 # numeric patient ID inside a result would corrupt the result.
 _DATES_ONLY_COLUMNS = frozenset({SOURCE_VALUE})
-
-_MONTHS = (
-    "jan|january|januar|jänner|feb|february|februar|mar|march|mär|märz|maerz|apr|april|may|mai|"
-    "jun|june|juni|jul|july|juli|aug|august|sep|sept|september|oct|october|okt|oktober|"
-    "nov|november|dec|december|dez|dezember"
-)
-# Shapes of a written date: ISO (2024-03-10), day/month first with . / - and
-# a 2- or 4-digit year, a month name, or 8 digits (20240310, checked against
-# the known dates only, as an 8-digit number may be a lab value).
-_DATE_SHAPES = re.compile(
-    r"(?<![0-9])(?:"
-    r"(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
-    r"|(?P<dmy>\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))"
-    rf"|(?P<named>\d{{1,2}}\.?\s*(?:{_MONTHS})\.?,?\s*\d{{2,4}}|(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}})"
-    r"|(?P<compact>\d{8})"
-    r")(?![0-9])",
-    re.IGNORECASE,
-)
-
-
-# -- key --------------------------------------------------------------------------------------
-
-
-def create_key(path: PathLike) -> bytes:
-    """Create a new random pseudonymisation key file (hex text, mode 0600).
-
-    Parameters
-    ----------
-    path
-        Where to write the key. The file must not exist yet.
-
-    Returns
-    -------
-    bytes
-        The 32-byte key.
-
-    Raises
-    ------
-    OutputError
-        When the file already exists (a key is never replaced: pseudonyms made
-        with the old one could no longer be reproduced) or its directory is
-        missing.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> key = create_key(pathlib.Path(tempfile.mkdtemp()) / "markers.key")
-    >>> len(key)
-    32
-    """
-    target = Path(path).expanduser()
-    if target.exists():
-        raise OutputError(
-            f"key file {target} already exists; refusing to overwrite it "
-            "(pseudonyms made with it could not be reproduced). Use it, or choose another path"
-        )
-    key = secrets.token_bytes(KEY_BYTES)
-    with atomic_write(target, mode="w", permissions=0o600, exclusive=True) as handle:
-        handle.write(key.hex() + "\n")
-    logger.info("created pseudonymisation key %s", target)
-    return key
-
-
-def load_key(path: PathLike) -> bytes:
-    """Read a key file written by :func:`create_key`.
-
-    Parameters
-    ----------
-    path
-        The key file: 64 hexadecimal digits (surrounding whitespace ignored).
-
-    Returns
-    -------
-    bytes
-        The 32-byte key.
-
-    Raises
-    ------
-    ConfigError
-        When the file is missing, unreadable or not 64 hex digits.
-
-    Warns
-    -----
-    UserWarning
-        When the file can be read by other users (POSIX).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "markers.key"
-    >>> create_key(path) == load_key(path)
-    True
-    """
-    target = Path(path).expanduser()
-    try:
-        text = target.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"pseudonymisation key file {target} does not exist; create one with "
-            "markers.privacy.pseudonym.create_key() or give the path of the existing key"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read pseudonymisation key file {target}: {exc}") from None
-    if len(text) != 2 * KEY_BYTES or not re.fullmatch(r"[0-9a-fA-F]+", text):
-        raise ConfigError(
-            f"pseudonymisation key file {target} is malformed: expected {2 * KEY_BYTES} hexadecimal "
-            f"digits, found {len(text)} characters; restore the original key file"
-        )
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            if stat.S_IMODE(target.stat().st_mode) & 0o077:
-                warnings.warn(
-                    f"pseudonymisation key file {target} is readable by other users; "
-                    f"restrict it with: chmod 600 {target}",
-                    UserWarning,
-                    stacklevel=2,
-                )
-    return bytes.fromhex(text)
-
-
-def load_or_create_key(path: PathLike) -> bytes:
-    """Load the key at ``path``, creating it first when it does not exist.
-
-    Parameters
-    ----------
-    path
-        The key file.
-
-    Returns
-    -------
-    bytes
-        The 32-byte key.
-
-    Raises
-    ------
-    ConfigError
-        When an existing key file is malformed.
-    OutputError
-        When the key cannot be created (missing directory).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "markers.key"
-    >>> load_or_create_key(path) == load_or_create_key(path)
-    True
-    """
-    if Path(path).expanduser().exists():
-        return load_key(path)
-    try:
-        return create_key(path)
-    except OutputError:
-        # Created by someone else between the check and the write: use theirs.
-        if Path(path).expanduser().exists():
-            return load_key(path)
-        raise
-
 
 # -- pseudonyms ----------------------------------------------------------------------------
 
@@ -280,111 +136,6 @@ def pseudonym(patient_id: str, *, key: bytes, length: int = 12) -> str:
         raise ConfigError(f"pseudonym length must be between 1 and 64 hex digits, not {length}")
     digest = hmac.new(key, str(patient_id).encode("utf-8"), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:length]
-
-
-# -- scrubbing -------------------------------------------------------------------------------
-
-
-def _date_key(match: re.Match[str]) -> set[dt.date]:
-    """The calendar dates a matched text could mean (day- or month-first)."""
-    text = match.group(0)
-    numbers = [int(n) for n in re.findall(r"\d+", text)]
-    candidates: list[tuple[int, int, int]] = []
-    if match.group("iso"):
-        candidates.append((numbers[0], numbers[1], numbers[2]))
-    elif match.group("dmy"):
-        first, second, year = numbers
-        if year < 100:
-            year += 2000 if year < 70 else 1900
-        candidates += [(year, second, first), (year, first, second)]
-    elif match.group("compact"):
-        digits = text
-        candidates += [
-            (int(digits[:4]), int(digits[4:6]), int(digits[6:])),  # yyyymmdd
-            (int(digits[4:]), int(digits[2:4]), int(digits[:2])),  # ddmmyyyy
-        ]
-    found = set()
-    for year, month, day in candidates:
-        with contextlib.suppress(ValueError):
-            found.add(dt.date(year, month, day))
-    return found
-
-
-def _id_pattern(ids: Iterable[str]) -> re.Pattern[str] | None:
-    # Longest first, so "NB-0012" is replaced whole before "NB-001" could match.
-    alternatives = sorted({i for i in ids if i}, key=lambda s: (-len(s), s))
-    if not alternatives:
-        return None
-    body = "|".join(re.escape(i) for i in alternatives)
-    # Not inside a longer word or number: "12" must not hit "D120".
-    return re.compile(rf"(?<![0-9A-Za-z])(?:{body})(?![0-9A-Za-z])", re.IGNORECASE)
-
-
-def _make_scrubber(
-    *, id_map: Mapping[str, str], dates: Iterable[dt.date], any_date: bool
-) -> tuple[Callable[[str], str], Callable[[str], str]]:
-    """Compiled scrubbers: (ids and dates, dates only)."""
-    known = {pd.Timestamp(d).date() for d in dates if not pd.isna(d)}
-    lookup = {k.casefold(): v for k, v in id_map.items()}
-    pattern = _id_pattern(id_map)
-
-    def replace_date(match: re.Match[str]) -> str:
-        if match.group("compact"):
-            # Eight digits are a date only if they spell a known one.
-            return DATE_PLACEHOLDER if _date_key(match) & known else match.group(0)
-        if any_date or match.group("named") or _date_key(match) & known:
-            return DATE_PLACEHOLDER
-        return match.group(0)
-
-    def dates_only(text: str) -> str:
-        return _DATE_SHAPES.sub(replace_date, text)
-
-    def both(text: str) -> str:
-        text = dates_only(text)
-        if pattern is not None:
-            text = pattern.sub(lambda m: lookup[m.group(0).casefold()], text)
-        return text
-
-    return both, dates_only
-
-
-def scrub_text(
-    text: str,
-    *,
-    id_map: Mapping[str, str],
-    dates: Iterable[dt.date],
-    any_date: bool = False,
-) -> str:
-    """Replace patient IDs by pseudonyms and known dates by ``[date]`` in free text.
-
-    Parameters
-    ----------
-    text
-        A message, a cell value as written, a file or sheet name.
-    id_map
-        Original ID -> pseudonym. IDs are matched case-insensitively and only
-        as whole tokens (not inside a longer word or number).
-    dates
-        The dates to hide. Each is found written as ISO (``2024-03-10``),
-        day first (``10.03.2024``, ``10/3/2024``, ``10-03-24``), month first
-        (``03/10/2024``) or as 8 digits (``20240310``, ``10032024``).
-    any_date
-        Also replace every other date-shaped text (ISO, ``d.m.y``,
-        ``d/m/y``), known or not: rejected dates that never became a known
-        date are hidden too. Texts with a month name are always replaced.
-
-    Returns
-    -------
-    str
-        The scrubbed text.
-
-    Examples
-    --------
-    >>> scrub_text("NB-7 sampled 10.03.2024", id_map={"NB-7": "P-1a2b"}, dates=[dt.date(2024, 3, 10)])
-    'P-1a2b sampled [date]'
-    """
-    both, _ = _make_scrubber(id_map=id_map, dates=dates, any_date=any_date)
-    return both(text)
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -558,7 +309,7 @@ def pseudonymize_tables(
     )
     ids = {i: pseudonym(i, key=key) for i in original_ids}
     anchor = _anchors(measurements=measurements, patients=patients, therapy=therapy)
-    scrub, scrub_dates = _make_scrubber(
+    scrub, scrub_dates = make_scrubber(
         id_map=ids, dates=_collect_dates(tables.values()), any_date=True
     )
     return {
@@ -611,11 +362,13 @@ def pseudonymize_with(
     (Dataset, dict of str to DataFrame)
         The pseudonymised dataset, and each table of ``extra`` under its own name.
     """
+    names = [str(name) for name in dataset.files.get("file", [])]
+    relabel = relabeller({name: input_label(i, name) for i, name in enumerate(names, start=1)})
     tables = pseudonymize_tables(
         measurements=dataset.measurements,
         patients=dataset.patients,
         therapy=dataset.therapy,
-        issues=dataset.issues,
+        issues=relabelled(dataset.issues, relabel),
         key=key,
         extra=extra,
     )
@@ -625,7 +378,7 @@ def pseudonymize_with(
         if PATIENT_ID in frame.columns
         for v in frame[PATIENT_ID].dropna()
     }
-    scrub, _ = _make_scrubber(
+    scrub, _ = make_scrubber(
         id_map=ids,
         dates=_collect_dates((dataset.measurements, dataset.patients, dataset.therapy)),
         any_date=True,
@@ -639,14 +392,14 @@ def pseudonymize_with(
                 out[name] = pd.Series(values, index=frame.index, dtype=object)
         return out
 
-    files = scrubbed(dataset.files, ("file",)).drop(columns=["path"], errors="ignore")
+    files = scrubbed(relabelled(dataset.files, relabel), ("file",)).drop(columns=["path"], errors="ignore")
     shared = replace(
         dataset,
         measurements=tables["measurements"],
         patients=tables["patients"],
         therapy=tables["therapy"],
         issues=tables["issues"],
-        rows=scrubbed(dataset.rows, ("file", "sheet", "reason")),
+        rows=scrubbed(relabelled(dataset.rows, relabel), ("file", "sheet", "reason")),
         files=files,
     )
     return shared, {name: tables[name] for name in (extra or {})}

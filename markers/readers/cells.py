@@ -180,3 +180,43 @@ def cell_text(values: pd.Series) -> pd.Series:
     """Cells as stripped text ("" for empty); numbers and dates as ``str()`` gives them (:func:`text_of`)."""
     codes, uniques = distinct(values)
     return _mapped_text(values, codes, uniques, [text_of(v) for v in uniques], missing="")
+
+
+class _Digits(dict):
+    """``str.translate`` table: every Unicode decimal digit (category Nd: Arabic-Indic, full-width,
+    Devanagari ...) to its ASCII digit, the full-width and Arabic separators to ``.`` and ``,``;
+    looked up lazily, one character at a time."""
+
+    def __missing__(self, code: int) -> str:
+        import unicodedata
+
+        char = chr(code)
+        if code < 128 or unicodedata.category(char) != "Nd":
+            raise LookupError(code)  # str.translate keeps the character
+        self[code] = str(unicodedata.digit(char))
+        return self[code]
+
+
+_DIGITS = _Digits({0xFF0E: ".", 0x066B: ".", 0xFF0C: ",", 0x066C: ","})
+
+
+def ascii_digits(texts: pd.Series) -> pd.Series:
+    """Text cells with every non-ASCII decimal digit written as the ASCII digit it is.
+
+    A result typed as ``٣٥`` (Arabic-Indic) or ``３５`` (full-width) is 35: the
+    Unicode standard gives each such character its decimal value. Only cells
+    holding a non-ASCII character are rewritten.
+
+    Examples
+    --------
+    >>> ascii_digits(pd.Series(["٣٥", "３５．５", "4.2", "<٠٫٥"])).tolist()
+    ['35', '35.5', '4.2', '<0.5']
+    """
+    if texts.empty:
+        return texts
+    ascii_only = texts.str.isascii().fillna(True).to_numpy(dtype=bool)
+    if ascii_only.all():
+        return texts
+    out = texts.copy()
+    out[~ascii_only] = texts[~ascii_only].str.translate(_DIGITS)
+    return out

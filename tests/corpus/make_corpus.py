@@ -323,6 +323,14 @@ CASES: list[Case] = [
 ]
 
 
+try:  # run as a script or imported as corpus.make_corpus
+    from corpus import hostile_cases
+except ImportError:  # pragma: no cover - python tests/corpus/make_corpus.py
+    import hostile_cases
+
+CASES += hostile_cases.cases(Case)
+
+
 def build_corpus(directory: str | os.PathLike) -> list[pathlib.Path]:
     """Build every case of :data:`CASES` in ``directory``; return their paths."""
     directory = pathlib.Path(directory)

@@ -1,0 +1,350 @@
+"""Size limits checked before a reader allocates: sheet extents, shared strings, ods repeats, inflated bytes.
+
+The fast workbook reader (calamine, in Rust) sizes its buffers from what a file
+*claims*: the highest row and column of any cell, the ``count`` of the shared
+strings, the repeat counts of an ods row. A 2.5 kB file can claim 17 billion
+cells, and an allocation that size ends the process (exit 134) where no
+exception can catch it. :func:`check_workbook_extent` streams every XML part of
+a ZIP-based workbook once, with a running byte budget, and refuses such a file
+with an :class:`~markers.errors.UnsafeInputError` before the reader runs.
+:func:`check_text_file` does the same for text files: streamed in chunks, it
+refuses NUL bytes, over-long lines and over-wide rows before the file is read whole.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from markers.errors import InputFormatError, UnsafeInputError
+
+__all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
+
+#: The last row and column an xlsx sheet can have (ECMA-376 / Excel: 1,048,576 rows, XFD).
+XLSX_MAX_ROW = 1_048_576
+XLSX_MAX_COLUMN = 16_384
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits a workbook or text file must respect before it is read.
+
+    Parameters
+    ----------
+    max_cells : int
+        Largest sheet extent (rows x columns from A1 to the farthest cell holding
+        something). The default 50 million holds a full-height 1,048,576-row
+        sheet of 47 columns; the fast reader needs about 32 bytes per cell of
+        the extent, full or empty.
+    max_inflated : int
+        Most bytes all XML parts of a workbook may inflate to, counted while
+        inflating (a ZIP whose declared sizes lie is stopped here).
+    max_repeated_cells : int
+        Most cells holding something that an ods file may create by repeat
+        counts (``table:number-rows-repeated`` and ``-columns-repeated``):
+        LibreOffice repeats identical neighbours, which lab data (an ID and a
+        date on every row) seldom has; a 1 kB file repeating one row 200,000
+        times is refused. Repeats of empty cells (the padding LibreOffice writes
+        to the sheet's edge) cost nothing and are not counted.
+    max_line_bytes : int
+        Longest line of a text file. A lab export's line is well under 1 kB;
+        Excel's longest cell is 32,767 characters.
+    max_columns : int
+        Most cells on one line of a text file (Excel's 16,384 columns).
+    """
+
+    max_cells: int = 50_000_000
+    max_inflated: int = 2 * 1024**3
+    max_repeated_cells: int = 100_000
+    max_line_bytes: int = 256 * 1024
+    max_columns: int = XLSX_MAX_COLUMN
+
+
+def column_number(letters: bytes | str) -> int:
+    """The 1-based column number of column letters (``A`` = 1, ``XFD`` = 16,384).
+
+    Examples
+    --------
+    >>> column_number("A"), column_number("Z"), column_number("AA"), column_number("XFD")
+    (1, 26, 27, 16384)
+    """
+    if isinstance(letters, bytes):
+        letters = letters.decode("ascii")
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def _too_big(name: str, what: str, fix: str = "delete the stray cells (Ctrl+End shows the last one) "
+             "and save the file again") -> UnsafeInputError:
+    return UnsafeInputError(f"{name}: {what}; markers refuses it before reading: {fix}.")
+
+
+# -- ZIP-based workbooks -------------------------------------------------------------
+
+# Each pattern starts with a literal (r=") so that the regex engine skips ahead with a fast search:
+# a leading \\s or optional namespace prefix made a 55 MB sheet take seconds per pattern.
+# (No other SpreadsheetML attribute name ends in "r": r=" is the row or cell reference.)
+_BIG_ROW = re.compile(rb'r="(\d{6,})"')  # row attributes from row 100,000 on (cells start with letters)
+_WIDE_CELL = re.compile(rb'r="([A-Za-z]{2,})(\d+)"')  # cells from column AA on
+_SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\s(?:uniqueCount|count)=\"(\d+)\"")
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>|<table:table-row\b([^>]*)/>|</table:table-row>|"
+                      rb"<table:table-cell\b([^>]*?)(/?)>|<table:table[\s>]")
+_ODS_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
+_ODS_COLS_REPEATED = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
+
+
+@dataclass
+class _XlsxExtent:
+    """The farthest row and column seen in one sheet part, from cell and row references."""
+
+    rows: int = 0
+    row_tags: int = 0
+    columns: int = 26  # single-letter columns are not looked at one by one: Z bounds them
+
+    def feed(self, chunk: bytes, overlap: int) -> None:
+        """Take one piece of the part; its first ``overlap`` bytes were in the previous piece."""
+        numbers = _BIG_ROW.findall(chunk)
+        if numbers:
+            self.rows = max(self.rows, max(int(number[:12]) for number in numbers))
+        # rows without a number count too: the n-th <row> is row n at least (one <rowBreaks> may count;
+        # rows written with a namespace prefix, <x:row>, are bounded by their r attributes only)
+        self.row_tags += chunk.count(b"<row") - chunk.count(b"<row", 0, overlap)
+        for letters, number in _WIDE_CELL.findall(chunk):
+            self.columns = max(self.columns, column_number(letters[:8]))
+            self.rows = max(self.rows, int(number[:12]))
+
+
+@dataclass
+class _OdsExtent:
+    """Rows and columns an ods table expands to, counting repeats of cells that hold something."""
+
+    rows: int = 0
+    columns: int = 0
+    row: int = 0
+    column: int = 0
+    row_repeat: int = 1
+    row_has_value: bool = False
+    row_valued: int = 0  # cells holding something in the current row, repeats counted
+    row_written: int = 0  # cell elements holding something in the current row
+    repeated: int = 0  # cells holding something that exist only through a repeat count
+
+    def feed(self, chunk: bytes, overlap: int) -> None:
+        """Take one piece of the content; a tag ending in its first ``overlap`` bytes was seen before."""
+        for match in _ODS_ROW.finditer(chunk):
+            if match.end() <= overlap:
+                continue
+            tag = match.group(0)
+            if tag.startswith(b"<table:table-row"):
+                found = _ODS_ROWS_REPEATED.search(match.group(1) or match.group(2) or b"")
+                self.row_repeat, self.column, self.row_has_value = int(found.group(1)[:12]) if found else 1, 0, False
+                self.row_valued = self.row_written = 0
+                if tag.endswith(b"/>"):
+                    self.row += self.row_repeat
+            elif tag == b"</table:table-row>":
+                self.row += self.row_repeat
+                if self.row_has_value:
+                    self.rows = max(self.rows, self.row)
+                    self.repeated += self.row_repeat * self.row_valued - self.row_written
+            elif tag.startswith(b"<table:table-cell"):
+                attrs = match.group(3) or b""
+                found = _ODS_COLS_REPEATED.search(attrs)
+                repeat = int(found.group(1)[:12]) if found else 1
+                self.column += repeat
+                if b"office:value-type" in attrs or match.group(4) == b"":
+                    # a cell with a value, or one with content (text) inside
+                    self.row_has_value = True
+                    self.row_valued += repeat
+                    self.row_written += 1
+                    self.columns = max(self.columns, self.column)
+            else:  # a new table: positions restart
+                self.row = self.column = 0
+
+
+def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: list[int], limit: int,
+                 sink) -> None:
+    """Inflate one part in chunks, feeding ``sink`` (overlapping chunk edges), within the running budget."""
+    tail = b""
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                budget[0] += len(chunk)
+                if budget[0] > limit:
+                    raise _too_big(name, f"its XML parts inflate to more than {limit:,} bytes (counted while "
+                                   "inflating, whatever the archive declares): this looks like a ZIP bomb",
+                                   "re-save the file from Excel or LibreOffice")
+                if sink is not None:
+                    # a tag cut at the chunk edge is seen whole in the next piece (tags here are < 256 bytes)
+                    sink(tail + chunk, len(tail))
+                    tail = chunk[-256:]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+        raise InputFormatError(
+            f"{name}: the part {info.filename!r} is damaged ({type(exc).__name__}: {exc}); "
+            "open the file in Excel or LibreOffice and save it again."
+        ) from exc
+
+
+def _refuse_extent(name: str, part: str, rows: int, columns: int, limits: ReadLimits, *, xlsx: bool) -> None:
+    if xlsx and rows > XLSX_MAX_ROW:
+        raise _too_big(name, f"the part {part!r} has a row numbered {rows:,}, past the last row a sheet can "
+                       f"have ({XLSX_MAX_ROW:,})", "the file is damaged or forged; save it again from Excel")
+    if xlsx and columns > XLSX_MAX_COLUMN:
+        raise _too_big(name, f"the part {part!r} has a cell in column {columns:,}, past the last column a "
+                       f"sheet can have ({XLSX_MAX_COLUMN:,}, XFD)", "the file is damaged or forged; save it "
+                       "again from Excel")
+    if rows * columns > limits.max_cells:
+        raise _too_big(name, f"the sheet in {part!r} spans {rows:,} rows x {columns:,} columns "
+                       f"({rows * columns:,} cells; limit {limits.max_cells:,})")
+
+
+def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a shared-strings count no part of that size could hold (each ``<si/>`` takes 5 bytes at least)."""
+    with zf.open(info) as fh:
+        head = fh.read(4096)
+    found = _SST_COUNT.search(head)
+    if found and int(found.group(1)[:12]) > info.file_size // 5 + 1:
+        raise _too_big(name, f"its shared-strings table claims {int(found.group(1)[:12]):,} strings in "
+                       f"{info.file_size:,} bytes", "the file is damaged or forged; save it again from Excel")
+
+
+def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None) -> None:
+    """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
+
+    Every XML part is inflated once, in 1 MiB chunks, against a running byte
+    budget; the sheet parts are scanned for their farthest row and column
+    (xlsx: row and cell references; ods: rows and cells with their repeat
+    counts, counting only cells that hold something), the shared-strings
+    table for its declared count.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ZIP-based workbook that passed :func:`markers.readers.safety.check_input_file`.
+    kind : str
+        ``"xlsx"`` (also xlsm) or ``"ods"``.
+    limits : ReadLimits, optional
+        Default ``ReadLimits()``.
+
+    Raises
+    ------
+    UnsafeInputError
+        A row or column past the format's last one, an extent over
+        ``limits.max_cells``, an impossible shared-strings count, or more
+        inflated bytes than ``limits.max_inflated``.
+    InputFormatError
+        A part that cannot be inflated (damaged).
+    """
+    path = pathlib.Path(path)
+    limits = limits or ReadLimits()
+    name = path.name
+    budget = [0]
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            part = info.filename
+            if info.is_dir() or not part.lower().endswith(".xml"):
+                continue
+            if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
+                _check_shared_strings(zf, info, name)
+            if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
+                extent = _XlsxExtent()
+                _stream_part(zf, info, name, budget, limits.max_inflated, extent.feed)
+                _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
+            elif kind == "ods" and part == "content.xml":
+                ods = _OdsExtent()
+                _stream_part(zf, info, name, budget, limits.max_inflated, ods.feed)
+                _refuse_extent(name, part, ods.rows, ods.columns, limits, xlsx=False)
+                if ods.repeated > limits.max_repeated_cells:
+                    raise _too_big(name, f"its repeat counts create {ods.repeated:,} cells from a few "
+                                   f"(limit {limits.max_repeated_cells:,})", "save the sheet again from "
+                                   "LibreOffice or Excel as .xlsx")
+            else:
+                _stream_part(zf, info, name, budget, limits.max_inflated, None)
+
+
+# -- text files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextStats:
+    """What a streamed pass over a text file saw: its size and physical lines."""
+
+    size: int
+    lines: int
+
+
+def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = None,
+                    utf16: bool = False) -> TextStats:
+    """Stream a text file in 1 MiB chunks: refuse NUL bytes, over-long lines and over-wide rows.
+
+    Runs before the file is read whole, so that a huge binary file or a line of
+    a million commas is refused with constant memory. Lines are counted as the
+    :mod:`csv` module counts them (a last line without a line break counts), an
+    independent count the reader's rows are compared with.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A csv/tsv/txt file.
+    limits : ReadLimits, optional
+        Default ``ReadLimits()``.
+    utf16 : bool
+        The file is UTF-16 (NUL bytes are part of its characters; lines are
+        then counted at the byte 0x0A, an approximation).
+
+    Returns
+    -------
+    TextStats
+
+    Raises
+    ------
+    InputFormatError
+        A NUL byte (a binary file), a line longer than ``limits.max_line_bytes``,
+        or more than ``limits.max_columns`` delimiters of every kind on one line.
+    """
+    path = pathlib.Path(path)
+    limits = limits or ReadLimits()
+    name = path.name
+    size = lines = 0
+    line_start = 0  # offset of the current line's first byte
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if not utf16 and b"\x00" in chunk:
+                line = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
+                raise InputFormatError(
+                    f"{name}: contains NUL bytes (first on line {line}): "
+                    "it is a binary file, not text; export the data again as CSV (UTF-8)."
+                )
+            pos = chunk.find(b"\n")
+            while pos >= 0:
+                _check_line(name, size + pos - line_start, lines + 1, limits)
+                lines += 1
+                line_start = size + pos + 1
+                pos = chunk.find(b"\n", pos + 1)
+            size += len(chunk)
+            _check_line(name, size - line_start, lines + 1, limits)
+    if size > line_start:
+        lines += 1
+    return TextStats(size=size, lines=lines)
+
+
+def _check_line(name: str, length: int, line: int, limits: ReadLimits) -> None:
+    if length > limits.max_line_bytes:
+        raise InputFormatError(
+            f"{name}: line {line:,} is longer than {limits.max_line_bytes:,} bytes (a lab export's line is "
+            "under 1 kB): not a table markers can read; check the file, or export the data again as CSV."
+        )
+
+
+def check_width(name: str, width: int, limits: ReadLimits | None = None) -> None:
+    """Refuse a text table wider than ``limits.max_columns`` cells before it becomes a frame."""
+    limits = limits or ReadLimits()
+    if width > limits.max_columns:
+        raise InputFormatError(
+            f"{name}: a line splits into {width:,} cells (limit {limits.max_columns:,}, Excel's column count): "
+            "not a table markers can read; check the delimiter, or export the data again as CSV."
+        )

@@ -1,0 +1,64 @@
+"""markers.readers.limits: the extent scan gives the same answer whatever the chunk edges; the limits hold."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from corpus import hostile_cases
+
+from markers.errors import UnsafeInputError
+from markers.readers import limits
+
+
+def test_column_numbers():
+    # A..Z = 1..26, AA = 27, AZ = 52, ZZ = 26 * 26 + 26 = 702, XFD = 24 * 676 + 6 * 26 + 4 = 16,384
+    assert [limits.column_number(c) for c in ("A", "Z", "AA", "AZ", "ZZ", "XFD")] == [1, 26, 27, 52, 702, 16384]
+
+
+def _chunked(extent, data: bytes, size: int) -> None:
+    tail = b""
+    for start in range(0, len(data), size):
+        chunk = data[start:start + size]
+        extent.feed(tail + chunk, len(tail))
+        tail = chunk[-256:]
+
+
+@pytest.mark.parametrize("size", [97, 1000, 1 << 20])
+def test_xlsx_extent_is_the_same_across_chunk_edges(size):
+    # 150,000 numbered rows and 20 rows without a number, one cell at AB150000
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 150_001))
+    rows += '<row><c r="AB150000"><v>1</v></c></row>' + "<row><c><v>2</v></c></row>" * 19
+    extent = limits._XlsxExtent()
+    _chunked(extent, rows.encode(), size)
+    # the highest row number is 150,000; 150,020 <row> tags; column AB = 28
+    assert (extent.rows, extent.row_tags, extent.columns) == (150_000, 150_020, 28)
+
+
+@pytest.mark.parametrize("size", [61, 4096, 1 << 20])
+def test_ods_extent_is_the_same_across_chunk_edges(size):
+    body = hostile_cases._value_row(1, 3) * 5000 + hostile_cases._value_row(7, 2)
+    extent = limits._OdsExtent()
+    _chunked(extent, body.encode(), size)
+    # 5,000 rows of 3 cells, then one row of 2 cells repeated 7 times: 5,007 rows, 3 columns,
+    # 7 x 2 - 2 = 12 cells created by the repeat
+    assert (extent.rows, extent.columns, extent.repeated) == (5007, 3, 12)
+
+
+def test_a_large_genuine_sheet_passes(tmp_path):
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>P{r}</t></is></c><c r="B{r}"><v>{r}</v></c></row>'
+                   for r in range(3, 60_000))
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(hostile_cases.xlsx(hostile_cases._sheet_xml(rows, "A1:C59999")))
+    limits.check_workbook_extent(path, "xlsx")
+
+
+def test_inflated_bytes_are_counted_against_the_budget(tmp_path):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<worksheet/>" + b" " * 3_000_000)
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(UnsafeInputError, match=r"inflate to more than 2,000,000 bytes"):
+        limits.check_workbook_extent(path, "xlsx", limits=limits.ReadLimits(max_inflated=2_000_000))
