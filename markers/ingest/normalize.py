@@ -70,6 +70,8 @@ def _unit_lookup(records: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray, 
             first = records.iloc[int(position)]
             col = int(first["unit_col"]) if first["unit_col"] is not None and first["unit_col"] == first["unit_col"] else 0
             where = f"{first['file']} {first['sheet']}!{raw_io.cell_ref(int(first['row']), col)}".replace(" !", " ")
+            if isinstance(first.get("location"), str):
+                where = f"{first['file']} {first['location']}"
             column = f" (column {first['unit_column']!r})" if first.get("unit_column") else ""
             raise UnknownUnitError(
                 f"{where}{column}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
@@ -86,17 +88,31 @@ def _issue_rows(records: pd.DataFrame, mask: np.ndarray, code: str, col_field: s
     ``header`` is a column of ``records`` holding each record's header text, or the text itself.
     """
     fields = ["file", "sheet", "row", col_field, value_field] + ([header] if header in records else [])
+    fields += ["location"] if "location" in records else []
     selected = records.loc[mask, list(dict.fromkeys(fields))]
     return issue_frame(
         code,
         file=selected["file"],
         sheet=selected["sheet"],
-        cells=cell_refs(selected["row"], selected[col_field]),
+        cells=located_cells(selected, selected[col_field]),
         rows=selected["row"],
         column=selected[header] if header in selected else header,
         values=selected[value_field],
         messages=message,
     )
+
+
+def located_cells(records: pd.DataFrame, columns: pd.Series | np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``D14``-style references of records, or their ``location`` where a structured source gave one."""
+    cells = cell_refs(records["row"], columns)
+    if "location" not in records:
+        return cells
+    location = records["location"]
+    given = location.notna().to_numpy(dtype=bool)
+    if not given.any():
+        return cells
+    return pd.array(np.where(given, location.to_numpy(dtype=object, na_value=None), np.asarray(cells, dtype=object)),
+                    dtype=CELL_DTYPE)
 
 
 #: What normalisation needs of each parsed result.
@@ -297,7 +313,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
         from_table = _by_patient(known_sex[PATIENT_ID], known_sex[SEX].to_numpy(dtype=object), patient_ids, missing="")
         sex = np.where(missing_sex, from_table[patient_codes[order]], sex)
     k = records[["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
-                 "result_col"]].take(order)
+                 "result_col"] + (["location"] if "location" in records else [])].take(order)
     measurements = pd.DataFrame(
         {
             PATIENT_ID: k["patient_id"],
@@ -311,7 +327,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
             SOURCE_UNIT: k["unit_text"],
             SOURCE_FILE: as_text(k["file"]),
             SOURCE_SHEET: as_text(k["sheet"]),
-            SOURCE_CELL: cell_refs(k["row"], k["result_col"]),
+            SOURCE_CELL: located_cells(k, k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
             CREATININE: creat_value[order],
             DILUTE: np.nan_to_num(creat_value[order], nan=np.inf) < config.dilute_creatinine_mmol_l,

@@ -26,10 +26,11 @@ from markers.errors import ConfigError
 from markers.ingest.config import Config, load_config
 from markers.ingest.dataset import Dataset
 from markers.ingest.issues import IssueLog
-from markers.ingest.normalize import normalize_records, warn_and_deduplicate
+from markers.ingest.normalize import located_cells, normalize_records, warn_and_deduplicate
 from markers.ingest.sheets import SheetReader, measurement_records, patient_records, therapy_records
 from markers.readers import files as raw_io
-from markers.readers.cells import cell_refs, constant_text, text_series
+from markers.readers.cells import constant_text, text_series
+from markers.readers.formats import read_sheets
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -64,7 +65,7 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
     if len(records) and "dob" in records:
         ids = records["patient_id"]
         wanted = (ids.notna() & ~ids.isin(set(table[PATIENT_ID]))).to_numpy(dtype=bool)
-        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"]
+        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"] + (["location"] if "location" in records else [])
         extra = records[columns] if wanted.all() else records.loc[wanted, columns]
         if len(extra):
             in_row_order = (extra["file"].iloc[0] == extra["file"]).all() and (extra["sheet"].iloc[0] == extra["sheet"]).all() \
@@ -81,7 +82,7 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
                     SOURCE_FILE: extra["file"].to_numpy(),
                     SOURCE_SHEET: extra["sheet"].to_numpy(),
-                    SOURCE_CELL: cell_refs(extra["row"], extra["id_col"]),
+                    SOURCE_CELL: located_cells(extra, extra["id_col"]),
                 }
             )
             table = pd.concat([table, add], ignore_index=True) if len(table) else add
@@ -137,8 +138,12 @@ def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
         status[decided] = names[decision[decided]]
         reason[decided] = np.where(decision[decided] == 4, error[decided], why[decision[decided]])
     n = len(index)
-    return pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
-                         "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
+    frame = pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
+                          "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
+    if getattr(sheet, "locations", None) is not None:
+        # a record sheet's header (row 0) is markers' own, not a row of the source
+        frame = frame[frame["row"] != 0].reset_index(drop=True)
+    return frame
 
 
 def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:
@@ -218,7 +223,7 @@ def read(
         # file reads let go of the interpreter lock)
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = raw_io.read_raw(path)
+            sheets = read_sheets(path)
             files.append({"file": Path(path).name, "path": str(path), "sha256": checksum.result(),
                           "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
         while sheets:

@@ -43,6 +43,7 @@ from markers.readers.cells import (
     text_of,
     text_series,
 )
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -79,7 +80,14 @@ class SheetReader:
         return f"{place}, column '{header}'"
 
     def cells_of(self, rows: pd.Index, column: int) -> list[str]:
-        return [raw_io.cell_ref(int(r), column) for r in rows]
+        return [self.cell_of(int(r), column) for r in rows]
+
+    def cell_of(self, row: int, column: int | None) -> str:
+        """A cell's reference (``D14``), or the row's location in a structured source (``entry 3 Observation/x``)."""
+        locations = getattr(self.sheet, "locations", None)
+        if locations and row in locations:
+            return locations[row]
+        return raw_io.cell_ref(row, column) if column is not None else f"{row}"
 
     def dates(self, body: pd.DataFrame, column: int, header: str) -> pd.DataFrame:
         return parse_dates(body[column], day_first=self.day_first, where=self.where(header))
@@ -89,7 +97,7 @@ class SheetReader:
             code,
             file=self.sheet.file,
             sheet=self.sheet.sheet,
-            cell=raw_io.cell_ref(int(row), column) if column is not None else f"{int(row)}",
+            cell=self.cell_of(int(row), column),
             row=int(row),
             column=header,
             value=value,
@@ -104,6 +112,10 @@ class SheetReader:
         blank_rows = empty.all(axis=1)
         filled = (~empty).sum(axis=1)
         found = find_header(cells, config=self.config)
+        skip_reason = getattr(self.sheet, "skip_reason", None)
+        if skip_reason:  # segments or resources of a structured source that hold no result
+            self.reason[~blank_rows] = skip_reason
+            return None
         if found is None:
             if (~blank_rows).any():
                 first = int(cells.index[~blank_rows][0])
@@ -196,6 +208,9 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         fields["creatinine_unit"] = cell_text(data[creat_unit_col]).array
     else:
         fields["creatinine_unit"] = constant_text(column_map.creatinine_unit, n)
+    locations = getattr(sheet, "locations", None)
+    if locations:
+        fields["location"] = pd.array([locations.get(int(r)) for r in data.index], dtype=CELL_DTYPE)
     common = pd.DataFrame(fields, index=data.index)
     common["decimal_comma"] = sheet.decimal_comma
 

@@ -1,0 +1,135 @@
+"""Fixtures in the structured formats, written as their published specifications lay them out.
+
+* FHIR R4 (hl7.org/fhir/R4): Bundle (``resourceType``, ``type``, ``entry[].fullUrl``,
+  ``entry[].resource``), Patient (``identifier``, ``gender``, ``birthDate``), Observation
+  (``status``, ``code.coding[]`` with ``system`` http://loinc.org, ``subject.reference``,
+  ``effectiveDateTime`` / ``effectivePeriod``, ``valueQuantity`` with ``value``, ``comparator``,
+  ``unit``, ``system`` http://unitsofmeasure.org and UCUM ``code``, ``valueString``,
+  ``referenceRange[].high``, ``specimen``), Specimen (``type``); NDJSON bulk data: one
+  resource per line.
+* HL7 v2.5 ORU^R01 (chapter 7): MSH, PID (PID-3 CX, PID-7 TS, PID-8), OBR (OBR-7), OBX
+  (OBX-2 value type, OBX-3 CE with coding system LN, OBX-5, OBX-6 CE, OBX-7, OBX-8,
+  OBX-11, OBX-14), segments ended by carriage returns; escape sequences of chapter 2.7.
+* CDISC SDTMIG 3.x LB and DM: one row per result (LB) and per subject (DM), variables as named
+  in the implementation guide.
+
+The expected tables in the tests are worked out by hand from these fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+
+UCUM = "http://unitsofmeasure.org"
+LOINC = "http://loinc.org"
+
+
+def _quantity(value, code, comparator=None):
+    quantity = {"value": value, "unit": code, "system": UCUM, "code": code}
+    if comparator:
+        quantity["comparator"] = comparator
+    return quantity
+
+
+def fhir_resources():
+    """Two patients, one specimen, four observations (one censored, one molar, one text, one in error)."""
+    return [
+        {"resourceType": "Patient", "id": "pat-1",
+         "identifier": [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "P-101"}],
+         "gender": "female", "birthDate": "2021-03-15"},
+        {"resourceType": "Patient", "id": "pat-2", "gender": "male", "birthDate": "2019-11-02"},
+        {"resourceType": "Specimen", "id": "spec-1", "type": {"text": "Spot urine"}},
+        {"resourceType": "Observation", "id": "vma-1", "status": "final",
+         "code": {"coding": [{"system": LOINC, "code": "3124-5",
+                              "display": "Vanillylmandelate/Creatinine [Mass Ratio] in Urine"}]},
+         "subject": {"reference": "Patient/pat-1"}, "effectiveDateTime": "2024-03-05T09:30:00+01:00",
+         "valueQuantity": _quantity(12.5, "mg/g{creat}"),
+         "referenceRange": [{"high": _quantity(13, "mg/g{creat}")}],
+         "specimen": {"reference": "Specimen/spec-1"}},
+        {"resourceType": "Observation", "id": "hva-1", "status": "final",
+         "code": {"coding": [{"system": LOINC, "code": "11146-8"}], "text": "HVA/Creat Ur"},
+         "subject": {"reference": "urn:uuid:6b1f4c2e-0000-4000-8000-000000000001"},
+         "effectivePeriod": {"start": "2024-03-05", "end": "2024-03-05"},
+         "valueQuantity": _quantity(2, "mg/g{creat}", comparator="<")},
+        {"resourceType": "Observation", "id": "hva-2", "status": "final",
+         "code": {"coding": [{"system": LOINC, "code": "22708-2"}]},
+         "subject": {"reference": "Patient/pat-2"}, "effectiveDateTime": "2024-01-10",
+         "valueQuantity": _quantity(10, "umol/mmol{creat}"),
+         "referenceRange": [{"low": _quantity(0, "umol/mmol{creat}"), "high": _quantity(12, "umol/mmol{creat}")}]},
+        {"resourceType": "Observation", "id": "vma-2", "status": "final",
+         "code": {"coding": [{"system": LOINC, "code": "3124-5"}]},
+         "subject": {"reference": "Patient/pat-2"}, "effectiveDateTime": "2024-01-10",
+         "valueString": "sample haemolysed"},
+        {"resourceType": "Observation", "id": "vma-3", "status": "entered-in-error",
+         "code": {"coding": [{"system": LOINC, "code": "3124-5"}]},
+         "subject": {"reference": "Patient/pat-2"}, "effectiveDateTime": "2024-01-11",
+         "valueQuantity": _quantity(99, "mg/g{creat}")},
+    ]
+
+
+def write_fhir_bundle(path):
+    """A ``collection`` Bundle of :func:`fhir_resources`; patient 1 also addressed by its ``urn:uuid`` fullUrl."""
+    entries = []
+    for resource in fhir_resources():
+        entry = {"fullUrl": f"http://example.org/fhir/{resource['resourceType']}/{resource['id']}", "resource": resource}
+        if resource["id"] == "pat-1":
+            entry["fullUrl"] = "urn:uuid:6b1f4c2e-0000-4000-8000-000000000001"
+        entries.append(entry)
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}, indent=2),
+                    encoding="utf-8")
+    return path
+
+
+def write_fhir_ndjson(path):
+    """The same resources as NDJSON (FHIR Bulk Data), one per line; the Bundle's urn reference made relative."""
+    lines = []
+    for resource in fhir_resources():
+        if resource["id"] == "hva-1":
+            resource = dict(resource, subject={"reference": "Patient/pat-1"})
+        lines.append(json.dumps(resource))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+HL7_MESSAGES = (
+    # message 1: one patient, VMA with its range and flag, HVA censored as a structured numeric (SN)
+    "MSH|^~\\&|LIS|Kinderklinik|markers|Research|20090601101300||ORU^R01^ORU_R01|MSG00001|P|2.5\r"
+    "PID|1||P-201^^^Kinderklinik^MR||Muster^Anna||20080301|F\r"
+    "OBR|1|ORD1|FIL1|24362-6^Catecholamines panel^LN|||20090601083000\r"
+    "OBX|1|NM|3124-5^VMA/Creat Ur^LN||15.2|mg/g{creat}^mg/g creatinine^UCUM|0-12|H|||F|||20090601083000\r"
+    "OBX|2|SN|11146-8^HVA/Creat Ur^LN||<^2.0|mg/g{creat}^^UCUM|0-20|N|||F\r"
+    "NTE|1||Note with escapes: 5\\T\\6 \\F\\ pipe\r"
+    # message 2: a second patient; the test name carries an escaped ^ (\S\); timestamp to the minute
+    "MSH|^~\\&|LIS|Kinderklinik|markers|Research|200907021200||ORU^R01^ORU_R01|MSG00002|P|2.5\r"
+    "PID|1||P-202^^^Kinderklinik^MR||Beispiel^Ben||201505|M\r"
+    "OBR|1|ORD2|FIL2|24362-6^Catecholamines panel^LN|||200907020915\r"
+    "OBX|1|NM|VMA^VMA\\S\\creatinine^L^3124-5^^LN||8.1|mg/g creat|0-12||||F\r"
+    "OBX|2|NM|HVA^HVA creatinine^L|||mg/g creat|0-20||||X\r"
+)
+
+
+def write_hl7(path):
+    path.write_bytes(HL7_MESSAGES.encode("ascii"))
+    return path
+
+
+SDTM_DM = (
+    "STUDYID,DOMAIN,USUBJID,SUBJID,RFSTDTC,BRTHDTC,AGE,AGEU,SEX\n"
+    "NBL01,DM,NBL01-001,001,2023-05-02,2020-05-02,3,YEARS,F\n"
+    "NBL01,DM,NBL01-002,002,2023-06-01,2021-12-01,1,YEARS,M\n"
+)
+SDTM_LB = (
+    "STUDYID,DOMAIN,USUBJID,LBSEQ,LBTESTCD,LBTEST,LBLOINC,LBORRES,LBORRESU,LBORNRLO,LBORNRHI,"
+    "LBSTRESC,LBSTRESN,LBSTRESU,LBSPEC,LBDTC,LBDY\n"
+    "NBL01,LB,NBL01-001,1,VMA,Vanillylmandelic Acid/Creatinine,3124-5,30.4,mg/g,0,10,30.4,30.4,mg/g,URINE,2023-05-02T08:00,1\n"
+    "NBL01,LB,NBL01-001,2,HVA,Homovanillic Acid/Creatinine,11146-8,<3.0,mg/g,0,22,<3.0,,mg/g,URINE,2023-05-02T08:00,1\n"
+    "NBL01,LB,NBL01-002,1,VMA,Vanillylmandelic Acid/Creatinine,3124-5,,,,,6.2,6.2,mg/g,URINE,,15\n"
+)
+
+
+def write_sdtm(directory):
+    """``dm.csv`` and ``lb.csv`` in ``directory``; returns the two paths."""
+    dm, lb = directory / "dm.csv", directory / "lb.csv"
+    dm.write_text(SDTM_DM, encoding="utf-8")
+    lb.write_text(SDTM_LB, encoding="utf-8")
+    return dm, lb
