@@ -133,3 +133,50 @@ def write_sdtm(directory):
     dm.write_text(SDTM_DM, encoding="utf-8")
     lb.write_text(SDTM_LB, encoding="utf-8")
     return dm, lb
+
+
+# ---- REDCap ----------------------------------------------------------------------------------
+# The data dictionary's 18 columns and the export layouts are REDCap's own (Data Dictionary
+# download; "CSV / Microsoft Excel (raw data)" and "(labels)" exports): one row per record,
+# event and repeat instance, checkbox fields as ``field___code`` columns of 0/1, dates Y-M-D.
+REDCAP_DICTIONARY = (
+    '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+    '"Choices, Calculations, OR Slider Labels","Field Note","Text Validation Type OR Show Slider Number",'
+    '"Text Validation Min","Text Validation Max","Identifier?","Branching Logic (Show field only if...)",'
+    '"Required Field?","Custom Alignment","Question Number (surveys only)","Matrix Group Name","Matrix Ranking?",'
+    '"Field Annotation"\n'
+    'record_id,demographics,,text,"Record ID",,,,,,,,,,,,,\n'
+    'dob,demographics,,text,"Date of birth",,,date_ymd,,,y,,,,,,,\n'
+    'sex,demographics,,radio,Sex,"1, Female | 2, Male",,,,,,,,,,,,\n'
+    'sample_date,urine_markers,,text,"Sample date",,,date_ymd,,,,,y,,,,,\n'
+    'vma,urine_markers,,text,"<b>VMA</b>",,"mg/g creatinine",,,,,,,,,,,\n'
+    'hva,urine_markers,,text,HVA,,"mg/g creatinine",,,,,,,,,,,\n'
+    'specimen,urine_markers,,checkbox,Specimen,"1, Spot urine | 2, 24-hour urine",,,,,,,,,,,,\n'
+)
+REDCAP_RAW = (
+    "record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,dob,sex,demographics_complete,"
+    "sample_date,vma,hva,specimen___1,specimen___2,urine_markers_complete\n"
+    "1,baseline_arm_1,,,2020-01-15,1,2,,,,0,0,\n"
+    "1,baseline_arm_1,urine_markers,1,,,,2023-01-15,25.3,<5,1,0,2\n"
+    "1,baseline_arm_1,urine_markers,2,,,,2023-07-15,8.2,12.0,1,0,2\n"
+    "2,baseline_arm_1,,,2018-06-01,2,2,,,,0,0,\n"
+    "2,baseline_arm_1,urine_markers,1,,,,2023-02-01,,,1,0,0\n"
+)
+REDCAP_LABELS = (
+    "Record ID,Event Name,Repeat Instrument,Repeat Instance,Date of birth,Sex,Complete?,Sample date,"
+    "VMA (mg/g creatinine),HVA (mg/g creatinine),Specimen (choice=Spot urine),Specimen (choice=24-hour urine),Complete?\n"
+    "1,Baseline (Arm 1: Arm 1),,,2020-01-15,Female,Complete,,,,Unchecked,Unchecked,\n"
+    "1,Baseline (Arm 1: Arm 1),Urine Markers,1,,,,2023-01-15,25.3,<5,Checked,Unchecked,Complete\n"
+    "1,Baseline (Arm 1: Arm 1),Urine Markers,2,,,,2023-07-15,8.2,12.0,Checked,Unchecked,Complete\n"
+    "2,Baseline (Arm 1: Arm 1),,,2018-06-01,Male,Complete,,,,Unchecked,Unchecked,\n"
+    "2,Baseline (Arm 1: Arm 1),Urine Markers,1,,,,2023-02-01,,,Checked,Unchecked,Incomplete\n"
+)
+
+
+def write_redcap(directory, *, labels=False, dictionary=True):
+    """A REDCap export named as REDCap names it, with its data dictionary beside it; returns the export's path."""
+    export = directory / ("NBStudy_DATA_LABELS_2024-03-05_1200.csv" if labels else "NBStudy_DATA_2024-03-05_1200.csv")
+    export.write_text(REDCAP_LABELS if labels else REDCAP_RAW, encoding="utf-8")
+    if dictionary:
+        (directory / "NBStudy_DataDictionary_2024-03-05.csv").write_text(REDCAP_DICTIONARY, encoding="utf-8")
+    return export

@@ -27,6 +27,7 @@ from markers.ingest.config import Config, load_config
 from markers.ingest.dataset import Dataset
 from markers.ingest.issues import IssueLog
 from markers.ingest.normalize import located_cells, normalize_records, warn_and_deduplicate
+from markers.ingest.redcap_run import redcap_dictionaries, structured_sheets
 from markers.ingest.sheets import SheetReader, measurement_records, patient_records, therapy_records
 from markers.readers import files as raw_io
 from markers.readers.cells import constant_text, text_series
@@ -170,6 +171,7 @@ def read(
     config: Config | str | os.PathLike | None = None,
     day_first: bool | None = None,
     today: dt.date | None = None,
+    dictionary: str | os.PathLike | None = None,
 ) -> Dataset:
     """Read lab spreadsheets into tidy tables, accounting for every row.
 
@@ -185,6 +187,10 @@ def read(
         Day-first (``True``) or month-first (``False``) for columns whose dates are all ambiguous.
     today
         The date after which a sample is "in the future" (default: today).
+    dictionary
+        A REDCap data dictionary CSV for the REDCap exports among ``paths``. Without it, a
+        dictionary given among ``paths`` or found beside an export (``*DataDictionary*.csv``)
+        is used.
 
     Returns
     -------
@@ -215,6 +221,7 @@ def read(
         raise ConfigError("no input files given.")
 
     log = IssueLog()
+    dictionaries = redcap_dictionaries(paths, dictionary)
     files, readers = [], []
     record_frames, patient_frames, therapy_frames = [], [], []
     have_patient_sheet = False
@@ -223,7 +230,7 @@ def read(
         # file reads let go of the interpreter lock)
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = read_sheets(path)
+            sheets = structured_sheets(read_sheets(path), dictionaries=dictionaries, config=config)
             files.append({"file": Path(path).name, "path": str(path), "sha256": checksum.result(),
                           "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
         while sheets:
