@@ -32,7 +32,7 @@ from markers.ingest.config import Config
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "patient_id": (
         "patient id", "patientid", "patient", "pat id", "patient no", "patient number", "patient nr",
-        "mrn", "medical record number", "study id", "studyid", "subject", "subject id", "subject no",
+        "mrn", "medical record number", "study id", "subject", "subject id", "subject no", "usubjid", "subjid",
         "case id", "case", "pid", "id", "upn", "patient identifier", "participant id", "record id",
         "patienten id", "patientennummer",
     ),
@@ -65,7 +65,10 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "result", "value", "result value", "results", "numeric result", "result text", "ergebnis", "wert",
         "observation value", "reported value", "measured value",
     ),
-    "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units"),
+    "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units", "local unit",
+             "local units", "lab unit", "reported unit", "original unit", "units of measure", "masseinheit"),
+    "comparator": ("comparator", "operator", "qualifier", "result qualifier", "modifier", "result modifier",
+                   "result operator", "value comparator", "less greater"),
     "flag": ("flag", "flags", "abnormal flag", "h l", "abn", "abnormal", "interpretation", "hl flag"),
     "reference_range": (
         "reference range", "ref range", "reference interval", "normal range", "reference", "range",
@@ -79,7 +82,7 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "ereignis", "phase", "timepoint", "time point",
     ),
     "event_date": ("event date", "date of event", "treatment date", "therapy date"),
-    "ignore": ("name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
+    "ignore": ("studyid", "study", "study name", "protocol", "name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
 }
 
 _FOOTER = re.compile(
@@ -114,9 +117,10 @@ def _analyte_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 
 _RATIO_WORDS = re.compile(
     r"\b(to|per|ratio|creatinine ratio|creatinine|creat|crea|cr|crt|random|spot|urine|u|urinary|free|"
-    r"in urine|mass ratio|molar ratio|24h|24 h|24 hour)\b"
+    r"in urine|mass ratio|molar ratio|24h|24 h|24 hour|ur)\b"
 )
 _LOINC_RE = re.compile(r"\b(\d{3,6}-\d)\b")
+_TOTAL = re.compile(r"\b(total|sum|gesamt)\b|metanephrines|catecholamines|metadrenalines")
 
 
 def analyte_from_text(text: object, *, aliases: dict[str, str] | None = None) -> str | None:
@@ -145,6 +149,8 @@ def analyte_from_text(text: object, *, aliases: dict[str, str] | None = None) ->
     if match and match.group(1) in loinc:
         return loinc[match.group(1)][0]
     key = normalise_header(re.sub(r"\(.*?\)|\[.*?\]", " ", raw))
+    if _TOTAL.search(key):
+        return None  # "Total metanephrines" is a sum, not metanephrine: kept apart, never graded as MN
     if key in synonyms:
         return synonyms[key]
     # "HVA/Creatinine ratio, urine" -> "hva"; keep "creatinine" alone as creatinine
@@ -250,7 +256,30 @@ def map_columns(header_cells: pd.Series, *, config: Config | None = None) -> Col
         analyte = analyte_from_text(name, aliases=config.analytes)
         if analyte is not None:
             result.analyte_columns[position] = (analyte, header_unit)
+    _one_patient_column(result)
     return result
+
+
+#: Among several ID columns, the per-person one wins: a subject's unique ID before a site's
+#: subject number, a record ID before a hospital number, any of them before a "study ID".
+_ID_PRIORITY = ("usubjid", "subjid", "record id", "participant id", "subject id", "patient id", "patientid",
+                "pat id", "patient", "mrn", "medical record number", "study id")
+
+
+def _one_patient_column(column_map: ColumnMap) -> None:
+    """Keep one ``patient_id`` column (see ``_ID_PRIORITY``); the others become ``ignore``."""
+    ids = [p for p, role in column_map.roles.items() if role == "patient_id"]
+    if len(ids) < 2:
+        return
+
+    def rank(position: int) -> int:
+        key = normalise_header(column_map.headers[position])
+        return _ID_PRIORITY.index(key if key in _ID_PRIORITY else "mrn")
+
+    best = min(ids, key=rank)
+    for position in ids:
+        if position != best:
+            column_map.roles[position] = "ignore"
 
 
 def _is_blank(value: object) -> bool:

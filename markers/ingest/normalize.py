@@ -16,7 +16,7 @@ import pandas as pd
 from markers.errors import UnknownUnitError
 from markers.ingest.config import Config
 from markers.ingest.issues import IssueLog, issue_frame
-from markers.ingest.parse import parse_results
+from markers.ingest.parse import parse_results, upper_limit
 from markers.ingest.units import (
     ACCEPTED_SPELLINGS,
     Unit,
@@ -39,6 +39,7 @@ from markers.schema import (
     ISSUE_COLUMNS,
     MEASUREMENT_COLUMNS,
     PATIENT_ID,
+    REPORTED_ULN,
     SAMPLE_DATE,
     SEX,
     SOURCE_CELL,
@@ -263,10 +264,14 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     needs_creat = np.isin(kind, ["mass_conc", "molar_conc"]) & ~is_creatinine
     fail(needs_creat & np.isnan(creat_value), "missing-creatinine", "result_col", "result_header", "result_raw")
 
-    # values in the output unit: one conversion per (analyte, unit kind)
+    # values in the output unit: one conversion per (analyte, unit kind); the lab's own upper
+    # limit (a ratio's reference range, in the result's unit) converted alongside
     value = np.full(n, np.nan)
+    reported = np.full(n, np.nan)
     ok = open_rows & ~is_creatinine
     raw = parsed["value"].to_numpy(dtype=float) * scale
+    range_codes, range_texts = distinct(records["range_raw"]) if "range_raw" in records else (np.zeros(n, dtype=np.int64), np.array([None], dtype=object))
+    reported_raw = np.array([upper_limit(t) for t in range_texts], dtype=float)[range_codes] * scale
     analyte_codes, analyte_names = distinct(analyte)
     for code in np.unique(analyte_codes[ok]):
         name = analyte_names[code]
@@ -276,6 +281,8 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
                 continue
             if unit_kind in ("mass_ratio", "molar_ratio"):
                 value[rows] = ratio_to_output(raw[rows], unit=Unit(unit_kind, 1.0), analyte=name, output=output_unit)
+                reported[rows] = ratio_to_output(reported_raw[rows], unit=Unit(unit_kind, 1.0), analyte=name,
+                                                 output=output_unit)
             else:
                 value[rows] = concentration_to_output(raw[rows], creat_value[rows], unit=Unit(unit_kind, 1.0),
                                                       analyte=name, output=output_unit)
@@ -334,6 +341,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
             SEX: pd.array(sex, dtype=CELL_DTYPE),
             DATE_OF_BIRTH: dob[order],
             AGE_DAYS: age.take(order).astype("Int64").to_numpy(),
+            REPORTED_ULN: reported[order],
         },
         index=k.index,
     )

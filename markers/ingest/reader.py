@@ -28,7 +28,13 @@ from markers.ingest.dataset import Dataset
 from markers.ingest.issues import IssueLog
 from markers.ingest.normalize import located_cells, normalize_records, warn_and_deduplicate
 from markers.ingest.redcap_run import redcap_dictionaries, structured_sheets
-from markers.ingest.sheets import SheetReader, measurement_records, patient_records, therapy_records
+from markers.ingest.sheets import (
+    SheetReader,
+    measurement_records,
+    patient_records,
+    sheet_summary,
+    therapy_records,
+)
 from markers.readers import files as raw_io
 from markers.readers.cells import constant_text, text_series
 from markers.readers.formats import read_sheets
@@ -222,7 +228,7 @@ def read(
 
     log = IssueLog()
     dictionaries = redcap_dictionaries(paths, dictionary)
-    files, readers = [], []
+    files, readers, seen = [], [], []
     record_frames, patient_frames, therapy_frames = [], [], []
     have_patient_sheet = False
     for path in paths:
@@ -239,6 +245,7 @@ def read(
             reader = SheetReader(sheets.pop(0), config=config, day_first=day_first, issues=log)
             readers.append(reader)
             found = reader.body()
+            seen.append(sheet_summary(reader, found))
             if found is not None and not found[3].empty:
                 _, column_map, role, data = found
                 if role == "measurements":
@@ -291,5 +298,6 @@ def read(
         rows=rows,
         files=pd.DataFrame(files, columns=["file", "path", "sha256", "format"]),
         unit=output_unit,
+        seen=tuple(seen),
     )
 

@@ -155,6 +155,25 @@ class SheetReader:
         self.reason[index] = reason
 
 
+def sheet_summary(reader: SheetReader, found: tuple[int, ColumnMap, str, pd.DataFrame] | None) -> str:
+    """What one sheet looked like to markers, for the error of a run without measurements."""
+    sheet = reader.sheet
+    place = f"{sheet.file} sheet {sheet.sheet!r}" if sheet.sheet else sheet.file
+    if found is None:
+        reason = getattr(sheet, "skip_reason", None)
+        if reason:
+            return f"{place}: {reason}"
+        filled = sheet.cells.dropna(how="all")
+        first = ", ".join(repr(text_of(v)) for v in filled.iloc[0].dropna().tolist()[:12]) if len(filled) else ""
+        return f"{place}: no header row recognised (first row {first})" if first else f"{place}: empty"
+    _, column_map, role, data = found
+    roles = ", ".join(f"{column_map.headers[p]!r} = {r}" for p, r in column_map.roles.items() if r != "ignore")
+    analytes = ", ".join(f"{column_map.headers[p]!r} = {a}" for p, (a, _) in column_map.analyte_columns.items())
+    known = "; ".join(x for x in (roles, analytes) if x) or "no column recognised"
+    headers = ", ".join(repr(h) for h in column_map.headers.values())
+    return f"{place}: read as {role} ({len(data)} rows), headers {headers}, recognised {known}"
+
+
 def _require(column_map: ColumnMap, role: str, sheet: raw_io.RawSheet, what: str) -> int:
     position = column_map.column(role)
     if position is None:
@@ -175,7 +194,9 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     id_col = _require(column_map, "patient_id", sheet, "patient ID")
     date_col = column_map.column("sample_date")
     if date_col is None:
-        date_col = _require(column_map, "event_date", sheet, "sample date")
+        date_col = column_map.column("event_date")
+    if date_col is None:
+        date_col = _require(column_map, "sample_date", sheet, "sample date")
     headers = column_map.headers
     n = len(data)
     # the columns are gathered first and the frame built once; text constants are Arrow repeats
@@ -211,6 +232,8 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     locations = getattr(sheet, "locations", None)
     if locations:
         fields["location"] = pd.array([locations.get(int(r)) for r in data.index], dtype=CELL_DTYPE)
+    range_col = column_map.column("reference_range")
+    fields["range_raw"] = data[range_col].array if range_col is not None else constant_text(None, n)
     common = pd.DataFrame(fields, index=data.index)
     common["decimal_comma"] = sheet.decimal_comma
 
@@ -280,7 +303,11 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     records["analyte"] = text_series(analyte, pair_codes, index=data.index)
     records["analyte_text"] = text_series(analyte_text, pair_codes, index=data.index)
     records["loinc_measure"] = text_series(measure, pair_codes, index=data.index)
-    records["result_raw"] = data[result_col].copy()
+    comparator_col = column_map.column("comparator")
+    if comparator_col is not None:
+        records["result_raw"] = joined_comparator(data[comparator_col], data[result_col])
+    else:
+        records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
     records["result_header"] = constant_category(headers[result_col], len(records))
     records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
@@ -296,6 +323,24 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         records["unit_col"] = analyte_col if analyte_col is not None else result_col
         records["unit_column"] = headers[records["unit_col"].iloc[0]] if len(records) else ""
     return records
+
+
+#: A separate comparator column's words, as the sign they stand for.
+COMPARATOR_WORDS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "≤": "<=", "≥": ">=", "=<": "<=", "=>": ">=",
+                    "below": "<", "less than": "<", "lt": "<", "under": "<", "above": ">", "greater than": ">",
+                    "gt": ">", "over": ">", "le": "<=", "ge": ">=", "=": "", "eq": "", "equal": ""}
+
+
+def joined_comparator(comparators: pd.Series, results: pd.Series) -> pd.Series:
+    """Each result with its comparator cell before it (``"<"`` and ``"0.5"`` -> ``"<0.5"``).
+
+    An unknown comparator word is kept in front of the result, so that the result is
+    rejected as text rather than read without its sign.
+    """
+    signs = map_text(comparators, lambda c: COMPARATOR_WORDS.get(text_of(c).lower(), text_of(c)), default="")
+    values = cell_text(results)
+    joined = (signs.astype(object) + values.astype(object)).where(values != "", None)
+    return joined.astype(CELL_DTYPE)
 
 
 def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
