@@ -180,3 +180,86 @@ def write_redcap(directory, *, labels=False, dictionary=True):
     if dictionary:
         (directory / "NBStudy_DataDictionary_2024-03-05.csv").write_text(REDCAP_DICTIONARY, encoding="utf-8")
     return export
+
+
+# ---- SAS transport (XPORT version 5), as SAS technical note TS-140 lays it out ----------------
+# 80-byte records: library header, two real headers, member and descriptor headers, two member
+# records, the NAMESTR header and one 140-byte NAMESTR per variable (padded to 80), the OBS header,
+# then the observations (character: blank-padded; numeric: 8-byte IBM hexadecimal floats), padded.
+_XPT_DATE = "05MAR24:12:00:00"
+
+
+def _record(text):
+    return text.ljust(80).encode("ascii")
+
+
+def ibm_double(value):
+    """An IEEE float as an 8-byte IBM System/360 hexadecimal float (TS-140); ``None`` is SAS missing ``.``."""
+    import math
+
+    if value is None:
+        return b"." + bytes(7)
+    if value == 0:
+        return bytes(8)
+    sign = 0x80 if value < 0 else 0
+    magnitude = abs(value)
+    exponent = math.floor(math.log(magnitude, 16)) + 1  # 16**(e-1) <= |x| < 16**e
+    fraction = magnitude / 16.0 ** exponent
+    if fraction >= 1.0:
+        fraction, exponent = fraction / 16, exponent + 1
+    mantissa = round(fraction * 2**56)
+    return bytes([sign | (exponent + 64)]) + mantissa.to_bytes(7, "big")
+
+
+def write_xpt(path, name, columns, rows):
+    """A one-member XPORT v5 file; ``columns`` is ``[(variable, "char" | "num", length)]``, ``rows`` lists of values."""
+    import struct
+
+    out = [_record("HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + "0" * 30),
+           _record("SAS     SAS     SASLIB  9.4     X64_10PR" + " " * 24 + _XPT_DATE),
+           _record(_XPT_DATE),
+           _record("HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!" + "0" * 17 + "16" + "0" * 8 + "140"),
+           _record("HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!" + "0" * 30),
+           _record("SAS     " + name.ljust(8) + "SASDATA 9.4     X64_10PR" + " " * 24 + _XPT_DATE),
+           _record(_XPT_DATE + " " * 16 + name.ljust(40) + "DATA    "),
+           _record("HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!000000" + f"{len(columns):04d}" + "0" * 20)]
+    namestrs, position = b"", 0
+    for number, (variable, kind, length) in enumerate(columns, start=1):
+        namestrs += struct.pack(">hhhh8s40s8shhh2s8shhl52s", 1 if kind == "num" else 2, 0, length, number,
+                                variable.ljust(8).encode(), variable.ljust(40).encode(), b" " * 8, 0, 0, 0,
+                                b"  ", b" " * 8, 0, 0, position, bytes(52))
+        position += length
+    out.append(namestrs + b" " * (-len(namestrs) % 80))
+    out.append(_record("HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + "0" * 30))
+    data = b""
+    for row in rows:
+        for (_, kind, length), value in zip(columns, row, strict=True):
+            data += ibm_double(value) if kind == "num" else str(value or "").ljust(length).encode("ascii")
+    out.append(data + b" " * (-len(data) % 80))
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def write_sdtm_xpt(directory):
+    """``dm.xpt`` and ``lb.xpt`` holding the same records as :data:`SDTM_DM` and :data:`SDTM_LB`.
+
+    Character variables are at least 16 bytes, so that an observation is longer than one 80-byte
+    record, as in real SDTM datasets (pandas counts shorter observations by their blank padding).
+    """
+    import csv
+    import io
+
+    def table(text, numeric):
+        rows = list(csv.reader(io.StringIO(text)))
+        header, body = rows[0], rows[1:]
+        columns = [(h, "num" if h in numeric else "char",
+                    8 if h in numeric else max(16, *(len(r[i]) for r in body))) for i, h in enumerate(header)]
+        values = [[(float(v) if v else None) if h in numeric else v for h, v in zip(header, r, strict=True)]
+                  for r in body]
+        return columns, values
+
+    dm_columns, dm_rows = table(SDTM_DM, {"AGE"})
+    # SDTMIG: LBSEQ, LBSTRESN, LBDY and DM's AGE are numeric; LBORNRLO/LBORNRHI are character
+    lb_columns, lb_rows = table(SDTM_LB, {"LBSEQ", "LBSTRESN", "LBDY"})
+    return (write_xpt(directory / "dm.xpt", "DM", dm_columns, dm_rows),
+            write_xpt(directory / "lb.xpt", "LB", lb_columns, lb_rows))

@@ -190,3 +190,30 @@ def test_sdtm_reference_range_from_lbornrhi(tmp_path):
     header = sheet.cells.loc[0].tolist()
     first = dict(zip(header, sheet.cells.loc[2].tolist(), strict=True))
     assert (first["Reference range"], first["Specimen type"]) == ("0-10", "URINE")
+
+
+def test_ibm_double_of_the_ts140_example():
+    # TS-140: the IBM representation of 1.0 is 41 10 00 00 00 00 00 00; of -1.0, C1 10 ...; 0.5 is 40 80 ...
+    from format_fixtures import ibm_double
+
+    assert ibm_double(1.0).hex() == "4110000000000000"
+    assert ibm_double(-1.0).hex() == "c110000000000000"
+    assert ibm_double(0.5).hex() == "4080000000000000"
+
+
+def test_sdtm_sas_transport_reads_as_the_csv(tmp_path):
+    from format_fixtures import write_sdtm_xpt
+
+    csv_dir, xpt_dir = tmp_path / "csv", tmp_path / "xpt"
+    csv_dir.mkdir()
+    xpt_dir.mkdir()
+    from_csv = read(list(write_sdtm(csv_dir)), today=TODAY)
+    from_xpt = read(list(write_sdtm_xpt(xpt_dir)), today=TODAY)
+    columns = ["patient_id", "sample_date", "analyte", "value", "censor", "age_days", "reported_uln"]
+    pd.testing.assert_frame_equal(from_xpt.measurements[columns].reset_index(drop=True),
+                                  from_csv.measurements[columns].reset_index(drop=True))
+    # an observation's place is its number in the dataset (the CSV's rows are one line lower: the header)
+    assert from_xpt.measurements["source_cell"].tolist() == ["row 2 USUBJID NBL01-001 LBSEQ 2",
+                                                             "row 1 USUBJID NBL01-001 LBSEQ 1",
+                                                             "row 3 USUBJID NBL01-002 LBSEQ 1"]
+    assert from_xpt.files["format"].tolist() == ["xpt", "xpt"]
