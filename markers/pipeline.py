@@ -97,6 +97,7 @@ def analyse(
         name = reference_set or DEFAULT_REFERENCE_SET
     flagged = flag(dataset.measurements, limits=limits, prefer_reported=reference_set == REPORTED)
     _notice_reported_ranges(dataset.measurements, limits=limits, name=name, chosen=reference_set == REPORTED)
+    _notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
     assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
     return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name)
@@ -117,6 +118,37 @@ def _notice_reported_ranges(measurements, *, limits, name: str, chosen: bool) ->
     elif differ:
         warnings.warn(f"{differ} of {with_range} results with the lab's own range are graded differently by {name}; "
                       "use --reference-set reported to grade them against the lab's range.", UserWarning, stacklevel=3)
+
+
+def require_dates(analysis: Analysis, *, what: str) -> None:
+    """Stop with an error when results lack calendar dates: figures and the report draw on a date axis.
+
+    Raises
+    ------
+    InputFormatError
+        Some results come from a date-free table (age at sample or days since diagnosis only).
+    """
+    from markers.errors import InputFormatError
+    from markers.schema import SAMPLE_DATE
+
+    undated = analysis.measurements[SAMPLE_DATE].isna()
+    if undated.any():
+        files = ", ".join(sorted(set(analysis.measurements.loc[undated, "source_file"].astype(str))))
+        raise InputFormatError(
+            f"{files}: {int(undated.sum())} results have no calendar date (age at sample or days since diagnosis "
+            f"only); {what} needs sample dates. Give the patients' dates of birth so the dates follow from the "
+            "ages, or use `markers normalize` (flags by age, days on the timeline) for date-free tables.")
+
+
+def _notice_undated(measurements) -> None:
+    """Say that date-free results are flagged and placed by day, but not assessed per patient over time."""
+    from markers.schema import SAMPLE_DATE
+
+    undated = int(measurements[SAMPLE_DATE].isna().sum())
+    if undated:
+        warnings.warn(f"{undated} results without calendar dates are flagged by age and placed by days since "
+                      "diagnosis, but not assessed per patient over time (that needs sample dates).",
+                      UserWarning, stacklevel=3)
 
 
 def _options(**options) -> dict:
@@ -242,6 +274,7 @@ def write_report(
     from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
 
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
+    require_dates(analysis, what="the report")
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -293,6 +326,7 @@ def write_patient_figure(
     from markers.report.document import save_figure
 
     analysis = analyse(paths, **analyse_options)
+    require_dates(analysis, what="a patient figure")
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")

@@ -50,7 +50,12 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "sex": ("sex", "gender", "geschlecht", "m f", "sex m f"),
     "age_years": ("age", "age years", "age y", "age yrs", "age at sample", "age at sample years", "alter", "age yr"),
     "age_months": ("age months", "age mo", "age m", "age in months", "age at sample months"),
-    "age_days": ("age days", "age d", "age in days", "age at sample days"),
+    "age_days": ("age days", "age d", "age in days", "age at sample days", "age at sample in days",
+                 "age at collection days", "age at collection in days", "age at test days", "age at test in days",
+                 "age at lab days", "age at specimen collection days", "age at specimen collection in days"),
+    "days_since_diagnosis": ("days since diagnosis", "days from diagnosis", "days after diagnosis",
+                             "days post diagnosis", "days since dx", "days from dx", "day since diagnosis",
+                             "days since initial diagnosis", "days from initial diagnosis"),
     "diagnosis_date": (
         "date of diagnosis", "diagnosis date", "dx date", "date diagnosis", "date of dx", "diagnosed",
         "diagnosedatum",

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from markers.errors import UnknownUnitError
+from markers.errors import InputFormatError, UnknownUnitError
 from markers.ingest.config import Config
 from markers.ingest.issues import IssueLog, issue_frame
 from markers.ingest.parse import parse_results, upper_limit
@@ -35,6 +35,7 @@ from markers.schema import (
     CENSOR_INCLUSIVE,
     CREATININE,
     DATE_OF_BIRTH,
+    DAYS_SINCE_DIAGNOSIS,
     DILUTE,
     ISSUE_COLUMNS,
     MEASUREMENT_COLUMNS,
@@ -175,6 +176,35 @@ def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerAr
     return pd.arrays.IntegerArray(days, missing)
 
 
+def aligned_dates(sample_date: np.ndarray, *, dob: np.ndarray, age_days: pd.Series, dateless: np.ndarray) -> np.ndarray:
+    """Sample dates, with a date-free row's date worked out as date of birth + age at sample where both are known."""
+    ages = age_days.to_numpy(dtype="float64", na_value=np.nan)
+    known = dateless & ~np.isnat(dob) & np.isfinite(ages)
+    if not known.any():
+        return sample_date
+    out = sample_date.copy()
+    out[known] = dob[known] + ages[known].astype(np.int64) * np.timedelta64(1, "D")
+    return out
+
+
+def refuse_mixed_dates(records: pd.DataFrame, kept: np.ndarray) -> None:
+    """Stop when some kept results have calendar dates and others only ages or days: they cannot share a timeline.
+
+    A date-free result is aligned (and so accepted) when its patient's date of birth is known.
+    """
+    dates = records["sample_date"].to_numpy(dtype="datetime64[ns]")
+    dateless = kept & np.isnat(dates) & (records["date_status"] == "dateless").to_numpy(dtype=bool)
+    dated = kept & ~np.isnat(dates)
+    if dateless.any() and dated.any():
+        first_free = records.iloc[int(np.flatnonzero(dateless)[0])]
+        first_dated = records.iloc[int(np.flatnonzero(dated)[0])]
+        raise InputFormatError(
+            f"{first_free['file']} gives results without calendar dates (age or days since diagnosis) for "
+            f"patient {first_free['patient_id']}, while {first_dated['file']} gives dated results: they cannot be "
+            "put on one timeline. Give the date of birth of the patients of the date-free table (then each "
+            "sample's date follows from its age), or read the date-free table on its own.")
+
+
 def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """All measurement records -> (tidy measurements, issue records, per-record rejection code).
 
@@ -198,6 +228,10 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "patient ID", "patient_id")
     fail(date_status == "missing", "missing-date", "date_col", "sample date", "date_raw")
     fail(date_status == "invalid", "invalid-date", "date_col", "sample date", "date_raw")
+    # a date-free row needs its age at sample or its days since diagnosis
+    no_time = records["age_days_given"].isna() & (records["day_given"].isna() if "day_given" in records else True)
+    fail((date_status == "dateless") & no_time, "missing-date", "date_col", "sample date", "date_raw",
+         "No sample date, age at sample or days since diagnosis")
     is_creatinine = (analyte == "CREA").to_numpy(dtype=bool, na_value=False)
     fail(analyte.isna(), "unknown-analyte", "analyte_col", "result_header", "analyte_text",
          "Unrecognised analyte name or LOINC code")
@@ -300,6 +334,9 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
         dob = np.where(np.isnat(dob), table_dob, dob)
     records = records.assign(dob=dob)
     sample_date = records["sample_date"].to_numpy(dtype="datetime64[ns]")
+    sample_date = aligned_dates(sample_date, dob=dob, age_days=records["age_days_given"],
+                                dateless=(date_status == "dateless").to_numpy(dtype=bool))
+    records = records.assign(sample_date=sample_date)
     age = pd.Series(_days_between(sample_date, dob), index=records.index)
     age = age.where(age.notna(), records["age_days_given"])
     age_known = age.notna().to_numpy(dtype=bool)
@@ -307,6 +344,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
          "sample date", "date_raw", "Sample dated before the patient's date of birth")
     future = ~np.isnat(sample_date) & (sample_date > np.datetime64(pd.Timestamp(today), "ns"))
     fail(ok & future, "sample-in-future", "date_col", "sample date", "date_raw")
+    refuse_mixed_dates(records, open_rows & ~is_creatinine)
 
     # the kept records, taken straight in patient order (patient, sample date, analyte; stable):
     # one take per column does both the selection and the sort
@@ -342,6 +380,8 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
             DATE_OF_BIRTH: dob[order],
             AGE_DAYS: age.take(order).astype("Int64").to_numpy(),
             REPORTED_ULN: reported[order],
+            DAYS_SINCE_DIAGNOSIS: pd.array((records["day_given"] if "day_given" in records
+                                            else pd.Series(pd.NA, index=records.index)).take(order), dtype="Int64"),
         },
         index=k.index,
     )

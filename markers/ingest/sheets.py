@@ -195,8 +195,11 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     date_col = column_map.column("sample_date")
     if date_col is None:
         date_col = column_map.column("event_date")
-    if date_col is None:
+    dateless = date_col is None and any(column_map.column(r) is not None for r in _DATE_FREE_ROLES)
+    if date_col is None and not dateless:
         date_col = _require(column_map, "sample_date", sheet, "sample date")
+    if dateless:  # a date-free table: the age at sample or the days since diagnosis stand in for the date
+        date_col = next(column_map.column(r) for r in _DATE_FREE_ROLES if column_map.column(r) is not None)
     headers = column_map.headers
     n = len(data)
     # the columns are gathered first and the frame built once; text constants are Arrow repeats
@@ -207,9 +210,13 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         "patient_id": cell_ids(data[id_col]).array,
         "id_col": np.full(n, id_col, dtype=np.int64),
     }
-    dates = reader.dates(data, date_col, headers[date_col])
-    fields["sample_date"] = dates["date"].to_numpy()
-    fields["date_status"] = dates["status"].array
+    if dateless:
+        fields["sample_date"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        fields["date_status"] = constant_text("dateless", n)
+    else:
+        dates = reader.dates(data, date_col, headers[date_col])
+        fields["sample_date"] = dates["date"].to_numpy()
+        fields["date_status"] = dates["status"].array
     fields["date_raw"] = data[date_col].array  # Arrow arrays are immutable: the raw cells can still be freed
     fields["date_col"] = np.full(n, date_col, dtype=np.int64)
     dob_col = column_map.column("date_of_birth")
@@ -221,6 +228,9 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     sex_col = column_map.column("sex")
     fields["sex"] = map_text(data[sex_col], _sex_code, default="").array if sex_col is not None else constant_text("", n)
     fields["age_days_given"] = _age_days_from_columns(data, column_map).array
+    day_col = column_map.column("days_since_diagnosis")
+    fields["day_given"] = (_whole_days(data[day_col]) if day_col is not None
+                           else pd.Series(pd.NA, index=data.index, dtype="Int64")).array
     creat_col = column_map.column("creatinine")
     creat_unit_col = column_map.column("creatinine_unit")
     fields["creatinine_raw"] = data[creat_col].array if creat_col is not None else constant_text(None, n)
@@ -351,6 +361,16 @@ def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
 def _sex_code(cell: object) -> str:
     """``M``, ``F`` or ``""`` for one sex cell, in any of the spellings of ``SEX_CODES``."""
     return SEX_CODES.get(text_of(cell).lower(), "")
+
+
+#: Columns that stand in for the sample date in a date-free table, in order of preference.
+_DATE_FREE_ROLES = ("age_days", "age_months", "age_years", "days_since_diagnosis")
+
+
+def _whole_days(cells: pd.Series) -> pd.Series:
+    """Day counts as written (``"-3"``, ``"120"``, ``"120,0"``) as Int64; <NA> for anything else."""
+    numbers = pd.to_numeric(cell_text(cells).str.replace(",", ".", regex=False), errors="coerce")
+    return np.floor(numbers).astype("Int64")
 
 
 def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:
