@@ -217,3 +217,15 @@ def test_sdtm_sas_transport_reads_as_the_csv(tmp_path):
                                                              "row 1 USUBJID NBL01-001 LBSEQ 1",
                                                              "row 3 USUBJID NBL01-002 LBSEQ 1"]
     assert from_xpt.files["format"].tolist() == ["xpt", "xpt"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"resourceType": "Bundle", "entry": {"resource": 1}}',
+    '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "code": 5}}]}',
+    "[" * 100_000 + "]" * 100_000,
+])
+def test_malformed_fhir_fails_with_an_error_not_a_traceback(tmp_path, text):
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFormatError, match="bad.json"):
+        read(path)

@@ -35,7 +35,8 @@ def resources_of(path: pathlib.Path, text: str) -> list[tuple[int, str, dict]]:
         found = []
         for number, line in enumerate(stripped.splitlines(), start=1):
             if line.strip():
-                found.append((number, f"line {number}", _load(path, line, f"line {number}")))
+                resource = _load(path, line, f"line {number}")
+            found.append((number, f"line {number}", resource if isinstance(resource, dict) else {}))
         return found
     document = _load(path, stripped, "")
     if not isinstance(document, dict) or "resourceType" not in document:
@@ -44,12 +45,16 @@ def resources_of(path: pathlib.Path, text: str) -> list[tuple[int, str, dict]]:
     if document["resourceType"] != "Bundle":
         return [(1, "resource 1", document)]
     entries = document.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputFormatError(f"{path.name}: the Bundle's entry is not a list. Export the data again as FHIR JSON.")
     return [(i, f"entry {i}", _with_url(e)) for i, e in enumerate(entries, start=1)]
 
 
-def _with_url(entry: dict) -> dict:
-    resource = dict((entry or {}).get("resource") or {})
-    if entry and entry.get("fullUrl"):
+def _with_url(entry: object) -> dict:
+    entry = entry if isinstance(entry, dict) else {}
+    resource = entry.get("resource")
+    resource = dict(resource) if isinstance(resource, dict) else {}
+    if isinstance(entry.get("fullUrl"), str):
         resource["__fullUrl"] = entry["fullUrl"]
     return resource
 
@@ -65,7 +70,7 @@ def _is_one_document(text: str) -> bool:
 def _load(path: pathlib.Path, text: str, where: str) -> object:
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         place = f" {where}" if where else ""
         raise InputFormatError(f"{path.name}{place}: not valid JSON ({exc}). Export the data again as FHIR JSON.") from exc
 
@@ -139,6 +144,8 @@ def read_fhir(path: pathlib.Path, text: str) -> list[t.RawSheet]:
     patients, specimens = {}, {}
     for _, _, resource in resources:
         kind, rid = resource.get("resourceType"), resource.get("id")
+        if not isinstance(kind, str) or not isinstance(rid, str | int | type(None)):
+            continue
         keys = [f"{kind}/{rid}"] + ([resource["__fullUrl"]] if resource.get("__fullUrl") else [])
         if kind == "Patient":
             patients.update(dict.fromkeys(keys, _patient_id(resource)))
@@ -150,13 +157,18 @@ def read_fhir(path: pathlib.Path, text: str) -> list[t.RawSheet]:
     for number, place, resource in resources:
         kind = str(resource.get("resourceType") or "")
         where = f"{place} {kind}/{resource.get('id', '')}".rstrip("/")
-        if kind == "Observation":
-            observations.append((number, where, _observation_row(resource, patients, specimens)))
-        elif kind == "Patient":
-            people.append((number, where, {t.PATIENT: _patient_id(resource), t.DATE_OF_BIRTH: resource.get("birthDate"),
-                                           t.SEX: _SEX.get(str(resource.get("gender")), "")}))
-        else:
-            others.append((number, where, {"Resource": kind or "(no resourceType)"}))
+        try:
+            if kind == "Observation":
+                observations.append((number, where, _observation_row(resource, patients, specimens)))
+            elif kind == "Patient":
+                people.append((number, where, {t.PATIENT: _patient_id(resource),
+                                               t.DATE_OF_BIRTH: resource.get("birthDate"),
+                                               t.SEX: _SEX.get(str(resource.get("gender")), "")}))
+            else:
+                others.append((number, where, {"Resource": kind or "(no resourceType)"}))
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            raise InputFormatError(f"{path.name} {where}: a malformed {kind or 'resource'} ({exc}); "
+                                   "it does not follow the FHIR R4 structure. Export the data again.") from exc
     fmt = "ndjson" if resources and resources[0][1].startswith("line") else "fhir-json"
     sheets = []
     if people:
