@@ -82,3 +82,24 @@ def test_choices_and_checkboxes_are_decoded(tmp_path):
     decoded = apply_dictionary(frame, dictionary)
     assert list(decoded.columns) == ["Sex", "Specimen (choice=24-hour urine)", "VMA (mg/g creatinine)"]
     assert decoded.values.tolist() == [["Female", "Unchecked", "3"], ["Male", "Checked", "4"]]
+
+
+def test_cli_dictionary_option(tmp_path):
+    from click.testing import CliRunner
+
+    from markers.cli import cli
+
+    elsewhere = tmp_path / "dictionary"
+    elsewhere.mkdir()
+    write_redcap(elsewhere)
+    export = next(elsewhere.glob("*_DATA_*"))
+    moved = export.rename(tmp_path / "export.csv")
+    dictionary = next(elsewhere.glob("*DataDictionary*"))
+    result = CliRunner().invoke(cli, ["validate", str(moved)])
+    assert result.exit_code == 1 and result.output.startswith("Error: export.csv: column 'sex' holds REDCap choice codes")
+    result = CliRunner().invoke(cli, ["validate", str(moved), "--dictionary", str(dictionary)])
+    assert result.exit_code == 1  # record 2's empty repeat row is rejected
+    assert result.output.splitlines()[:3] == [
+        "export.csv: 5 rows read = 4 kept + 1 rejected + 0 skipped",
+        f"{dictionary.name}: 8 rows read = 0 kept + 0 rejected + 8 skipped",
+        "4 measurements of 1 patients; 1 errors, 0 warnings"]
