@@ -88,3 +88,23 @@ def test_a_run_without_measurements_fails_loud_and_says_what_it_saw(tmp_path):
     assert result.output.startswith("Error: no measurements found in lab.csv. Seen: lab.csv: ")
     assert "no header row recognised (first row 'STUDYID', 'DOMAIN', 'USUBJID', 'AESEQ', 'AETERM')" in result.output
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("first_row", [
+    "VMA,Vanillylmandelic acid,Vanillylmandelate,mg/g creat,0-27",
+    "HVA,Homovanillic acid,Homovanillate,12.5,2024-03-05",
+])
+def test_a_first_row_of_data_is_never_taken_for_a_header(first_row):
+    from markers.ingest.mapping import find_header
+
+    cells = pd.DataFrame([first_row.split(","), ["HVA", "Homovanillic acid", "Homovanillate", "mg/g creat", "0-42"]],
+                         index=[1, 2], dtype=object)
+    assert find_header(cells) is None
+
+
+def test_a_header_with_units_in_brackets_is_still_a_header():
+    from markers.ingest.mapping import find_header
+
+    cells = pd.DataFrame([["Patient ID", "Sample date", "VMA (mg/g creat)"], ["P1", "2024-03-05", "12"]],
+                         index=[1, 2], dtype=object)
+    assert find_header(cells)[0] == 1

@@ -319,7 +319,7 @@ def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_row
         seen += 1
         if seen > search_rows:
             break
-        if len(values) < 2 or not all(isinstance(v, str) for v in values):
+        if len(values) < 2 or not all(isinstance(v, str) for v in values) or looks_like_data(values):
             continue
         column_map = map_columns(values, config=config)
         roles = set(column_map.roles.values())
@@ -327,6 +327,26 @@ def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_row
         if column_map.score >= 2 and useful and (best is None or column_map.score > best[1].score):
             best = (int(row_number), column_map)
     return best
+
+
+_DATA_CELL = re.compile(
+    r"""^\s*(?:[<>]=?\s*)?-?\d+(?:[.,]\d+)?\s*$                      # a number, maybe censored
+      | ^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$ | ^\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\s*$   # a date
+      | ^\s*\(?\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?\)?\s*$       # a range
+    """,
+    re.VERBOSE,
+)
+
+
+def looks_like_data(values: pd.Series) -> bool:
+    """True when a row holds a number, a date, a range or a bare unit: data, never a header row."""
+    from markers.ingest.units import parse_unit
+
+    for value in values:
+        text = str(value)
+        if _DATA_CELL.match(text) or ("/" in text and parse_unit(text) is not None):
+            return True
+    return False
 
 
 def sheet_role(sheet_name: str, column_map: ColumnMap, *, config: Config | None = None) -> str:
