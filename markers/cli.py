@@ -63,10 +63,20 @@ def _input_options(command):
                      help="TOML file mapping columns, analytes, units and events markers does not know."),
         click.option("--day-first/--month-first", "day_first", default=None,
                      help="Date order for columns whose dates are all ambiguous (e.g. 05/03/2024)."),
+        click.option("--dictionary", type=click.Path(dir_okay=False, path_type=Path),
+                     help="REDCap data dictionary CSV of the exports among FILES (else found beside an export)."),
     ]
+
+    @functools.wraps(command)
+    def with_dictionary(*args, dictionary=None, **kwargs):
+        # a dictionary is read as one of the files: recognised, used for the exports, and accounted for
+        if dictionary is not None:
+            kwargs["files"] = (*kwargs["files"], dictionary)
+        return command(*args, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_dictionary = option(with_dictionary)
+    return with_dictionary
 
 
 def _reference_options(command):

@@ -22,6 +22,10 @@ class MissingColumnError(InputFormatError):
     """A sheet lacks a column markers needs (patient ID, sample date, result...)."""
 
 
+class NoMeasurementsError(InputFormatError):
+    """No sheet of the input files holds measurements markers can read."""
+
+
 class UnknownUnitError(MarkersError):
     """A unit could not be determined or is not one markers can convert."""
 

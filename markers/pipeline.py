@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,6 +66,9 @@ def analyse(
         As for :func:`markers.ingest.reader.read`.
     reference_set
         Name of a shipped reference set (``markers references --list``); default ARUP 3018863.
+        ``"reported"`` grades each result against its reporting lab's own range (``reported_uln``:
+        a reference-range column, HL7 OBX-7, SDTM LBORNRHI, FHIR referenceRange.high) and
+        against the default set where a result has none; a notice says how many of each.
     reference
         A CSV of your own lab's limits in the same columns (overrides ``reference_set``).
     rules
@@ -77,19 +81,74 @@ def analyse(
     from markers.analysis.assess import assess
     from markers.analysis.flags import flag
     from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
+    from markers.analysis.reported import REPORTED
     from markers.analysis.timeline import add_timeline
 
     dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
+    dataset.require_measurements()
     if reference is not None:
         limits = load_reference_limits(path=reference)
         name = os.path.basename(os.fspath(reference))
+    elif reference_set == REPORTED:
+        limits = load_reference_limits(reference_set=None)
+        name = f"reported range (else {DEFAULT_REFERENCE_SET})"
     else:
         limits = load_reference_limits(reference_set=reference_set)
         name = reference_set or DEFAULT_REFERENCE_SET
-    flagged = flag(dataset.measurements, limits=limits)
+    flagged = flag(dataset.measurements, limits=limits, prefer_reported=reference_set == REPORTED)
+    _notice_reported_ranges(dataset.measurements, limits=limits, name=name, chosen=reference_set == REPORTED)
+    _notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
     assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
     return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name)
+
+
+def _notice_reported_ranges(measurements, *, limits, name: str, chosen: bool) -> None:
+    """Say how many results carry the lab's own range and how many it grades differently."""
+    from markers.analysis.reported import grade_disagreements
+
+    with_range, differ = grade_disagreements(measurements, limits=limits)
+    if not with_range:
+        return
+    if chosen:
+        fallback = len(measurements) - with_range
+        warnings.warn(f"{with_range} results graded against the reporting lab's own range; {fallback} without one "
+                      f"against the reference set; {differ} of the {with_range} would be graded differently by the set.",
+                      UserWarning, stacklevel=3)
+    elif differ:
+        warnings.warn(f"{differ} of {with_range} results with the lab's own range are graded differently by {name}; "
+                      "use --reference-set reported to grade them against the lab's range.", UserWarning, stacklevel=3)
+
+
+def require_dates(analysis: Analysis, *, what: str) -> None:
+    """Stop with an error when results lack calendar dates: figures and the report draw on a date axis.
+
+    Raises
+    ------
+    InputFormatError
+        Some results come from a date-free table (age at sample or days since diagnosis only).
+    """
+    from markers.errors import InputFormatError
+    from markers.schema import SAMPLE_DATE
+
+    undated = analysis.measurements[SAMPLE_DATE].isna()
+    if undated.any():
+        files = ", ".join(sorted(set(analysis.measurements.loc[undated, "source_file"].astype(str))))
+        raise InputFormatError(
+            f"{files}: {int(undated.sum())} results have no calendar date (age at sample or days since diagnosis "
+            f"only); {what} needs sample dates. Give the patients' dates of birth so the dates follow from the "
+            "ages, or use `markers normalize` (flags by age, days on the timeline) for date-free tables.")
+
+
+def _notice_undated(measurements) -> None:
+    """Say that date-free results are flagged and placed by day, but not assessed per patient over time."""
+    from markers.schema import SAMPLE_DATE
+
+    undated = int(measurements[SAMPLE_DATE].isna().sum())
+    if undated:
+        warnings.warn(f"{undated} results without calendar dates are flagged by age and placed by days since "
+                      "diagnosis, but not assessed per patient over time (that needs sample dates).",
+                      UserWarning, stacklevel=3)
 
 
 def _options(**options) -> dict:
@@ -246,6 +305,7 @@ def write_report(
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
     analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
+    require_dates(analysis, what="the report")
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -302,6 +362,7 @@ def write_patient_figure(
 
     _check_outputs([(output, "figure")], paths, pseudonymize, analyse_options)
     analysis = analyse(paths, **analyse_options)
+    require_dates(analysis, what="a patient figure")
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")

@@ -26,6 +26,8 @@ SEX = "sex"  # "M", "F" or ""
 DATE_OF_BIRTH = "date_of_birth"
 AGE_DAYS = "age_days"  # age at sample in completed days (Int64, <NA> if unknown)
 DILUTE = "dilute"  # bool: creatinine below the dilute-urine threshold
+REPORTED_ULN = "reported_uln"  # the reporting lab's own upper limit, in UNIT (NaN when not given)
+DAYS_SINCE_DIAGNOSIS = "days_since_diagnosis"  # as given by a date-free source (Int64, <NA> otherwise)
 
 MEASUREMENT_COLUMNS = [
     PATIENT_ID,
@@ -46,6 +48,8 @@ MEASUREMENT_COLUMNS = [
     SEX,
     DATE_OF_BIRTH,
     AGE_DAYS,
+    REPORTED_ULN,
+    DAYS_SINCE_DIAGNOSIS,
 ]
 
 # -- columns added by flagging (markers.analysis.flags) ----------------------------------

@@ -65,12 +65,16 @@ from markers.schema import (
     GRADE,
     OUTPUT_UNITS,
     REFERENCE_SET,
+    REPORTED_ULN,
     SAMPLE_DATE,
     ULN,
     UNIT,
     VALUE,
     X_ULN,
 )
+
+#: The ``reference_set`` of a result graded against its lab's own range.
+REPORTED_RANGE = "reported range"
 
 #: normal <= 1x ULN; mild (1, 2]; moderate (2, 3); marked >= 3x ULN.
 DEFAULT_GRADE_CUTOFFS = (1.0, 2.0, 3.0)
@@ -134,6 +138,7 @@ def flag(
     *,
     limits: pd.DataFrame,
     grade_cutoffs: Sequence[float] = DEFAULT_GRADE_CUTOFFS,
+    prefer_reported: bool = False,
 ) -> pd.DataFrame:
     """Add the age-specific ULN, the multiple of it, and a grade to each measurement.
 
@@ -149,6 +154,10 @@ def flag(
     grade_cutoffs
         Three increasing multiples of the ULN ``(c1, c2, c3)``: normal
         ``<= c1``, mild ``(c1, c2]``, moderate ``(c2, c3)``, marked ``>= c3``.
+    prefer_reported
+        Grade against the reporting lab's own upper limit (``reported_uln``) where a
+        result has one (``reference_set`` then reads ``reported range``), and against
+        ``limits`` elsewhere.
 
     Returns
     -------
@@ -214,6 +223,18 @@ def flag(
             continue
         reference_set[rows] = found[REFERENCE_SET].to_numpy(dtype=object)
         band[rows] = found[AGE_BAND_LABEL].to_numpy(dtype=object)
+
+    if prefer_reported and REPORTED_ULN in out:
+        reported = pd.to_numeric(out[REPORTED_ULN], errors="coerce").to_numpy(dtype=float)
+        use = np.isfinite(reported) & (reported > 0)
+        if use.any():
+            uln[use] = reported[use]
+            if whole is not None:
+                reference_set = whole[REFERENCE_SET].to_numpy(dtype=object).copy()
+                band = whole[AGE_BAND_LABEL].to_numpy(dtype=object).copy()
+                whole = None
+            reference_set[use] = REPORTED_RANGE
+            band[use] = ""
 
     value = pd.to_numeric(out[VALUE], errors="coerce").to_numpy(dtype=float)
     below, above, inclusive_sign = _censor_sides(out)

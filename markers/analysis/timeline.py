@@ -61,6 +61,7 @@ import pandas as pd
 from markers.errors import ConfigError, MissingColumnError
 from markers.schema import (
     DAY,
+    DAYS_SINCE_DIAGNOSIS,
     DIAGNOSIS_DATE,
     EVENT,
     EVENT_DATE,
@@ -396,6 +397,8 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     anchor = dates["anchor"].reindex(pid).to_numpy(dtype="datetime64[ns]")
     elapsed = pd.Series(sample_dates.to_numpy()) - pd.Series(anchor, dtype="datetime64[ns]")
     out[DAY] = elapsed.dt.days.astype("Int64").array
+    if DAYS_SINCE_DIAGNOSIS in out:  # a date-free source's own day count where no date gives one
+        out[DAY] = out[DAY].fillna(pd.Series(out[DAYS_SINCE_DIAGNOSIS].array, index=out.index).astype("Int64"))
     # positions, not labels: the measurements index need not be unique
     phase = np.full(len(out), "", dtype=object)
     values = sample_dates.to_numpy(dtype="datetime64[ns]")

@@ -34,6 +34,9 @@ class Dataset:
         One row per input file: ``file``, ``path``, ``sha256``, ``format``.
     unit
         The output unit of ``measurements.value``.
+    seen
+        One line per sheet read: how markers understood it (headers, roles), for the error
+        of a run without measurements (:meth:`require_measurements`).
     """
 
     measurements: pd.DataFrame = field(default_factory=lambda: _empty(MEASUREMENT_COLUMNS))
@@ -43,6 +46,24 @@ class Dataset:
     rows: pd.DataFrame = field(default_factory=lambda: _empty(["file", "sheet", "row", "status", "reason"]))
     files: pd.DataFrame = field(default_factory=lambda: _empty(["file", "path", "sha256", "format"]))
     unit: str = MASS_RATIO
+    seen: tuple[str, ...] = ()
+
+    def require_measurements(self) -> None:
+        """Raise :class:`~markers.errors.NoMeasurementsError` when no row became a measurement.
+
+        The message lists what was seen in every sheet and what to map.
+        """
+        if len(self.measurements):
+            return
+        from markers.errors import NoMeasurementsError
+
+        names = ", ".join(self.files["file"]) if len(self.files) else "the input"
+        raise NoMeasurementsError(
+            f"no measurements found in {names}. Seen: " + ("; ".join(self.seen) or "nothing") + ". "
+            "A results sheet needs a patient ID column, a sample date (or age) column and either one column "
+            "per analyte with its unit ('VMA (mg/g creat)') or a test column with a result column; map other "
+            "headers in the config file's [columns] table, e.g. \"Probe\" = \"sample_id\"; "
+            "run `markers validate` to see every row's status.")
 
     def counts(self) -> pd.DataFrame:
         """Rows read, kept, rejected and skipped per file (the accounting identity holds per row)."""

@@ -169,6 +169,10 @@ def issue_frame(
 
 
 def location(file: str, sheet: str, cell: str) -> str:
-    """Human-readable location: ``file.xlsx Samples!D14`` (or ``export.csv D14``)."""
-    where = f"{sheet}!{cell}" if sheet else cell
+    """Human-readable location: ``file.xlsx Samples!D14`` (or ``export.csv D14``).
+
+    A structured source's location (``entry 3 Observation/vma-1``, ``message 2 segment 5 OBX``)
+    names its place itself and is given without the sheet.
+    """
+    where = f"{sheet}!{cell}" if sheet and " " not in str(cell) else cell
     return f"{file} {where}".strip()

@@ -32,7 +32,7 @@ from markers.ingest.config import Config
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "patient_id": (
         "patient id", "patientid", "patient", "pat id", "patient no", "patient number", "patient nr",
-        "mrn", "medical record number", "study id", "studyid", "subject", "subject id", "subject no",
+        "mrn", "medical record number", "study id", "subject", "subject id", "subject no", "usubjid", "subjid",
         "case id", "case", "pid", "id", "upn", "patient identifier", "participant id", "record id",
         "patienten id", "patientennummer",
     ),
@@ -50,7 +50,12 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "sex": ("sex", "gender", "geschlecht", "m f", "sex m f"),
     "age_years": ("age", "age years", "age y", "age yrs", "age at sample", "age at sample years", "alter", "age yr"),
     "age_months": ("age months", "age mo", "age m", "age in months", "age at sample months"),
-    "age_days": ("age days", "age d", "age in days", "age at sample days"),
+    "age_days": ("age days", "age d", "age in days", "age at sample days", "age at sample in days",
+                 "age at collection days", "age at collection in days", "age at test days", "age at test in days",
+                 "age at lab days", "age at specimen collection days", "age at specimen collection in days"),
+    "days_since_diagnosis": ("days since diagnosis", "days from diagnosis", "days after diagnosis",
+                             "days post diagnosis", "days since dx", "days from dx", "day since diagnosis",
+                             "days since initial diagnosis", "days from initial diagnosis"),
     "diagnosis_date": (
         "date of diagnosis", "diagnosis date", "dx date", "date diagnosis", "date of dx", "diagnosed",
         "diagnosedatum",
@@ -65,7 +70,10 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "result", "value", "result value", "results", "numeric result", "result text", "ergebnis", "wert",
         "observation value", "reported value", "measured value",
     ),
-    "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units"),
+    "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units", "local unit",
+             "local units", "lab unit", "reported unit", "original unit", "units of measure", "masseinheit"),
+    "comparator": ("comparator", "operator", "qualifier", "result qualifier", "modifier", "result modifier",
+                   "result operator", "value comparator", "less greater"),
     "flag": ("flag", "flags", "abnormal flag", "h l", "abn", "abnormal", "interpretation", "hl flag"),
     "reference_range": (
         "reference range", "ref range", "reference interval", "normal range", "reference", "range",
@@ -79,7 +87,7 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "ereignis", "phase", "timepoint", "time point",
     ),
     "event_date": ("event date", "date of event", "treatment date", "therapy date"),
-    "ignore": ("name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
+    "ignore": ("studyid", "study", "study name", "protocol", "name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
 }
 
 _FOOTER = re.compile(
@@ -114,9 +122,10 @@ def _analyte_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 
 _RATIO_WORDS = re.compile(
     r"\b(to|per|ratio|creatinine ratio|creatinine|creat|crea|cr|crt|random|spot|urine|u|urinary|free|"
-    r"in urine|mass ratio|molar ratio|24h|24 h|24 hour)\b"
+    r"in urine|mass ratio|molar ratio|24h|24 h|24 hour|ur)\b"
 )
 _LOINC_RE = re.compile(r"\b(\d{3,6}-\d)\b")
+_TOTAL = re.compile(r"\b(total|sum|gesamt)\b|metanephrines|catecholamines|metadrenalines")
 
 
 def analyte_from_text(text: object, *, aliases: dict[str, str] | None = None) -> str | None:
@@ -145,6 +154,8 @@ def analyte_from_text(text: object, *, aliases: dict[str, str] | None = None) ->
     if match and match.group(1) in loinc:
         return loinc[match.group(1)][0]
     key = normalise_header(re.sub(r"\(.*?\)|\[.*?\]", " ", raw))
+    if _TOTAL.search(key):
+        return None  # "Total metanephrines" is a sum, not metanephrine: kept apart, never graded as MN
     if key in synonyms:
         return synonyms[key]
     # "HVA/Creatinine ratio, urine" -> "hva"; keep "creatinine" alone as creatinine
@@ -250,7 +261,30 @@ def map_columns(header_cells: pd.Series, *, config: Config | None = None) -> Col
         analyte = analyte_from_text(name, aliases=config.analytes)
         if analyte is not None:
             result.analyte_columns[position] = (analyte, header_unit)
+    _one_patient_column(result)
     return result
+
+
+#: Among several ID columns, the per-person one wins: a subject's unique ID before a site's
+#: subject number, a record ID before a hospital number, any of them before a "study ID".
+_ID_PRIORITY = ("usubjid", "subjid", "record id", "participant id", "subject id", "patient id", "patientid",
+                "pat id", "patient", "mrn", "medical record number", "study id")
+
+
+def _one_patient_column(column_map: ColumnMap) -> None:
+    """Keep one ``patient_id`` column (see ``_ID_PRIORITY``); the others become ``ignore``."""
+    ids = [p for p, role in column_map.roles.items() if role == "patient_id"]
+    if len(ids) < 2:
+        return
+
+    def rank(position: int) -> int:
+        key = normalise_header(column_map.headers[position])
+        return _ID_PRIORITY.index(key if key in _ID_PRIORITY else "mrn")
+
+    best = min(ids, key=rank)
+    for position in ids:
+        if position != best:
+            column_map.roles[position] = "ignore"
 
 
 def _is_blank(value: object) -> bool:
@@ -285,7 +319,7 @@ def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_row
         seen += 1
         if seen > search_rows:
             break
-        if len(values) < 2 or not all(isinstance(v, str) for v in values):
+        if len(values) < 2 or not all(isinstance(v, str) for v in values) or looks_like_data(values):
             continue
         column_map = map_columns(values, config=config)
         roles = set(column_map.roles.values())
@@ -293,6 +327,26 @@ def find_header(cells: pd.DataFrame, *, config: Config | None = None, search_row
         if column_map.score >= 2 and useful and (best is None or column_map.score > best[1].score):
             best = (int(row_number), column_map)
     return best
+
+
+_DATA_CELL = re.compile(
+    r"""^\s*(?:[<>]=?\s*)?-?\d+(?:[.,]\d+)?\s*$                      # a number, maybe censored
+      | ^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$ | ^\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\s*$   # a date
+      | ^\s*\(?\d+(?:[.,]\d+)?\s*[-–]\s*\d+(?:[.,]\d+)?\)?\s*$       # a range
+    """,
+    re.VERBOSE,
+)
+
+
+def looks_like_data(values: pd.Series) -> bool:
+    """True when a row holds a number, a date, a range or a bare unit: data, never a header row."""
+    from markers.ingest.units import parse_unit
+
+    for value in values:
+        text = str(value)
+        if _DATA_CELL.match(text) or ("/" in text and parse_unit(text) is not None):
+            return True
+    return False
 
 
 def sheet_role(sheet_name: str, column_map: ColumnMap, *, config: Config | None = None) -> str:

@@ -13,10 +13,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from markers.errors import UnknownUnitError
+from markers.errors import InputFormatError, UnknownUnitError
 from markers.ingest.config import Config
 from markers.ingest.issues import IssueLog, issue_frame
-from markers.ingest.parse import parse_results
+from markers.ingest.parse import parse_results, upper_limit
 from markers.ingest.units import (
     ACCEPTED_SPELLINGS,
     Unit,
@@ -35,10 +35,12 @@ from markers.schema import (
     CENSOR_INCLUSIVE,
     CREATININE,
     DATE_OF_BIRTH,
+    DAYS_SINCE_DIAGNOSIS,
     DILUTE,
     ISSUE_COLUMNS,
     MEASUREMENT_COLUMNS,
     PATIENT_ID,
+    REPORTED_ULN,
     SAMPLE_DATE,
     SEX,
     SOURCE_CELL,
@@ -70,6 +72,8 @@ def _unit_lookup(records: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray, 
             first = records.iloc[int(position)]
             col = int(first["unit_col"]) if first["unit_col"] is not None and first["unit_col"] == first["unit_col"] else 0
             where = f"{first['file']} {first['sheet']}!{raw_io.cell_ref(int(first['row']), col)}".replace(" !", " ")
+            if isinstance(first.get("location"), str):
+                where = f"{first['file']} {first['location']}"
             column = f" (column {first['unit_column']!r})" if first.get("unit_column") else ""
             raise UnknownUnitError(
                 f"{where}{column}: unknown unit {text!r}. Accepted: {ACCEPTED_SPELLINGS}. "
@@ -86,17 +90,31 @@ def _issue_rows(records: pd.DataFrame, mask: np.ndarray, code: str, col_field: s
     ``header`` is a column of ``records`` holding each record's header text, or the text itself.
     """
     fields = ["file", "sheet", "row", col_field, value_field] + ([header] if header in records else [])
+    fields += ["location"] if "location" in records else []
     selected = records.loc[mask, list(dict.fromkeys(fields))]
     return issue_frame(
         code,
         file=selected["file"],
         sheet=selected["sheet"],
-        cells=cell_refs(selected["row"], selected[col_field]),
+        cells=located_cells(selected, selected[col_field]),
         rows=selected["row"],
         column=selected[header] if header in selected else header,
         values=selected[value_field],
         messages=message,
     )
+
+
+def located_cells(records: pd.DataFrame, columns: pd.Series | np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``D14``-style references of records, or their ``location`` where a structured source gave one."""
+    cells = cell_refs(records["row"], columns)
+    if "location" not in records:
+        return cells
+    location = records["location"]
+    given = location.notna().to_numpy(dtype=bool)
+    if not given.any():
+        return cells
+    return pd.array(np.where(given, location.to_numpy(dtype=object, na_value=None), np.asarray(cells, dtype=object)),
+                    dtype=CELL_DTYPE)
 
 
 #: What normalisation needs of each parsed result.
@@ -158,6 +176,35 @@ def _days_between(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerAr
     return pd.arrays.IntegerArray(days, missing)
 
 
+def aligned_dates(sample_date: np.ndarray, *, dob: np.ndarray, age_days: pd.Series, dateless: np.ndarray) -> np.ndarray:
+    """Sample dates, with a date-free row's date worked out as date of birth + age at sample where both are known."""
+    ages = age_days.to_numpy(dtype="float64", na_value=np.nan)
+    known = dateless & ~np.isnat(dob) & np.isfinite(ages)
+    if not known.any():
+        return sample_date
+    out = sample_date.copy()
+    out[known] = dob[known] + ages[known].astype(np.int64) * np.timedelta64(1, "D")
+    return out
+
+
+def refuse_mixed_dates(records: pd.DataFrame, kept: np.ndarray) -> None:
+    """Stop when some kept results have calendar dates and others only ages or days: they cannot share a timeline.
+
+    A date-free result is aligned (and so accepted) when its patient's date of birth is known.
+    """
+    dates = records["sample_date"].to_numpy(dtype="datetime64[ns]")
+    dateless = kept & np.isnat(dates) & (records["date_status"] == "dateless").to_numpy(dtype=bool)
+    dated = kept & ~np.isnat(dates)
+    if dateless.any() and dated.any():
+        first_free = records.iloc[int(np.flatnonzero(dateless)[0])]
+        first_dated = records.iloc[int(np.flatnonzero(dated)[0])]
+        raise InputFormatError(
+            f"{first_free['file']} gives results without calendar dates (age or days since diagnosis) for "
+            f"patient {first_free['patient_id']}, while {first_dated['file']} gives dated results: they cannot be "
+            "put on one timeline. Give the date of birth of the patients of the date-free table (then each "
+            "sample's date follows from its age), or read the date-free table on its own.")
+
+
 def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """All measurement records -> (tidy measurements, issue records, per-record rejection code).
 
@@ -181,6 +228,10 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     fail(records["patient_id"].isna(), "missing-patient-id", "id_col", "patient ID", "patient_id")
     fail(date_status == "missing", "missing-date", "date_col", "sample date", "date_raw")
     fail(date_status == "invalid", "invalid-date", "date_col", "sample date", "date_raw")
+    # a date-free row needs its age at sample or its days since diagnosis
+    no_time = records["age_days_given"].isna() & (records["day_given"].isna() if "day_given" in records else True)
+    fail((date_status == "dateless") & no_time, "missing-date", "date_col", "sample date", "date_raw",
+         "No sample date, age at sample or days since diagnosis")
     is_creatinine = (analyte == "CREA").to_numpy(dtype=bool, na_value=False)
     fail(analyte.isna(), "unknown-analyte", "analyte_col", "result_header", "analyte_text",
          "Unrecognised analyte name or LOINC code")
@@ -247,10 +298,14 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     needs_creat = np.isin(kind, ["mass_conc", "molar_conc"]) & ~is_creatinine
     fail(needs_creat & np.isnan(creat_value), "missing-creatinine", "result_col", "result_header", "result_raw")
 
-    # values in the output unit: one conversion per (analyte, unit kind)
+    # values in the output unit: one conversion per (analyte, unit kind); the lab's own upper
+    # limit (a ratio's reference range, in the result's unit) converted alongside
     value = np.full(n, np.nan)
+    reported = np.full(n, np.nan)
     ok = open_rows & ~is_creatinine
     raw = parsed["value"].to_numpy(dtype=float) * scale
+    range_codes, range_texts = distinct(records["range_raw"]) if "range_raw" in records else (np.zeros(n, dtype=np.int64), np.array([None], dtype=object))
+    reported_raw = np.array([upper_limit(t) for t in range_texts], dtype=float)[range_codes] * scale
     analyte_codes, analyte_names = distinct(analyte)
     for code in np.unique(analyte_codes[ok]):
         name = analyte_names[code]
@@ -260,6 +315,8 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
                 continue
             if unit_kind in ("mass_ratio", "molar_ratio"):
                 value[rows] = ratio_to_output(raw[rows], unit=Unit(unit_kind, 1.0), analyte=name, output=output_unit)
+                reported[rows] = ratio_to_output(reported_raw[rows], unit=Unit(unit_kind, 1.0), analyte=name,
+                                                 output=output_unit)
             else:
                 value[rows] = concentration_to_output(raw[rows], creat_value[rows], unit=Unit(unit_kind, 1.0),
                                                       analyte=name, output=output_unit)
@@ -277,6 +334,9 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
         dob = np.where(np.isnat(dob), table_dob, dob)
     records = records.assign(dob=dob)
     sample_date = records["sample_date"].to_numpy(dtype="datetime64[ns]")
+    sample_date = aligned_dates(sample_date, dob=dob, age_days=records["age_days_given"],
+                                dateless=(date_status == "dateless").to_numpy(dtype=bool))
+    records = records.assign(sample_date=sample_date)
     age = pd.Series(_days_between(sample_date, dob), index=records.index)
     age = age.where(age.notna(), records["age_days_given"])
     age_known = age.notna().to_numpy(dtype=bool)
@@ -284,6 +344,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
          "sample date", "date_raw", "Sample dated before the patient's date of birth")
     future = ~np.isnat(sample_date) & (sample_date > np.datetime64(pd.Timestamp(today), "ns"))
     fail(ok & future, "sample-in-future", "date_col", "sample date", "date_raw")
+    refuse_mixed_dates(records, open_rows & ~is_creatinine)
 
     # the kept records, taken straight in patient order (patient, sample date, analyte; stable):
     # one take per column does both the selection and the sort
@@ -297,7 +358,7 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
         from_table = _by_patient(known_sex[PATIENT_ID], known_sex[SEX].to_numpy(dtype=object), patient_ids, missing="")
         sex = np.where(missing_sex, from_table[patient_codes[order]], sex)
     k = records[["patient_id", "sample_date", "analyte", "result_raw", "unit_text", "file", "sheet", "row",
-                 "result_col"]].take(order)
+                 "result_col"] + (["location"] if "location" in records else [])].take(order)
     measurements = pd.DataFrame(
         {
             PATIENT_ID: k["patient_id"],
@@ -311,13 +372,16 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
             SOURCE_UNIT: k["unit_text"],
             SOURCE_FILE: as_text(k["file"]),
             SOURCE_SHEET: as_text(k["sheet"]),
-            SOURCE_CELL: cell_refs(k["row"], k["result_col"]),
+            SOURCE_CELL: located_cells(k, k["result_col"]),
             SOURCE_ROW: k["row"].astype(int),
             CREATININE: creat_value[order],
             DILUTE: np.nan_to_num(creat_value[order], nan=np.inf) < config.dilute_creatinine_mmol_l,
             SEX: pd.array(sex, dtype=CELL_DTYPE),
             DATE_OF_BIRTH: dob[order],
             AGE_DAYS: age.take(order).astype("Int64").to_numpy(),
+            REPORTED_ULN: reported[order],
+            DAYS_SINCE_DIAGNOSIS: pd.array((records["day_given"] if "day_given" in records
+                                            else pd.Series(pd.NA, index=records.index)).take(order), dtype="Int64"),
         },
         index=k.index,
     )

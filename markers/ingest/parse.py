@@ -503,6 +503,37 @@ def looks_like_reference_range(values: pd.Series) -> bool:
     return bool(is_range.sum() * 2 > len(cells))
 
 
+_UPPER_RE = re.compile(
+    r"""^\(?\[?\s*(?:
+        (?P<low>-?\d+(?:[.,]\d+)?)\s*(?:[-–—]|to|bis|à)\s*(?P<high>\d+(?:[.,]\d+)?)
+      | (?:<\s*=?|≤|⩽|=\s*<)\s*(?P<below>\d+(?:[.,]\d+)?)
+      | (?:up\s*to|upto|bis|max\.?|until)\s*(?P<upto>\d+(?:[.,]\d+)?)
+    )\s*[^\d]*\]?\)?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def upper_limit(text: object) -> float:
+    """The upper limit of a lab's reference range as written (``"0-12"``, ``"<= 13"``, ``"up to 27"``), else NaN.
+
+    A unit after the numbers is ignored here: the range is in the unit of its result.
+
+    Examples
+    --------
+    >>> upper_limit("0-12"), upper_limit("(0–27)"), upper_limit("<=13"), upper_limit("up to 4,5 mg/g")
+    (12.0, 27.0, 13.0, 4.5)
+    >>> upper_limit("negative")
+    nan
+    """
+    if text is None or (isinstance(text, float) and text != text):
+        return float("nan")
+    match = _UPPER_RE.match(str(text).strip())
+    if not match:
+        return float("nan")
+    number = match.group("high") or match.group("below") or match.group("upto")
+    return float(number.replace(",", "."))
+
+
 # -- dates -------------------------------------------------------------------------------
 
 _TIME = (

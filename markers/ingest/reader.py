@@ -27,10 +27,18 @@ from markers.errors import ConfigError
 from markers.ingest.config import Config, load_config
 from markers.ingest.dataset import Dataset
 from markers.ingest.issues import IssueLog
-from markers.ingest.normalize import normalize_records, warn_and_deduplicate
-from markers.ingest.sheets import SheetReader, measurement_records, patient_records, therapy_records
+from markers.ingest.normalize import located_cells, normalize_records, warn_and_deduplicate
+from markers.ingest.redcap_run import redcap_dictionaries, structured_sheets
+from markers.ingest.sheets import (
+    SheetReader,
+    measurement_records,
+    patient_records,
+    sheet_summary,
+    therapy_records,
+)
 from markers.readers import files as raw_io
-from markers.readers.cells import cell_refs, constant_text, text_series
+from markers.readers.cells import constant_text, text_series
+from markers.readers.formats import read_sheets
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -65,7 +73,7 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
     if len(records) and "dob" in records:
         ids = records["patient_id"]
         wanted = (ids.notna() & ~ids.isin(set(table[PATIENT_ID]))).to_numpy(dtype=bool)
-        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"]
+        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"] + (["location"] if "location" in records else [])
         extra = records[columns] if wanted.all() else records.loc[wanted, columns]
         if len(extra):
             in_row_order = (extra["file"].iloc[0] == extra["file"]).all() and (extra["sheet"].iloc[0] == extra["sheet"]).all() \
@@ -82,7 +90,7 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
                     SOURCE_FILE: extra["file"].to_numpy(),
                     SOURCE_SHEET: extra["sheet"].to_numpy(),
-                    SOURCE_CELL: cell_refs(extra["row"], extra["id_col"]),
+                    SOURCE_CELL: located_cells(extra, extra["id_col"]),
                 }
             )
             table = pd.concat([table, add], ignore_index=True) if len(table) else add
@@ -138,8 +146,12 @@ def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
         status[decided] = names[decision[decided]]
         reason[decided] = np.where(decision[decided] == 4, error[decided], why[decision[decided]])
     n = len(index)
-    return pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
-                         "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
+    frame = pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
+                          "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
+    if getattr(sheet, "locations", None) is not None:
+        # a record sheet's header (row 0) is markers' own, not a row of the source
+        frame = frame[frame["row"] != 0].reset_index(drop=True)
+    return frame
 
 
 def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:
@@ -183,6 +195,7 @@ def read(
     config: Config | str | os.PathLike | None = None,
     day_first: bool | None = None,
     today: dt.date | None = None,
+    dictionary: str | os.PathLike | None = None,
 ) -> Dataset:
     """Read lab spreadsheets into tidy tables, accounting for every row.
 
@@ -198,6 +211,10 @@ def read(
         Day-first (``True``) or month-first (``False``) for columns whose dates are all ambiguous.
     today
         The date after which a sample is "in the future" (default: today).
+    dictionary
+        A REDCap data dictionary CSV for the REDCap exports among ``paths``. Without it, a
+        dictionary given among ``paths`` or found beside an export (``*DataDictionary*.csv``)
+        is used.
 
     Returns
     -------
@@ -228,7 +245,8 @@ def read(
         raise ConfigError("no input files given.")
 
     log = IssueLog()
-    files, readers = [], []
+    dictionaries = redcap_dictionaries(paths, dictionary)
+    files, readers, seen = [], [], []
     labels = input_labels(paths)
     record_frames, patient_frames, therapy_frames = [], [], []
     have_patient_sheet = False
@@ -237,7 +255,7 @@ def read(
         # file reads let go of the interpreter lock)
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = raw_io.read_raw(path)
+            sheets = structured_sheets(read_sheets(path), dictionaries=dictionaries, config=config)
             label = labels[len(files)]
             if label != Path(path).name:  # two inputs of one name: each is told by its path as given
                 sheets = [replace(sheet, file=label) for sheet in sheets]
@@ -249,6 +267,7 @@ def read(
             reader = SheetReader(sheets.pop(0), config=config, day_first=day_first, issues=log)
             readers.append(reader)
             found = reader.body()
+            seen.append(sheet_summary(reader, found))
             if found is not None and not found[3].empty:
                 _, column_map, role, data = found
                 if role == "measurements":
@@ -301,5 +320,6 @@ def read(
         rows=rows,
         files=pd.DataFrame(files, columns=["file", "path", "sha256", "format"]),
         unit=output_unit,
+        seen=tuple(seen),
     )
 

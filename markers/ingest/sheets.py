@@ -43,6 +43,7 @@ from markers.readers.cells import (
     text_of,
     text_series,
 )
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -98,7 +99,14 @@ class SheetReader:
         return f"{place}, column '{header}'"
 
     def cells_of(self, rows: pd.Index, column: int) -> list[str]:
-        return [raw_io.cell_ref(int(r), column) for r in rows]
+        return [self.cell_of(int(r), column) for r in rows]
+
+    def cell_of(self, row: int, column: int | None) -> str:
+        """A cell's reference (``D14``), or the row's location in a structured source (``entry 3 Observation/x``)."""
+        locations = getattr(self.sheet, "locations", None)
+        if locations and row in locations:
+            return locations[row]
+        return raw_io.cell_ref(row, column) if column is not None else f"{row}"
 
     def dates(self, body: pd.DataFrame, column: int, header: str) -> pd.DataFrame:
         return parse_dates(body[column], day_first=self.day_first, where=self.where(header))
@@ -108,7 +116,7 @@ class SheetReader:
             code,
             file=self.sheet.file,
             sheet=self.sheet.sheet,
-            cell=raw_io.cell_ref(int(row), column) if column is not None else f"{int(row)}",
+            cell=self.cell_of(int(row), column),
             row=int(row),
             column=header,
             value=value,
@@ -123,6 +131,10 @@ class SheetReader:
         blank_rows = empty.all(axis=1)
         filled = (~empty).sum(axis=1)
         found = find_header(cells, config=self.config)
+        skip_reason = getattr(self.sheet, "skip_reason", None)
+        if skip_reason:  # segments or resources of a structured source that hold no result
+            self.reason[~blank_rows] = skip_reason
+            return None
         if found is None:
             if (~blank_rows).any():
                 first = int(cells.index[~blank_rows][0])
@@ -178,6 +190,25 @@ class SheetReader:
         self.reason[index] = reason
 
 
+def sheet_summary(reader: SheetReader, found: tuple[int, ColumnMap, str, pd.DataFrame] | None) -> str:
+    """What one sheet looked like to markers, for the error of a run without measurements."""
+    sheet = reader.sheet
+    place = f"{sheet.file} sheet {sheet.sheet!r}" if sheet.sheet else sheet.file
+    if found is None:
+        reason = getattr(sheet, "skip_reason", None)
+        if reason:
+            return f"{place}: {reason}"
+        filled = sheet.cells.dropna(how="all")
+        first = ", ".join(repr(text_of(v)) for v in filled.iloc[0].dropna().tolist()[:12]) if len(filled) else ""
+        return f"{place}: no header row recognised (first row {first})" if first else f"{place}: empty"
+    _, column_map, role, data = found
+    roles = ", ".join(f"{column_map.headers[p]!r} = {r}" for p, r in column_map.roles.items() if r != "ignore")
+    analytes = ", ".join(f"{column_map.headers[p]!r} = {a}" for p, (a, _) in column_map.analyte_columns.items())
+    known = "; ".join(x for x in (roles, analytes) if x) or "no column recognised"
+    headers = ", ".join(repr(h) for h in column_map.headers.values())
+    return f"{place}: read as {role} ({len(data)} rows), headers {headers}, recognised {known}"
+
+
 def _require(column_map: ColumnMap, role: str, sheet: raw_io.RawSheet, what: str) -> int:
     position = column_map.column(role)
     if position is None:
@@ -198,7 +229,12 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     id_col = _require(column_map, "patient_id", sheet, "patient ID")
     date_col = column_map.column("sample_date")
     if date_col is None:
-        date_col = _require(column_map, "event_date", sheet, "sample date")
+        date_col = column_map.column("event_date")
+    dateless = date_col is None and any(column_map.column(r) is not None for r in _DATE_FREE_ROLES)
+    if date_col is None and not dateless:
+        date_col = _require(column_map, "sample_date", sheet, "sample date")
+    if dateless:  # a date-free table: the age at sample or the days since diagnosis stand in for the date
+        date_col = next(column_map.column(r) for r in _DATE_FREE_ROLES if column_map.column(r) is not None)
     headers = column_map.headers
     n = len(data)
     # the columns are gathered first and the frame built once; text constants are Arrow repeats
@@ -209,9 +245,13 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         "patient_id": cell_ids(data[id_col]).array,
         "id_col": np.full(n, id_col, dtype=np.int64),
     }
-    dates = reader.dates(data, date_col, headers[date_col])
-    fields["sample_date"] = dates["date"].to_numpy()
-    fields["date_status"] = dates["status"].array
+    if dateless:
+        fields["sample_date"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        fields["date_status"] = constant_text("dateless", n)
+    else:
+        dates = reader.dates(data, date_col, headers[date_col])
+        fields["sample_date"] = dates["date"].to_numpy()
+        fields["date_status"] = dates["status"].array
     fields["date_raw"] = data[date_col].array  # Arrow arrays are immutable: the raw cells can still be freed
     fields["date_col"] = np.full(n, date_col, dtype=np.int64)
     dob_col = column_map.column("date_of_birth")
@@ -223,6 +263,9 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     sex_col = column_map.column("sex")
     fields["sex"] = map_text(data[sex_col], _sex_code, default="").array if sex_col is not None else constant_text("", n)
     fields["age_days_given"] = _age_days_from_columns(data, column_map).array
+    day_col = column_map.column("days_since_diagnosis")
+    fields["day_given"] = (_whole_days(data[day_col]) if day_col is not None
+                           else pd.Series(pd.NA, index=data.index, dtype="Int64")).array
     creat_col = column_map.column("creatinine")
     creat_unit_col = column_map.column("creatinine_unit")
     fields["creatinine_raw"] = data[creat_col].array if creat_col is not None else constant_text(None, n)
@@ -231,6 +274,11 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         fields["creatinine_unit"] = cell_text(data[creat_unit_col]).array
     else:
         fields["creatinine_unit"] = constant_text(column_map.creatinine_unit, n)
+    locations = getattr(sheet, "locations", None)
+    if locations:
+        fields["location"] = pd.array([locations.get(int(r)) for r in data.index], dtype=CELL_DTYPE)
+    range_col = column_map.column("reference_range")
+    fields["range_raw"] = data[range_col].array if range_col is not None else constant_text(None, n)
     common = pd.DataFrame(fields, index=data.index)
     common["decimal_comma"] = sheet.decimal_comma
 
@@ -300,7 +348,11 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     records["analyte"] = text_series(analyte, pair_codes, index=data.index)
     records["analyte_text"] = text_series(analyte_text, pair_codes, index=data.index)
     records["loinc_measure"] = text_series(measure, pair_codes, index=data.index)
-    records["result_raw"] = data[result_col].copy()
+    comparator_col = column_map.column("comparator")
+    if comparator_col is not None:
+        records["result_raw"] = joined_comparator(data[comparator_col], data[result_col])
+    else:
+        records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
     records["result_header"] = constant_category(headers[result_col], len(records))
     records["analyte_col"] = analyte_col if analyte_col is not None else loinc_col
@@ -318,6 +370,24 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     return records
 
 
+#: A separate comparator column's words, as the sign they stand for.
+COMPARATOR_WORDS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "≤": "<=", "≥": ">=", "=<": "<=", "=>": ">=",
+                    "below": "<", "less than": "<", "lt": "<", "under": "<", "above": ">", "greater than": ">",
+                    "gt": ">", "over": ">", "le": "<=", "ge": ">=", "=": "", "eq": "", "equal": ""}
+
+
+def joined_comparator(comparators: pd.Series, results: pd.Series) -> pd.Series:
+    """Each result with its comparator cell before it (``"<"`` and ``"0.5"`` -> ``"<0.5"``).
+
+    An unknown comparator word is kept in front of the result, so that the result is
+    rejected as text rather than read without its sign.
+    """
+    signs = map_text(comparators, lambda c: COMPARATOR_WORDS.get(text_of(c).lower(), text_of(c)), default="")
+    values = cell_text(results)
+    joined = (signs.astype(object) + values.astype(object)).where(values != "", None)
+    return joined.astype(CELL_DTYPE)
+
+
 def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)`` of a column that is not there: every cell missing."""
     return np.zeros(n, dtype=np.int64), np.array([None], dtype=object)
@@ -326,6 +396,16 @@ def _no_cells(n: int) -> tuple[np.ndarray, np.ndarray]:
 def _sex_code(cell: object) -> str:
     """``M``, ``F`` or ``""`` for one sex cell, in any of the spellings of ``SEX_CODES``."""
     return SEX_CODES.get(text_of(cell).lower(), "")
+
+
+#: Columns that stand in for the sample date in a date-free table, in order of preference.
+_DATE_FREE_ROLES = ("age_days", "age_months", "age_years", "days_since_diagnosis")
+
+
+def _whole_days(cells: pd.Series) -> pd.Series:
+    """Day counts as written (``"-3"``, ``"120"``, ``"120,0"``) as Int64; <NA> for anything else."""
+    numbers = pd.to_numeric(cell_text(cells).str.replace(",", ".", regex=False), errors="coerce")
+    return np.floor(numbers).astype("Int64")
 
 
 def _age_days_from_columns(data: pd.DataFrame, column_map: ColumnMap) -> pd.Series:

@@ -10,8 +10,8 @@ A unit string is reduced to a *kind* and a *scale* to that kind's base unit:
 ================  =====================  ===================================
 kind              base unit              examples accepted
 ================  =====================  ===================================
-``mass_ratio``    mg/g creatinine        mg/g, µg/mg, ug/mg, mcg/mg, µg/g
-``molar_ratio``   mmol/mol creatinine    mmol/mol, µmol/mmol, nmol/mmol
+``mass_ratio``    mg/g creatinine        mg/g, µg/mg, ug/mg, mcg/mg, µg/g, UCUM mg/g{creat}
+``molar_ratio``   mmol/mol creatinine    mmol/mol, µmol/mmol, nmol/mmol, UCUM umol/mmol{creat}
 ``mass_conc``     mg/L                   mg/L, µg/mL, µg/L, ng/mL, mg/dL, g/L
 ``molar_conc``    µmol/L                 µmol/L, nmol/L, mmol/L
 ``per_time``      (rejected)             mg/24 h, µmol/d, mg/day
@@ -104,6 +104,8 @@ def _canonical_text(text: str) -> str:
     s = s.replace("mcg", "ug").replace("μ", "u").replace("µ", "u")
     s = s.replace("hours", "h").replace("hour", "h").replace("hrs", "h").replace("hr", "h")
     s = s.strip("()[]")
+    # UCUM annotations: "mg/g{creat}", "umol/mmol{creatinine}" are the creatinine ratios
+    s = re.sub(r"\{([^{}]*)\}", r"\1", s)
     return s
 
 
@@ -135,7 +137,7 @@ _CONCENTRATIONS = {
 ACCEPTED_RATIO_SPELLINGS = (
     "mg/g creatinine, µg/mg creatinine (ug/mg, mcg/mg), µg/g creatinine, "
     "mmol/mol creatinine, µmol/mmol creatinine (umol/mmol), µmol/mol, nmol/mmol; "
-    "creatinine may be written creat, crea, Cr or CRT"
+    "creatinine may be written creat, crea, Cr or CRT, or as a UCUM annotation (mg/g{creat}, umol/mmol{creat})"
 )
 ACCEPTED_CONCENTRATION_SPELLINGS = "mg/L, µg/mL, µg/L, ng/mL, mg/dL, g/L, µmol/L, nmol/L, mmol/L"
 ACCEPTED_SPELLINGS = ACCEPTED_RATIO_SPELLINGS + "; or a concentration (" + ACCEPTED_CONCENTRATION_SPELLINGS + ") with urine creatinine"
