@@ -42,6 +42,14 @@ class Analysis:
     assessment: pd.DataFrame
     limits: pd.DataFrame
     reference_set: str
+    rules: object = None
+
+    @property
+    def patient_status(self) -> pd.DataFrame:
+        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`)."""
+        from markers.analysis.panel import patient_status
+
+        return patient_status(self.assessment, rules=self.rules)
 
 
 def analyse(
@@ -89,7 +97,8 @@ def analyse(
     flagged = flag(dataset.measurements, limits=limits)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
     assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
-    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name)
+    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
+                    rules=rules)
 
 
 def _options(**options) -> dict:
@@ -118,7 +127,8 @@ def prepare(
     return analysis
 
 
-TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment"}
+TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment",
+          "patient_status": "the patient-level panel status"}
 
 
 def write_analysis_table(
@@ -141,7 +151,7 @@ def write_analysis_table(
         (markers version, the inputs' SHA-256, reference set, options); an input is never overwritten.
     table
         ``"measurements"`` (the flagged tidy table, one row per measurement) or ``"assessment"``
-        (one row per patient and analyte).
+        (one row per patient and analyte) or ``"patient_status"`` (one row per patient).
     safe_csv
         Prefix text cells starting with ``= + - @`` by ``'`` in CSV/TSV output.
     pseudonymize
