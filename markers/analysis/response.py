@@ -126,13 +126,13 @@ class Judgement:
         return {"reelevation": False, "unconfirmed_rise_date": g.days[unconfirmed], "unconfirmed_rise_x_uln": x}
 
     def kinetics(self) -> dict:
-        """Half-life from the baseline to the first normal sample (or the sample before it)."""
+        """Half-life from the baseline to the first normal sample (or the sample before it); none without one."""
         g, base = self.g, self.base
         first_normal = next((i for i in range(base + 1, len(g)) if g.states[i] == NORMAL), None)
         if first_normal is None:
-            last = len(g) - 1
-        else:
-            last = first_normal if self.rules.kinetics_end == "first_normal" else first_normal - 1
+            # without a normal sample the series may end on a plateau: a fit over it is no half-life
+            return {"half_life_note": "no normal sample after baseline: no end point for the fit"}
+        last = first_normal if self.rules.kinetics_end == "first_normal" else first_normal - 1
         points = [i for i in range(base, last + 1)
                   if not g.censored[i] and not g.exclude[i] and g.values[i] > 0]
         left_out = [i for i in range(base, last + 1) if i not in points]
