@@ -15,6 +15,9 @@ Usage::
 - ``expected_outcomes.csv`` designed outcome per patient x analyte
 - ``expected_issues.csv``  the deliberately messy cells and their issue codes
 - ``expected_counts.csv``  rows read / kept / rejected / skipped per file and sheet
+- ``courses_workbook.xlsx`` six more patients, each showing one course the assessment rules
+  were written for (``docs/clinical-rules.md``), with ``expected_courses.csv`` and
+  ``expected_courses_issues.csv``
 
 Only numpy, openpyxl and the standard library are used, with a fixed seed,
 fixed workbook metadata and fixed ZIP entry timestamps, so two runs give
@@ -50,6 +53,10 @@ LAB_CSV = "lab_export_eu.csv"
 OUTCOMES_CSV = "expected_outcomes.csv"
 ISSUES_CSV = "expected_issues.csv"
 COUNTS_CSV = "expected_counts.csv"
+COURSES_WORKBOOK = "courses_workbook.xlsx"
+COURSES_OUTCOMES_CSV = "expected_courses.csv"
+COURSES_ISSUES_CSV = "expected_courses_issues.csv"
+OUTCOME_HEADER = ["patient_id", "analyte", "informative", "normalized", "persistent", "reelevation", "notes"]
 
 # -- molar masses from the formulas with IUPAC standard atomic weights ---------------
 _WEIGHTS = {"C": 12.011, "H": 1.008, "N": 14.007, "O": 15.999}
@@ -182,7 +189,7 @@ NOT_INFORMATIVE = (False, None, None, None, "normal at baseline: not informative
 
 
 def cohort() -> list[Patient]:
-    """The designed synthetic cohort (20 patients)."""
+    """The designed synthetic cohort (14 patients)."""
     classic_vma = [9, 3.2, 1.8, 0.5, 0.4, 0.35, 0.35, 0.3, 0.3, 0.3, 0.3]
     classic_hva = [5, 2.5, 0.6, 0.45, 0.4, 0.4, 0.35, 0.35, 0.3, 0.3, 0.3]
     patients = [
@@ -348,7 +355,6 @@ def cohort() -> list[Patient]:
             ),
         ),
     ]
-    patients += courses()
     responder = "baseline elevated; normal from day {d} on (two consecutive normal samples); normal at every milestone"
     for p in patients:
         p.outcomes = {
@@ -420,13 +426,16 @@ def cohort() -> list[Patient]:
             responder.format(d=77) + "; the day-49 sample (designed normal) is rejected (dated before birth)"
         ),
     }
-    course_outcomes(by_id)
     return patients
 
 
 def courses() -> list[Patient]:
-    """Patients showing the courses the assessment rules were written for (docs/clinical-rules.md)."""
-    return [
+    """Patients showing the courses the assessment rules were written for (docs/clinical-rules.md).
+
+    They go to their own workbook (``courses_workbook.xlsx``), drawn from their own seed, so the main
+    cohort's files stay as they were.
+    """
+    patients = [
         Patient(
             "NB-014", "M", dt.date(2020, 5, 2), dt.date(2022, 3, 7), 4,
             "Upfront resection, 22 months at diagnosis (0-2 y band). VMA about 7.7 x ULN at diagnosis "
@@ -448,14 +457,14 @@ def courses() -> list[Patient]:
         ),
         Patient(
             "NB-015", "F", dt.date(2017, 3, 14), dt.date(2022, 9, 5), 4,
-            "Pre-operative sample, 5 years at diagnosis (3-5 y band). Still about 1.6 x ULN on day 97, "
+            "Pre-operative sample, 5 years at diagnosis (3-5 y band). Still about 1.7 x ULN on day 97, "
             "three days before surgery (day 100), normal from the first post-operative sample (day "
             "110) on. The surgery milestone takes the first post-operative sample, so the patient is "
             "not persistent at surgery; normal in complete remission.",
             _series(
                 [-3, 21, 49, 77, 97, 110, 152, 190, 265, 432],
-                [9, 4, 2.5, 2.0, 1.6, 0.5, 0.4, 0.35, 0.3, 0.3],
-                [5, 3, 2.2, 1.9, 1.6, 0.5, 0.4, 0.35, 0.3, 0.3],
+                [9, 4, 2.5, 2.0, 1.7, 0.5, 0.4, 0.35, 0.3, 0.3],
+                [5, 3, 2.2, 1.9, 1.7, 0.5, 0.4, 0.35, 0.3, 0.3],
             ),
         ),
         Patient(
@@ -511,6 +520,8 @@ def courses() -> list[Patient]:
             ),
         ),
     ]
+    course_outcomes({p.pid: p for p in patients})
+    return patients
 
 
 def course_outcomes(by_id: dict[str, Patient]) -> None:
@@ -610,7 +621,8 @@ def _creatinine(rng: np.random.Generator) -> float:
 
 
 def samples_rows(
-    patients: list[Patient], values: dict[tuple[str, int, str], Value], rng: np.random.Generator
+    patients: list[Patient], values: dict[tuple[str, int, str], Value], rng: np.random.Generator,
+    *, missing_id_row: bool = True,
 ) -> tuple[list[SampleRow], list[tuple[str, str, int, str]]]:
     """Rows of the Samples sheet (messy cells included) and the issues as (code, column, row index, note)."""
     rows: list[SampleRow] = []
@@ -656,9 +668,10 @@ def samples_rows(
                 rows.append(SampleRow(row.pid, row.date, row.vma, row.hva, row.creatinine, row.comment))
                 for column in ("C", "D"):
                     issues.append(("duplicate-result", column, index + 1, "exact duplicate of the row above: kept once"))
-    # A row whose study ID was never filled in (the last row of the sheet).
-    rows.append(SampleRow(None, dt.date(2023, 11, 6), 4.1, 6.3, _creatinine(rng), "ID?"))
-    issues.append(("missing-patient-id", "A", len(rows) - 1, "study ID missing: row rejected"))
+    if missing_id_row:
+        # A row whose study ID was never filled in (the last row of the sheet).
+        rows.append(SampleRow(None, dt.date(2023, 11, 6), 4.1, 6.3, _creatinine(rng), "ID?"))
+        issues.append(("missing-patient-id", "A", len(rows) - 1, "study ID missing: row rejected"))
     return rows, issues
 
 
@@ -863,24 +876,8 @@ def main(argv: list[str] | None = None) -> Path:
     csv_rows = lab_rows(patients, values)
     csv_lines = write_lab_csv(out / LAB_CSV, csv_rows)
 
-    _write_csv(
-        out / OUTCOMES_CSV,
-        ["patient_id", "analyte", "informative", "normalized", "persistent", "reelevation", "notes"],
-        [
-            [p.pid, a, *(_bool(x) for x in p.outcomes[a][:4]), p.outcomes[a][4]]
-            for p in patients
-            for a in ("VMA", "HVA")
-        ],
-    )
-    _write_csv(
-        out / ISSUES_CSV,
-        ["code", "sheet", "cell"],
-        [
-            [code, "Samples", f"{column}{SAMPLES_FIRST_DATA_ROW + index}"]
-            for code, column, index, _ in issues
-            if code
-        ],
-    )
+    _write_outcomes(out / OUTCOMES_CSV, patients)
+    _write_issues(out / ISSUES_CSV, issues)
 
     # Row accounting by construction. Rejected: rows with an error and no usable
     # result (the missing-ID row, the row dated before birth). Skipped: the 4 rows
@@ -898,7 +895,30 @@ def main(argv: list[str] | None = None) -> Path:
         [LAB_CSV, "", csv_lines, len(csv_rows), 0, csv_lines - len(csv_rows)],
     ]
     _write_csv(out / COUNTS_CSV, ["file", "sheet", "read", "kept", "rejected", "skipped"], counts)
+    write_courses(out)
     return out
+
+
+def _write_outcomes(path: Path, patients: list[Patient]) -> None:
+    _write_csv(path, OUTCOME_HEADER, [[p.pid, a, *(_bool(x) for x in p.outcomes[a][:4]), p.outcomes[a][4]]
+                                      for p in patients for a in ("VMA", "HVA")])
+
+
+def _write_issues(path: Path, issues: list[tuple[str, str, int, str]]) -> None:
+    _write_csv(path, ["code", "sheet", "cell"],
+               [[code, "Samples", f"{column}{SAMPLES_FIRST_DATA_ROW + index}"] for code, column, index, _ in issues
+                if code])
+
+
+def write_courses(out: Path) -> None:
+    """The courses workbook and its expectations, from a seed of their own (the main files do not move)."""
+    rng = np.random.default_rng(SEED + 1)
+    patients = courses()
+    values = design_values(patients, rng)
+    rows, issues = samples_rows(patients, values, rng, missing_id_row=False)
+    write_workbook(out / COURSES_WORKBOOK, patients, rows)
+    _write_outcomes(out / COURSES_OUTCOMES_CSV, patients)
+    _write_issues(out / COURSES_ISSUES_CSV, issues)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ class Group:
 
     def __init__(self, arrays: dict, start: int, stop: int, *, patient: str, analyte: str) -> None:
         self.patient, self.analyte = patient, analyte
-        self.days = arrays["days"][start:stop]
+        self.days = arrays["days"][start:stop].tolist()  # lists: a few samples, walked in Python
         self.values = arrays["values"][start:stop]
         self.x_uln = arrays["x_uln"][start:stop]
         self.uln = arrays["uln"][start:stop]

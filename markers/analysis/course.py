@@ -8,6 +8,8 @@ Each function takes positions into the arrays and returns positions (or ``None``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -18,22 +20,21 @@ __all__ = [
 NORMAL, ELEVATED, UNKNOWN, LIMIT_STEP = 0, 1, -1, 2
 
 
-def baseline(days: np.ndarray, *, opens: float, closes: float, late_days: int) -> tuple[int | None, bool]:
+def baseline(days: list[float], *, opens: float, closes: float, late_days: int) -> tuple[int | None, bool]:
     """Position of the baseline sample and whether it is late.
 
     The last sample in ``[opens, closes]`` (``opens`` NaN: no lower bound); else the first sample in
     ``(closes, closes + late_days]`` as a *late* baseline; else none. ``closes`` NaN gives none.
+    Plain Python: a course holds a handful of samples, where numpy's per-call cost dominates.
     """
-    if np.isnan(closes):
+    if math.isnan(closes):
         return None, False
-    lower = -np.inf if np.isnan(opens) else opens
-    inside = np.flatnonzero((days >= lower) & (days <= closes))
-    if len(inside):
-        return int(inside[-1]), False
-    late = np.flatnonzero((days > closes) & (days <= closes + late_days))
-    if len(late):
-        return int(late[0]), True
-    return None, False
+    lower = -math.inf if math.isnan(opens) else opens
+    inside = [i for i, day in enumerate(days) if lower <= day <= closes]
+    if inside:
+        return inside[-1], False
+    late = next((i for i, day in enumerate(days) if closes < day <= closes + late_days), None)
+    return (late, True) if late is not None else (None, False)
 
 
 def limit_steps(states: list[int], values: np.ndarray, uln: np.ndarray, censored: np.ndarray) -> list[int]:
@@ -105,7 +106,7 @@ def rises(states: list[int], after: int, needed: int, *, x_uln: np.ndarray, cens
     return None, unconfirmed
 
 
-def milestone_sample(days: np.ndarray, *, when: float, window: int, surgery: float,
+def milestone_sample(days: list[float], *, when: float, window: int, surgery: float,
                      is_surgery: bool) -> int | None:
     """The sample that speaks for a milestone on day ``when``, or ``None``.
 
@@ -115,14 +116,14 @@ def milestone_sample(days: np.ndarray, *, when: float, window: int, surgery: flo
     or on it, only samples up to the day of surgery (a sample on that day counts as pre-operative).
     """
     if is_surgery:
-        after = np.flatnonzero((days > when) & (days <= when + window))
-        return int(after[0]) if len(after) else None
-    distance = np.abs(days - when)
-    allowed = distance <= window
-    if not np.isnan(surgery):
-        allowed &= (days > surgery) if when > surgery else (days <= surgery)
-    inside = np.flatnonzero(allowed)
-    if not len(inside):
-        return None
-    best = distance[inside].min()
-    return int(inside[distance[inside] == best][-1])
+        return next((i for i, day in enumerate(days) if when < day <= when + window), None)
+    has_surgery = not math.isnan(surgery)
+    after = when > surgery if has_surgery else False
+    best, best_gap = None, math.inf
+    for i, day in enumerate(days):
+        gap = abs(day - when)
+        if gap > window or (has_surgery and (day > surgery) != after):
+            continue
+        if gap <= best_gap:  # later samples come later: "<=" gives ties to the later one
+            best, best_gap = i, gap
+    return best

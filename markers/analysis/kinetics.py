@@ -142,21 +142,26 @@ def fit_half_life(days: np.ndarray, log_values: np.ndarray, *, label: str = "", 
     >>> round(fit["half_life_days"], 6)
     10.0
     """
-    x = np.asarray(days, dtype=float)
-    y = np.asarray(log_values, dtype=float)
+    # plain Python sums: a fit holds a handful of points, where numpy's per-call cost dominates
+    x = [float(v) for v in days]
+    y = [float(v) for v in log_values]
     n = len(x)
     where = f" {label}" if label else ""
     if n < MIN_POINTS:
         return _fit(n_points=n, note=f"{n} usable sample(s){where} ({MIN_POINTS} needed){extra}")
-    if np.ptp(x) == 0:
+    if max(x) == min(x):
         return _fit(n_points=n, note=f"all usable samples on one day{extra}")
-    slope, intercept = np.polyfit(x, y, 1)
-    fitted = intercept + slope * x
-    ss_res = float(np.sum((y - fitted) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    x_mean, y_mean = sum(x) / n, sum(y) / n
+    dx = [v - x_mean for v in x]
+    dy = [v - y_mean for v in y]
+    sxx = sum(a * a for a in dx)
+    sxy = sum(a * b for a, b in zip(dx, dy, strict=True))
+    ss_tot = sum(b * b for b in dy)
+    slope = sxy / sxx
+    ss_res = sum((b - slope * a) ** 2 for a, b in zip(dx, dy, strict=True))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
     k = -float(slope)
-    # polyfit of a constant series gives a slope of ~1e-17, not exactly 0: treat |k| at rounding level as none
+    # a fit of a constant series gives a slope of ~1e-17, not exactly 0: treat |k| at rounding level as none
     if k <= 1e-12:
         return _fit(k=k, r2=r2, n_points=n, note=f"no decline{extra}")
     return _fit(k=k, half_life=math.log(2) / k, r2=r2, n_points=n, note=extra.removeprefix("; "))

@@ -71,6 +71,15 @@ def _summary(row: dict, milestones: tuple[str, ...]) -> str:
     return "; ".join(parts)
 
 
+def _joined(keys: np.ndarray, texts: np.ndarray) -> pd.Series:
+    """``", "``-joined texts per run of equal keys (``keys`` sorted), indexed by key."""
+    if not len(keys):
+        return pd.Series(dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    stops = np.r_[starts[1:], len(keys)]
+    return pd.Series([", ".join(texts[a:b]) for a, b in zip(starts, stops, strict=True)], index=keys[starts])
+
+
 def _panel(assessment: pd.DataFrame, milestones: tuple[str, ...]) -> pd.DataFrame:
     pid_all = assessment[PATIENT_ID].astype(str)
     index = pd.Index(sorted(pd.unique(pid_all)), name=PATIENT_ID)
@@ -83,7 +92,8 @@ def _panel(assessment: pd.DataFrame, milestones: tuple[str, ...]) -> pd.DataFram
     order = {code: i for i, code in enumerate(ANALYTES)}
     ranked = yes.assign(_rank=yes[ANALYTE].map(order).fillna(len(ANALYTES)), _pid=pid).sort_values(
         ["_pid", "_rank", ANALYTE], kind="stable")
-    markers = ranked.groupby("_pid")[ANALYTE].agg(lambda s: ", ".join(s.astype(str))).reindex(index, fill_value="")
+    markers = _joined(ranked["_pid"].to_numpy(dtype=object), ranked[ANALYTE].astype(str).to_numpy(dtype=object))
+    markers = markers.reindex(index, fill_value="")
     panel = pd.DataFrame({"informative": _triad(any_yes, n_false == n_rows), "informative_markers": markers},
                          index=index)
     for m in milestones:

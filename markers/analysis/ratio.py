@@ -26,12 +26,12 @@ def _mass_value(value: float, unit: str, *, analyte: str, patient: str) -> float
     return float(convert_ratio(value, analyte=analyte, from_unit=unit, to_unit=MASS_RATIO))
 
 
-def _baseline_of(data: pd.DataFrame, position: int | None) -> tuple[str, float, str] | None:
+def _baseline_of(columns: tuple[np.ndarray, np.ndarray, np.ndarray], position: int | None
+                 ) -> tuple[str, float, str] | None:
     if position is None:
         return None
-    censor = data[CENSOR].iat[position]
-    return ("" if not isinstance(censor, str) else censor.strip(), float(data[VALUE].iat[position]),
-            str(data[UNIT].iat[position]))
+    censor, value, unit = (column[position] for column in columns)
+    return "" if not isinstance(censor, str) else censor.strip(), float(value), str(unit)
 
 
 def _ratio(vma: tuple, hva: tuple, patient: str) -> tuple[float, float] | None:
@@ -57,6 +57,8 @@ def fill_ratios(rows: list[dict], bases: list[int | None], data: pd.DataFrame, r
     for row in rows:
         row.update(vma_hva_ratio_mass=np.nan, vma_hva_ratio_molar=np.nan, low_vma_hva_ratio=pd.NA,
                    vma_hva_ratio_note="")
+    columns = (data[CENSOR].to_numpy(dtype=object), data[VALUE].to_numpy(dtype=float),
+               data[UNIT].to_numpy(dtype=object))
     found: dict[str, dict[str, int]] = {}
     for k, row in enumerate(rows):
         if row[ANALYTE] in ("VMA", "HVA"):
@@ -65,7 +67,7 @@ def fill_ratios(rows: list[dict], bases: list[int | None], data: pd.DataFrame, r
         if len(pair) < 2:
             continue
         vma_row, hva_row = rows[pair["VMA"]], rows[pair["HVA"]]
-        vma, hva = _baseline_of(data, bases[pair["VMA"]]), _baseline_of(data, bases[pair["HVA"]])
+        vma, hva = _baseline_of(columns, bases[pair["VMA"]]), _baseline_of(columns, bases[pair["HVA"]])
         ratio = _ratio(vma, hva, patient) if vma is not None and hva is not None else None
         if ratio is None:
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from markers.analysis.anchors import FIRST_TREATMENT
@@ -137,7 +139,8 @@ class Judgement:
                   if not g.censored[i] and not g.exclude[i] and g.values[i] > 0]
         left_out = [i for i in range(base, last + 1) if i not in points]
         extra = f"; {len(left_out)} sample(s) left out (censored, excluded or not positive)" if left_out else ""
-        fit = fit_half_life(g.days[points], np.log(g.values[points]), label="from baseline to first normal",
+        fit = fit_half_life([g.days[i] for i in points], [math.log(g.values[i]) for i in points],
+                            label="from baseline to first normal",
                             extra=extra)
         return {"half_life_days": fit["half_life_days"], "k_per_day": fit["k_per_day"],
                 "half_life_r2": fit["r2"], "half_life_n": fit["n_points"], "half_life_note": fit["note"],
