@@ -86,8 +86,11 @@ def analyse(
     from markers.analysis.flags import flag
     from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
     from markers.analysis.timeline import add_timeline
+    from markers.ingest.config import load_config
 
+    config = config if isinstance(config, Config) else load_config(config)
     dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
+    rules = _with_config(rules, config)
     if reference is not None:
         limits = load_reference_limits(path=reference)
         name = os.path.basename(os.fspath(reference))
@@ -99,6 +102,18 @@ def analyse(
     assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
     return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
                     rules=rules)
+
+
+def _with_config(rules, config: Config):
+    """The assessment rules with the config file's ``[kinetics] exclude`` samples added."""
+    if not config.kinetics_exclude:
+        return rules
+    from dataclasses import replace
+
+    from markers.analysis.rules import AssessmentRules
+
+    base = rules if rules is not None else AssessmentRules()
+    return replace(base, kinetics_exclude=(*base.kinetics_exclude, *config.kinetics_exclude))
 
 
 def _options(**options) -> dict:

@@ -60,7 +60,7 @@ courses = st.lists(st.tuples(st.integers(-40, 400), st.booleans()), min_size=1, 
                    unique_by=lambda t: t[0]).map(sorted)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(course=courses, start=st.integers(0, 30), surgery=st.one_of(st.none(), st.integers(0, 200)),
        cr=st.one_of(st.none(), st.integers(100, 400)))
 def test_assess_matches_the_plain_reference(course, start, surgery, cr):

@@ -279,3 +279,27 @@ def test_half_life_samples_can_be_excluded_by_column_or_rule():
     row = one(m.drop(columns="exclude_from_kinetics"), therapy("X", therapy_start=1), rules=by_rule)
     assert row["half_life_n"] == 3
     assert "2024-01-11" not in row["half_life_points"]
+
+
+def test_half_life_exclusion_from_the_config_file(tmp_path):
+    # The same course as test_half_life_samples_can_be_excluded_by_column_or_rule, through the pipeline:
+    # the doubtful day-10 sample (2024-01-11) left out by [kinetics] exclude gives the 3-point fit
+    # (days 0, 20, 30): half-life ln 2 / 0.0545838 = 12.699 days.
+    from workbooks import write_workbook
+
+    from markers.pipeline import analyse
+
+    dt_ = pd.Timestamp
+    book = write_workbook(tmp_path / "k.xlsx", {
+        "Samples": [["Patient ID", "Date of birth", "Diagnosis date", "Sample date", "VMA (mg/g creat)"],
+                    *[["X", dt_("2023-06-01").to_pydatetime(), DX.to_pydatetime(), d(day).to_pydatetime(), v]
+                      for day, v in ((0, 100), (10, 300), (20, 30), (30, 20))]]})
+    config = tmp_path / "markers.toml"
+    config.write_text('[kinetics]\nexclude = [["X", "VMA", "2024-01-11"]]\n', encoding="utf-8")
+    # the diagnosis date comes from the measurement sheet; with no treatment event the window closes
+    # at diagnosis, so the day-0 sample is the baseline and all four samples up to the first normal fit
+    plain = analyse([book]).assessment.iloc[0]
+    assert plain["baseline_date"] == DX and plain["half_life_n"] == 4
+    row = analyse([book], config=config).assessment.iloc[0]
+    assert row["half_life_n"] == 3
+    assert row["half_life_days"] == pytest.approx(math.log(2) / 0.0545838, rel=1e-4)
