@@ -31,6 +31,7 @@ def _user_errors(command):
     def wrapper(*args, **kwargs):
         with warnings.catch_warnings(record=True) as notices:
             warnings.simplefilter("always", UserWarning)
+            _NOTICES.append(notices)
             try:
                 result = command(*args, **kwargs)
             except MarkersError as exc:
@@ -40,17 +41,30 @@ def _user_errors(command):
 
                 raise click.ClickException(describe_os_error(exc)) from None
             except SystemExit:
-                _show_notices(notices)  # `validate` exits with its own code after its output
+                _show_notices()  # `validate` exits with its own code after its output
                 raise
-        _show_notices(notices)
+            finally:
+                _NOTICES.pop()
+            _show_notices(notices)
         return result
 
     return wrapper
 
 
-def _show_notices(notices: list[warnings.WarningMessage]) -> None:
+#: The notices recorded by the running command (a stack: commands do not nest, tests may).
+_NOTICES: list[list[warnings.WarningMessage]] = []
+
+
+def _show_notices(notices: list[warnings.WarningMessage] | None = None) -> None:
+    """Print the recorded UserWarnings not shown yet as ``Warning:`` lines; a command calls this before
+    saying what it wrote, so notices about the analysis come first."""
+    if notices is None:
+        if not _NOTICES:
+            return
+        notices = _NOTICES[-1]
     for message in dict.fromkeys(str(n.message) for n in notices if issubclass(n.category, UserWarning)):
         click.echo(f"Warning: {message}", err=True)
+    notices.clear()
 
 
 def _input_options(command):
@@ -135,10 +149,21 @@ def validate(files, unit, config_path, day_first, as_json, rejects):
     sys.exit(1 if dataset.n_rejected else 0)
 
 
-def _table_command(table: str, name: str, doc: str):
-    """`normalize` and `assess` differ only in the table they write."""
+def _by_option(command):
+    return click.option("--by", "by", type=click.Choice(["analyte", "patient"]), default="analyte",
+                        show_default=True,
+                        help="One row per patient and analyte, or one row per patient (panel status).")(command)
+
+
+def _same(command):
+    return command
+
+
+def _table_command(table: str, name: str, doc: str, *, by: bool = False):
+    """`normalize` and `assess` differ only in the table they write (`assess --by patient`: the panel)."""
 
     @cli.command(name=name, help=doc)
+    @(_by_option if by else _same)
     @_input_options
     @_reference_options
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -150,15 +175,17 @@ def _table_command(table: str, name: str, doc: str):
     @_privacy_option
     @_user_errors
     def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, shape,
-                key_file):
+                key_file, by="analyte"):
         from markers.pipeline import write_analysis_table
         from markers.report.summary import summary_text
 
+        chosen = "patient_status" if by == "patient" else table
         analysis = write_analysis_table(
-            files, output, table=table, safe_csv=safe_csv, shape=shape, pseudonymize=key_file,
+            files, output, table=chosen, safe_csv=safe_csv, shape=shape, pseudonymize=key_file,
             **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+        _show_notices()
         click.echo(summary_text(analysis.dataset), err=True)
-        click.echo(f"Wrote {len(getattr(analysis, table))} rows to {output}", err=True)
+        click.echo(f"Wrote {len(getattr(analysis, chosen))} rows to {output}", err=True)
 
     return command
 
@@ -168,7 +195,8 @@ normalize = _table_command(
     "Write the tidy table of FILES (one row per measurement, flagged against the age-specific limit) to OUTPUT.")
 assess = _table_command(
     "assessment", "assess",
-    "Assess each patient and analyte of FILES (baseline, nadir, normalization, persistence) into OUTPUT.")
+    "Assess each patient and analyte of FILES (baseline, nadir, normalization, persistence) into OUTPUT.",
+    by=True)
 
 
 @cli.command()
@@ -237,6 +265,7 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
     finally:
         progress.close()
     dataset = analysis.dataset
+    _show_notices()
     click.echo(f"Wrote {output}: {pages} pages, {dataset.measurements['patient_id'].nunique()} patients, "
                f"{dataset.n_rejected} rejected rows", err=True)
 
@@ -261,4 +290,5 @@ def plot(files, unit, config_path, day_first, reference_set, reference_path, pat
         raise click.UsageError("--x date shows dates; a pseudonymized figure can only use --x day.")
     write_patient_figure(files, output, patient=patient, x=x_axis, dpi=dpi, pseudonymize=key_file,
                          **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+    _show_notices()
     click.echo(f"Wrote {output}", err=True)

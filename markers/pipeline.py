@@ -43,6 +43,14 @@ class Analysis:
     assessment: pd.DataFrame
     limits: pd.DataFrame
     reference_set: str
+    rules: object = None
+
+    @property
+    def patient_status(self) -> pd.DataFrame:
+        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`)."""
+        from markers.analysis.panel import patient_status
+
+        return patient_status(self.assessment, rules=self.rules)
 
 
 def analyse(
@@ -83,9 +91,12 @@ def analyse(
     from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
     from markers.analysis.reported import REPORTED
     from markers.analysis.timeline import add_timeline
+    from markers.ingest.config import load_config
 
+    config = config if isinstance(config, Config) else load_config(config)
     dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
     dataset.require_measurements()
+    rules = _with_config(rules, config)
     if reference is not None:
         limits = load_reference_limits(path=reference)
         name = os.path.basename(os.fspath(reference))
@@ -100,7 +111,20 @@ def analyse(
     _notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
     assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
-    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name)
+    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
+                    rules=rules)
+
+
+def _with_config(rules, config: Config):
+    """The assessment rules with the config file's ``[kinetics] exclude`` samples added."""
+    if not config.kinetics_exclude:
+        return rules
+    from dataclasses import replace
+
+    from markers.analysis.rules import AssessmentRules
+
+    base = rules if rules is not None else AssessmentRules()
+    return replace(base, kinetics_exclude=(*base.kinetics_exclude, *config.kinetics_exclude))
 
 
 def _notice_reported_ranges(measurements, *, limits, name: str, chosen: bool) -> None:
@@ -177,7 +201,8 @@ def prepare(
     return analysis
 
 
-TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment"}
+TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment",
+          "patient_status": "the patient-level panel status"}
 
 
 def write_analysis_table(
@@ -201,7 +226,7 @@ def write_analysis_table(
         (markers version, the inputs' SHA-256, reference set, options); an input is never overwritten.
     table
         ``"measurements"`` (the flagged tidy table, one row per measurement) or ``"assessment"``
-        (one row per patient and analyte).
+        (one row per patient and analyte) or ``"patient_status"`` (one row per patient).
     safe_csv
         Prefix text cells starting with ``= + - @`` by ``'`` in CSV/TSV output.
     shape

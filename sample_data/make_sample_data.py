@@ -15,6 +15,9 @@ Usage::
 - ``expected_outcomes.csv`` designed outcome per patient x analyte
 - ``expected_issues.csv``  the deliberately messy cells and their issue codes
 - ``expected_counts.csv``  rows read / kept / rejected / skipped per file and sheet
+- ``courses_workbook.xlsx`` six more patients, each showing one course the assessment rules
+  were written for (``docs/clinical-rules.md``), with ``expected_courses.csv`` and
+  ``expected_courses_issues.csv``
 
 Only numpy, openpyxl and the standard library are used, with a fixed seed,
 fixed workbook metadata and fixed ZIP entry timestamps, so two runs give
@@ -50,6 +53,10 @@ LAB_CSV = "lab_export_eu.csv"
 OUTCOMES_CSV = "expected_outcomes.csv"
 ISSUES_CSV = "expected_issues.csv"
 COUNTS_CSV = "expected_counts.csv"
+COURSES_WORKBOOK = "courses_workbook.xlsx"
+COURSES_OUTCOMES_CSV = "expected_courses.csv"
+COURSES_ISSUES_CSV = "expected_courses_issues.csv"
+OUTCOME_HEADER = ["patient_id", "analyte", "informative", "normalized", "persistent", "reelevation", "notes"]
 
 # -- molar masses from the formulas with IUPAC standard atomic weights ---------------
 _WEIGHTS = {"C": 12.011, "H": 1.008, "N": 14.007, "O": 15.999}
@@ -69,6 +76,10 @@ NORMAL_MAX = 0.7
 ELEVATED_MIN = 1.5
 #: The one designed mild rise (1.5-2 x ULN) in remission: (patient, day, analyte).
 MILD_RISES = {("NB-010", 520, "VMA")}
+#: Samples designed as flat values across a birthday where the limit steps down (NB-019's VMA after its
+#: 3rd birthday: about 17 mg/g, 0.63 x the 0-2 y limit 27 and 1.31 x the 3-5 y limit 13). They are
+#: exempt from the margin check: 17 mg/g is far from both limits, so no rounding can flip a status.
+LIMIT_STEP_SAMPLES = {("NB-019", day, "VMA") for day in (190, 265, 432, 520, 610)}
 # Designed multiples are jittered by at most this fraction (seeded).
 JITTER = 0.07
 
@@ -418,6 +429,137 @@ def cohort() -> list[Patient]:
     return patients
 
 
+def courses() -> list[Patient]:
+    """Patients showing the courses the assessment rules were written for (docs/clinical-rules.md).
+
+    They go to their own workbook (``courses_workbook.xlsx``), drawn from their own seed, so the main
+    cohort's files stay as they were.
+    """
+    patients = [
+        Patient(
+            "NB-014", "M", dt.date(2020, 5, 2), dt.date(2022, 3, 7), 4,
+            "Upfront resection, 22 months at diagnosis (0-2 y band). VMA about 7.7 x ULN at diagnosis "
+            "(day -3); surgery first (day 0), chemotherapy from day 40. The first post-operative "
+            "sample (day 20) is already normal. The baseline window closes at the first treatment of "
+            "any kind, the surgery, so the diagnosis sample is the baseline: informative.",
+            _series(
+                [-3, 20, 49, 77, 152, 190, 265, 432],
+                [7.7, 0.5, 0.45, 0.4, 0.4, 0.35, 0.35, 0.3],
+                [4.0, 0.5, 0.45, 0.4, 0.4, 0.35, 0.35, 0.3],
+            ),
+            events=[
+                ("Surgery (resection)", 0, "upfront resection"),
+                ("Start of induction chemotherapy", 40, "chemotherapy after surgery"),
+                ("End of induction", 150, ""),
+                ("Complete remission", 200, "response evaluation"),
+                ("End of therapy", 430, ""),
+            ],
+        ),
+        Patient(
+            "NB-015", "F", dt.date(2017, 3, 14), dt.date(2022, 9, 5), 4,
+            "Pre-operative sample, 5 years at diagnosis (3-5 y band). Still about 1.7 x ULN on day 97, "
+            "three days before surgery (day 100), normal from the first post-operative sample (day "
+            "110) on. The surgery milestone takes the first post-operative sample, so the patient is "
+            "not persistent at surgery; normal in complete remission.",
+            _series(
+                [-3, 21, 49, 77, 97, 110, 152, 190, 265, 432],
+                [9, 4, 2.5, 2.0, 1.7, 0.5, 0.4, 0.35, 0.3, 0.3],
+                [5, 3, 2.2, 1.9, 1.7, 0.5, 0.4, 0.35, 0.3, 0.3],
+            ),
+        ),
+        Patient(
+            "NB-016", "M", dt.date(2016, 11, 20), dt.date(2023, 1, 9), 4,
+            "Late normal baseline, 6 years at diagnosis (6-17 y band). No urine before treatment; the "
+            "first sample, on day 10 of chemotherapy, is normal. Whether the tumour secreted cannot "
+            "be told: informativeness unknown (empty), not 'no'.",
+            _series(
+                [10, 49, 110, 190, 265],
+                [0.5, 0.45, 0.4, 0.4, 0.35],
+                [0.55, 0.5, 0.45, 0.4, 0.35],
+            ),
+        ),
+        Patient(
+            "NB-017", "F", dt.date(2019, 7, 3), dt.date(2023, 4, 17), 4,
+            "Normal only at the last sample, 3 years at diagnosis (3-5 y band). Elevated through "
+            "induction, normal for the first time at the last sample (day 152, end of induction); "
+            "no later urine and no complete remission yet. One normal sample is not a confirmed "
+            "normalization: normal at last sample, unconfirmed (repeat advised).",
+            _series(
+                [-3, 21, 49, 77, 110, 152],
+                [9, 5, 3, 2.2, 1.8, 0.5],
+                [5, 3.5, 2.5, 2.0, 1.7, 0.5],
+            ),
+            events=[
+                ("Start of induction chemotherapy", 0, "induction chemotherapy"),
+                ("Surgery (resection)", 100, "primary tumour resection"),
+                ("End of induction", 150, ""),
+            ],
+        ),
+        Patient(
+            "NB-018", "M", dt.date(2015, 1, 28), dt.date(2021, 11, 15), 4,
+            "Single 3.5 x rise in remission, 6 years at diagnosis (6-17 y band). Normal from day 77; "
+            "VMA about 3.5 x ULN on day 520 (the comment names labetalol, a known interference), "
+            "normal again on day 610: an unconfirmed rise, not a re-elevation.",
+            _series(
+                STANDARD_DAYS,
+                [10, 3.5, 1.8, 0.5, 0.4, 0.4, 0.35, 0.3, 0.3, 3.5, 0.35],
+                [6, 2.4, 0.6, 0.45, 0.4, 0.4, 0.35, 0.35, 0.3, 0.3, 0.3],
+            ),
+        ),
+        Patient(
+            "NB-019", "F", dt.date(2020, 6, 1), dt.date(2022, 12, 9), 4,
+            "Birthday limit step, 2 years 6 months at diagnosis. VMA normal from day 49 at about "
+            "17 mg/g (0.63 x the 0-2 y limit 27) and flat after the 3rd birthday (2023-06-01, between "
+            "the day-152 and day-190 samples), where the 3-5 y limit is 13: the same values flag "
+            "elevated. The limit, not the value, changed, so this is neither persistence in complete "
+            "remission nor a re-elevation. HVA is a classic responder.",
+            _series(
+                STANDARD_DAYS,
+                [8, 3, 0.63, 0.63, 0.63, 0.63, 1.31, 1.31, 1.31, 1.31, 1.31],
+                [5, 2.5, 0.6, 0.45, 0.4, 0.4, 0.4, 0.35, 0.35, 0.3, 0.3],
+            ),
+        ),
+    ]
+    course_outcomes({p.pid: p for p in patients})
+    return patients
+
+
+def course_outcomes(by_id: dict[str, Patient]) -> None:
+    """The outcomes of :func:`courses`, worked out by hand from docs/clinical-rules.md."""
+    responder = "baseline elevated; normal from day {d} on (two consecutive normal samples); normal at every milestone"
+    by_id["NB-014"].outcomes = {
+        a: _responder("upfront resection: baseline is the diagnosis sample (before surgery, the first treatment); "
+                      + responder.format(d=20))
+        for a in ("VMA", "HVA")
+    }
+    by_id["NB-015"].outcomes = {
+        a: _responder("elevated on day 97, three days before surgery; the surgery milestone takes the first "
+                      "post-operative sample (day 110, normal); " + responder.format(d=110))
+        for a in ("VMA", "HVA")
+    }
+    unknown = (None, None, None, None, "normal late baseline (day 10 of chemotherapy): informativeness unknown")
+    by_id["NB-016"].outcomes = {"VMA": unknown, "HVA": unknown}
+    by_id["NB-017"].outcomes = {
+        a: (True, False, None, False,
+            "normal only at the last sample (day 152): unconfirmed, not normalized; no complete remission in "
+            "the timeline, so persistence is not judged; never normalized, so no re-elevation")
+        for a in ("VMA", "HVA")
+    }
+    by_id["NB-018"].outcomes = {
+        "VMA": (True, True, False, False,
+                "normal from day 77; one sample of about 3.5 x ULN on day 520, normal again on day 610: "
+                "unconfirmed rise, not a re-elevation"),
+        "HVA": _responder(responder.format(d=49)),
+    }
+    by_id["NB-019"].outcomes = {
+        "VMA": (True, True, None, False,
+                "normal from day 49 (0-2 y limit 27); flat values elevated only by the 3-5 y limit 13 after the "
+                "3rd birthday: not persistence (complete-remission status from a limit step: unknown) and not "
+                "a re-elevation"),
+        "HVA": _responder(responder.format(d=49)),
+    }
+
+
 # -- designed values ----------------------------------------------------------------------
 
 
@@ -450,7 +592,7 @@ def design_values(patients: list[Patient], rng: np.random.Generator) -> dict[tup
                 mild = (p.pid, s.day, analyte) in MILD_RISES
                 if mild and not ELEVATED_MIN <= x < 2:
                     raise ValueError(f"{p.pid} day {s.day} {analyte}: {x:.2f} x ULN is not a mild rise")
-                if NORMAL_MAX < x < ELEVATED_MIN:
+                if NORMAL_MAX < x < ELEVATED_MIN and (p.pid, s.day, analyte) not in LIMIT_STEP_SAMPLES:
                     raise ValueError(f"{p.pid} day {s.day} {analyte}: {x:.2f} x ULN is inside the margin")
                 values[(p.pid, s.day, analyte)] = Value(
                     p.pid, on, analyte, round(x * limit, 2), limit, s.source, mild
@@ -479,7 +621,8 @@ def _creatinine(rng: np.random.Generator) -> float:
 
 
 def samples_rows(
-    patients: list[Patient], values: dict[tuple[str, int, str], Value], rng: np.random.Generator
+    patients: list[Patient], values: dict[tuple[str, int, str], Value], rng: np.random.Generator,
+    *, missing_id_row: bool = True,
 ) -> tuple[list[SampleRow], list[tuple[str, str, int, str]]]:
     """Rows of the Samples sheet (messy cells included) and the issues as (code, column, row index, note)."""
     rows: list[SampleRow] = []
@@ -513,6 +656,9 @@ def samples_rows(
             elif key == ("0042", 190):
                 row.hva = "12,5"
                 issues.append(("", "D", index, "number stored as text with a decimal comma '12,5': kept as 12.5 mg/g; no issue"))
+            elif key == ("NB-018", 520):
+                row.comment = "started labetalol last week"
+                issues.append(("interfering-substance", "F", index, "comment names labetalol: kept with a warning"))
             elif key == ("NB-013", 49):
                 row.date = row.date.replace(year=2002)
                 row.comment = ""
@@ -522,9 +668,10 @@ def samples_rows(
                 rows.append(SampleRow(row.pid, row.date, row.vma, row.hva, row.creatinine, row.comment))
                 for column in ("C", "D"):
                     issues.append(("duplicate-result", column, index + 1, "exact duplicate of the row above: kept once"))
-    # A row whose study ID was never filled in (the last row of the sheet).
-    rows.append(SampleRow(None, dt.date(2023, 11, 6), 4.1, 6.3, _creatinine(rng), "ID?"))
-    issues.append(("missing-patient-id", "A", len(rows) - 1, "study ID missing: row rejected"))
+    if missing_id_row:
+        # A row whose study ID was never filled in (the last row of the sheet).
+        rows.append(SampleRow(None, dt.date(2023, 11, 6), 4.1, 6.3, _creatinine(rng), "ID?"))
+        issues.append(("missing-patient-id", "A", len(rows) - 1, "study ID missing: row rejected"))
     return rows, issues
 
 
@@ -729,24 +876,8 @@ def main(argv: list[str] | None = None) -> Path:
     csv_rows = lab_rows(patients, values)
     csv_lines = write_lab_csv(out / LAB_CSV, csv_rows)
 
-    _write_csv(
-        out / OUTCOMES_CSV,
-        ["patient_id", "analyte", "informative", "normalized", "persistent", "reelevation", "notes"],
-        [
-            [p.pid, a, *(_bool(x) for x in p.outcomes[a][:4]), p.outcomes[a][4]]
-            for p in patients
-            for a in ("VMA", "HVA")
-        ],
-    )
-    _write_csv(
-        out / ISSUES_CSV,
-        ["code", "sheet", "cell"],
-        [
-            [code, "Samples", f"{column}{SAMPLES_FIRST_DATA_ROW + index}"]
-            for code, column, index, _ in issues
-            if code
-        ],
-    )
+    _write_outcomes(out / OUTCOMES_CSV, patients)
+    _write_issues(out / ISSUES_CSV, issues)
 
     # Row accounting by construction. Rejected: rows with an error and no usable
     # result (the missing-ID row, the row dated before birth). Skipped: the 4 rows
@@ -764,7 +895,30 @@ def main(argv: list[str] | None = None) -> Path:
         [LAB_CSV, "", csv_lines, len(csv_rows), 0, csv_lines - len(csv_rows)],
     ]
     _write_csv(out / COUNTS_CSV, ["file", "sheet", "read", "kept", "rejected", "skipped"], counts)
+    write_courses(out)
     return out
+
+
+def _write_outcomes(path: Path, patients: list[Patient]) -> None:
+    _write_csv(path, OUTCOME_HEADER, [[p.pid, a, *(_bool(x) for x in p.outcomes[a][:4]), p.outcomes[a][4]]
+                                      for p in patients for a in ("VMA", "HVA")])
+
+
+def _write_issues(path: Path, issues: list[tuple[str, str, int, str]]) -> None:
+    _write_csv(path, ["code", "sheet", "cell"],
+               [[code, "Samples", f"{column}{SAMPLES_FIRST_DATA_ROW + index}"] for code, column, index, _ in issues
+                if code])
+
+
+def write_courses(out: Path) -> None:
+    """The courses workbook and its expectations, from a seed of their own (the main files do not move)."""
+    rng = np.random.default_rng(SEED + 1)
+    patients = courses()
+    values = design_values(patients, rng)
+    rows, issues = samples_rows(patients, values, rng, missing_id_row=False)
+    write_workbook(out / COURSES_WORKBOOK, patients, rows)
+    _write_outcomes(out / COURSES_OUTCOMES_CSV, patients)
+    _write_issues(out / COURSES_ISSUES_CSV, issues)
 
 
 if __name__ == "__main__":

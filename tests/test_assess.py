@@ -23,6 +23,7 @@ MASS = "mg/g creatinine"
 MOLAR = "mmol/mol creatinine"
 # molar masses from the formulas with IUPAC weights (see tests/test_units.py for the sums)
 M_VMA, M_HVA, M_CREA = 198.174, 182.175, 113.120
+NOCR = "persistence not judged (no complete remission in the timeline)"
 
 
 def _day(therapy_day: int) -> pd.Timestamp:
@@ -137,7 +138,8 @@ def test_indeterminate_baseline():
 def test_responder_normalizes_with_half_life():
     # 200, 100, 50 (elevated), 25, 20 (normal, < 27) at therapy days 0, 30, 60, 90, 120.
     # Two consecutive normals from day 90: normalized_date = day 90, days_to_normalization = 90.
-    # Kinetics window 0-100: 200, 100, 50, 25 halve every 30 days exactly -> half-life 30.0 d, r² 1.
+    # Fit from baseline to the first normal sample: 200, 100, 50, 25 halve every 30 days exactly
+    # -> half-life 30.0 d, r² 1 (issue 13: the fit no longer uses a days-0-100 window).
     row = _one(_series("P1", "VMA", [(0, 200), (30, 100), (60, 50), (90, 25), (120, 20)]), _therapy("P1"))
     assert _b(row["informative"]) is True
     assert row["baseline_date"] == _day(0)  # the therapy start day is inside the baseline window
@@ -155,20 +157,22 @@ def test_responder_normalizes_with_half_life():
     assert row["half_life_r2"] == pytest.approx(1.0)
     assert row["half_life_n"] == 4
     assert _b(row["reelevation"]) is False
-    # no milestone in the timeline: the last sample (normal) decides persistence
-    assert _b(row["persistent"]) is False
+    # Updated for issue 13: persistence is judged at complete remission (Matser 2025); with no CR in
+    # the timeline it is not judged (the old "last sample decides" fallback was a guess).
+    assert _b(row["persistent"]) is pd.NA
     assert [row[f"status_{m}"] for m in ("surgery", "end_of_induction", "complete_remission", "end_of_therapy")] == [
         "", "", "", ""]
     assert row["last_sample_date"] == _day(120)
     assert row["last_status"] == "normal"
-    assert row["summary"] == "informative; normalized on day 90 of therapy"
+    assert row["summary"] == "informative; normalized on day 90 after first treatment; persistence not judged (no complete remission in the timeline)"
 
 
-def test_normal_last_sample_alone_normalizes():
+def test_normal_last_sample_alone_is_unconfirmed():
+    # Updated for issue 13: a single normal last sample is its own state (unconfirmed), not "normalized".
     row = _one(_series("P1", "VMA", [(0, 200), (30, 100), (60, 20)]), _therapy("P1"))
-    assert _b(row["normalized"]) is True
-    assert row["normalized_date"] == _day(60)
-    assert row["days_to_normalization"] == 60
+    assert _b(row["normalized"]) is False
+    assert row["normalization"] == "unconfirmed"
+    assert row["normalized_date"] is pd.NaT
 
 
 def test_single_normal_between_elevated_is_not_normalization():
@@ -177,11 +181,11 @@ def test_single_normal_between_elevated_is_not_normalization():
     assert row["normalized_date"] is pd.NaT
     assert row["first_normal_date"] == _day(30)
     assert _b(row["days_to_normalization"]) is pd.NA
-    # no milestone: elevated last sample -> persistent at "last sample"
-    assert _b(row["persistent"]) is True
-    assert row["persistent_at"] == "last sample"
+    # Updated for issue 13: no complete remission in the timeline, so persistence is not judged
+    # (the old rule let an elevated last sample make the patient persistent).
+    assert _b(row["persistent"]) is pd.NA
     assert _b(row["reelevation"]) is False  # never normalized, so nothing re-elevated
-    assert row["summary"] == "informative; not normalized; persistent at last sample"
+    assert row["summary"] == "informative; not normalized; persistence not judged (no complete remission in the timeline)"
 
 
 def test_informative_without_follow_up_sample():
@@ -217,11 +221,14 @@ def test_greater_than_censored_is_not_a_nadir():
 
 
 def test_persistent_at_end_of_induction():
-    # surgery at day 90: nearest sample day 88 (20, normal); end of induction at day 150:
-    # sample on day 150 (35 > 27, elevated). Not normalized: the normal at day 88 is followed by elevated.
+    # Updated for issue 13: the surgery milestone takes the first post-operative sample (day 118,
+    # 30 > 27, elevated), not the pre-operative day 88; persistence at end of induction is an
+    # option now (the default judges it at complete remission).
+    # End of induction at day 150: sample on day 150 (35 > 27, elevated).
     points = [(0, 100), (88, 20), (118, 30), (150, 35)]
-    row = _one(_series("P1", "VMA", points), _therapy("P1", surgery=90, end_of_induction=150))
-    assert row["status_surgery"] == "normal"
+    rules = AssessmentRules(persistence_milestones=("end_of_induction",))
+    row = _one(_series("P1", "VMA", points), _therapy("P1", surgery=90, end_of_induction=150), rules=rules)
+    assert row["status_surgery"] == "elevated"
     assert row["status_end_of_induction"] == "elevated"
     assert row["status_complete_remission"] == ""
     assert row["status_end_of_therapy"] == ""
@@ -229,25 +236,31 @@ def test_persistent_at_end_of_induction():
     assert row["persistent_at"] == "end_of_induction"
     assert _b(row["normalized"]) is False
     assert row["summary"] == "informative; not normalized; persistent at end of induction"
+    default = _one(_series("P1", "VMA", points), _therapy("P1", surgery=90, end_of_induction=150))
+    assert _b(default["persistent"]) is pd.NA
 
 
 def test_persistent_at_the_first_elevated_milestone_in_time():
     # complete remission (day 100) comes before end of induction (day 150) here; both elevated
     points = [(0, 100), (100, 40), (150, 35)]
-    row = _one(_series("P1", "VMA", points), _therapy("P1", end_of_induction=150, complete_remission=100))
+    rules = AssessmentRules(persistence_milestones=("end_of_induction", "complete_remission"))
+    row = _one(_series("P1", "VMA", points), _therapy("P1", end_of_induction=150, complete_remission=100),
+               rules=rules)
     assert row["persistent_at"] == "complete_remission"
 
 
 def test_not_persistent_when_every_milestone_sample_is_normal():
+    # Updated for issue 13: persistence milestones are a rule (default: complete remission only)
     points = [(0, 100), (88, 20), (150, 10), (200, 40)]
-    row = _one(_series("P1", "VMA", points), _therapy("P1", surgery=90, end_of_induction=150))
+    rules = AssessmentRules(persistence_milestones=("surgery", "end_of_induction"))
+    row = _one(_series("P1", "VMA", points), _therapy("P1", surgery=90, end_of_induction=150), rules=rules)
     # milestones are in the timeline, so the elevated last sample does not count as persistence
     assert _b(row["persistent"]) is False
     assert row["persistent_at"] == ""
 
 
 def test_milestone_tie_goes_to_later_sample_and_window_edges():
-    # surgery at day 100: samples at 90 (elevated) and 110 (normal) are both 10 days away -> later wins.
+    # surgery at day 100: the first post-operative sample within 30 days, day 110 (normal).
     # end_of_induction at day 200: nearest samples day 110 (90 days) and 231 (31 days) -> "no sample".
     # end_of_therapy at day 261: sample at day 231 is exactly 30 days away -> inside the window.
     points = [(0, 100), (90, 40), (110, 20), (231, 26)]
@@ -259,19 +272,24 @@ def test_milestone_tie_goes_to_later_sample_and_window_edges():
 
 
 def test_milestone_sample_indeterminate():
-    points = [(0, 100), (100, 30, ">", pd.NA)]
+    # Updated for issue 13: the surgery milestone takes a sample after the day of surgery (day 101)
+    points = [(0, 100), (101, 30, ">", pd.NA)]
     row = _one(_series("P1", "VMA", points), _therapy("P1", surgery=100))
     assert row["status_surgery"] == "indeterminate"
     assert _b(row["persistent"]) is pd.NA
 
 
 def test_baseline_sample_is_not_evidence_of_persistence():
-    # surgery on day 5: nearest sample is the baseline itself (day 0, elevated)
-    row = _one(_series("P1", "VMA", [(0, 100), (60, 10), (90, 10)]), _therapy("P1", surgery=5))
-    assert row["status_surgery"] == "elevated"
+    # end of induction on day 5 (judged for persistence here): nearest sample is the baseline itself
+    # (day 0, elevated). Updated for issue 13: surgery, the old example, now takes post-op samples only.
+    rules = AssessmentRules(persistence_milestones=("end_of_induction",))
+    row = _one(_series("P1", "VMA", [(0, 100), (60, 10), (90, 10)]), _therapy("P1", end_of_induction=5),
+               rules=rules)
+    assert row["status_end_of_induction"] == "elevated"
     assert _b(row["persistent"]) is pd.NA
     assert row["summary"] == (
-        "informative; normalized on day 60 of therapy; persistence not assessable (no sample near a milestone)"
+        "informative; normalized on day 60 after first treatment; "
+        "persistence not assessable (no sample after baseline near end of induction)"
     )
 
 
@@ -283,7 +301,7 @@ def test_late_baseline_within_14_days_after_start():
     assert row["baseline_date"] == _day(14)
     assert _b(row["baseline_late"]) is True
     assert _b(row["informative"]) is True
-    assert row["summary"] == "informative (late baseline); normalized on day 60 of therapy"
+    assert row["summary"] == "informative (late baseline); normalized on day 60 after first treatment; persistence not judged (no complete remission in the timeline)"
 
 
 def test_no_baseline_when_first_sample_is_15_days_after_start():
@@ -318,11 +336,16 @@ def test_window_opens_30_days_before_therapy_start_without_diagnosis():
     assert outside["baseline_date"] is pd.NaT
 
 
-def test_no_dates_warns_and_gives_no_baseline():
+def test_no_dates_warns_and_assumes_the_first_sample_as_baseline():
+    # Updated for issue 13: without any date the first sample is an assumed baseline (documented
+    # fallback), said in the warning and the summary, instead of "no baseline" for everyone.
     measurements = _series("P9", "VMA", [(0, 100), (60, 10)])
-    with pytest.warns(UserWarning, match="1 patient\\(s\\) have neither a diagnosis date nor a therapy start"):
+    with pytest.warns(UserWarning, match="1 patient\\(s\\) have neither a diagnosis date nor a treatment event"):
         result = assess(measurements, therapy=pd.DataFrame(), patients=pd.DataFrame())
-    assert result["summary"].tolist() == ["no baseline sample (no diagnosis or therapy start date)"]
+    assert result["baseline_assumed"].tolist() == [True]
+    assert result["summary"].tolist() == [
+        "informative (assumed baseline: first sample); normal at last sample (2024-03-08), unconfirmed: "
+        "repeat advised; persistence not judged (no complete remission in the timeline)"]
 
 
 # -- re-elevation -----------------------------------------------------------------------------------------
@@ -335,7 +358,10 @@ def test_single_mild_rise_is_not_reelevation():
     assert _b(row["normalized"]) is True
     assert _b(row["reelevation"]) is False
     assert row["reelevation_date"] is pd.NaT
-    assert row["summary"] == "informative; normalized on day 60 of therapy"
+    assert row["unconfirmed_rise_date"] == _day(120)
+    assert row["summary"] == (
+        f"informative; normalized on day 60 after first treatment; {NOCR}; "
+        "unconfirmed rise on day 120 after first treatment (1.5x ULN): not confirmed by the next sample")
 
 
 def test_two_consecutive_elevated_samples_are_reelevation():
@@ -343,13 +369,18 @@ def test_two_consecutive_elevated_samples_are_reelevation():
     row = _one(_series("P1", "VMA", points), _therapy("P1"))
     assert _b(row["reelevation"]) is True
     assert row["reelevation_date"] == _day(120)
-    assert row["summary"] == "informative; normalized on day 60 of therapy; re-elevated on day 120 of therapy"
+    assert row["summary"] == (
+        f"informative; normalized on day 60 after first treatment; {NOCR}; re-elevated on day 120 after first treatment")
 
 
-def test_single_sample_at_3x_uln_is_reelevation():
-    # 81 / 27 = 3.0 exactly: >= 3x ULN
+def test_single_sample_at_3x_uln_is_reelevation_only_as_an_option():
+    # 81 / 27 = 3.0 exactly: >= 3x ULN. Updated for issue 13: by default a single sample of any grade
+    # is an unconfirmed rise; the single-sample rule is a documented option.
     points = [(0, 200), (60, 20), (90, 20), (120, 81), (150, 20)]
     row = _one(_series("P1", "VMA", points), _therapy("P1"))
+    assert _b(row["reelevation"]) is False
+    assert row["unconfirmed_rise_date"] == _day(120)
+    row = _one(_series("P1", "VMA", points), _therapy("P1"), rules=AssessmentRules(reelevation_single_x_uln=3.0))
     assert _b(row["reelevation"]) is True
     assert row["reelevation_date"] == _day(120)
 
@@ -357,28 +388,30 @@ def test_single_sample_at_3x_uln_is_reelevation():
 def test_single_sample_just_below_3x_uln_is_not_reelevation():
     # 80 / 27 = 2.96x ULN
     points = [(0, 200), (60, 20), (90, 20), (120, 80), (150, 20)]
-    assert _b(_one(_series("P1", "VMA", points), _therapy("P1"))["reelevation"]) is False
+    rules = AssessmentRules(reelevation_single_x_uln=3.0)
+    assert _b(_one(_series("P1", "VMA", points), _therapy("P1"), rules=rules)["reelevation"]) is False
 
 
 def test_unconfirmed_rise_at_last_sample():
-    # one elevated sample after normalization, at the end: not (yet) a re-elevation. With no milestone
-    # in the timeline the last sample gives the status, so the patient is also persistent at last sample.
+    # one elevated sample after normalization, at the end: not (yet) a re-elevation, repeat advised.
+    # Updated for issue 13: the last sample no longer makes the patient persistent.
     points = [(0, 200), (60, 20), (90, 20), (120, 40)]
     row = _one(_series("P1", "VMA", points), _therapy("P1"))
     assert _b(row["reelevation"]) is False
-    assert _b(row["persistent"]) is True
+    assert _b(row["persistent"]) is pd.NA
     assert row["summary"] == (
-        "informative; normalized on day 60 of therapy; persistent at last sample; unconfirmed rise at last sample"
+        f"informative; normalized on day 60 after first treatment; {NOCR}; "
+        "unconfirmed rise on day 120 after first treatment (1.5x ULN): repeat advised"
     )
 
 
 def test_rules_are_configurable():
-    # with 3 consecutive normals required, two normals then elevated then normal at the end:
-    # the last normal sample normalizes (day 150)
-    points = [(0, 200), (60, 20), (90, 20), (120, 40), (150, 20)]
-    rules = AssessmentRules(normalized_consecutive=3, milestones=("surgery",))
+    # with 3 consecutive normals required: 60, 90, 120 normalize (day 60). Updated for issue 13:
+    # the old example relied on a single normal last sample normalizing.
+    points = [(0, 200), (60, 20), (90, 20), (120, 20), (150, 40)]
+    rules = AssessmentRules(normalized_consecutive=3, milestones=("surgery",), persistence_milestones=("surgery",))
     result = assess(_series("P1", "VMA", points), therapy=_therapy("P1"), patients=_patients("P1"), rules=rules)
-    assert result["normalized_date"].iloc[0] == _day(150)
+    assert result["normalized_date"].iloc[0] == _day(60)
     assert "status_surgery" in result.columns
     assert "status_end_of_induction" not in result.columns
 
@@ -467,12 +500,13 @@ def test_columns_order_dtypes_and_sorting():
 def test_exact_column_names():
     assert ASSESSMENT_COLUMNS == [
         "patient_id", "analyte", "n_samples", "informative", "baseline_date", "baseline_value", "baseline_x_uln",
-        "baseline_late", "nadir_date", "nadir_value", "nadir_x_uln", "first_normal_date", "normalized",
-        "normalized_date", "days_to_normalization", "status_surgery", "status_end_of_induction",
-        "status_complete_remission", "status_end_of_therapy", "persistent", "persistent_at", "reelevation",
-        "reelevation_date", "last_sample_date", "last_status", "half_life_days", "k_per_day", "half_life_r2",
-        "half_life_n", "half_life_note", "vma_hva_ratio_mass", "vma_hva_ratio_molar", "low_vma_hva_ratio",
-        "summary",
+        "baseline_late", "baseline_assumed", "nadir_date", "nadir_value", "nadir_x_uln", "first_normal_date",
+        "normalized", "normalized_date", "days_to_normalization", "normalization", "status_surgery",
+        "status_end_of_induction", "status_complete_remission", "status_end_of_therapy", "persistent",
+        "persistent_at", "reelevation", "reelevation_date", "unconfirmed_rise_date", "unconfirmed_rise_x_uln",
+        "limit_steps", "last_sample_date", "last_status", "half_life_days", "k_per_day", "half_life_r2",
+        "half_life_n", "half_life_points", "half_life_note", "vma_hva_ratio_mass", "vma_hva_ratio_molar",
+        "low_vma_hva_ratio", "vma_hva_ratio_note", "summary",
     ]
 
 
@@ -503,7 +537,8 @@ def test_unflagged_measurements_raise():
         ({"milestones": ("surgery", "mid-induction")}, "'mid-induction' not event code"),
         ({"milestone_window_days": -1}, "milestone_window_days must be 0 or more"),
         ({"normalized_consecutive": 0}, "normalized_consecutive must be at least 1"),
-        ({"kinetics_window_days": (100, 0)}, "100 is after 0"),
+        ({"kinetics_end": "last"}, "kinetics_end must be 'first_normal' or 'before_first_normal'"),
+        ({"persistence_milestones": ("cure",)}, "'cure' not event code"),
     ],
 )
 def test_invalid_rules_raise(kwargs, message):

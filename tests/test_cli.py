@@ -118,9 +118,13 @@ def test_normalize_writes_csv_and_summary_to_stderr(runner, clean, tmp_path):
     ]
     assert "clean.xlsx: 3 rows read = 2 kept + 0 rejected + 1 skipped" in result.stderr
     assert (tmp_path / "tidy.csv.provenance.json").exists()
-    # the library's notice reaches the user as a Warning: line, not a Python warning with a path
-    assert ("Warning: 1 patient(s) have neither a diagnosis date nor a therapy start (P1): no baseline can be "
-            "chosen. Add a diagnosis date to the patients sheet or therapy events.\n") in result.stderr
+    # the library's notice reaches the user as a Warning: line, not a Python warning with a path.
+    # Updated for issue 13: the notice names the assumed-baseline fallback and comes before "Wrote".
+    notice = ("Warning: 1 patient(s) have neither a diagnosis date nor a treatment event (P1): their first sample "
+              "is taken as an assumed baseline (column baseline_assumed), so a normal first sample leaves "
+              "informativeness unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.\n")
+    assert notice in result.stderr
+    assert result.stderr.index(notice) < result.stderr.index("Wrote ")
     assert "UserWarning" not in result.stderr
 
 
@@ -157,5 +161,7 @@ def test_assess_writes_one_row_per_patient_and_analyte(runner, clean, tmp_path):
     table = pd.read_excel(out, sheet_name="assessment", engine="openpyxl")
     assert table[["patient_id", "analyte"]].values.tolist() == [["P1", "VMA"], ["P1", "HVA"]]
     # P1 is 2 years old (born 2022-01-01): ARUP 0-2 y ULN VMA 27, HVA 42 mg/g; the first sample
-    # (54, 84) is 2.0x ULN for both; with no diagnosis or therapy date there is no baseline
-    assert table["informative"].isna().all()
+    # (54, 84) is 2.0x ULN for both. Updated for issue 13: with no diagnosis or therapy date the first
+    # sample is an assumed baseline (labelled), elevated, so both markers are informative.
+    assert table["baseline_assumed"].tolist() == [True, True]
+    assert table["informative"].tolist() == [True, True]

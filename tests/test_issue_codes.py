@@ -44,6 +44,11 @@ CASES = {
     "conflicting-patient": {"Patients": [["Patient ID", "Sex", "Date of birth"], ["A", "M", DOB], ["A", "F", DOB]]},
     "24h-ratio": {"Samples": [["Patient ID", "Date of birth", "Sample date", "Test", "LOINC", "Result", "Unit"],
                               ["A", DOB, D(2024, 1, 1), "VMA", "30571-4", 5, "mg/g creat"]]},
+    # 14948-4 is VMA/creatinine [Molar ratio] (domain facts §3, S34), with a mass-ratio unit
+    "loinc-unit-mismatch": {"Samples": [["Patient ID", "Date of birth", "Sample date", "Test", "LOINC", "Result", "Unit"],
+                                        ["A", DOB, D(2024, 1, 1), "VMA", "14948-4", 5, "mg/g creat"]]},
+    # L-DOPA falsely increases HVA (Mayo HVA test page [S4])
+    "interfering-substance": {"Samples": [WIDE + ["Medication"], ["A", DOB, D(2024, 1, 1), 5, "L-DOPA 50 mg"]]},
     "unrecognised-sheet": {"Notes": [["remember to call the lab"], ["and the ward"]]},
     "unrecognised-event": {"Therapy": [["Patient ID", "Event", "Date"], ["A", "Birthday party", D(2024, 1, 1)]]},
 }
@@ -57,7 +62,7 @@ WHERE = {
     "missing-creatinine": "Samples!E2", "invalid-creatinine": "Samples!E2", "invalid-patient": "Patients!A2",
     "invalid-event": "Therapy!C2", "dilute-urine": "Samples!D2", "duplicate-result": "Samples!D3",
     "conflicting-duplicate": "Samples!D2", "no-age": "Samples!C2", "unknown-patient": "Samples!D2",
-    "conflicting-patient": "Patients!A3", "24h-ratio": "Samples!D2", "unrecognised-sheet": "Notes!1",
+    "conflicting-patient": "Patients!A3", "24h-ratio": "Samples!D2", "loinc-unit-mismatch": "Samples!G2", "interfering-substance": "Samples!E2", "unrecognised-sheet": "Notes!1",
     "unrecognised-event": "Therapy!B2",
 }
 

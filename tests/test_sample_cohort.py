@@ -64,3 +64,26 @@ def test_assessment_is_the_same_with_mmol_per_mol_output():
         assert mass[column].astype(object).where(mass[column].notna(), None).tolist() == \
             molar[column].astype(object).where(molar[column].notna(), None).tolist()
     pd.testing.assert_series_equal(mass["baseline_x_uln"], molar["baseline_x_uln"], rtol=1e-9)
+
+
+def test_courses_workbook_gives_each_designed_outcome_and_panel_status():
+    # sample_data/README.md, "The courses workbook": outcomes worked out by hand from docs/clinical-rules.md
+    analysis = analyse([SAMPLE / "courses_workbook.xlsx"], today=dt.date(2026, 11, 25))
+    table = analysis.assessment.set_index(["patient_id", "analyte"])
+    for r in expected("expected_courses.csv"):
+        row = table.loc[(r["patient_id"], r["analyte"])]
+        for column in ("informative", "normalized", "persistent", "reelevation"):
+            want = {"true": True, "false": False, "": None}[r[column]]
+            assert _flag(row[column]) == want, (r["patient_id"], r["analyte"], column)
+    issues = analysis.dataset.issues
+    assert sorted(zip(issues["code"], issues["sheet"], issues["cell"], strict=True)) == sorted(
+        (r["code"], r["sheet"], r["cell"]) for r in expected("expected_courses_issues.csv"))
+    panel = analysis.patient_status.set_index("patient_id")
+    # NB-016: normal late baseline -> unknown; NB-019: positive at CR by the limit step alone, persistence unknown
+    assert panel.loc["NB-016", "informative"] is pd.NA
+    assert panel.loc["NB-019", "status_complete_remission"] == "positive"
+    assert panel.loc["NB-019", "persistent"] is pd.NA
+    # NB-018: the single 3.5x rise on day 520 (start 2021-11-19 + 520 days = 2023-04-23) is unconfirmed
+    assert panel.loc["NB-018", "unconfirmed_rise_date"] == pd.Timestamp("2023-04-23")
+    # NB-014: upfront resection, informative through both markers
+    assert panel.loc["NB-014", "informative_markers"] == "VMA, HVA"

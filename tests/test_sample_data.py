@@ -26,6 +26,9 @@ FILES = [
     "expected_outcomes.csv",
     "expected_issues.csv",
     "expected_counts.csv",
+    "courses_workbook.xlsx",
+    "expected_courses.csv",
+    "expected_courses_issues.csv",
 ]
 
 # Molar masses from the formulas with IUPAC atomic weights (C 12.011, H 1.008, N 14.007, O 15.999):
@@ -47,6 +50,9 @@ CSV_LIMIT_TEXT = {
 
 MILESTONES = ("Surgery (resection)", "End of induction", "Complete remission", "End of therapy")
 THERAPY_START = "Start of induction chemotherapy"
+#: Treatment events of any kind, as the workbook labels them: the baseline window closes at the first.
+TREATMENTS = (THERAPY_START, "Surgery (resection)", "HDC/ASCT", "Radiotherapy", "Start maintenance (anti-GD2)")
+SURGERY = "Surgery (resection)"
 
 
 def _load_generator():
@@ -306,9 +312,11 @@ def test_expected_outcomes_cover_the_cohort(patients):
     assert {(r["patient_id"], r["analyte"]) for r in rows} == {(p, a) for p in patients for a in ("VMA", "HVA")}
     for r in rows:
         flags = [r[k] for k in ("informative", "normalized", "persistent", "reelevation")]
-        assert r["informative"] in {"true", "false"} and r["notes"]
-        # normalized, persistent and re-elevation do not apply to a non-informative analyte
-        expected = {"true", "false"} if r["informative"] == "true" else {""}
+        # informativeness may be unknown (empty) since issue 13: a normal late baseline
+        assert r["informative"] in {"true", "false", ""} and r["notes"]
+        # normalized, persistent and re-elevation do not apply to a not (known to be) informative analyte;
+        # persistence may be unknown for an informative one (no complete remission, or a limit step)
+        expected = {"true", "false", ""} if r["informative"] == "true" else {""}
         assert set(flags[1:]) <= expected
 
 
@@ -329,49 +337,65 @@ def _status(value: float, censor: str, limit: float) -> bool:
     return False if censor == "<" and value <= limit else value > limit
 
 
-def _outcome(series, analyte, dob, events) -> tuple[bool, bool, bool, bool]:
-    dates = [d for d, *_ in series]
-    elevated = [_status(v, c, ULN[analyte][_age_band(dob, d)]) for d, v, c, _ in series]
-    x_uln = [v / ULN[analyte][_age_band(dob, d)] for d, v, _, _ in series]
-    start, diagnosis = events[THERAPY_START], events["Diagnosis"]
-    window = [i for i, d in enumerate(dates) if diagnosis - dt.timedelta(days=30) <= d <= start]
+def _baseline(dates, events) -> tuple[int | None, bool]:
+    """Last sample from diagnosis - 30 d to the first treatment of any kind; else a late one (14 d)."""
+    first = min(events[label] for label in TREATMENTS if label in events)
+    window = [i for i, d in enumerate(dates) if events["Diagnosis"] - dt.timedelta(days=30) <= d <= first]
     if window:
-        baseline = window[-1]
-    else:
-        late = [i for i, d in enumerate(dates) if start < d <= start + dt.timedelta(days=14)]
-        baseline = late[0] if late else None
-    informative = baseline is not None and elevated[baseline]
-    if not informative:
-        return False, False, False, False
-    normal_at = None
-    for i in range(baseline + 1, len(dates)):
-        if not elevated[i] and (i == len(dates) - 1 or not elevated[i + 1]):
-            normal_at = i
-            break
-    normalized = normal_at is not None
-    persistent = False
-    for label in MILESTONES:
-        if label not in events:
-            continue
-        distances = [(abs((d - events[label]).days), i) for i, d in enumerate(dates)]
-        near = [(gap, i) for gap, i in distances if gap <= 30]
-        if near:
-            best = min(near)
-            ties = [i for gap, i in near if gap == best[0]]
-            assert len({elevated[i] for i in ties}) == 1, "tied milestone samples disagree"
-            persistent |= elevated[best[1]]
-    reelevation = False
-    if normalized:
-        after = range(normal_at + 2, len(dates))
-        reelevation = any(x_uln[i] >= 3 for i in after) or any(
-            elevated[i] and elevated[i + 1] for i in after if i + 1 < len(dates)
-        )
-    return informative, normalized, persistent, reelevation
+        return window[-1], False
+    late = [i for i, d in enumerate(dates) if first < d <= first + dt.timedelta(days=14)]
+    return (late[0], True) if late else (None, False)
+
+
+def _cr_status(dates, elevated, limit_step, events, baseline):
+    """True / False / None: elevated at complete remission (nearest sample within 30 d, after the
+    baseline, on the far side of surgery); None when not judged or elevated by a limit step alone."""
+    if "Complete remission" not in events:
+        return None
+    when, surgery = events["Complete remission"], events.get(SURGERY)
+    near = [(abs((d - when).days), -i, i) for i, d in enumerate(dates) if abs((d - when).days) <= 30
+            and (surgery is None or (d > surgery) == (when > surgery))]
+    if not near:
+        return None
+    i = min(near)[2]
+    if i <= baseline or limit_step[i]:
+        return None
+    return elevated[i]
+
+
+def _outcome(series, analyte, dob, events) -> tuple[object, object, object, object]:
+    """The documented rules (docs/clinical-rules.md), written out plainly; None = unknown / not applicable.
+
+    Updated for issue 13: baseline closes at the first treatment of any kind; a normal late baseline is
+    unknown; normalized needs two consecutive normals; persistence is judged at complete remission;
+    re-elevation needs two consecutive elevated samples; limit-step elevations count for neither.
+    """
+    dates = [d for d, *_ in series]
+    limits = [ULN[analyte][_age_band(dob, d)] for d in dates]
+    values = [v for _, v, _, _ in series]
+    elevated = [_status(v, c, lim) for (_, v, c, _), lim in zip(series, limits, strict=True)]
+    limit_step, last_normal = [], None
+    for i, up in enumerate(elevated):
+        limit_step.append(up and last_normal is not None and limits[last_normal] > limits[i]
+                          and values[i] <= limits[last_normal])
+        last_normal = i if not up else last_normal
+    baseline, late = _baseline(dates, events)
+    if baseline is None:
+        return None, None, None, None
+    if not elevated[baseline]:
+        return (None if late else False), None, None, None
+    rising = [up and not step for up, step in zip(elevated, limit_step, strict=True)]
+    normal_at = next((i for i in range(baseline + 1, len(dates) - 1)
+                      if not elevated[i] and not elevated[i + 1]), None)
+    reelevation = normal_at is not None and any(
+        rising[i] and rising[i + 1] for i in range(normal_at + 2, len(dates) - 1))
+    return True, normal_at is not None, _cr_status(dates, elevated, limit_step, events, baseline), reelevation
 
 
 def test_expected_outcomes_follow_from_the_files_by_the_documented_rules(measurements, patients, events):
     expected = {
-        (r["patient_id"], r["analyte"]): tuple(r[k] == "true" for k in ("informative", "normalized", "persistent", "reelevation"))
+        (r["patient_id"], r["analyte"]): tuple({"true": True, "false": False, "": None}[r[k]]
+                                               for k in ("informative", "normalized", "persistent", "reelevation"))
         for r in _read_csv_text("expected_outcomes.csv")
     }
     for (pid, analyte), want in expected.items():
@@ -484,3 +508,27 @@ def test_readme_documents_the_data():
         assert f"Samples!{r['cell']}" in readme
     for r in _read_csv_text("expected_outcomes.csv"):
         assert r["patient_id"] in readme
+
+
+def test_courses_workbook_outcomes_follow_by_the_documented_rules():
+    """The six course patients (sample_data/README.md, "The courses workbook"), by the same plain rules."""
+    wb = openpyxl.load_workbook(SAMPLE_DIR / "courses_workbook.xlsx")
+    dob = {pid: born.date() for pid, _, born, _, _ in wb["Patients"].iter_rows(min_row=2, values_only=True)}
+    events: dict[str, dict[str, dt.date]] = {}
+    for pid, label, date, _ in wb["Treatment"].iter_rows(min_row=2, values_only=True):
+        events.setdefault(pid, {})[label] = date.date()
+    series: dict[tuple[str, str], list] = {}
+    for pid, date, vma, hva, _creat, _comment in wb["Samples"].iter_rows(min_row=5, values_only=True):
+        for analyte, cell in (("VMA", vma), ("HVA", hva)):
+            series.setdefault((pid, analyte), []).append((date.date(), float(cell), "", "wb"))
+    wb.close()
+    expected = {(r["patient_id"], r["analyte"]): tuple({"true": True, "false": False, "": None}[r[k]]
+                for k in ("informative", "normalized", "persistent", "reelevation"))
+                for r in _read_csv_text("expected_courses.csv")}
+    assert {pid for pid, _ in expected} == {"NB-014", "NB-015", "NB-016", "NB-017", "NB-018", "NB-019"}
+    for (pid, analyte), want in expected.items():
+        got = _outcome(sorted(series[(pid, analyte)]), analyte, dob[pid], events[pid])
+        assert got == want, f"{pid} {analyte}: files give {got}, expected_courses says {want}"
+    # NB-019's flat VMA across the 3rd birthday (2023-06-01): within 0.7 x 27 before and after, above 13 after
+    after = [v for d, v, *_ in series[("NB-019", "VMA")] if d >= dt.date(2023, 6, 1)]
+    assert len(after) == 5 and all(13.0 < v <= 0.7 * 27.0 for v in after)

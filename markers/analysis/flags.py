@@ -6,7 +6,8 @@ cut-offs ``(1, 2, 3)``:
 ==============  ===========================  ==========================================
 grade           x_uln                        why this boundary
 ==============  ===========================  ==========================================
-normal          x_uln <= 1                   above the age-specific ULN is flagged
+normal          x_uln <= 1 ("0-x" limit),    above the age-specific ULN is flagged
+                x_uln < 1 ("<x" limit)
                                              abnormal (ARUP [S1, S2]); exactly at the
                                              ULN is within the published "0-x" / "<x"
 mild            1 < x_uln <= 2               catecholamines "< 2x ULN usually the result
@@ -24,6 +25,14 @@ no_reference    --                           no limit for the analyte, age or se
 The grade is a reading aid, not a diagnosis: the INSS diagnostic criterion is
 "> 3.0 SD above the mean per mg creatinine for age" [S15], which a ULN
 multiple does not reproduce.
+
+A limit published as "<x" (``bound`` exclusive, e.g. Mayo) excludes x: a value
+equal to it is above the limit (mild); one published as "0-x" (ARUP) includes it.
+
+``limit_changed`` (boolean) is True where a sample's ULN differs from the ULN of
+the same patient's previous sample of that analyte (a birthday crossing a band
+edge, or a change of reference set): a change of grade there may come from the
+limit, not the value.
 
 Censored results (``censor`` ``"<"`` / ``">"``, with ``censor_inclusive`` for
 ``<=`` / ``>=``) are graded only when the bound settles the question:
@@ -50,7 +59,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from markers.analysis.reference import AGE_BAND_LABEL, lookup_uln
+from markers.analysis.reference import AGE_BAND_LABEL, LIMIT_COLLECTION, ULN_EXCLUSIVE, lookup_uln
 from markers.errors import ConfigError, MissingColumnError
 from markers.ingest.units import parse_unit
 from markers.readers.cells import distinct
@@ -64,6 +73,7 @@ from markers.schema import (
     ELEVATED,
     GRADE,
     OUTPUT_UNITS,
+    PATIENT_ID,
     REFERENCE_SET,
     REPORTED_ULN,
     SAMPLE_DATE,
@@ -209,6 +219,8 @@ def flag(
     # positional, so that a frame with a repeated index label is flagged like any other
     n = len(out)
     uln = np.full(n, np.nan)
+    exclusive = np.zeros(n, dtype=bool)
+    collection = np.full(n, "", dtype=object)
     reference_set = np.full(n, "", dtype=object)
     band = np.full(n, "", dtype=object)
     whole = None
@@ -218,6 +230,8 @@ def flag(
         rows = np.flatnonzero(unit_codes == code)
         found = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
         uln[rows] = found[ULN].to_numpy(dtype=float)
+        exclusive[rows] = found[ULN_EXCLUSIVE].to_numpy(dtype=bool)
+        collection[rows] = found[LIMIT_COLLECTION].to_numpy(dtype=object)
         if len(rows) == n:
             whole = found  # every row in one unit: keep the lookup's own text columns
             continue
@@ -249,11 +263,13 @@ def flag(
 
     # integer grade codes throughout; the names are taken once at the end
     grade = np.where(has_value, _grade_of_value(ratio, cutoffs), _INDETERMINATE)
+    # a "<x" limit excludes x: a value equal to it is above the limit
+    grade = np.where(exclusive & has_value & (ratio == c1), 1, grade)
     # "<x": the value is below x; settled (normal) only if x itself is not above c1.
     grade = np.where(below, np.where(ratio <= c1, 0, _INDETERMINATE), grade)
     # ">x": above x; settled (elevated) only if every value above x exceeds c1.
     above_grade = np.where(inclusive, _grade_of_value(ratio, cutoffs), _grade_above(ratio, cutoffs))
-    settled_above = np.where(inclusive, ratio > c1, ratio >= c1)
+    settled_above = np.where(inclusive & ~exclusive, ratio > c1, ratio >= c1)
     grade = np.where(above, np.where(settled_above, above_grade, _INDETERMINATE), grade)
     grade = np.where(has_ref, grade, _NO_REFERENCE)
 
@@ -269,7 +285,55 @@ def flag(
     else:
         out[REFERENCE_SET] = pd.array(reference_set, dtype=CELL_DTYPE)
         out[AGE_BAND_LABEL] = pd.array(band, dtype=CELL_DTYPE)
+    out[LIMIT_CHANGED] = limit_changed(out)
+    _warn_24_hour(out, collection)
     return out
+
+
+#: Column added by :func:`flag`: the ULN differs from the previous sample's (same patient and analyte).
+LIMIT_CHANGED = "limit_changed"
+
+
+def limit_changed(flagged: pd.DataFrame) -> pd.Series:
+    """True where a sample's ``uln`` differs from that of the patient's previous sample of the analyte.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"patient_id": ["P1"] * 3, "analyte": ["VMA"] * 3, "uln": [27.0, 27.0, 18.0],
+    ...                       "sample_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01"])})
+    >>> limit_changed(frame).tolist()
+    [False, False, True]
+    """
+    n = len(flagged)
+    if n == 0 or PATIENT_ID not in flagged or SAMPLE_DATE not in flagged:
+        return pd.Series(np.zeros(n, dtype=bool), index=flagged.index, dtype="boolean")
+    pid = pd.factorize(flagged[PATIENT_ID].astype(str))[0]
+    analyte = pd.factorize(flagged[ANALYTE].astype(str))[0]
+    days = pd.to_datetime(flagged[SAMPLE_DATE], errors="coerce").to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((days, analyte, pid))
+    uln = flagged[ULN].to_numpy(dtype=float)[order]
+    same_group = np.r_[False, (pid[order][1:] == pid[order][:-1]) & (analyte[order][1:] == analyte[order][:-1])]
+    previous = np.r_[np.nan, uln[:-1]]
+    with np.errstate(invalid="ignore"):
+        changed = same_group & np.isfinite(uln) & np.isfinite(previous) & ~np.isclose(uln, previous, rtol=1e-9)
+    out = np.zeros(n, dtype=bool)
+    out[order] = changed
+    return pd.Series(out, index=flagged.index, dtype="boolean")
+
+
+def _warn_24_hour(flagged: pd.DataFrame, collection: np.ndarray) -> None:
+    """Warn when limits published for 24-hour collections grade samples (read as spot urine)."""
+    from_24_hour = collection == "24-hour"
+    if not from_24_hour.any():
+        return
+    sets = sorted(set(flagged[REFERENCE_SET].to_numpy(dtype=object)[from_24_hour]))
+    warnings.warn(
+        f"{int(from_24_hour.sum())} result(s) were graded against limits published for 24-hour urine "
+        f"collections ({', '.join(sets)}), while markers reads ratios of spot urine samples: the limits may "
+        "not apply. Use a spot-urine set (e.g. ARUP-3018863) unless the samples are 24-hour collections.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _names(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:

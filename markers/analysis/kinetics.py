@@ -27,7 +27,7 @@ from markers.schema import CENSOR, SAMPLE_DATE, VALUE
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_POINTS", "decline_half_life"]
+__all__ = ["MIN_POINTS", "decline_half_life", "fit_half_life"]
 
 #: Fewest uncensored samples for a fit: two points always fit a line exactly (r² = 1 says nothing).
 MIN_POINTS = 3
@@ -114,22 +114,59 @@ def decline_half_life(
     x = days[usable][order]
     y = np.log(values[usable][order])
     dates = [pd.Timestamp(d) for d in sample_dates[usable][order]]
-    n = len(x)
     extra = f"; {n_nonpositive} non-positive value(s) left out" if n_nonpositive else ""
+    fit = fit_half_life(x, y, label=f"in days {first_day}-{last_day}", extra=extra)
+    return {**fit, "n_censored_excluded": n_censored, "sample_dates": dates}
+
+
+def fit_half_life(days: np.ndarray, log_values: np.ndarray, *, label: str = "", extra: str = "") -> dict:
+    """Ordinary least squares of ``ln(value)`` on ``days``: k, half-life and r² (see the module notes).
+
+    Parameters
+    ----------
+    days
+        Days of the samples (any origin; the half-life does not depend on it).
+    log_values
+        ``ln(value)`` of each sample (values > 0, uncensored).
+    label, extra
+        Words for the note: where the points come from, and anything left out.
+
+    Returns
+    -------
+    dict
+        ``k_per_day``, ``half_life_days``, ``r2``, ``n_points`` and ``note`` (``""`` when fitted).
+
+    Examples
+    --------
+    >>> fit = fit_half_life(np.array([0.0, 10.0, 20.0]), np.log([80.0, 40.0, 20.0]))
+    >>> round(fit["half_life_days"], 6)
+    10.0
+    """
+    # plain Python sums: a fit holds a handful of points, where numpy's per-call cost dominates
+    x = [float(v) for v in days]
+    y = [float(v) for v in log_values]
+    n = len(x)
+    where = f" {label}" if label else ""
     if n < MIN_POINTS:
-        return _result(n_points=n, n_censored=n_censored, dates=dates,
-                       note=f"{n} usable sample(s) in days {first_day}-{last_day} ({MIN_POINTS} needed){extra}")
-    if np.ptp(x) == 0:
-        return _result(n_points=n, n_censored=n_censored, dates=dates,
-                       note=f"all usable samples on one day{extra}")
-    slope, intercept = np.polyfit(x, y, 1)
-    fitted = intercept + slope * x
-    ss_res = float(np.sum((y - fitted) ** 2))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
+        return _fit(n_points=n, note=f"{n} usable sample(s){where} ({MIN_POINTS} needed){extra}")
+    if max(x) == min(x):
+        return _fit(n_points=n, note=f"all usable samples on one day{extra}")
+    x_mean, y_mean = sum(x) / n, sum(y) / n
+    dx = [v - x_mean for v in x]
+    dy = [v - y_mean for v in y]
+    sxx = sum(a * a for a in dx)
+    sxy = sum(a * b for a, b in zip(dx, dy, strict=True))
+    ss_tot = sum(b * b for b in dy)
+    slope = sxy / sxx
+    ss_res = sum((b - slope * a) ** 2 for a, b in zip(dx, dy, strict=True))
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
     k = -float(slope)
-    # polyfit of a constant series gives a slope of ~1e-17, not exactly 0: treat |k| at rounding level as none
+    # a fit of a constant series gives a slope of ~1e-17, not exactly 0: treat |k| at rounding level as none
     if k <= 1e-12:
-        return _result(k=k, r2=r2, n_points=n, n_censored=n_censored, dates=dates, note=f"no decline{extra}")
-    return _result(k=k, half_life=math.log(2) / k, r2=r2, n_points=n, n_censored=n_censored, dates=dates,
-                   note=extra.removeprefix("; "))
+        return _fit(k=k, r2=r2, n_points=n, note=f"no decline{extra}")
+    return _fit(k=k, half_life=math.log(2) / k, r2=r2, n_points=n, note=extra.removeprefix("; "))
+
+
+def _fit(*, k: float = math.nan, half_life: float = math.nan, r2: float = math.nan, n_points: int = 0,
+         note: str = "") -> dict:
+    return {"k_per_day": k, "half_life_days": half_life, "r2": r2, "n_points": n_points, "note": note}

@@ -28,9 +28,16 @@ one month within a few days of a band boundary.
 Reference sets
 --------------
 ``reference_set`` names one shipped set or several joined by ``"+"``, e.g. a
-VMA/HVA table with a catecholamine table. When two named sets both cover an
-analyte, the set named first is used for that analyte (all of its age bands)
-and the later set's rows for it are dropped. Shipped sets (see
+VMA/HVA table with a catecholamine table. Sets combine per analyte *and* age
+band: for the ages of an analyte that a set named earlier covers, that set is
+used; a later set fills only the ages left uncovered (its bands trimmed to them,
+the label saying so). So ``extended-Mayo-CATCR+extended-UIowa-ARUP`` gives
+dopamine from Mayo up to 59 months and from UIowa from 60 months.
+
+Each row says whether its limit is published as "0-x" (``bound`` inclusive: x
+itself is normal) or "<x" (exclusive: x is above the limit), and which specimen
+it was published for (``collection``: spot or 24-hour urine). Mayo's current HVA
+test [S4] and the SGH tables [S18] are 24-hour collections. Shipped sets (see
 :func:`reference_sets`):
 
 ``ARUP-3018863``
@@ -38,13 +45,13 @@ and the later set's rows for it are dropped. Shipped sets (see
 ``Mayo-VH-legacy``
     VMA and HVA, Mayo legacy VH [S3]; none from 15 years ("not applicable").
 ``Mayo-HVA-current``
-    HVA only, Mayo HVA LC-MS/MS [S4]; none from 15 years (24-h urine only).
+    HVA only, Mayo HVA LC-MS/MS [S4], from 24-hour urine; none from 15 years.
 ``extended-UIowa-ARUP``
     Dopamine, epinephrine, norepinephrine, University of Iowa handbook [S16].
 ``extended-Mayo-CATCR``
     Epinephrine, norepinephrine, and dopamine up to 59 months, Mayo CATCR [S17].
 ``extended-SGH``
-    Epinephrine and norepinephrine up to 19 years, Singapore General Hospital [S18].
+    Epinephrine and norepinephrine up to 19 years, Singapore General Hospital [S18], from 24-hour urine.
 ``extended-ARUP-2007996``
     Metanephrine 0-3 months only, ARUP [S19] (later bands not retrieved).
 
@@ -110,7 +117,17 @@ LIMIT_COLUMNS = [
     "source_url",
     "retrieved",
     "notes",
+    "bound",
+    "collection",
 ]
+#: ``bound`` values: "0-x" includes x (a value equal to x is normal), "<x" excludes it (elevated).
+BOUNDS = ("inclusive", "exclusive")
+#: ``collection`` values: the specimen the limits were published for (blank: not stated).
+COLLECTIONS = ("spot", "24-hour")
+#: Column added by :func:`lookup_uln`: True where the limit is published as "<x" (x itself is above it).
+ULN_EXCLUSIVE = "uln_exclusive"
+#: Column added by :func:`lookup_uln`: the limit's ``collection`` ("spot", "24-hour" or "").
+LIMIT_COLLECTION = "limit_collection"
 #: Columns a user's file must have; the provenance columns may be left out (read as blank).
 REQUIRED_LIMIT_COLUMNS = LIMIT_COLUMNS[:8]
 
@@ -297,12 +314,18 @@ def _validate(table: pd.DataFrame, *, where: str) -> pd.DataFrame:
         "unit",
         "'{value}' is not a ratio to creatinine; use e.g. mg/g creatinine, µg/g creatinine or nmol/mmol creatinine",
     )
+    report(~table["bound"].isin(["", *BOUNDS]), "bound",
+           "'{value}' is not a bound; write inclusive (published as 0-x) or exclusive (published as <x)")
+    report(~table["collection"].isin(["", *COLLECTIONS]), "collection",
+           "'{value}' is not a collection; write spot or 24-hour (or leave blank when not stated)")
     report(~table["retrieved"].str.fullmatch(_RETRIEVED.pattern) & (table["retrieved"] != ""), "retrieved",
            "'{value}' is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD) or 'unknown'")
     if problems:
         raise NoReferenceRangeError(_summarise(where, problems))
 
-    typed = table.assign(age_min_months=lo, age_max_months=hi, uln=uln.astype(float))
+    # a blank bound reads as inclusive ("0-x"), the reading markers has always given a limit
+    typed = table.assign(age_min_months=lo, age_max_months=hi, uln=uln.astype(float),
+                         bound=table["bound"].where(table["bound"] != "", "inclusive"))
     _check_overlaps(typed, lines=lines, where=where)
     return typed.reset_index(drop=True)
 
@@ -397,21 +420,52 @@ def _select(table: pd.DataFrame, reference_set: str | None, *, where: str) -> pd
             f"unknown reference set {', '.join(repr(n) for n in unknown) or repr(reference_set)} in {where}. "
             f"Available: {', '.join(available)}; combine sets with '+', e.g. '{DEFAULT_REFERENCE_SET}'."
         )
-    chosen = []
-    covered: set[str] = set()
+    chosen: list[pd.DataFrame] = []
     for name in dict.fromkeys(names):
         rows = table[table["set"] == name]
-        # The set named first wins for an analyte: mixing two labs' bands for one
-        # analyte would give a patchwork no lab ever published.
-        dropped = rows["analyte"].isin(covered)
-        if dropped.any():
-            logger.info(
-                "reference set %s: %s already covered by an earlier set; its rows are not used",
-                name, ", ".join(sorted(set(rows.loc[dropped, "analyte"]))),
-            )
-        chosen.append(rows[~dropped])
-        covered |= set(rows["analyte"])
+        # Sets combine per analyte *and* age band: a later set fills only the ages of an analyte
+        # that the sets named before it leave uncovered (its bands trimmed to those ages).
+        rows = _uncovered(rows, pd.concat(chosen, ignore_index=True) if chosen else rows.iloc[0:0])
+        chosen.append(rows)
     return pd.concat(chosen, ignore_index=True)
+
+
+def _gaps(lo: int, hi: float, taken: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Parts of the month range [lo, hi] (hi inf: open-ended) not inside any of ``taken``."""
+    parts = [(lo, hi)]
+    for t_lo, t_hi in taken:
+        parts = [piece for a, b in parts
+                 for piece in ((a, min(b, t_lo - 1)), (max(a, t_hi + 1), b))
+                 if piece[0] <= piece[1] and piece[0] != float("inf")]
+    return parts
+
+
+def _uncovered(rows: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` of one set, trimmed to the ages no earlier row covers (same analyte, covering sex)."""
+    if earlier.empty:
+        return rows
+    kept = []
+    for _, row in rows.iterrows():
+        same = earlier[(earlier["analyte"] == row["analyte"])
+                       & ((earlier["sex"] == "any") | (earlier["sex"] == row["sex"]))]
+        taken = [(int(a), float("inf") if pd.isna(b) else int(b))
+                 for a, b in zip(same["age_min_months"], same["age_max_months"], strict=True)]
+        high = float("inf") if pd.isna(row["age_max_months"]) else int(row["age_max_months"])
+        for lo, hi in _gaps(int(row["age_min_months"]), high, taken):
+            piece = row.copy()
+            if (lo, hi) != (int(row["age_min_months"]), high):
+                piece["age_band_label"] = f"{row['age_band_label']} (months {lo}-{'' if hi == float('inf') else int(hi)})"
+                piece["notes"] = f"{row['notes']}; trimmed to the ages earlier sets leave uncovered".lstrip("; ")
+            piece["age_min_months"] = lo
+            piece["age_max_months"] = pd.NA if hi == float("inf") else int(hi)
+            kept.append(piece)
+    if not kept:
+        logger.info("reference set %s: every band already covered by an earlier set", rows["set"].iat[0])
+        return rows.iloc[0:0]
+    out = pd.DataFrame(kept).reset_index(drop=True)
+    for column in ("age_min_months", "age_max_months"):
+        out[column] = out[column].astype("Int64")
+    return out
 
 
 def load_reference_limits(
@@ -423,7 +477,7 @@ def load_reference_limits(
     ----------
     reference_set
         One set name or several joined by ``"+"``; when two sets cover an
-        analyte the first named is used for it. Default: the shipped
+        analyte at an age the first named is used for those ages. Default: the shipped
         :data:`DEFAULT_REFERENCE_SET`, or every set in ``path`` when a path
         is given.
     path
@@ -563,8 +617,13 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.
     sets = [*table["set"].fillna("").astype(str), ""]
     bands = [*table["age_band_label"].fillna("").astype(str), ""] if "age_band_label" in table else [""] * (len(table) + 1)
     index = measurements.index
+    bound = table["bound"] if "bound" in table else pd.Series("", index=table.index)
+    exclusive = np.append((bound.fillna("").astype(str) == "exclusive").to_numpy(dtype=bool), False)[chosen]
+    collections = [*(table["collection"].fillna("").astype(str) if "collection" in table else [""] * len(table)), ""]
     return pd.DataFrame({ULN: uln, REFERENCE_SET: text_series(sets, chosen, index=index),
-                         AGE_BAND_LABEL: text_series(bands, chosen, index=index)}, index=index)
+                         AGE_BAND_LABEL: text_series(bands, chosen, index=index),
+                         ULN_EXCLUSIVE: exclusive,
+                         LIMIT_COLLECTION: text_series(collections, chosen, index=index)}, index=index)
 
 
 def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -591,7 +650,8 @@ def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -
     pandas.DataFrame
         Aligned on ``measurements.index``: ``uln`` (float, NaN when no band
         applies or the age is unknown), ``reference_set`` and
-        ``age_band_label`` (``""`` when none applies).
+        ``age_band_label`` (``""`` when none applies), ``uln_exclusive`` (bool: the
+        limit is published as "<x") and ``limit_collection`` ("spot", "24-hour" or "").
 
     Raises
     ------

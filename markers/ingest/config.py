@@ -24,6 +24,9 @@ Example::
 
     [sheets]             # sheet name = role (measurements, patients, therapy, ignore)
     "Notes" = "ignore"
+
+    [kinetics]           # samples left out of the half-life fit: patient, analyte ("" = all), date
+    exclude = [["NB-004", "VMA", "2022-03-01"]]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from markers.errors import ConfigError
@@ -79,6 +83,7 @@ class Config:
     sheets: dict[str, str] = field(default_factory=dict)
     day_first: bool | None = None
     dilute_creatinine_mmol_l: float = DEFAULT_DILUTE_CREATININE_MMOL_L
+    kinetics_exclude: tuple[tuple[str, str, str], ...] = ()
     path: str = ""
 
 
@@ -115,7 +120,7 @@ def load_config(path: str | os.PathLike | None) -> Config:
         raise ConfigError(f"config file {path.name} not found; check the --config path.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name}: not valid TOML ({exc}); see the README's config example.") from None
-    known = {"columns", "analytes", "units", "events", "sheets", "dates", "validation"}
+    known = {"columns", "analytes", "units", "events", "sheets", "dates", "validation", "kinetics"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path.name}: unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
@@ -135,5 +140,32 @@ def load_config(path: str | os.PathLike | None) -> Config:
         sheets=_table(data, "sheets", path, SHEET_ROLES),
         day_first=day_first,
         dilute_creatinine_mmol_l=float(dilute),
+        kinetics_exclude=_kinetics_exclude(data, path),
         path=str(path),
     )
+
+
+def _kinetics_exclude(data: dict, path: Path) -> tuple[tuple[str, str, str], ...]:
+    """``[kinetics] exclude``: a list of [patient, analyte or "", "YYYY-MM-DD"] left out of half-life fits."""
+    table = data.get("kinetics", {})
+    entries = table.get("exclude", []) if isinstance(table, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path.name}: [kinetics] exclude must be a list of [patient, analyte, date] triples.")
+    out = []
+    for entry in entries:
+        ok = isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, str) for v in entry)
+        if not ok or (entry[1] and entry[1] not in ANALYTES) or not _is_iso_date(entry[2]):
+            raise ConfigError(
+                f"{path.name}: [kinetics] exclude entry {entry!r} must be [\"patient\", \"analyte or empty\", "
+                f"\"YYYY-MM-DD\"], e.g. [\"NB-004\", \"VMA\", \"2022-03-01\"]."
+            )
+        out.append((entry[0], entry[1], entry[2]))
+    return tuple(out)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

@@ -52,6 +52,8 @@ _TYPES = [
     IssueType("no-age", "warning", "Age at sample unknown", "Give a date of birth or age so the age-specific limit can be applied."),
     IssueType("unknown-patient", "warning", "Patient not in the patients sheet", "Add the patient to the patients sheet, or check the ID."),
     IssueType("conflicting-patient", "warning", "Patient details disagree", "Two rows give different details for one patient; markers keeps the first."),
+    IssueType("interfering-substance", "warning", "Interfering drug or food named", "A drug or food known to interfere with the assay is named for this sample; read the result with care or repeat off it."),
+    IssueType("loinc-unit-mismatch", "warning", "LOINC code and unit disagree", "The LOINC code names a mass ratio, molar ratio or concentration that the unit is not; check which of the two is right."),
     IssueType("24h-ratio", "warning", "Ratio from a 24-hour collection", "Spot-urine reference limits are applied to a 24-hour ratio; check that is intended."),
     IssueType("unrecognised-sheet", "warning", "Sheet not recognised", "The sheet has no recognisable header; its rows are skipped. Map its columns in the config file if it holds data."),
     IssueType("unrecognised-event", "warning", "Unrecognised therapy event", "Map the event name in the config file's [events] table."),

@@ -79,7 +79,8 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "reference range", "ref range", "reference interval", "normal range", "reference", "range",
         "referenzbereich", "ref interval", "reference values", "normal values", "ref",
     ),
-    "comment": ("comment", "comments", "notes", "note", "remark", "remarks", "kommentar", "bemerkung"),
+    "comment": ("comment", "comments", "notes", "note", "remark", "remarks", "kommentar", "bemerkung",
+                "medication", "medications", "drugs", "current medication", "medikation"),
     "creatinine": ("creatinine", "urine creatinine", "creat", "crea", "creatinine urine", "u creatinine", "kreatinin", "crt"),
     "creatinine_unit": ("creatinine unit", "creatinine units", "creat unit"),
     "event": (

@@ -15,6 +15,7 @@ import pandas as pd
 
 from markers.errors import InputFormatError, UnknownUnitError
 from markers.ingest.config import Config
+from markers.ingest.interferences import interference_messages
 from markers.ingest.issues import IssueLog, issue_frame
 from markers.ingest.parse import parse_results, upper_limit
 from markers.ingest.units import (
@@ -84,7 +85,7 @@ def _unit_lookup(records: pd.DataFrame, codes: np.ndarray, uniques: np.ndarray, 
 
 
 def _issue_rows(records: pd.DataFrame, mask: np.ndarray, code: str, col_field: str, header: str, value_field: str,
-                message: str = "") -> pd.DataFrame:
+                message: str | pd.Series = "") -> pd.DataFrame:
     """Issue records of ``code`` for the records selected by ``mask``, at the cell ``col_field`` names.
 
     ``header`` is a column of ``records`` holding each record's header text, or the text itself.
@@ -116,6 +117,10 @@ def located_cells(records: pd.DataFrame, columns: pd.Series | np.ndarray) -> pd.
     return pd.array(np.where(given, location.to_numpy(dtype=object, na_value=None), np.asarray(cells, dtype=object)),
                     dtype=CELL_DTYPE)
 
+
+#: The unit kind each LOINC property (``data/loinc.csv`` ``measure``) goes with.
+_LOINC_UNIT_KIND = {"mass_ratio": "mass_ratio", "mass_ratio_24h": "mass_ratio", "molar_ratio": "molar_ratio",
+                    "mass_conc": "mass_conc", "mass_conc_24h": "mass_conc", "molar_conc": "molar_conc"}
 
 #: What normalisation needs of each parsed result.
 _RESULT_COLUMNS = ("value", "censor", "censor_inclusive", "status")
@@ -256,7 +261,24 @@ def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config
     fail(per_time & ~is_creatinine, "not-per-creatinine", "unit_col", "unit", "unit_text",
          "A 24-hour excretion is not a ratio to creatinine; spot-urine limits do not apply")
 
-    day_ratio = records["loinc_measure"].isin(["mass_ratio_24h"]).to_numpy(dtype=bool) & open_rows
+    # a LOINC code's property (mass ratio, molar ratio, concentration) must agree with the unit
+    expected = records["loinc_measure"].map(_LOINC_UNIT_KIND).fillna("").to_numpy(dtype=object)
+    mismatch = (expected != "") & (kind != "") & (kind != expected) & open_rows & ~is_creatinine
+    if mismatch.any():
+        issues.append(_issue_rows(records, mismatch, "loinc-unit-mismatch", "unit_col", "unit", "unit_text",
+                                  "The LOINC code's property (mass ratio, molar ratio or concentration) "
+                                  "does not match the unit"))
+
+    # a drug or food known to interfere, named in a medication or comment cell: a warning on that sample
+    if "comment_text" in records:
+        named = interference_messages(records["comment_text"])
+        interfering = (named != "") & open_rows
+        if interfering.any():
+            issues.append(_issue_rows(records, interfering, "interfering-substance", "comment_col", "comment",
+                                      "comment_text", pd.Series(named[interfering])))
+
+    # a ratio from a 24-hour collection, given as a ratio or as a 24-hour concentration plus creatinine
+    day_ratio = records["loinc_measure"].isin(["mass_ratio_24h", "mass_conc_24h"]).to_numpy(dtype=bool) & open_rows
     if day_ratio.any():
         issues.append(_issue_rows(records, day_ratio, "24h-ratio", "analyte_col", "result_header", "analyte_text"))
 

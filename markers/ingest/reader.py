@@ -97,8 +97,22 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
     table = table.reset_index(drop=True)
     for column in (DATE_OF_BIRTH, DIAGNOSIS_DATE):
         table[column] = pd.to_datetime(table[column])
+    _fill_dates_from_records(table, records)
     table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
     return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+
+
+def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None:
+    """Fill a patient's missing date of birth or diagnosis date from the measurement rows (first given)."""
+    for field, column in (("dob", DATE_OF_BIRTH), ("diagnosis", DIAGNOSIS_DATE)):
+        if not len(records) or field not in records or not table[column].isna().any():
+            continue
+        given = pd.DataFrame({"id": records["patient_id"].to_numpy(dtype=object),
+                              "date": pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy()}).dropna()
+        if given.empty:
+            continue
+        first = given.drop_duplicates("id").set_index("id")["date"]
+        table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
 
 
 def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,

@@ -279,6 +279,15 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
         fields["location"] = pd.array([locations.get(int(r)) for r in data.index], dtype=CELL_DTYPE)
     range_col = column_map.column("reference_range")
     fields["range_raw"] = data[range_col].array if range_col is not None else constant_text(None, n)
+    comment_col = column_map.column("comment")
+    fields["comment_text"] = cell_text(data[comment_col]).array if comment_col is not None else constant_text("", n)
+    fields["comment_col"] = np.full(n, comment_col if comment_col is not None else -1, dtype=np.int64)
+    diagnosis_col = column_map.column("diagnosis_date")
+    if diagnosis_col is not None:
+        diagnosis = reader.dates(data, diagnosis_col, headers[diagnosis_col])
+        fields["diagnosis"] = diagnosis["date"].where(diagnosis["status"] == "ok").to_numpy()
+    else:
+        fields["diagnosis"] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     common = pd.DataFrame(fields, index=data.index)
     common["decimal_comma"] = sheet.decimal_comma
 
