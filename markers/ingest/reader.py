@@ -35,6 +35,7 @@ from markers.schema import (
     DATE_OF_BIRTH,
     DIAGNOSIS_DATE,
     EVENT_DATE,
+    OUTCOME_COLUMNS,
     OUTPUT_UNITS,
     PATIENT_COLUMNS,
     PATIENT_ID,
@@ -89,7 +90,8 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
     for column in (DATE_OF_BIRTH, DIAGNOSIS_DATE):
         table[column] = pd.to_datetime(table[column])
     table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
-    return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+    outcome = [c for c in OUTCOME_COLUMNS if c in table.columns]  # only when a patients sheet carries them
+    return table[PATIENT_COLUMNS + outcome].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
 
 
 def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
