@@ -222,6 +222,8 @@ def _adjusted(rows: pd.DataFrame, patients: pd.DataFrame | None) -> dict:
         return {"adjusted_for": f"not fitted: {events} events for {data.shape[1]} coefficients ({names})"}
     fit = survival.cox_model(rows["time_days"].to_numpy(dtype="float64")[complete],
                              rows["event"].to_numpy(dtype=bool)[complete], data[complete]).iloc[0]
+    if not fit["converged"]:
+        return {"adjusted_for": f"not fitted: the model did not converge ({names})"}
     return {"adjusted_hazard_ratio": fit["hazard_ratio"], "adjusted_hr_ci_low": fit["hr_ci_low"],
             "adjusted_hr_ci_high": fit["hr_ci_high"], "adjusted_for": f"{names} ({int(complete.sum())} patients)"}
 

@@ -13,6 +13,7 @@ Times are days; ``event`` is 1/True for an event and 0/False for a censored time
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -189,17 +190,24 @@ def cox_model(time: Sequence[float], event: Sequence[object], covariates: pd.Dat
     """Cox proportional hazards fit (statsmodels ``PHReg``, Efron ties): one row per covariate.
 
     ``covariates`` holds numeric columns (0/1 indicators for categories). Returns ``term``,
-    ``coef``, ``std_err``, ``hazard_ratio``, ``hr_ci_low``, ``hr_ci_high`` (Wald) and ``p``.
+    ``coef``, ``std_err``, ``hazard_ratio``, ``hr_ci_low``, ``hr_ci_high`` (Wald), ``p`` and
+    ``converged`` (when the fit did not converge, e.g. a group without events, the numbers are NaN).
     """
     t, e = _arrays(time, event)
     exog = covariates.astype("float64").to_numpy()
-    fit = PHReg(t, exog, status=e, ties="efron").fit(disp=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-convergence is reported in the result, not as a notice
+        fit = PHReg(t, exog, status=e, ties="efron").fit(disp=False)
     z = _z(alpha)
     coef, se = np.asarray(fit.params), np.asarray(fit.bse)
+    converged = bool(getattr(fit, "mle_retvals", {}).get("converged", True)) and bool(np.isfinite(se).all())
+    if not converged:
+        coef, se = np.full(len(coef), np.nan), np.full(len(coef), np.nan)
     return pd.DataFrame({
         "term": list(covariates.columns), "coef": coef, "std_err": se, "hazard_ratio": np.exp(coef),
         "hr_ci_low": np.exp(coef - z * se), "hr_ci_high": np.exp(coef + z * se),
         "p": [math.erfc(abs(c / s) / math.sqrt(2)) for c, s in zip(coef, se, strict=True)],
+        "converged": converged,
     })
 
 
@@ -246,7 +254,8 @@ def compare_groups(time: Sequence[float], event: Sequence[object], positive: Seq
     chi2, p = logrank(t, e, pos.astype(int))
     cox = cox_model(t, e, pd.DataFrame({"positive": pos.astype(float)}), alpha=alpha).iloc[0]
     return Comparison(**counts, logrank_chi2=chi2, logrank_p=p, hazard_ratio=float(cox["hazard_ratio"]),
-                      hr_ci_low=float(cox["hr_ci_low"]), hr_ci_high=float(cox["hr_ci_high"]))
+                      hr_ci_low=float(cox["hr_ci_low"]), hr_ci_high=float(cox["hr_ci_high"]),
+                      warning="" if cox["converged"] else "the Cox model did not converge: no hazard ratio")
 
 
 def cumulative_incidence(time: Sequence[float], event: Sequence[object], *, alpha: float = 0.05,
