@@ -14,6 +14,7 @@ that exists, a private stand-in in this module derives it from the per-analyte a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -287,6 +288,10 @@ def outcomes(patients: pd.DataFrame | None, therapy: pd.DataFrame | None, *, sta
 
         raise ConfigError(f"landmark(s) {', '.join(map(repr, unknown))} not event code(s); use one of: {', '.join(EVENTS)}.")
     ends, issues = endpoint_table(patients, therapy, patient_ids=patient_ids)
+    if len(issues):
+        counts = issues["code"].value_counts()
+        warnings.warn("outcome data: " + ", ".join(f"{n} {code}" for code, n in counts.items())
+                      + " (those patients are left out of the analyses concerned; see Outcomes.issues)", stacklevel=2)
     dates = event_dates(therapy if therapy is not None else pd.DataFrame(), patients=patients)
     chosen = list(dict.fromkeys((["diagnosis"] if include_diagnosis else []) + list(landmarks)))
     people, curves, estimates, tests = [], [], [], []

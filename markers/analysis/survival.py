@@ -203,9 +203,11 @@ def cox_model(time: Sequence[float], event: Sequence[object], covariates: pd.Dat
     converged = bool(getattr(fit, "mle_retvals", {}).get("converged", True)) and bool(np.isfinite(se).all())
     if not converged:
         coef, se = np.full(len(coef), np.nan), np.full(len(coef), np.nan)
+    with np.errstate(over="ignore"):
+        low, high = np.exp(coef - z * se), np.exp(coef + z * se)
     return pd.DataFrame({
         "term": list(covariates.columns), "coef": coef, "std_err": se, "hazard_ratio": np.exp(coef),
-        "hr_ci_low": np.exp(coef - z * se), "hr_ci_high": np.exp(coef + z * se),
+        "hr_ci_low": low, "hr_ci_high": high,
         "p": [math.erfc(abs(c / s) / math.sqrt(2)) for c, s in zip(coef, se, strict=True)],
         "converged": converged,
     })

@@ -809,3 +809,57 @@ def write_table(
         write_bytes_atomic(
             _xlsx_bytes(frame, sheet_name=sheet_name, provenance=provenance), target, inputs=inputs
         )
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    path: PathLike,
+    *,
+    inputs: Iterable[PathLike] = (),
+    provenance: Mapping[str, object] | None = None,
+) -> None:
+    """Write several named tables to one file, atomically: ``.json`` or ``.xlsx`` (by extension).
+
+    ``.json``: ``{name: [records...], ...}`` (plus ``"provenance"`` when given); ``.xlsx``: one
+    sheet per table in the order given (plus the ``provenance`` sheet), formatted as
+    :func:`write_table` does. A single table to CSV/TSV is :func:`write_table`'s job.
+
+    Raises
+    ------
+    OutputError
+        Another extension, an output that is one of ``inputs``, or an invalid sheet name.
+    """
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    target = Path(path)
+    inputs = tuple(inputs)
+    fmt = _table_format(target)
+    if fmt == "json":
+        payload: dict[str, object] = {name: _records(frame) for name, frame in tables.items()}
+        if provenance is not None:
+            payload["provenance"] = _jsonable(provenance)
+        with atomic_write(target, mode="w", inputs=inputs, encoding="utf-8") as handle:
+            handle.write(_json_text(payload))
+        return
+    if fmt != "xlsx":
+        raise OutputError(f"cannot write several tables to {target.name}: use .json or .xlsx")
+    _check_target(target, inputs)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in tables.items():
+        _check_sheet_name(name)
+        _write_sheet(wb.create_sheet(name), frame)
+    if provenance is not None:
+        rows = _flatten(dict(provenance))
+        _write_sheet(wb.create_sheet(PROVENANCE_SHEET),
+                     pd.DataFrame({"key": [k for k, _ in rows], "value": [v for _, v in rows]}, dtype=object))
+        wb.properties.description = json.dumps(_jsonable(provenance), sort_keys=True, ensure_ascii=False)
+    stamp = _provenance_time(provenance)
+    wb.properties.creator = wb.properties.lastModifiedBy = "markers"
+    wb.properties.title = "markers " + ", ".join(tables)
+    wb.properties.created = wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    write_bytes_atomic(_normalise_zip(buffer.getvalue()), target, inputs=inputs)
