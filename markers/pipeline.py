@@ -214,7 +214,12 @@ def write_report(
     """
     from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
 
-    analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
+    analysis = analyse(paths, **analyse_options)
+    outcome = _report_outcomes(analysis)  # before pseudonymization: it needs the dates
+    if pseudonymize is not None:
+        from markers.privacy.pseudonym import load_or_create_key
+
+        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -225,6 +230,7 @@ def write_report(
         inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
         reference_set=analysis.reference_set,
         progress=progress,
+        outcomes=outcome,
     )
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
     from markers.write.output import provenance_record
@@ -243,6 +249,16 @@ def write_report(
                                assessment=analysis.assessment, page_size=page_size)
         write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
     return analysis, n_pages
+
+
+def _report_outcomes(analysis: Analysis):
+    """The outcome analysis for the report's outcome pages, or None when the input holds no outcome."""
+    from markers.analysis.outcomes import has_outcome_data, outcomes_of_analysis
+
+    dataset = analysis.dataset
+    if not has_outcome_data(dataset.patients, dataset.therapy):
+        return None
+    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=dataset.therapy)
 
 
 def write_patient_figure(

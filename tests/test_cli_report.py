@@ -26,7 +26,8 @@ def test_report_exit_code_and_message(report):
     folder, result = report
     assert result.exit_code == 0
     # no progress bar: the runner's stderr is not a terminal
-    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 20 pages, 14 patients, 2 rejected rows\n"
+    # 20 pages + 3 outcome pages (diagnosis, end of induction, CR): the sample has follow-up and relapse events
+    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 23 pages, 14 patients, 2 rejected rows\n"
 
 
 def test_report_pages_are_what_the_content_implies(report):
