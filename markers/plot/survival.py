@@ -187,7 +187,7 @@ def _estimate_line(result, landmark: str, *, width: int) -> str:
     for endpoint, part in rows.groupby("endpoint", sort=False):
         cells = []
         for r in part.itertuples():
-            s3 = "not reached" if math.isnan(r.survival_3y) else \
+            s3 = "n/a (follow-up too short)" if math.isnan(r.survival_3y) else \
                 f"{r.survival_3y:.0%} ({r.survival_3y_ci_low:.0%}–{r.survival_3y_ci_high:.0%})"
             cells.append(f"{r.group} {s3}")
         lines.append(textwrap.fill(f"3-year {endpoint} (95% CI): " + "; ".join(cells), width=width))
