@@ -202,3 +202,15 @@ def test_status_from_the_assessment():
     groups = result.patients[(result.patients["landmark"] == "end_of_induction")
                              & (result.patients["endpoint"] == "OS")].set_index("patient_id")["group"]
     assert groups.to_dict() == {"A": "positive", "B": "negative", "C": "unknown", "D": "unknown"}
+
+
+@pytest.mark.parametrize("label, code", [
+    ("Progression", "progression"), ("PD", "progression"), ("progressive disease", "progression"),
+    ("Relapse", "relapse"), ("metastatic relapse", "relapse"), ("SMN", "second_malignancy"),
+    ("Second malignant neoplasm", "second_malignancy"), ("Died", "death"), ("deceased", "death"),
+    ("Date of death", "death"), ("Last contact", "last_follow_up"), ("last known alive", "last_follow_up"),
+])
+def test_outcome_event_synonyms(label, code):
+    from markers.analysis.timeline import canonical_event
+
+    assert canonical_event(label) == code
