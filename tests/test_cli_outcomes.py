@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -85,3 +86,18 @@ def test_unknown_landmark_is_one_error_line(tmp_path):
     result = CliRunner().invoke(cli, ["outcomes", COHORT, "-o", str(tmp_path / "x.json"), "--landmark", "remision"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: AssessmentRules.milestones: 'remision' not event code(s)")
+
+
+def test_pseudonymized_patients_table(tmp_path, api):
+    target = tmp_path / "outcomes.json"
+    key = tmp_path / "key.txt"
+    result = CliRunner().invoke(cli, ["outcomes", COHORT, "-o", str(target), "--pseudonymize", str(key)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    payload = json.loads(target.read_text(encoding="utf-8"))
+    ids = {r["patient_id"] for r in payload["patients"]}
+    assert len(ids) == 100 and all(re.fullmatch(r"P-[0-9a-f]{12}", i) for i in ids)
+    assert "NB-0" not in target.read_text(encoding="utf-8")
+    # the statistics do not depend on the names
+    written = [float("nan") if r["logrank_chi2"] is None else r["logrank_chi2"] for r in payload["tests"]]
+    assert written == pytest.approx(api.tests["logrank_chi2"].tolist(), nan_ok=True)
