@@ -292,3 +292,31 @@ def plot(files, unit, config_path, day_first, reference_set, reference_path, pat
                          **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
     _show_notices()
     click.echo(f"Wrote {output}", err=True)
+
+
+@cli.command()
+@_input_options
+@_reference_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .json or .xlsx (patients, curves, tests, estimates) or .csv (the tests).")
+@click.option("--landmark", "landmarks", multiple=True, metavar="MILESTONE",
+              help="Milestone event code to start the clock at (repeatable); default end_of_induction and "
+                   "complete_remission. The analysis from diagnosis is always included.")
+@click.option("--min-patients", type=click.IntRange(1), default=10, show_default=True,
+              help="No test when a group has fewer patients.")
+@click.option("--min-events", type=click.IntRange(1), default=5, show_default=True,
+              help="No test when the two groups together have fewer events.")
+@_privacy_option
+@_user_errors
+def outcomes(files, unit, config_path, day_first, reference_set, reference_path, output, landmarks, min_patients,
+             min_events, key_file):
+    """EFS and OS of FILES by marker status at landmarks: per-patient table, Kaplan-Meier curves, tests."""
+    from markers.pipeline import write_outcomes
+
+    result = write_outcomes(
+        files, output, landmarks=landmarks or ("end_of_induction", "complete_remission"), min_patients=min_patients,
+        min_events=min_events, pseudonymize=key_file,
+        **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+    n = result.patients["patient_id"].nunique()
+    click.echo(f"Wrote {output}: {n} patients, {len(result.tests)} comparisons, "
+               f"{len(result.issues)} outcome issue(s)", err=True)

@@ -329,8 +329,13 @@ def write_report(
     from markers.write.guard import all_or_nothing, os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
+    analysis = analyse(paths, **analyse_options)
     require_dates(analysis, what="the report")
+    outcome = _report_outcomes(analysis)  # before pseudonymization: it needs the dates
+    if pseudonymize is not None:
+        from markers.privacy.pseudonym import load_or_create_key
+
+        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -341,6 +346,7 @@ def write_report(
         inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
         reference_set=analysis.reference_set,
         progress=progress,
+        outcomes=outcome,
     )
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
     from markers.write.output import provenance_record
@@ -362,6 +368,16 @@ def write_report(
                                    assessment=analysis.assessment, page_size=page_size)
             write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
     return analysis, n_pages
+
+
+def _report_outcomes(analysis: Analysis):
+    """The outcome analysis for the report's outcome pages, or None when the input holds no outcome."""
+    from markers.analysis.outcomes import has_outcome_data, outcomes_of_analysis
+
+    dataset = analysis.dataset
+    if not has_outcome_data(dataset.patients, dataset.therapy):
+        return None
+    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=dataset.therapy)
 
 
 def write_patient_figure(
@@ -424,3 +440,96 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     dataset, tables = pseudonymize_with(
         analysis.dataset, key=key, extra={"flagged": analysis.measurements, "assessment": analysis.assessment})
     return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables["assessment"])
+
+
+def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,
+              pseudonymize: str | os.PathLike | None, **analyse_options):
+    """(Analysis, Outcomes): the landmarks added to the rules' milestones; pseudonyms when asked."""
+    from dataclasses import replace
+
+    from markers.analysis.assess import AssessmentRules
+    from markers.analysis.outcomes import outcomes_of_analysis
+
+    rules = analyse_options.pop("rules", None) or AssessmentRules()
+    chosen = [m for m in landmarks if m != "diagnosis"]
+    rules = replace(rules, milestones=tuple(dict.fromkeys((*rules.milestones, *chosen))))
+    analysis = analyse(paths, rules=rules, **analyse_options)
+    result = outcomes_of_analysis(analysis.assessment, patients=analysis.dataset.patients,
+                                  therapy=analysis.dataset.therapy, landmarks=chosen, rules=rules,
+                                  min_patients=min_patients, min_events=min_events)
+    if pseudonymize is not None:
+        from markers.privacy.pseudonym import load_or_create_key, pseudonym
+
+        key = load_or_create_key(pseudonymize)
+        result.patients = result.patients.assign(patient_id=[pseudonym(p, key=key) for p in result.patients["patient_id"]])
+        result.issues = result.issues.iloc[0:0]  # their messages name patients
+    return analysis, result
+
+
+def outcomes(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    landmarks: Sequence[str] = ("end_of_induction", "complete_remission"),
+    min_patients: int = 10,
+    min_events: int = 5,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
+):
+    """Analyse ``paths``, then EFS and OS from diagnosis and at each landmark by marker status there.
+
+    Parameters
+    ----------
+    paths
+        Input files with the measurements, the patients sheet (outcome columns, age, stage, MYCN)
+        and the therapy events (milestones, relapse, progression, second malignancy, death, last
+        follow-up).
+    landmarks
+        Milestone event codes (``markers.schema.EVENTS``); the analysis from diagnosis always comes first.
+    min_patients, min_events
+        Below these (per group; events in both groups together) no test is computed.
+    pseudonymize
+        A key file: keyed pseudonyms instead of patient IDs in the per-patient table.
+    **analyse_options
+        ``unit``, ``config``, ``day_first``, ``reference_set``, ``reference``, ``rules``: see :func:`analyse`.
+        The landmarks are added to the rules' milestones.
+
+    Returns
+    -------
+    markers.analysis.outcomes.Outcomes
+        ``patients``, ``curves``, ``tests`` and ``estimates`` tables, and the outcome issue records.
+    """
+    return _outcomes(paths, landmarks=landmarks, min_patients=min_patients, min_events=min_events,
+                     pseudonymize=pseudonymize, **analyse_options)[1]
+
+
+def write_outcomes(
+    paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    landmarks: Sequence[str] = ("end_of_induction", "complete_remission"),
+    min_patients: int = 10,
+    min_events: int = 5,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
+):
+    """:func:`outcomes`, written to ``output``: ``.json`` (lists ``patients``, ``curves``, ``tests``,
+    ``estimates``), ``.xlsx`` (the same as sheets) or ``.csv``/``.tsv`` (the ``tests`` table), with
+    its provenance. Returns the :class:`~markers.analysis.outcomes.Outcomes`."""
+    from pathlib import Path
+
+    from markers.write.output import provenance_record, write_table, write_tables
+
+    analysis, result = _outcomes(paths, landmarks=landmarks, min_patients=min_patients, min_events=min_events,
+                                 pseudonymize=pseudonymize, **analyse_options)
+    provenance = provenance_record(
+        inputs=list(paths),
+        options=_options(landmarks=list(landmarks), min_patients=min_patients, min_events=min_events,
+                         pseudonymized=pseudonymize is not None, **analyse_options),
+        reference_set=analysis.reference_set,
+        checksums=_checksums(analysis),
+    )
+    if Path(output).suffix.lower() in (".csv", ".tsv"):
+        write_table(result.tests, output, inputs=paths, provenance=provenance, sheet_name="tests")
+    else:
+        write_tables(result.tables(), output, inputs=paths, provenance=provenance)
+    return result

@@ -104,8 +104,22 @@ EVENTS = (
     "end_of_therapy",
     "complete_remission",
     "relapse",
+    "progression",
+    "second_malignancy",
+    "death",
     "last_follow_up",
 )
+
+# -- outcome columns a patients sheet may carry (markers.analysis.outcomes) ----------------
+EFS_DAYS = "efs_days"  # days from diagnosis to the first event or to last follow-up
+EFS_EVENT = "efs_event"  # boolean: EFS_DAYS ends in an event
+OS_DAYS = "os_days"  # days from diagnosis to death or to last follow-up
+OS_EVENT = "os_event"  # boolean: OS_DAYS ends in death
+VITAL_STATUS = "vital_status"  # "alive", "dead" or ""
+FIRST_EVENT = "first_event"  # event code of the first event (relapse, progression, second_malignancy, death) or ""
+STAGE = "stage"  # the stage as written (e.g. INSS 4, INRG M)
+MYCN = "mycn"  # "amplified", "not amplified" or ""
+OUTCOME_COLUMNS = [EFS_DAYS, EFS_EVENT, OS_DAYS, OS_EVENT, VITAL_STATUS, FIRST_EVENT, STAGE, MYCN]
 
 # -- output units -------------------------------------------------------------------
 MASS_RATIO = "mg/g creatinine"

@@ -26,18 +26,22 @@ def test_report_exit_code_and_message(report):
     folder, result = report
     assert result.exit_code == 0
     # no progress bar: the runner's stderr is not a terminal
-    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 20 pages, 14 patients, 2 rejected rows\n"
+    # 20 pages + 3 outcome pages (diagnosis, end of induction, CR): the sample has follow-up and relapse events
+    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 23 pages, 14 patients, 2 rejected rows\n"
 
 
 def test_report_pages_are_what_the_content_implies(report):
     folder, _ = report
     reader = PdfReader(folder / "report.pdf")
     texts = [page.extract_text() for page in reader.pages]
-    # cover + 1 summary page (28 rows fit one A4 page) + 3 cohort pages + 14 patients + 1 appendix = 20
-    assert len(texts) == 1 + 1 + 3 + 14 + 1
+    # cover + 1 summary page (28 rows fit one A4 page) + 3 cohort pages + 3 outcome pages (diagnosis,
+    # end of induction, complete remission: the sample has follow-up and relapse events) + 14 patients
+    # + 1 appendix = 23
+    assert len(texts) == 1 + 1 + 3 + 3 + 14 + 1
     assert "markers report" in texts[0] and "study_workbook.xlsx" in texts[0]
+    assert "Outcomes from diagnosis" in texts[5] and "Outcomes by marker status at complete remission" in texts[7]
     # the patient pages, in order, each titled "Patient <ID>" (text order within a page is the PDF's)
-    titled = [next(p for p in PATIENTS if f"Patient {p}\n" in t + "\n") for t in texts[5:19]]
+    titled = [next(p for p in PATIENTS if f"Patient {p}\n" in t + "\n") for t in texts[8:22]]
     assert titled == PATIENTS
     appendix = texts[-1]
     for cell in ("Samples!C12", "Samples!B133", "Samples!A152", "Samples!C22", "Samples!C45"):

@@ -365,3 +365,41 @@ def test_cohort_median_x_uln_by_phase_equals_an_independent_computation(cohort):
     # at diagnosis VMA is about 5-12 x ULN and HVA 3.5-6 x (README); once normalized, below 1 x
     assert shown[("pre-treatment", "VMA")][0] > 5 and shown[("pre-treatment", "HVA")][0] > 3
     assert shown[("off-therapy", "VMA")][0] < 1 and shown[("off-therapy", "HVA")][0] < 1
+
+
+# -- outcomes (landmark analysis) --------------------------------------------------------------------
+
+OUTCOMES_PROBE = """
+import json
+print(json.dumps({"n": int(result.patients["patient_id"].nunique()),
+                  "tests": json.loads(result.tests.to_json(orient="records")),
+                  "estimates": json.loads(result.estimates.to_json(orient="records"))}))
+"""
+
+
+@pytest.fixture(scope="module")
+def outcomes_nb(tmp_path_factory) -> nbformat.NotebookNode:
+    return _execute("outcomes.ipynb", tmp_path_factory.mktemp("outcomes_out"), OUTCOMES_PROBE)
+
+
+def test_outcomes_notebook_is_stored_clean():
+    nb = nbformat.read(NOTEBOOKS / "outcomes.ipynb", as_version=nbformat.NO_CONVERT)
+    nbformat.validate(nb)
+    assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+    assert 'DATA = Path("..") / "sample_data"' in _cell(nb, "setup").source
+
+
+def test_outcomes_notebook_walks_through_the_landmark_analysis(outcomes_nb):
+    probe = _probe(outcomes_nb)
+    # the generator writes 100 patients (sample_data/README.md)
+    assert probe["n"] == 100
+    # NB-099 (progressed, alive) and NB-100 (no event) have no last follow-up entered: reported, not censored
+    assert "2 missing-follow-up" in _text(outcomes_nb, "outcomes")
+    text = _text(outcomes_nb, "patients")
+    assert text.startswith("EFS: ") and "landmark not reached" in text
+    # the design: positivity at complete remission carries the higher relapse hazard
+    est = {(e["endpoint"], e["landmark"], e["group"]): e for e in probe["estimates"]}
+    assert est[("EFS", "complete_remission", "positive")]["survival_3y"] < \
+        est[("EFS", "complete_remission", "negative")]["survival_3y"]
+    assert len(_images(outcomes_nb).get("figure", [])) == 1
+    assert _stderr(outcomes_nb) == []

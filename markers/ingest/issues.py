@@ -57,6 +57,11 @@ _TYPES = [
     IssueType("24h-ratio", "warning", "Ratio from a 24-hour collection", "Spot-urine reference limits are applied to a 24-hour ratio; check that is intended."),
     IssueType("unrecognised-sheet", "warning", "Sheet not recognised", "The sheet has no recognisable header; its rows are skipped. Map its columns in the config file if it holds data."),
     IssueType("unrecognised-event", "warning", "Unrecognised therapy event", "Map the event name in the config file's [events] table."),
+    # -- outcome data (markers.analysis.endpoints), warnings: the patient is left out of that analysis --
+    IssueType("missing-follow-up", "warning", "No last follow-up", "Add a 'last follow-up' event (or EFS/OS days with their indicators on the patients sheet); the patient is not censored at the last sample."),
+    IssueType("missing-diagnosis-date", "warning", "No diagnosis date for the outcome", "Give the diagnosis date on the patients sheet or as a 'diagnosis' event: EFS and OS count from it."),
+    IssueType("inconsistent-outcome", "warning", "Outcome dates disagree", "Check the outcome dates: an event before diagnosis, or EFS longer than OS."),
+    IssueType("invalid-outcome", "warning", "Outcome cell unreadable", "Write times as whole days, indicators as 1/0 or yes/no, vital status as alive/dead."),
 ]
 
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}

@@ -27,6 +27,7 @@ from importlib import resources
 import pandas as pd
 
 from markers.ingest.config import Config
+from markers.ingest.outcome_cells import OUTCOME_SYNONYMS
 
 #: Header synonyms for each column role, written in their normalised form (see ``normalise_header``).
 COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -88,6 +89,7 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "ereignis", "phase", "timepoint", "time point",
     ),
     "event_date": ("event date", "date of event", "treatment date", "therapy date"),
+    **OUTCOME_SYNONYMS,
     "ignore": ("studyid", "study", "study name", "protocol", "name", "patient name", "first name", "last name", "surname", "diagnosis", "lab", "laboratory", "site", "centre", "center", "ward", "physician", "status", "method", "specimen type", "material"),
 }
 
@@ -362,7 +364,8 @@ def sheet_role(sheet_name: str, column_map: ColumnMap, *, config: Config | None 
         return "measurements"
     if "event" in roles and "patient_id" in roles:
         return "therapy"
-    if "patient_id" in roles and roles & {"date_of_birth", "sex", "diagnosis_date", "age_years", "age_months", "age_days"}:
+    if "patient_id" in roles and roles & {"date_of_birth", "sex", "diagnosis_date", "age_years", "age_months", "age_days",
+                                          *OUTCOME_SYNONYMS}:
         return "patients"
     return "ignore"
 

@@ -44,6 +44,7 @@ from markers.schema import (
     DATE_OF_BIRTH,
     DIAGNOSIS_DATE,
     EVENT_DATE,
+    OUTCOME_COLUMNS,
     OUTPUT_UNITS,
     PATIENT_COLUMNS,
     PATIENT_ID,
@@ -99,7 +100,8 @@ def _merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issu
         table[column] = pd.to_datetime(table[column])
     _fill_dates_from_records(table, records)
     table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
-    return table[PATIENT_COLUMNS].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+    outcome = [c for c in OUTCOME_COLUMNS if c in table.columns]  # only when a patients sheet carries them
+    return table[PATIENT_COLUMNS + outcome].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
 
 
 def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None:

@@ -26,6 +26,7 @@ from markers.ingest.mapping import (
     sheet_role,
     split_header_unit,
 )
+from markers.ingest.outcome_cells import outcome_fields
 from markers.ingest.parse import parse_dates
 from markers.ingest.units import (
     ACCEPTED_SPELLINGS,
@@ -51,6 +52,7 @@ from markers.schema import (
     EVENT,
     EVENT_DATE,
     EVENT_LABEL,
+    OUTCOME_COLUMNS,
     PATIENT_ID,
     SEX,
     SOURCE_CELL,
@@ -445,6 +447,10 @@ def patient_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFra
         for row in parsed.index[parsed["status"] == "invalid"]:
             reader.add_issue("invalid-date", row, position, headers[position], data.at[row, position])
     out[AGE_AT_DIAGNOSIS_DAYS] = (out[DIAGNOSIS_DATE] - out[DATE_OF_BIRTH]).dt.days.astype("Int64")
+    outcome_roles = {role: column_map.column(role) for role in OUTCOME_COLUMNS if column_map.column(role) is not None}
+    if outcome_roles:  # EFS/OS columns, vital status, first event, stage, MYCN (markers.ingest.outcome_cells)
+        out = out.join(outcome_fields(data, outcome_roles, report=lambda row, position, value: reader.add_issue(
+            "invalid-outcome", row, position, headers[position], value)))
     out[SOURCE_FILE] = sheet.file
     out[SOURCE_SHEET] = sheet.sheet
     out[SOURCE_CELL] = reader.cells_of(data.index, id_col)

@@ -643,6 +643,7 @@ def build_report(
     reference_set: str = "",
     progress: Callable[[int, int, str], None] | None = None,
     created: datetime | None = None,
+    outcomes: Any = None,
 ) -> Iterator[Figure]:
     """The report's pages, one at a time.
 
@@ -672,6 +673,8 @@ def build_report(
         Called as ``progress(done, total, label)`` after each page.
     created
         Date for the cover; default ``SOURCE_DATE_EPOCH`` or today.
+    outcomes
+        :class:`markers.analysis.outcomes.Outcomes`: its Kaplan–Meier pages follow the cohort figures.
 
     Yields
     ------
@@ -698,6 +701,7 @@ def build_report(
     first_capacity = max(per - len(dataset.counts()) - 4, 5)
     n_appendix = 1 + max(0, math.ceil((n_issues - first_capacity) / per))
     total = 1 + n_summary + n_cohort + len(patients) + n_appendix
+    total += outcomes.patients["landmark"].nunique() if outcomes is not None else 0  # one page per landmark
     done = 0
 
     def tick(label: str) -> None:
@@ -715,6 +719,12 @@ def build_report(
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
         yield fig
         tick("cohort")
+    if outcomes is not None:  # EFS/OS by marker status (markers.plot.survival)
+        from markers.plot.survival import outcome_pages
+
+        for fig in outcome_pages(outcomes, page_size=page_size):
+            yield fig
+            tick("outcomes")
     # Each page gets only its patient's rows, found by one grouping of each table, and is drawn
     # on the same figure as the page before it (PatientPage).
     of = [PatientRows(frame) for frame in (data, dataset.therapy, dataset.patients, assessment)]

@@ -25,7 +25,7 @@ from markers.write.atomic import PathLike, atomic_write, check_target, write_byt
 from markers.write.cells import FORMULA_TRIGGERS, neutralise_formula
 from markers.write.png import png_bytes
 from markers.write.provenance import PROVENANCE_SUFFIX, provenance_record, sidecar_path
-from markers.write.tables import TABLE_FORMATS, write_table
+from markers.write.tables import TABLE_FORMATS, write_table, write_tables
 from markers.write.xlsx import PROVENANCE_SHEET
 
 __all__ = [
@@ -42,4 +42,5 @@ __all__ = [
     "sidecar_path",
     "write_bytes_atomic",
     "write_table",
+    "write_tables",
 ]

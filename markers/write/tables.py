@@ -17,7 +17,7 @@ from markers.errors import OutputError
 from markers.write.atomic import atomic_write, check_target, write_bytes_atomic
 from markers.write.cells import records, text_frame
 from markers.write.provenance import jsonable, sidecar_path
-from markers.write.xlsx import xlsx_bytes
+from markers.write.xlsx import workbook_bytes, xlsx_bytes
 
 PathLike = str | os.PathLike[str]
 
@@ -152,3 +152,37 @@ def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, objec
     from markers.write.stats import stats_bytes
 
     return stats_bytes(frame, fmt, provenance=provenance, name=name, workdir=workdir)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    path: PathLike,
+    *,
+    inputs: Iterable[PathLike] = (),
+    provenance: Mapping[str, object] | None = None,
+) -> None:
+    """Write several named tables to one file, atomically: ``.json`` or ``.xlsx`` (by extension).
+
+    ``.json``: ``{name: [records...], ...}`` (plus ``"provenance"`` when given); ``.xlsx``: one
+    sheet per table in the order given (plus the ``provenance`` sheet), formatted as
+    :func:`write_table` does. A single table to CSV/TSV is :func:`write_table`'s job.
+
+    Raises
+    ------
+    OutputError
+        Another extension, an output that is one of ``inputs``, or an invalid sheet name.
+    """
+    target = Path(path)
+    inputs = tuple(inputs)
+    fmt = table_format(target)
+    if fmt == "json":
+        payload: dict[str, object] = {name: records(frame) for name, frame in tables.items()}
+        if provenance is not None:
+            payload["provenance"] = jsonable(provenance)
+        with atomic_write(target, mode="w", inputs=inputs, encoding="utf-8") as handle:
+            handle.write(json_text(payload))
+        return
+    if fmt != "xlsx":
+        raise OutputError(f"cannot write several tables to {target.name}: use .json or .xlsx")
+    check_target(target, inputs)
+    write_bytes_atomic(workbook_bytes(tables, provenance=provenance), target, inputs=inputs)

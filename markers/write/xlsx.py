@@ -123,18 +123,25 @@ def _check_sheet_name(name: str) -> None:
 def xlsx_bytes(
     frame: pd.DataFrame, *, sheet_name: str, provenance: Mapping[str, object] | None
 ) -> bytes:
+    """One table as the bytes of an xlsx workbook (plus the provenance sheet), byte-reproducible."""
+    return workbook_bytes({sheet_name: frame}, provenance=provenance)
+
+
+def workbook_bytes(tables: Mapping[str, pd.DataFrame], *, provenance: Mapping[str, object] | None) -> bytes:
+    """Named tables as the sheets of one xlsx workbook, in the order given (plus the provenance sheet)."""
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
 
-    _check_sheet_name(sheet_name)
-    if provenance is not None and sheet_name == PROVENANCE_SHEET:
-        raise OutputError(
-            f"sheet name {sheet_name!r} is used for the provenance record; choose another sheet_name"
-        )
+    for name in tables:
+        _check_sheet_name(name)
+        if provenance is not None and name == PROVENANCE_SHEET:
+            raise OutputError(
+                f"sheet name {name!r} is used for the provenance record; choose another sheet_name"
+            )
     wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_name
-    _write_sheet(ws, frame)
+    wb.remove(wb.active)
+    for name, frame in tables.items():
+        _write_sheet(wb.create_sheet(name), frame)
     if provenance is not None:
         rows = flatten(dict(provenance))
         _write_sheet(
@@ -145,7 +152,7 @@ def xlsx_bytes(
     stamp = provenance_time(provenance)
     wb.properties.creator = "markers"
     wb.properties.lastModifiedBy = "markers"
-    wb.properties.title = f"markers {sheet_name}"
+    wb.properties.title = "markers " + ", ".join(tables)
     wb.properties.created = stamp
     wb.properties.modified = stamp
     buffer = io.BytesIO()
@@ -154,4 +161,3 @@ def xlsx_bytes(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).save()
     return _normalise_zip(buffer.getvalue())
-
