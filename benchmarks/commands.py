@@ -53,7 +53,9 @@ def _markers() -> list[str]:
 
 
 def run_process(argv: list[str]) -> dict:
-    """Wall seconds, peak RSS (MB) and exit code of one process; its stderr's tail for diagnosis."""
+    """Wall seconds, CPU seconds (user + system), peak RSS (MB) and exit code of one process, and
+    its stderr's tail. On a shared machine the CPU time is the steadier figure: it does not
+    count the time the process waited for a core."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=_env(), cwd=REPO)
@@ -63,8 +65,8 @@ def run_process(argv: list[str]) -> dict:
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: KiB on Linux, bytes on macOS
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss * scale / 2**20, "code": proc.returncode,
-            "stderr": stderr[-2000:]}
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss * scale / 2**20, "code": proc.returncode, "stderr": stderr[-2000:]}
 
 
 def _median(argv: list[str], *, repeat: int, ok_codes: tuple[int, ...] = (0,)) -> dict:
@@ -77,6 +79,7 @@ def _median(argv: list[str], *, repeat: int, ok_codes: tuple[int, ...] = (0,)) -
             raise RuntimeError(f"{' '.join(argv)} exited {run['code']}:\n{run['stderr']}")
         runs.append(run)
     return {"seconds": statistics.median(r["seconds"] for r in runs),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
             "runs": [round(r["seconds"], 3) for r in runs], "stderr": runs[-1]["stderr"]}
 
