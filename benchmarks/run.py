@@ -270,14 +270,18 @@ def _cmd_line(label: str, result: dict, base: dict | None = None) -> None:
     print(text, flush=True)
 
 
-def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targets, formats: tuple[str, ...]
-                   ) -> dict:
+def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targets, formats: tuple[str, ...],
+                   max_xlsx_rows: int | None = None) -> dict:
     """validate / normalize / assess as whole processes, per shape, size and format, against the bare read."""
     results: dict = {}
     for size in sizes:
         n = 1 if size >= LARGEST else repeat
         for shape, patients in _shapes(size).items():
             for fmt in formats:
+                if fmt == "xlsx" and max_xlsx_rows is not None and size > max_xlsx_rows:
+                    continue
+                if fmt == "xlsx" and shape != "registry" and size >= LARGEST:
+                    continue  # the xlsx target is on the registry; a million-row follow-up workbook adds only time
                 path = generate.ensure(cache, rows=size, fmt=fmt, patients=patients)
                 who = f"{size // ROWS_PER_PATIENT:,}" if patients is None else f"{patients:,}"
                 print(f"\n{shape} {fmt}, {size:,} rows, {who} patients ({path.stat().st_size / 2**20:.1f} MB), "
@@ -317,19 +321,19 @@ def _command_targets(entry: dict, base: dict, *, fmt: str, size: int, targets: T
                       baseline=_mb(base))
 
 
-def bench_scaling(*, cache: Path, repeat: int, targets: Targets, counts: tuple[int, ...] = SCALING_PATIENTS
-                  ) -> dict:
+def bench_scaling(*, cache: Path, repeat: int, targets: Targets, counts: tuple[int, ...] = SCALING_PATIENTS,
+                  names: tuple[str, ...] = ("normalize", "assess")) -> dict:
     """normalize and assess on 100,000-row CSVs with more and more patients: is the cost per patient flat?"""
     results: dict = {}
     print(f"\nscaling: {SCALING_ROWS:,}-row registry CSV by number of patients, median of {repeat}:", flush=True)
     for patients in counts:
         path = generate.ensure(cache, rows=SCALING_ROWS, fmt="csv", patients=patients)
         entry = results[str(patients)] = {}
-        for name in ("normalize", "assess"):
+        for name in names:
             entry[name] = commands.command(name, path, repeat=repeat)
             _cmd_line(f"{patients:>6,} patients: markers {name}", entry[name])
     first, last = str(counts[0]), str(counts[-1])
-    for name in ("normalize", "assess"):
+    for name in names:
         times = [results[str(c)][name]["seconds"] for c in counts]
         cpus = [results[str(c)][name]["cpu_seconds"] for c in counts]
         spread = max(abs(t / times[0] - 1) for t in times)
@@ -365,6 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median; default 3)")
     parser.add_argument("--out", type=Path, default=REPO / "bench_out", help="folder for results.json")
     parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="folder for generated inputs")
+    parser.add_argument("--max-xlsx-rows", type=int, default=None,
+                        help="no workbook above this many rows (generating a million-row xlsx takes minutes)")
+    parser.add_argument("--report-patients", type=int, default=None,
+                        help="patients in the timed `markers report` (default 1,000; 100 with --quick)")
+    parser.add_argument("--scaling-commands", nargs="+", default=["normalize", "assess"],
+                        choices=["normalize", "assess"], help="commands timed on the scaling curve")
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["commands", "xlsx", "scaling", "report-command", "reading", "report", "startup",
                                  "openpyxl"],
@@ -381,14 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     formats = ("csv",) if "xlsx" in args.skip else ("csv", "xlsx")
     if "commands" not in args.skip:
         results["commands"] = bench_commands(sizes, cache=args.cache, repeat=args.repeat, targets=targets,
-                                             formats=formats)
+                                             formats=formats, max_xlsx_rows=args.max_xlsx_rows)
     if "scaling" not in args.skip:
         results["scaling"] = bench_scaling(cache=args.cache, repeat=1 if args.quick else args.repeat,
                                            targets=targets, counts=SCALING_PATIENTS[:3] if args.quick
-                                           else SCALING_PATIENTS)
+                                           else SCALING_PATIENTS, names=tuple(args.scaling_commands))
     if "report-command" not in args.skip:
-        results["report_command"] = bench_report_command(patients[-1], cache=args.cache, repeat=args.repeat,
-                                                         targets=targets)
+        results["report_command"] = bench_report_command(args.report_patients or patients[-1], cache=args.cache,
+                                                         repeat=args.repeat, targets=targets)
     if "reading" not in args.skip:
         results["reading"] = bench_reading(sizes, cache=args.cache, repeat=args.repeat, quick=args.quick,
                                            targets=targets, with_openpyxl="openpyxl" not in args.skip)
