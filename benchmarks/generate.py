@@ -138,7 +138,7 @@ def write_csv(path: pathlib.Path, *, rows: int, seed: int, patients: int | None 
     sample = np.datetime_as_string(cols["Collection date"], unit="D")
     result = [v if isinstance(v, str) else f"{v:.1f}" for v in cols["Result"].tolist()]
     creat = [f"{v:.2f}" for v in cols["Creatinine"].tolist()]
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")  # csv and xlsx of one size never share it
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Central Lab - urine catecholamine metabolites export"])
@@ -168,7 +168,7 @@ def write_xlsx(path: pathlib.Path, *, rows: int, seed: int, patients: int | None
                    cols["Creatinine"].tolist(), cols["Creatinine unit"].tolist(), comment,
                    cols["Laboratory"].tolist(), cols["Accession"].tolist(), strict=True):
         sheet.append(row)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")  # csv and xlsx of one size never share it
     book.save(tmp)
     os.replace(tmp, path)
 

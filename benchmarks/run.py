@@ -271,7 +271,7 @@ def _cmd_line(label: str, result: dict, base: dict | None = None) -> None:
 
 
 def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targets, formats: tuple[str, ...],
-                   max_xlsx_rows: int | None = None) -> dict:
+                   max_xlsx_rows: int | None = None, max_follow_up_rows: int | None = None) -> dict:
     """validate / normalize / assess as whole processes, per shape, size and format, against the bare read."""
     results: dict = {}
     for size in sizes:
@@ -279,6 +279,8 @@ def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targe
         for shape, patients in _shapes(size).items():
             for fmt in formats:
                 if fmt == "xlsx" and max_xlsx_rows is not None and size > max_xlsx_rows:
+                    continue
+                if shape != "registry" and max_follow_up_rows is not None and size > max_follow_up_rows:
                     continue
                 if fmt == "xlsx" and shape != "registry" and size >= LARGEST:
                     continue  # the xlsx target is on the registry; a million-row follow-up workbook adds only time
@@ -371,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="folder for generated inputs")
     parser.add_argument("--max-xlsx-rows", type=int, default=None,
                         help="no workbook above this many rows (generating a million-row xlsx takes minutes)")
+    parser.add_argument("--max-follow-up-rows", type=int, default=None,
+                        help="no follow-up-study input above this many rows")
     parser.add_argument("--report-patients", type=int, default=None,
                         help="patients in the timed `markers report` (default 1,000; 100 with --quick)")
     parser.add_argument("--scaling-commands", nargs="+", default=["normalize", "assess"],
@@ -391,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     formats = ("csv",) if "xlsx" in args.skip else ("csv", "xlsx")
     if "commands" not in args.skip:
         results["commands"] = bench_commands(sizes, cache=args.cache, repeat=args.repeat, targets=targets,
-                                             formats=formats, max_xlsx_rows=args.max_xlsx_rows)
+                                             formats=formats, max_xlsx_rows=args.max_xlsx_rows,
+                                             max_follow_up_rows=args.max_follow_up_rows)
     if "scaling" not in args.skip:
         results["scaling"] = bench_scaling(cache=args.cache, repeat=1 if args.quick else args.repeat,
                                            targets=targets, counts=SCALING_PATIENTS[:3] if args.quick
