@@ -118,7 +118,10 @@ def test_normalize_writes_csv_and_summary_to_stderr(runner, clean, tmp_path):
     ]
     assert "clean.xlsx: 3 rows read = 2 kept + 0 rejected + 1 skipped" in result.stderr
     assert (tmp_path / "tidy.csv.provenance.json").exists()
+    # normalize does not assess, so it says nothing about baselines
+    assert "baseline" not in result.stderr
     # the library's notice reaches the user as a Warning: line, not a Python warning with a path
+    result = runner.invoke(cli, ["assess", str(clean), "-o", str(tmp_path / "a.csv")], catch_exceptions=False)
     assert ("Warning: 1 patient(s) have neither a diagnosis date nor a therapy start (P1): no baseline can be "
             "chosen. Add a diagnosis date to the patients sheet or therapy events.\n") in result.stderr
     assert "UserWarning" not in result.stderr
