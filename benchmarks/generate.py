@@ -38,24 +38,50 @@ _COMMENTS = ["", "", "", "", "", "", "", "", "haemolysed", "repeat requested", "
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _columns(rows: int, seed: int) -> dict[str, np.ndarray]:
-    """All 13 columns as numpy arrays (dates as datetime64[D]), deterministic in (rows, seed)."""
+def _courses(rows: int, patients: int | None) -> tuple[int, np.ndarray, np.ndarray]:
+    """(number of patients, patient of each sample, rank of each sample within its patient).
+
+    Without ``patients``: the registry shape, ``SAMPLES_PER_PATIENT`` samples each. With it:
+    the samples spread evenly over that many patients (so 100,000 rows on 33,000 patients
+    gives one or two samples each, 1,000,000 rows on 2,000 patients 250 each).
+    """
+    n_samples = -(-rows // 2)
+    if patients is None:
+        n_patients = max(1, -(-n_samples // SAMPLES_PER_PATIENT))
+        patient_of_sample = np.repeat(np.arange(n_patients), SAMPLES_PER_PATIENT)[:n_samples]
+        sample_no = np.tile(np.arange(SAMPLES_PER_PATIENT), n_patients)[:n_samples]
+        return n_patients, patient_of_sample, sample_no
+    n_patients = max(1, min(patients, n_samples))
+    patient_of_sample = (np.arange(n_samples, dtype=np.int64) * n_patients) // n_samples
+    starts = np.searchsorted(patient_of_sample, np.arange(n_patients))
+    return n_patients, patient_of_sample, np.arange(n_samples) - starts[patient_of_sample]
+
+
+def _columns(rows: int, seed: int, patients: int | None = None) -> dict[str, np.ndarray]:
+    """All 13 columns as numpy arrays (dates as datetime64[D]), deterministic in (rows, seed, patients)."""
     rng = np.random.default_rng(seed)
     n_samples = -(-rows // 2)
-    n_patients = max(1, -(-n_samples // SAMPLES_PER_PATIENT))
-    patient_of_sample = np.repeat(np.arange(n_patients), SAMPLES_PER_PATIENT)[:n_samples]
-    sample_no = np.tile(np.arange(SAMPLES_PER_PATIENT), n_patients)[:n_samples]
+    n_patients, patient_of_sample, sample_no = _courses(rows, patients)
 
     # patient attributes
     ids = np.array([f"NB-{i:06d}" for i in range(n_patients)], dtype=object)
     padded = rng.random(n_patients) < 0.01
     ids[padded] = [f"00{i:02d}" for i in np.flatnonzero(padded)]  # digits with leading zeros stay text
     sex = rng.choice(np.array(["M", "F", "m", "female"], dtype=object), n_patients, p=[0.45, 0.45, 0.05, 0.05])
-    dob = np.datetime64("2004-01-01", "D") + rng.integers(0, 18 * 365, n_patients).astype("timedelta64[D]")
-    # first sample within 1-3 years after birth, then one every ~60 days (distinct dates per patient)
-    first = dob + rng.integers(365, 3 * 365, n_patients).astype("timedelta64[D]")
-    step = rng.integers(30, 90, n_samples).astype("timedelta64[D]")
-    sample_date = first[patient_of_sample] + (sample_no * 60).astype("timedelta64[D]") + step
+    if patients is None:
+        dob = np.datetime64("2004-01-01", "D") + rng.integers(0, 18 * 365, n_patients).astype("timedelta64[D]")
+        # first sample within 1-3 years after birth, then one every ~60 days (distinct dates per patient)
+        first = dob + rng.integers(365, 3 * 365, n_patients).astype("timedelta64[D]")
+        step = rng.integers(30, 90, n_samples).astype("timedelta64[D]")
+        sample_date = first[patient_of_sample] + (sample_no * 60).astype("timedelta64[D]") + step
+    else:
+        # a course of at most ~5 years whatever its length: one sample every `spacing` days, jittered
+        # within the interval so dates stay distinct and increasing
+        spacing = max(2, min(60, 1800 // max(1, int(sample_no.max()) + 1)))
+        dob = np.datetime64("2004-01-01", "D") + rng.integers(0, 12 * 365, n_patients).astype("timedelta64[D]")
+        first = dob + rng.integers(365, 3 * 365, n_patients).astype("timedelta64[D]")
+        step = rng.integers(0, spacing, n_samples).astype("timedelta64[D]")
+        sample_date = first[patient_of_sample] + (sample_no * spacing).astype("timedelta64[D]") + step
     creat = np.round(rng.uniform(0.8, 15.0, n_samples), 2)
 
     # expand samples to rows: row 2k is VMA, 2k+1 is HVA
@@ -105,14 +131,14 @@ def _to_dates(values: np.ndarray) -> list[dt.date]:
     return out
 
 
-def write_csv(path: pathlib.Path, *, rows: int, seed: int) -> None:
+def write_csv(path: pathlib.Path, *, rows: int, seed: int, patients: int | None = None) -> None:
     """Write the CSV version (comma-separated, UTF-8, ISO dates)."""
-    cols = _columns(rows, seed)
+    cols = _columns(rows, seed, patients)
     dob = np.datetime_as_string(cols["Date of birth"], unit="D")
     sample = np.datetime_as_string(cols["Collection date"], unit="D")
     result = [v if isinstance(v, str) else f"{v:.1f}" for v in cols["Result"].tolist()]
     creat = [f"{v:.2f}" for v in cols["Creatinine"].tolist()]
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")  # csv and xlsx of one size never share it
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Central Lab - urine catecholamine metabolites export"])
@@ -124,11 +150,11 @@ def write_csv(path: pathlib.Path, *, rows: int, seed: int) -> None:
     os.replace(tmp, path)
 
 
-def write_xlsx(path: pathlib.Path, *, rows: int, seed: int) -> None:
+def write_xlsx(path: pathlib.Path, *, rows: int, seed: int, patients: int | None = None) -> None:
     """Write the xlsx version with openpyxl's write-only mode (streams rows; dates as date cells)."""
     import openpyxl
 
-    cols = _columns(rows, seed)
+    cols = _columns(rows, seed, patients)
     dob = _to_dates(cols["Date of birth"])
     sample = _to_dates(cols["Collection date"])
     book = openpyxl.Workbook(write_only=True)
@@ -142,15 +168,20 @@ def write_xlsx(path: pathlib.Path, *, rows: int, seed: int) -> None:
                    cols["Creatinine"].tolist(), cols["Creatinine unit"].tolist(), comment,
                    cols["Laboratory"].tolist(), cols["Accession"].tolist(), strict=True):
         sheet.append(row)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")  # csv and xlsx of one size never share it
     book.save(tmp)
     os.replace(tmp, path)
 
 
-def ensure(cache: pathlib.Path, *, rows: int, fmt: str, seed: int = 20240) -> pathlib.Path:
-    """Return the cached input file for ``(rows, fmt, seed)``, generating it when missing."""
+def ensure(cache: pathlib.Path, *, rows: int, fmt: str, seed: int = 20240, patients: int | None = None
+           ) -> pathlib.Path:
+    """Return the cached input file for ``(rows, fmt, seed, patients)``, generating it when missing.
+
+    ``patients=None`` is the registry shape (``SAMPLES_PER_PATIENT`` samples per patient).
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"long_{rows}_seed{seed}.{fmt}"
+    shape = "" if patients is None else f"_p{patients}"
+    path = cache / f"long_{rows}{shape}_seed{seed}.{fmt}"
     if not path.exists():
-        (write_xlsx if fmt == "xlsx" else write_csv)(path, rows=rows, seed=seed)
+        (write_xlsx if fmt == "xlsx" else write_csv)(path, rows=rows, seed=seed, patients=patients)
     return path

@@ -4,6 +4,14 @@ Usage::
 
     python benchmarks/run.py                 # 10k, 100k and 1M rows; reports on 100 and 1,000 patients
     python benchmarks/run.py --quick         # 10k and 100k rows; report on 100 patients
+    python benchmarks/run.py --sizes 1000000 --skip reading report startup   # the commands only
+
+First, each command a user runs (``markers validate``, ``normalize``, ``assess``,
+``report``) is timed as a whole process from the shell (``commands.py``), on a
+registry (many patients, 10 samples each) and a follow-up study (few patients,
+250 samples each), CSV and xlsx, against a bare read in a fresh process; then a
+scaling curve in the number of patients at 100,000 rows. The API stages
+(read + flag, the report's parts) follow as a breakdown.
     python benchmarks/run.py --sizes 100000 --repeat 5 --out bench_out
 
 Inputs are generated deterministically (seeded numpy, see ``generate.py``) into
@@ -30,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import commands  # noqa: E402
 import generate  # noqa: E402
 
 CHILD = HERE / "_child.py"
@@ -87,20 +96,24 @@ class Targets:
         self.rows: list[dict] = []
 
     def check(self, name: str, ratio: float, limit: float, *, at_least: bool = False, ours: str = "",
-              baseline: str = "") -> None:
+              baseline: str = "", cpu_ratio: float | None = None) -> None:
         ok = ratio >= limit if at_least else ratio <= limit
         verdict = "PASS" if ok else "FALLS SHORT"
         sign = ">=" if at_least else "<="
-        print(f"  TARGET {name}: {ratio:.2f}x (target {sign} {limit}x) {verdict}")
+        cpu = "" if cpu_ratio is None else f"; CPU time {cpu_ratio:.2f}x"
+        print(f"  TARGET {name}: {ratio:.2f}x (target {sign} {limit}x{cpu}) {verdict}")
         self.rows.append({"target": name, "ratio": round(ratio, 3), "limit": limit, "comparison": sign,
-                          "verdict": verdict, "markers": ours, "baseline": baseline})
+                          "verdict": verdict, "markers": ours, "baseline": baseline,
+                          "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 3)})
 
     def markdown(self) -> str:
         """The targets as a Markdown table (what the README's performance section shows)."""
-        lines = ["| target | markers | baseline | ratio | limit | verdict |", "|---|---|---|---|---|---|"]
+        lines = ["| target | markers | baseline | ratio | ratio of CPU time | limit | verdict |",
+                 "|---|---|---|---|---|---|---|"]
         for row in self.rows:
             sign = "≥" if row["comparison"] == ">=" else "≤"
-            lines.append(f"| {row['target']} | {row['markers']} | {row['baseline']} | {row['ratio']:.2f}× | "
+            cpu = "" if row.get("cpu_ratio") is None else f"{row['cpu_ratio']:.2f}×"
+            lines.append(f"| {row['target']} | {row['markers']} | {row['baseline']} | {row['ratio']:.2f}× | {cpu} | "
                          f"{sign} {row['limit']}× | {row['verdict'].lower()} |")
         return "\n".join(lines)
 
@@ -232,6 +245,125 @@ def bench_startup(*, repeat: int, targets: Targets) -> dict:
     return {"click": base, "markers_help": cli}
 
 
+#: The follow-up-study shape: few patients, this many rows (half as many samples) each.
+FOLLOW_UP_ROWS_PER_PATIENT = 500
+#: The scaling curve: distinct patients at a fixed number of rows.
+SCALING_PATIENTS = (100, 1_000, 10_000, 50_000)
+SCALING_ROWS = 100_000
+
+
+def _shapes(size: int) -> dict[str, int | None]:
+    """Input shapes at ``size`` rows: name -> number of patients (None: the registry's 10 samples each)."""
+    return {"registry": None, "follow-up": max(1, size // FOLLOW_UP_ROWS_PER_PATIENT)}
+
+
+def _cpu(ours: dict, base: dict) -> float:
+    return ours["cpu_seconds"] / base["cpu_seconds"]
+
+
+def _cmd_line(label: str, result: dict, base: dict | None = None) -> None:
+    text = (f"  {label:<60} {result['seconds']:8.2f} s (CPU {result['cpu_seconds']:7.2f} s)  "
+            f"peak {result['peak_rss_mb']:6.0f} MB")
+    if base is not None:
+        text += (f"  ({result['seconds'] / base['seconds']:.2f}x time, {_cpu(result, base):.2f}x CPU, "
+                 f"{result['peak_rss_mb'] / base['peak_rss_mb']:.2f}x memory)")
+    print(text, flush=True)
+
+
+def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targets, formats: tuple[str, ...],
+                   max_xlsx_rows: int | None = None, max_follow_up_rows: int | None = None) -> dict:
+    """validate / normalize / assess as whole processes, per shape, size and format, against the bare read."""
+    results: dict = {}
+    for size in sizes:
+        n = 1 if size >= LARGEST else repeat
+        for shape, patients in _shapes(size).items():
+            for fmt in formats:
+                if fmt == "xlsx" and max_xlsx_rows is not None and size > max_xlsx_rows:
+                    continue
+                if shape != "registry" and max_follow_up_rows is not None and size > max_follow_up_rows:
+                    continue
+                if fmt == "xlsx" and shape != "registry" and size >= LARGEST:
+                    continue  # the xlsx target is on the registry; a million-row follow-up workbook adds only time
+                path = generate.ensure(cache, rows=size, fmt=fmt, patients=patients)
+                who = f"{size // ROWS_PER_PATIENT:,}" if patients is None else f"{patients:,}"
+                print(f"\n{shape} {fmt}, {size:,} rows, {who} patients ({path.stat().st_size / 2**20:.1f} MB), "
+                      f"whole processes, median of {n}:", flush=True)
+                entry = results[f"{shape}_{fmt}_{size}"] = {"shape": shape, "format": fmt, "rows": size,
+                                                            "file": path.name}
+                base_name = "fastexcel" if fmt == "xlsx" else "read_csv_text"
+                base = entry[base_name] = commands.baseline(base_name, path, repeat=n)
+                _cmd_line("bare fastexcel read (fresh process)" if fmt == "xlsx"
+                          else "bare pandas.read_csv(dtype=str) (fresh process)", base)
+                for name in ("validate", "normalize", "assess"):
+                    entry[name] = commands.command(name, path, repeat=n)
+                    entry[name]["typed"] = commands.typed(name, path)
+                    _cmd_line(entry[name]["typed"], entry[name], base)
+                if shape == "registry" and size == max(sizes):
+                    _command_targets(entry, base, fmt=fmt, size=size, targets=targets)
+    return results
+
+
+def _command_targets(entry: dict, base: dict, *, fmt: str, size: int, targets: Targets) -> None:
+    norm, assess = entry["normalize"], entry["assess"]
+    what = f"{size:,}-row registry {fmt}"
+    if fmt == "csv":
+        targets.check(f"`markers normalize` on the {what} vs fresh-process read_csv(dtype=str)",
+                      norm["seconds"] / base["seconds"], 4.0, ours=_s(norm), baseline=_s(base),
+                      cpu_ratio=_cpu(norm, base))
+        targets.check(f"`markers assess` vs `markers normalize` on the {what}",
+                      assess["seconds"] / norm["seconds"], 1.3, ours=_s(assess), baseline=_s(norm),
+                      cpu_ratio=_cpu(assess, norm))
+    else:
+        targets.check(f"`markers normalize` on the {what} vs fresh-process bare fastexcel read",
+                      norm["seconds"] / base["seconds"], 1.5, ours=_s(norm), baseline=_s(base),
+                      cpu_ratio=_cpu(norm, base))
+    for name in ("validate", "normalize", "assess"):
+        targets.check(f"peak memory of `markers {name}` on the {what} vs the bare read",
+                      entry[name]["peak_rss_mb"] / base["peak_rss_mb"], 2.0, ours=_mb(entry[name]),
+                      baseline=_mb(base))
+
+
+def bench_scaling(*, cache: Path, repeat: int, targets: Targets, counts: tuple[int, ...] = SCALING_PATIENTS,
+                  names: tuple[str, ...] = ("normalize", "assess")) -> dict:
+    """normalize and assess on 100,000-row CSVs with more and more patients: is the cost per patient flat?"""
+    results: dict = {}
+    print(f"\nscaling: {SCALING_ROWS:,}-row registry CSV by number of patients, median of {repeat}:", flush=True)
+    for patients in counts:
+        path = generate.ensure(cache, rows=SCALING_ROWS, fmt="csv", patients=patients)
+        entry = results[str(patients)] = {}
+        for name in names:
+            entry[name] = commands.command(name, path, repeat=repeat)
+            _cmd_line(f"{patients:>6,} patients: markers {name}", entry[name])
+    first, last = str(counts[0]), str(counts[-1])
+    for name in names:
+        times = [results[str(c)][name]["seconds"] for c in counts]
+        cpus = [results[str(c)][name]["cpu_seconds"] for c in counts]
+        spread = max(abs(t / times[0] - 1) for t in times)
+        cpu_spread = max(abs(t / cpus[0] - 1) for t in cpus)
+        per_patient_ms = 1000 * (times[-1] - times[0]) / (counts[-1] - counts[0])
+        print(f"  markers {name}: {times[-1] / times[0]:.2f}x from {counts[0]:,} to {counts[-1]:,} patients; "
+              f"{per_patient_ms:.3f} ms per added patient", flush=True)
+        targets.check(f"`markers {name}` time at {SCALING_ROWS:,} rows, {int(last):,} vs {int(first):,} patients "
+                      f"(flat within ±20%: largest deviation {spread:.0%})", 1 + spread, 1.2,
+                      ours=f"{times[-1]:.2f} s", baseline=f"{times[0]:.2f} s", cpu_ratio=1 + cpu_spread)
+    return results
+
+
+def bench_report_command(patients: int, *, cache: Path, repeat: int, targets: Targets) -> dict:
+    """`markers report` (PDF and a PNG per figure, one process) against bare matplotlib drawing as many figures."""
+    path = generate.ensure(cache, rows=patients * ROWS_PER_PATIENT, fmt="csv")
+    print(f"\nreport command on {patients:,} patients, median of {repeat}:", flush=True)
+    ours = commands.command("report", path, repeat=repeat)
+    ours["typed"] = commands.typed("report", path)
+    _cmd_line(ours["typed"], ours)
+    bare = commands.bare_figures(ours["pages"], ours["pngs"], repeat=repeat)
+    _cmd_line(f"bare matplotlib: {ours['pages']} figures to a PDF + {ours['pngs']} PNGs", bare)
+    targets.check(f"`markers report` on {patients:,} patients vs bare matplotlib (same figures, whole processes)",
+                  ours["seconds"] / bare["seconds"], 1.2, ours=_s(ours), baseline=_s(bare),
+                  cpu_ratio=_cpu(ours, bare))
+    return {"report": ours, "bare_matplotlib": bare}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k rows, report on 100 patients")
@@ -239,7 +371,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median; default 3)")
     parser.add_argument("--out", type=Path, default=REPO / "bench_out", help="folder for results.json")
     parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="folder for generated inputs")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["reading", "report", "startup", "openpyxl"],
+    parser.add_argument("--max-xlsx-rows", type=int, default=None,
+                        help="no workbook above this many rows (generating a million-row xlsx takes minutes)")
+    parser.add_argument("--max-follow-up-rows", type=int, default=None,
+                        help="no follow-up-study input above this many rows")
+    parser.add_argument("--report-patients", type=int, default=None,
+                        help="patients in the timed `markers report` (default 1,000; 100 with --quick)")
+    parser.add_argument("--scaling-commands", nargs="+", default=["normalize", "assess"],
+                        choices=["normalize", "assess"], help="commands timed on the scaling curve")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["commands", "xlsx", "scaling", "report-command", "reading", "report", "startup",
+                                 "openpyxl"],
                         help="sections to leave out")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, LARGEST])
@@ -250,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": sizes, "repeat": args.repeat, "quick": args.quick,
     }
     started = time.perf_counter()
+    formats = ("csv",) if "xlsx" in args.skip else ("csv", "xlsx")
+    if "commands" not in args.skip:
+        results["commands"] = bench_commands(sizes, cache=args.cache, repeat=args.repeat, targets=targets,
+                                             formats=formats, max_xlsx_rows=args.max_xlsx_rows,
+                                             max_follow_up_rows=args.max_follow_up_rows)
+    if "scaling" not in args.skip:
+        results["scaling"] = bench_scaling(cache=args.cache, repeat=1 if args.quick else args.repeat,
+                                           targets=targets, counts=SCALING_PATIENTS[:3] if args.quick
+                                           else SCALING_PATIENTS, names=tuple(args.scaling_commands))
+    if "report-command" not in args.skip:
+        results["report_command"] = bench_report_command(args.report_patients or patients[-1], cache=args.cache,
+                                                         repeat=args.repeat, targets=targets)
     if "reading" not in args.skip:
         results["reading"] = bench_reading(sizes, cache=args.cache, repeat=args.repeat, quick=args.quick,
                                            targets=targets, with_openpyxl="openpyxl" not in args.skip)

@@ -31,7 +31,8 @@ class Analysis:
     measurements
         The tidy measurements with ``uln``, ``x_uln``, ``elevated``, ``grade``, ``day`` and ``phase``.
     assessment
-        One row per patient × analyte (see :func:`markers.analysis.assess.assess`).
+        One row per patient × analyte (see :func:`markers.analysis.assess.assess`); ``None`` when
+        :func:`analyse` was asked not to assess (``assess=False``).
     limits
         The reference limits applied.
     reference_set
@@ -40,7 +41,7 @@ class Analysis:
 
     dataset: Dataset
     measurements: pd.DataFrame
-    assessment: pd.DataFrame
+    assessment: pd.DataFrame | None
     limits: pd.DataFrame
     reference_set: str
     rules: object = None
@@ -63,6 +64,7 @@ def analyse(
     reference: str | os.PathLike | None = None,
     rules=None,
     today: dt.date | None = None,
+    assess: bool = True,
 ) -> Analysis:
     """Read ``paths`` and assess every patient.
 
@@ -81,12 +83,14 @@ def analyse(
         A CSV of your own lab's limits in the same columns (overrides ``reference_set``).
     rules
         :class:`markers.analysis.assess.AssessmentRules` to change the assessment's defaults.
+    assess
+        ``False`` stops after the timeline (``Analysis.assessment`` is then ``None``): for
+        callers that write the measurements only and need not pay for the assessment.
 
     Returns
     -------
     Analysis
     """
-    from markers.analysis.assess import assess
     from markers.analysis.flags import flag
     from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
     from markers.analysis.reported import REPORTED
@@ -110,7 +114,13 @@ def analyse(
     _notice_reported_ranges(dataset.measurements, limits=limits, name=name, chosen=reference_set == REPORTED)
     _notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
-    assessment = assess(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
+    assessment = None
+    if assess:
+        from markers.analysis.assess import assess as assess_patients
+
+        assessment = assess_patients(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
+    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
+                    rules=rules)
     return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
                     rules=rules)
 
@@ -248,7 +258,8 @@ def write_analysis_table(
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
     _check_outputs([(output, "output")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, pseudonymize=pseudonymize, **analyse_options)
+    # compute only what is written: the measurements table needs no assessment
+    analysis = prepare(paths, pseudonymize=pseudonymize, assess=table != "measurements", **analyse_options)
     provenance = provenance_record(
         inputs=list(paths),
         options=_options(table=table, safe_csv=safe_csv, shape=shape, pseudonymized=pseudonymize is not None,
@@ -437,9 +448,11 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     from markers.privacy.pseudonym import pseudonymize_with
 
     # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
-    dataset, tables = pseudonymize_with(
-        analysis.dataset, key=key, extra={"flagged": analysis.measurements, "assessment": analysis.assessment})
-    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables["assessment"])
+    extra = {"flagged": analysis.measurements}
+    if analysis.assessment is not None:
+        extra["assessment"] = analysis.assessment
+    dataset, tables = pseudonymize_with(analysis.dataset, key=key, extra=extra)
+    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"))
 
 
 def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,

@@ -118,8 +118,11 @@ def test_normalize_writes_csv_and_summary_to_stderr(runner, clean, tmp_path):
     ]
     assert "clean.xlsx: 3 rows read = 2 kept + 0 rejected + 1 skipped" in result.stderr
     assert (tmp_path / "tidy.csv.provenance.json").exists()
+    # normalize does not assess, so it says nothing about baselines
+    assert "baseline" not in result.stderr
     # the library's notice reaches the user as a Warning: line, not a Python warning with a path.
     # Updated for issue 13: the notice names the assumed-baseline fallback and comes before "Wrote".
+    result = runner.invoke(cli, ["assess", str(clean), "-o", str(tmp_path / "a.csv")], catch_exceptions=False)
     notice = ("Warning: 1 patient(s) have neither a diagnosis date nor a treatment event (P1): their first sample "
               "is taken as an assumed baseline (column baseline_assumed), so a normal first sample leaves "
               "informativeness unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.\n")

@@ -74,7 +74,7 @@ from markers.schema import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["add_timeline", "canonical_event", "event_dates", "event_synonyms", "patient_timeline"]
+__all__ = ["add_timeline", "canonical_event", "event_dates", "event_synonyms", "patient_timeline", "phases"]
 
 #: Phase names, in the order they usually occur.
 PHASES = (
@@ -321,30 +321,57 @@ def event_dates(therapy: pd.DataFrame, *, patients: pd.DataFrame | None = None) 
     return first
 
 
-def _phases_for(dates: np.ndarray, events: pd.DataFrame) -> list[str]:
-    """Phase of each sample date (datetime64 array) given one patient's dated events."""
-    firsts = events.groupby(EVENT)[EVENT_DATE].min()
-    relapse = firsts.get("relapse", pd.NaT)
-    end = firsts.get("end_of_therapy", pd.NaT)
-    start = firsts.get("therapy_start", pd.NaT)
-    bounds = events[events[EVENT].isin(list(_BOUNDARY_PHASE))].copy()
-    bounds["order"] = bounds[EVENT].map(_EVENT_ORDER)
-    bounds = bounds.sort_values([EVENT_DATE, "order"], kind="stable")
-    bound_dates = bounds[EVENT_DATE].to_numpy(dtype="datetime64[ns]")
-    bound_phases = [_BOUNDARY_PHASE[e] for e in bounds[EVENT]]
-    # index of the last boundary on or before each sample (-1: before all boundaries)
-    position = np.searchsorted(bound_dates, dates, side="right") - 1
-    opened = np.array([*bound_phases, ""], dtype=object)[position]  # position -1 picks the trailing ""
-    phases = np.where(position >= 0, opened, "")
+def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> np.ndarray:
+    """Phase of each sample (the rules of the module docstring), for every patient at once.
+
+    ``patient_ids`` (str) and ``dates`` (``datetime64[ns]``) are parallel arrays, one entry per
+    sample; ``events`` is the cleaned therapy table (:func:`_clean_therapy`). Work is a few sorts
+    and searches over all rows, never a step per patient: the boundary that opened a sample's
+    phase is found by merging the boundaries and the samples in (patient, date) order.
+    """
+    n = len(dates)
+    out = np.full(n, "", dtype=object)
+    if n == 0 or events.empty:
+        return out
+    known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
+    code = known.get_indexer(patient_ids)  # -1: the patient has no dated events
+    day = dates.view("int64")
+
+    # the phase opened by the latest boundary on or before the sample (same patient):
+    # boundaries sort before samples of the same patient and date, and among themselves by date,
+    # then by the usual event order, so the last one seen is the one that counts
+    bounds = events[events[EVENT].isin(list(_BOUNDARY_PHASE))]
+    b_code = known.get_indexer(bounds[PATIENT_ID].to_numpy())
+    b_day = bounds[EVENT_DATE].to_numpy(dtype="datetime64[ns]").view("int64")
+    b_order = bounds[EVENT].map(_EVENT_ORDER).to_numpy(dtype=np.int64)
+    b_phase = np.array([_BOUNDARY_PHASE[e] for e in bounds[EVENT]] + [""], dtype=object)
+    is_bound = np.r_[np.ones(len(bounds), bool), np.zeros(n, bool)]
+    keys_code = np.r_[b_code, code]
+    order = np.lexsort((np.r_[b_order, np.zeros(n, np.int64)], ~is_bound, np.r_[b_day, day], keys_code))
+    merged_bound = is_bound[order]
+    # in merged order: where the last boundary so far stands (-1 before the first one)
+    last = np.maximum.accumulate(np.where(merged_bound, np.arange(len(order)), -1))[~merged_bound]
+    sample_row = order[~merged_bound] - len(bounds)
+    bound_row = np.where(last >= 0, order[np.maximum(last, 0)], -1)  # its row in bounds
+    same = (bound_row >= 0) & (b_code[np.maximum(bound_row, 0)] == code[sample_row]) if len(bounds) else False
+    out[sample_row] = b_phase[np.where(same, bound_row, -1)]  # -1 picks the trailing ""
+
     # later rules override earlier ones: pre-treatment < off-therapy < relapse
-    if pd.notna(start):
-        phases = np.where(dates < np.datetime64(start, "ns"), "pre-treatment", phases)
-    if pd.notna(end):
-        phases = np.where(dates > np.datetime64(end, "ns"), "off-therapy", phases)
-    if pd.notna(relapse):
-        phases = np.where(dates >= np.datetime64(relapse, "ns"), "relapse", phases)
-    phases = np.where(np.isnat(dates), "", phases)
-    return [str(p) for p in phases]
+    firsts = (events.groupby([PATIENT_ID, EVENT], sort=False)[EVENT_DATE].min().unstack(EVENT)
+              .reindex(index=known, columns=["therapy_start", "end_of_therapy", "relapse"]))
+    has = code >= 0
+
+    def first(event: str) -> np.ndarray:
+        when = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        when[has] = firsts[event].to_numpy(dtype="datetime64[ns]")[code[has]]
+        return when
+
+    start, end, relapse = first("therapy_start"), first("end_of_therapy"), first("relapse")
+    out[~np.isnat(start) & (dates < start)] = "pre-treatment"
+    out[~np.isnat(end) & (dates > end)] = "off-therapy"
+    out[~np.isnat(relapse) & (dates >= relapse)] = "relapse"
+    out[np.isnat(dates) | ~has] = ""
+    return out
 
 
 def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
@@ -400,12 +427,7 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     if DAYS_SINCE_DIAGNOSIS in out:  # a date-free source's own day count where no date gives one
         out[DAY] = out[DAY].fillna(pd.Series(out[DAYS_SINCE_DIAGNOSIS].array, index=out.index).astype("Int64"))
     # positions, not labels: the measurements index need not be unique
-    phase = np.full(len(out), "", dtype=object)
-    values = sample_dates.to_numpy(dtype="datetime64[ns]")
-    for patient, patient_events in events.groupby(PATIENT_ID, sort=False):
-        positions = np.flatnonzero(pid == patient)
-        if len(positions):
-            phase[positions] = _phases_for(values[positions], patient_events)
+    phase = phases(pid, sample_dates.to_numpy(dtype="datetime64[ns]"), events)
     out[PHASE] = pd.Series(phase, dtype=object).astype(str).array
     return out
 
