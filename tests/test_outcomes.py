@@ -211,6 +211,6 @@ def test_status_from_the_assessment():
     ("Date of death", "death"), ("Last contact", "last_follow_up"), ("last known alive", "last_follow_up"),
 ])
 def test_outcome_event_synonyms(label, code):
-    from markers.analysis.timeline import canonical_event
+    from markers.ingest.events import canonical_event
 
     assert canonical_event(label) == code

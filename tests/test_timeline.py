@@ -6,8 +6,9 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from markers.analysis.timeline import add_timeline, canonical_event, event_dates, patient_timeline
+from markers.analysis.timeline import add_timeline, event_dates, patient_timeline
 from markers.errors import ConfigError, MissingColumnError
+from markers.ingest.events import canonical_event
 from markers.schema import EVENTS
 
 # -- canonical_event --------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def outcome_fields(data: pd.DataFrame, roles: dict[str, int], *, report) -> pd.D
     ``roles`` maps each outcome role present to its column position; ``report(row, position, value)``
     records an unreadable cell (issue ``invalid-outcome``; the cell is left empty).
     """
-    from markers.analysis.timeline import canonical_event
+    from markers.ingest.events import canonical_event
 
     out = pd.DataFrame(index=data.index)
     for role, position in roles.items():

@@ -463,7 +463,7 @@ def patient_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFra
 
 
 def therapy_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
-    from markers.analysis.timeline import canonical_event
+    from markers.ingest.events import canonical_event
 
     sheet = reader.sheet
     id_col = _require(column_map, "patient_id", sheet, "patient ID")
