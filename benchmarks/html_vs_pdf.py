@@ -38,13 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     analyse([source])
     analysed = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     writer = write_html if args.format == "html" else write_report
     writer([source], out)
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # on a shared machine the CPU time of this process says more than the wall-clock time
     print(json.dumps({"format": args.format, "patients": args.patients, "bytes": out.stat().st_size,
-                      "seconds_total": round(total, 1), "seconds_analysis": round(analysed, 1),
-                      "seconds_writing": round(total - analysed, 1)}))
+                      "seconds_total": round(total, 1), "cpu_seconds_total": round(cpu, 1),
+                      "seconds_analysis": round(analysed, 1)}))
     return 0
 
 

@@ -176,6 +176,7 @@ def _cohort_section(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
     measured = set(" ".join(overview["markers"]).split())
     markers = [a for a in ANALYTES if a in measured] + sorted(measured - set(ANALYTES))
     status_options = "".join(f'<option value="{esc(s)}">{esc(s)}</option>' for s in statuses)
+    example = f"e.g. {overview[PATIENT_ID].iloc[0]}" if len(overview) else ""  # an ID of this cohort
     marker_options = "".join(f'<option value="{esc(m)}">{esc(m)}</option>' for m in markers)
     return ('<section id="cohort"><h2>Cohort table</h2>\n'
             '<p class="note">One row per patient. Days count from the diagnosis (day 0), as in the figures and '
@@ -185,7 +186,7 @@ def _cohort_section(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
             "Click a column heading to sort; a patient ID jumps to the patient's section.</p>\n"
             '<div class="controls">'
             '<label for="patient-search">Search patient ID<input id="patient-search" type="search" '
-            'autocomplete="off" placeholder="e.g. NB-009"></label>'
+            f'autocomplete="off" placeholder="{esc(example)}"></label>'
             f'<label for="status-filter">Status<select id="status-filter"><option value="">all</option>'
             f"{status_options}</select></label>"
             f'<label for="marker-filter">Marker measured<select id="marker-filter"><option value="">all</option>'

@@ -138,7 +138,7 @@ def _sort_number(value: Any) -> str:
 _ASSESSMENT_FIELDS = (
     ("informative", "Informative"), ("baseline_x_uln", "Baseline ×ULN"), ("nadir_x_uln", "Nadir ×ULN"),
     ("normalized", "Normal from (day)"), ("persistent", "Persistent"), ("reelevation", "Re-elevated (day)"),
-    ("half_life_days", "Half-life (days)"), ("summary", "In words"),
+    ("half_life_days", "Half-life (days)"),
 )
 
 
@@ -147,7 +147,10 @@ def _yes_no(value: Any) -> str:
 
 
 def patient_assessment_table(assessment_rows: pd.DataFrame, rows: pd.DataFrame) -> str:
-    """One row per analyte of one patient: the assessment, its days counted since diagnosis."""
+    """One row per analyte of one patient: the assessment, its days counted since diagnosis.
+
+    The assessment's ``summary`` (in words) is left out: it counts days from the start of therapy.
+    """
     if assessment_rows is None or assessment_rows.empty:
         return '<p class="note">No assessment for this patient.</p>\n'
     key = sample_key(rows)
@@ -164,7 +167,7 @@ def patient_assessment_table(assessment_rows: pd.DataFrame, rows: pd.DataFrame) 
             _yes_no(rec.get("reelevation")))
         out.append([esc(rec[ANALYTE]), informative, _number(rec.get("baseline_x_uln")),
                     _number(rec.get("nadir_x_uln")), normal, _yes_no(rec.get("persistent")), rise,
-                    _number(rec.get("half_life_days")), esc(rec.get("summary"))])
+                    _number(rec.get("half_life_days"))])
     return table(["Analyte", *[label for _c, label in _ASSESSMENT_FIELDS]], out, numeric=(2, 3, 4, 7))
 
 
