@@ -45,8 +45,14 @@ def test_opens_without_console_error_or_request(browser):
     assert urls[0] == browser.report.resolve().as_uri()
     assert all(u.startswith("data:image/png;base64,") for u in urls[1:])
     assert browser.evaluate("document.getElementById('shown-count').textContent") == "14 of 14 patients shown"
-    # the script ran under the page's own Content-Security-Policy (no CSP error above) and every image decoded
-    assert browser.evaluate("Array.from(document.images).every(i => i.complete)") is True
+    # the script ran under the page's own Content-Security-Policy (no CSP error above); the images:
+    # three cohort pages (spaghetti, time to normalization, one swimmer page) and one per patient
+    assert browser.evaluate("document.images.length") == 3 + 14
+    browser.evaluate("document.getElementById('patient-NB-009').scrollIntoView()")
+    width = browser.evaluate("document.querySelector('#patient-NB-009 img').decode()"
+                             ".then(() => document.querySelector('#patient-NB-009 img').naturalWidth)")
+    assert width == 720  # a 9-inch figure at 80 dpi, decoded
+    assert browser.console_errors() == []
 
 
 def test_search_status_and_marker_filters_hide_other_rows(browser, tmp_path):
