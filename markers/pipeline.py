@@ -44,9 +44,10 @@ class Analysis:
     reference_set: str
 
     def _summary(self) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
+        from markers.ingest.display import dataset_facts
         from markers.report.overview import analyte_summary, status_counts
 
-        heading, facts, _files = self.dataset._summary()
+        heading, facts, _files = dataset_facts(self.dataset)
         statuses = status_counts(self.assessment)
         facts = [("reference set", self.reference_set), *facts,
                  ("patient status", ", ".join(f"{s} {n}" for s, n in statuses.items()) or "none")]

@@ -59,34 +59,17 @@ class Dataset:
     def n_rejected(self) -> int:
         return int((self.rows["status"] == "rejected").sum()) if len(self.rows) else 0
 
-    def _summary(self) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
-        from markers.ingest.display import row_counts
-
-        n_patients = self.measurements["patient_id"].nunique() if len(self.measurements) else 0
-        rows = row_counts(self.rows)
-        facts = [("measurements", f"{len(self.measurements)} in {self.unit}"),
-                 ("rows read", f"{rows['read']} = {rows['kept']} kept + {rows['rejected']} rejected "
-                               f"+ {rows['skipped']} skipped"),
-                 ("therapy events", str(len(self.therapy)))]
-        per_file = self.counts()
-        if len(per_file) > _SHOWN_FILES:
-            facts.append(("files", f"{len(per_file)} (the first {_SHOWN_FILES} below)"))
-        return f"Dataset: {n_patients} patients", facts, per_file.head(_SHOWN_FILES)
-
     def __repr__(self) -> str:
         """A few lines: counts, issues by code and rows per file (``print(dataset.measurements)`` shows the data)."""
-        from markers.ingest.display import text_summary
+        from markers.ingest.display import dataset_facts, text_summary
 
-        heading, facts, table = self._summary()
+        heading, facts, table = dataset_facts(self)
         return text_summary(heading, facts, table, issues=self.issues)
 
     def _repr_html_(self) -> str:
         """The same summary for Jupyter, as a small HTML fragment."""
-        from markers.ingest.display import html_summary
+        from markers.ingest.display import dataset_facts, html_summary
 
-        heading, facts, table = self._summary()
+        heading, facts, table = dataset_facts(self)
         return html_summary(heading, facts, table, issues=self.issues)
 
-
-#: Files listed in a dataset's summary.
-_SHOWN_FILES = 10

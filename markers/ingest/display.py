@@ -7,7 +7,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["html_summary", "issue_counts", "row_counts", "text_summary"]
+__all__ = ["dataset_facts", "html_summary", "issue_counts", "row_counts", "text_summary"]
+
+#: Files listed in a dataset's summary.
+SHOWN_FILES = 10
 
 
 def row_counts(rows: pd.DataFrame) -> dict[str, int]:
@@ -90,3 +93,20 @@ def html_summary(heading: str, facts: Sequence[tuple[str, str]], table: pd.DataF
     if table is not None and len(table):
         out += _html_table(table)
     return out + "</div>"
+
+
+def dataset_facts(dataset) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
+    """A dataset's summary: heading, ``(name, value)`` facts and the rows per file (at most ``SHOWN_FILES``).
+
+    ``dataset`` is a :class:`markers.ingest.dataset.Dataset`.
+    """
+    n_patients = dataset.measurements["patient_id"].nunique() if len(dataset.measurements) else 0
+    rows = row_counts(dataset.rows)
+    facts = [("measurements", f"{len(dataset.measurements)} in {dataset.unit}"),
+             ("rows read", f"{rows['read']} = {rows['kept']} kept + {rows['rejected']} rejected "
+                           f"+ {rows['skipped']} skipped"),
+             ("therapy events", str(len(dataset.therapy)))]
+    per_file = dataset.counts()
+    if len(per_file) > SHOWN_FILES:
+        facts.append(("files", f"{len(per_file)} (the first {SHOWN_FILES} below)"))
+    return f"Dataset: {n_patients} patients", facts, per_file.head(SHOWN_FILES)
