@@ -241,7 +241,8 @@ class _Progress:
 @cli.command()
 @_input_options
 @_reference_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF report.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The report: a .pdf, or a .html file (self-contained, works offline).")
 @click.option("--page-size", type=click.Choice(["A4", "Letter"]), default="A4", show_default=True)
 @click.option("--title", default="markers report", show_default=True, help="Title on the cover page.")
 @click.option("--png-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -253,12 +254,14 @@ class _Progress:
 @_user_errors
 def report(files, unit, config_path, day_first, reference_set, reference_path, output, page_size, title,
            png_dir, dpi, jobs, quiet, key_file):
-    """Write the PDF report of FILES: cover, cohort table and figures, a page per patient, issues."""
-    from markers.pipeline import write_report
+    """Write the PDF (or HTML) report of FILES: cover, cohort table and figures, a page per patient, issues."""
+    from markers.pipeline import write_html, write_report
+    from markers.report.html import is_html_path
 
+    html = is_html_path(output)
     progress = _Progress(not quiet)
     try:
-        analysis, pages = write_report(
+        analysis, pages = (write_html if html else write_report)(
             files, output, page_size=page_size, title=title, png_dir=png_dir, dpi=dpi, jobs=jobs,
             progress=progress, pseudonymize=key_file,
             **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
@@ -266,7 +269,8 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
         progress.close()
     dataset = analysis.dataset
     _show_notices()
-    click.echo(f"Wrote {output}: {pages} pages, {dataset.measurements['patient_id'].nunique()} patients, "
+    size = f"{pages / 1e6:.1f} MB" if html else f"{pages} pages"  # write_html returns the size in bytes
+    click.echo(f"Wrote {output}: {size}, {dataset.measurements['patient_id'].nunique()} patients, "
                f"{dataset.n_rejected} rejected rows", err=True)
 
 

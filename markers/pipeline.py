@@ -53,6 +53,46 @@ class Analysis:
 
         return patient_status(self.assessment, rules=self.rules)
 
+    def _summary(self) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
+        from markers.ingest.display import dataset_facts
+        from markers.report.overview import analyte_summary, status_counts
+
+        heading, facts, _files = dataset_facts(self.dataset)
+        statuses = status_counts(self.assessment)
+        facts = [("reference set", self.reference_set), *facts,
+                 ("patient status", ", ".join(f"{s} {n}" for s, n in statuses.items()) or "none")]
+        return heading.replace("Dataset", "Analysis", 1), facts, analyte_summary(self.assessment)
+
+    def __repr__(self) -> str:
+        """A few lines: counts, reference set, issues by code and a table of patients per analyte."""
+        from markers.ingest.display import text_summary
+
+        heading, facts, table = self._summary()
+        return text_summary(heading, facts, table, issues=self.dataset.issues)
+
+    def _repr_html_(self) -> str:
+        """The same summary for Jupyter, as a small HTML fragment."""
+        from markers.ingest.display import html_summary
+
+        heading, facts, table = self._summary()
+        return html_summary(heading, facts, table, issues=self.dataset.issues)
+
+    def plot_patient(self, patient: str, *, y: str = "x_uln", x: str = "day", ax=None, **kwargs):
+        """Plot one patient's markers with its therapy, date of birth and assessment taken from here.
+
+        :func:`markers.plot.patient.plot_marker_trend` with ``therapy``, ``patients`` and
+        ``assessment`` filled in; ``y="value"`` plots the values with the ULN steps. Draws on
+        ``plt.gca()`` when no ``ax`` is given, and returns the Axes.
+
+        Examples
+        --------
+        >>> ax = markers.analyse(files).plot_patient("NB-009")  # doctest: +SKIP
+        """
+        from markers.plot.patient import plot_marker_trend
+
+        return plot_marker_trend(self.measurements, patient=patient, x=x, y=y, therapy=self.dataset.therapy,
+                                 patients=self.dataset.patients, assessment=self.assessment, ax=ax, **kwargs)
+
 
 def analyse(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
@@ -334,9 +374,15 @@ def write_report(
     Returns
     -------
     (Analysis, int)
-        The analysis and the number of PDF pages written.
+        The analysis and the number of PDF pages written (1 for an HTML report: an ``output``
+        ending in ``.html`` or ``.htm`` is written by :func:`write_html` instead).
     """
     from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
+    from markers.report.html import is_html_path
+
+    if is_html_path(output):  # report.html: the self-contained HTML report, one page
+        return write_html(paths, output, title=title, page_size=page_size, png_dir=png_dir, dpi=dpi, jobs=jobs,
+                          progress=progress, pseudonymize=pseudonymize, **analyse_options)[0], 1
     from markers.write.guard import all_or_nothing, os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
@@ -389,6 +435,55 @@ def _report_outcomes(analysis: Analysis):
     if not has_outcome_data(dataset.patients, dataset.therapy):
         return None
     return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=dataset.therapy)
+
+
+def write_html(
+    paths: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    title: str = "markers report",
+    page_size: str = "A4",
+    png_dir: str | os.PathLike | None = None,
+    dpi: int = 150,
+    jobs: int | None = None,
+    progress=None,
+    pseudonymize: str | os.PathLike | None = None,
+    **analyse_options,
+) -> tuple[Analysis, int]:
+    """Analyse ``paths`` and write the HTML report: one self-contained file that works offline.
+
+    Cover with the inputs' SHA-256, the cohort table (sortable, filterable by status and marker,
+    searchable by patient ID), the cohort figures, a section per patient and the issues; see
+    :mod:`markers.report.html`. Written atomically. Parameters as for :func:`write_report`
+    (``page_size``, ``png_dir``, ``dpi`` and ``jobs`` concern the optional PNG files only).
+
+    Returns
+    -------
+    (Analysis, int)
+        The analysis and the size of the file in bytes.
+    """
+    from markers.report.html import html_parts, write_html_report
+    from markers.write.guard import os_errors
+
+    _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
+    analysis = analyse(paths, **analyse_options)
+    require_dates(analysis, what="the report")  # before pseudonymization turns dates into days
+    if pseudonymize is not None:
+        from markers.privacy.pseudonym import load_or_create_key
+
+        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
+    dataset = analysis.dataset
+    parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
+                       reference_set=analysis.reference_set, progress=progress)
+    with os_errors(output):
+        size = write_html_report(parts, output, inputs=paths)
+    if png_dir is not None:
+        from markers.report.document import figure_jobs, write_pngs
+
+        builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
+                               assessment=analysis.assessment, page_size=page_size)
+        write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
+    return analysis, size
 
 
 def write_patient_figure(

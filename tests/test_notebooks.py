@@ -221,6 +221,20 @@ def test_quickstart_plots_one_patient_inline(quickstart):
     assert width > height > 200
 
 
+def test_quickstart_shows_short_summaries_of_the_dataset_and_the_analysis(quickstart):
+    # sample_data/README.md: 309 measurements of 14 patients; 330 rows = 316 kept + 2 rejected + 12 skipped
+    dataset = _text(quickstart, "dataset-summary").splitlines()
+    assert dataset[:3] == ["<Dataset: 14 patients>", "measurements: 309 in mg/g creatinine",
+                           "rows read: 330 = 316 kept + 2 rejected + 12 skipped"]
+    analysis = _text(quickstart, "analysis-summary").splitlines()
+    assert analysis[0] == "<Analysis: 14 patients>"
+    assert "patient status: re-elevated 1, persistent 1, normalized 11, not informative 1" in analysis
+    assert len(dataset) < 15 and len(analysis) < 15  # summaries, not the tables
+    for cell in ("dataset-summary", "analysis-summary"):
+        (output,) = _cell(quickstart, cell).outputs
+        assert output.data["text/html"].startswith("<div><strong>")
+
+
 def _expected_outcomes() -> dict[tuple[str, str], tuple[str, str, str, str]]:
     with open(SAMPLE / "expected_outcomes.csv", newline="", encoding="utf-8") as fh:
         return {(r["patient_id"], r["analyte"]): (r["informative"], r["normalized"], r["persistent"], r["reelevation"])

@@ -178,3 +178,24 @@ def test_cli_pseudonymized_parquet_holds_no_id_and_no_date(tmp_path, originals):
                                 catch_exceptions=False)
     assert result.exit_code == 0
     assert leaks(all_text(out), ids, date_forms) == []
+
+
+def test_pseudonymized_html_report_holds_no_id_and_no_date(tmp_path, originals):
+    """Every byte of the HTML report, and of its inline PNGs (their metadata), holds no patient ID and no date."""
+    import base64
+
+    ids, date_forms = originals
+    key_file = tmp_path / "secret.key"
+    out = tmp_path / "shared.html"
+    result = CliRunner().invoke(cli, ["report", *FILES, "-o", str(out), "--quiet", "--pseudonymize", str(key_file)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    text = all_text(out)
+    assert leaks(text, ids, date_forms) == []
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
+    assert len(images) >= 14  # one figure per patient at least
+    for data in images:
+        assert leaks(base64.b64decode(data).decode("latin-1"), ids, date_forms) == []
+    key = load_key(key_file)
+    assert f'data-patient="{pseudonym("NB-009", key=key)}"' in text
+    assert [p.name for p in tmp_path.iterdir() if p.name != "secret.key"] == ["shared.html"]

@@ -79,3 +79,18 @@ class Dataset:
     @property
     def n_rejected(self) -> int:
         return int((self.rows["status"] == "rejected").sum()) if len(self.rows) else 0
+
+    def __repr__(self) -> str:
+        """A few lines: counts, issues by code and rows per file (``print(dataset.measurements)`` shows the data)."""
+        from markers.ingest.display import dataset_facts, text_summary
+
+        heading, facts, table = dataset_facts(self)
+        return text_summary(heading, facts, table, issues=self.issues)
+
+    def _repr_html_(self) -> str:
+        """The same summary for Jupyter, as a small HTML fragment."""
+        from markers.ingest.display import dataset_facts, html_summary
+
+        heading, facts, table = dataset_facts(self)
+        return html_summary(heading, facts, table, issues=self.issues)
+
