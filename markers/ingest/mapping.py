@@ -284,9 +284,11 @@ def _one_patient_column(column_map: ColumnMap) -> None:
         key = normalise_header(column_map.headers[position])
         return _ID_PRIORITY.index(key if key in _ID_PRIORITY else "mrn")
 
-    best = min(ids, key=rank)
+    best = min(rank(position) for position in ids)
+    # two columns of the same kind (two "Patient ID"s) stay: which one names the patient cannot be
+    # guessed, and the sheet reader refuses the sheet with both cells named
     for position in ids:
-        if position != best:
+        if rank(position) != best:
             column_map.roles[position] = "ignore"
 
 
