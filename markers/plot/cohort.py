@@ -139,7 +139,7 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
                 f"The {analyte} normalization curve needs the therapy events to place the last sample of "
                 "patients never normalized: pass therapy=dataset.therapy."
             )
-        start = rows[PATIENT_ID].map(_therapy_origins(therapy))
+        start = _therapy_origins(therapy).reindex(rows[PATIENT_ID].to_numpy())
         to_last = _as_float(rows[last_day]) - _as_float(start)
     elif (~normalized).any():
         if therapy is None:
@@ -147,10 +147,10 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
                 f"The {analyte} normalization curve needs the therapy events to place the last sample of "
                 "patients never normalized: pass therapy=dataset.therapy."
             )
-        origins = _therapy_origins(therapy)
-        start = rows[PATIENT_ID].map(origins)
-        to_last = ((pd.to_datetime(rows["last_sample_date"]) - pd.to_datetime(start)).dt.days
-                   .astype("float64").to_numpy(na_value=np.nan))
+        # reindex, not map: mapping through an empty Series of dates cannot cast them (pandas 3)
+        start = pd.to_datetime(_therapy_origins(therapy).reindex(rows[PATIENT_ID].to_numpy())).to_numpy()
+        to_last = ((pd.to_datetime(rows["last_sample_date"]).to_numpy() - start) / np.timedelta64(1, "D"))
+        to_last = np.floor(np.asarray(to_last, dtype="float64"))
     else:
         to_last = np.full(len(rows), np.nan)
     times = np.where(normalized, to_norm, to_last)
