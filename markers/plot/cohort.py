@@ -20,36 +20,51 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from markers.errors import ConfigError, MissingColumnError
-from markers.plot.patient import (
-    ANALYTE_COLORS,
-    MIN_FONT,
-    PAGE_SIZES,
-    PHASE_COLORS,
+from markers.plot.axes import panel_title, plain_log_axis
+from markers.plot.days import DAY_AXIS_LABEL, with_timeline_days
+from markers.plot.events import phase_spans
+from markers.plot.frames import (
     PatientRows,
-    _as_float,
-    _check_choice,
-    _rows_of,
-    _x_positions,
-    add_table,
+    as_float,
+    check_choice,
     day_column,
     day_shift,
-    panel_title,
-    phase_spans,
-    plain_log_axis,
+    rows_of,
     sample_key,
     time_origin,
+    x_positions,
 )
+from markers.plot.style import ANALYTE_COLORS, MIN_FONT, PAGE_SIZES, PHASE_COLORS
+from markers.plot.table import add_table
 from markers.schema import ANALYTE, ANALYTES, DAY, ELEVATED, EVENT, EVENT_DATE, PATIENT_ID, X_ULN
 
-#: Colour of a stretch of the swimmer lane by the marker status of the sample that opens it.
-STATUS_COLORS: dict[str, str] = {"elevated": "#D55E00", "normal": "#009E73", "indeterminate": "#999999"}
+#: Colour of a stretch of the swimmer lane by the marker status of the sample that opens it. An elevated
+#: sample after normalization that the assessment did not confirm as a re-elevation is a "rise, not
+#: confirmed": pale yellow, not the vermillion of an elevated marker (one mild rise is not a relapse).
+STATUS_COLORS: dict[str, str] = {"elevated": "#D55E00", "unconfirmed": "#F3EAA0", "normal": "#009E73",
+                                 "indeterminate": "#999999"}
 
-#: Swimmer-plot symbols of events: surgery ▲, complete remission ●, relapse ✕.
+#: Legend words of each status.
+STATUS_LABELS: dict[str, str] = {"elevated": "elevated", "unconfirmed": "rise, not confirmed",
+                                 "normal": "normal", "indeterminate": "indeterminate"}
+
+#: Swimmer-plot symbols of events: surgery ▲, complete remission ○, relapse ✕.
 EVENT_MARKERS: dict[str, tuple[str, str, str]] = {
     "surgery": ("^", "#333333", "surgery"),
-    "complete_remission": ("o", "#009E73", "complete remission"),
+    "complete_remission": ("o", "white", "complete remission"),
     "relapse": ("X", "#D55E00", "relapse"),
 }
+
+
+def event_style(event: str) -> dict[str, Any]:
+    """Marker properties of an event symbol: one definition for the plot and its legend.
+
+    A dark edge keeps every symbol visible on any strip colour (a green circle on the green of
+    a normal marker was only its white rim).
+    """
+    marker, face, _label = EVENT_MARKERS[event]
+    return {"marker": marker, "markersize": 7, "markerfacecolor": face, "markeredgecolor": "#222222",
+            "markeredgewidth": 0.9}
 
 #: Lane order of outcomes, top first: relapses are what a reader looks for.
 OUTCOME_ORDER: tuple[str, ...] = ("relapse", "no remission recorded", "complete remission")
@@ -78,12 +93,12 @@ def _therapy_origins(therapy: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype="float64")
     starts = therapy[[PATIENT_ID, EVENT, column]].dropna()
     starts = starts.assign(**{column: pd.to_datetime(starts[column]) if column == EVENT_DATE
-                              else _as_float(starts[column])})
+                              else as_float(starts[column])})
     return starts[starts[EVENT] == "therapy_start"].groupby(PATIENT_ID)[column].min()
 
 
 def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
-                        therapy: pd.DataFrame | None = None) -> pd.DataFrame:
+                        therapy: pd.DataFrame | None = None, data: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cumulative proportion of informative patients whose marker has normalized, by day.
 
     Kaplan–Meier product-limit estimate: at each day with an event,
@@ -105,6 +120,10 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
         days since therapy start (a patient with no ``therapy_start`` is left out, with a
         warning, as markers.analysis.assess gives no day of normalization without it). Not needed when
         the assessment has a ``days_to_last_sample`` column.
+    data
+        The measurements with the timeline: when given, days count from each patient's day 0
+        (the diagnosis, as the report's axes and tables do: :mod:`markers.plot.days`) instead of
+        from therapy start, and a patient needs no therapy start to be placed.
 
     Returns
     -------
@@ -127,11 +146,14 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
     """
     rows = _informative(assessment, analyte)
     normalized = rows["normalized"].astype("boolean").fillna(False).astype(bool).to_numpy()
-    to_norm = _as_float(rows["days_to_normalization"]) if "days_to_normalization" in rows.columns \
+    if data is not None:
+        return _curve(*_days_since_day0(rows, data), normalized=normalized, analyte=analyte,
+                      ids=rows[PATIENT_ID], origin="diagnosis")
+    to_norm = as_float(rows["days_to_normalization"]) if "days_to_normalization" in rows.columns \
         else np.full(len(rows), np.nan)
     last_day = day_column("last_sample_date")
     if "days_to_last_sample" in rows.columns:
-        to_last = _as_float(rows["days_to_last_sample"])
+        to_last = as_float(rows["days_to_last_sample"])
     elif (~normalized).any() and last_day in rows.columns and "last_sample_date" not in rows.columns:
         # Pseudonymised: the last sample and the therapy start are both days since the same anchor.
         if therapy is None:
@@ -140,7 +162,7 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
                 "patients never normalized: pass therapy=dataset.therapy."
             )
         start = _therapy_origins(therapy).reindex(rows[PATIENT_ID].to_numpy())
-        to_last = _as_float(rows[last_day]) - _as_float(start)
+        to_last = as_float(rows[last_day]) - as_float(start)
     elif (~normalized).any():
         if therapy is None:
             raise ConfigError(
@@ -153,14 +175,30 @@ def normalization_curve(assessment: pd.DataFrame, *, analyte: str,
         to_last = np.floor(np.asarray(to_last, dtype="float64"))
     else:
         to_last = np.full(len(rows), np.nan)
+    return _curve(to_norm, to_last, normalized=normalized, analyte=analyte, ids=rows[PATIENT_ID],
+                  origin="therapy start")
+
+
+def _days_since_day0(rows: pd.DataFrame, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Days from day 0 to normalization and to the last sample (pseudonymised: the ``*_day`` columns)."""
+    days = with_timeline_days(rows, data)
+    to_norm = as_float(days["normalized_day"]) if "normalized_day" in days.columns else np.full(len(rows), np.nan)
+    to_last = as_float(days["last_sample_day"]) if "last_sample_day" in days.columns \
+        else np.full(len(rows), np.nan)
+    return to_norm, to_last
+
+
+def _curve(to_norm: np.ndarray, to_last: np.ndarray, *, normalized: np.ndarray, analyte: str, ids: pd.Series,
+           origin: str) -> pd.DataFrame:
+    """The product-limit table of :func:`normalization_curve` from each patient's event or censoring day."""
     times = np.where(normalized, to_norm, to_last)
     unknown = np.isnan(times)
     if unknown.any():
         warnings.warn(
             f"{int(unknown.sum())} informative patient(s) left out of the {analyte} normalization curve: "
-            f"no day of normalization or of the last sample since therapy start "
-            f"({', '.join(rows[PATIENT_ID].astype(str)[unknown][:5])}).",
-            stacklevel=2,
+            f"no day of normalization or of the last sample since {origin} "
+            f"({', '.join(ids.astype(str)[unknown][:5])}).",
+            stacklevel=3,
         )
     times, is_event = times[~unknown], normalized[~unknown]
     table = (pd.DataFrame({"day": times.astype("int64"), "event": is_event.astype(int),
@@ -194,8 +232,9 @@ def median_days_to_normalization(curve: pd.DataFrame) -> float:
 
 
 def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None = None,
-                               therapy: pd.DataFrame | None = None, ax: Axes | None = None) -> Axes:
-    """Step curve(s) of the proportion normalized by day since therapy start, with censor ticks.
+                               therapy: pd.DataFrame | None = None, data: pd.DataFrame | None = None,
+                               ax: Axes | None = None) -> Axes:
+    """Step curve(s) of the proportion normalized by day (since therapy start, or since diagnosis given ``data``).
 
     Parameters
     ----------
@@ -203,8 +242,8 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
         One row per patient × analyte.
     analyte
         One analyte; default every analyte with informative patients.
-    therapy
-        Therapy events (see :func:`normalization_curve`).
+    therapy, data
+        Therapy events; measurements with the timeline (see :func:`normalization_curve`).
     ax
         Axes to draw on; default ``plt.gca()``.
 
@@ -224,7 +263,7 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
     analytes = [analyte] if analyte is not None else [
         a for a in ANALYTES if len(_informative(assessment, a))]
     for name in analytes:
-        curve = normalization_curve(assessment, analyte=name, therapy=therapy)
+        curve = normalization_curve(assessment, analyte=name, therapy=therapy, data=data)
         n = int(curve["at_risk"].iloc[0]) if len(curve) else 0
         color = ANALYTE_COLORS.get(name, "#555555")
         ax.step(curve["day"], curve["proportion_normalized"], where="post", color=color, linewidth=1.8,
@@ -233,7 +272,7 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
         ax.plot(cens["day"], cens["proportion_normalized"], linestyle="none", marker="|", markersize=10,
                 markeredgewidth=1.5, color=color, gid=f"censor:{name}", label=f"_censor:{name}")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("days since therapy start", fontsize=MIN_FONT + 1)
+    ax.set_xlabel(DAY_AXIS_LABEL if data is not None else "days since therapy start", fontsize=MIN_FONT + 1)
     ax.set_ylabel("proportion normalized", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
     ax.grid(True, color="#E5E5E5", linewidth=0.6)
@@ -273,8 +312,8 @@ def binned_median(frame: pd.DataFrame, *, bin_days: int = 30, min_patients: int 
     >>> binned_median(f, min_patients=1).values.tolist()  # A: median(4, 2) = 3; median(3, 1) = 2
     [[15.0, 2.0, 2.0]]
     """
-    days = _as_float(frame[DAY])
-    values = _as_float(frame[X_ULN])
+    days = as_float(frame[DAY])
+    values = as_float(frame[X_ULN])
     ok = ~np.isnan(days) & ~np.isnan(values)
     work = pd.DataFrame({"patient": frame[PATIENT_ID].to_numpy()[ok],
                          "bin": np.floor(days[ok] / bin_days).astype(int), "x": values[ok]})
@@ -322,11 +361,14 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
     keep = set(_informative(assessment, analyte)[PATIENT_ID].astype(str))
     rows = data[(data[ANALYTE] == analyte) & data[PATIENT_ID].astype(str).isin(keep)]
     rows = rows.sort_values([PATIENT_ID, sample_key(rows)], kind="stable")
+    ends: list[tuple[str, float, float]] = []
     for pid, grp in rows.groupby(PATIENT_ID, sort=True):
-        xv, yv = _as_float(grp[DAY]), _as_float(grp[X_ULN])
-        ok = ~np.isnan(xv) & ~np.isnan(yv)
+        xv, yv = as_float(grp[DAY]), as_float(grp[X_ULN])
+        ok = ~np.isnan(xv) & ~np.isnan(yv) & (yv > 0)
         ax.plot(xv[ok], yv[ok], color="#9A9A9A", linewidth=0.7, alpha=0.8, zorder=2,
                 gid=f"patient:{pid}", label=f"_patient:{pid}")
+        if ok.any():
+            ends.append((str(pid), float(xv[ok][-1]), float(yv[ok][-1])))
     med = binned_median(rows, bin_days=bin_days, min_patients=min_patients)
     ax.plot(med["day"], med["median"], color="#000000", linewidth=2.5, marker="o", markersize=3, zorder=4,
             gid="median", label=f"median per {bin_days}-day bin (≥{min_patients} patients)")
@@ -334,30 +376,90 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
     ax.set_yscale("log", nonpositive="mask")
     plain_log_axis(ax)
     panel_title(ax, f"{analyte}: {len(keep)} informative patients")
-    ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
+    ax.set_xlabel(DAY_AXIS_LABEL, fontsize=MIN_FONT + 1)
     ax.set_ylabel("× ULN (log)", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
     ax.legend(fontsize=MIN_FONT, loc="upper right", framealpha=0.85)
+    if len(ends) <= MAX_END_LABELS:
+        label_line_ends(ax, ends)
     return ax
+
+
+#: Most patients whose lines are named at their ends (more would be a column of unreadable text).
+MAX_END_LABELS = 40
+
+
+def label_line_ends(ax: Axes, ends: Sequence[tuple[str, float, float]]) -> None:
+    """Name each patient's line in the right margin, level with its last point, with a leader line.
+
+    Labels are spread so that no two overlap (one text line apart at least), keeping the order
+    of the line ends from top to bottom. Texts have gid ``"patient_label:<id>"``.
+    """
+    ax.autoscale_view()
+    low, high = (np.log10(v) for v in ax.get_ylim())
+    height_in = ax.get_position().height * ax.get_figure().get_figheight()
+    step = 1.15 * MIN_FONT / 72 / max(height_in, 1e-6)  # one text line, in axes fractions
+    placed = sorted(((np.log10(y) - low) / (high - low), pid, x, y) for pid, x, y in ends)
+    spots: list[float] = []
+    for frac, *_rest in placed:
+        spots.append(max(frac, spots[-1] + step) if spots else frac)
+    overflow = (spots[-1] - 1.0) if spots else 0.0
+    if overflow > 0:  # pushed past the top: shift down, as far as the bottom allows
+        spots = [max(s - overflow, i * step) for i, s in enumerate(spots)]
+    for spot, (_frac, pid, x, y) in zip(spots, placed, strict=True):
+        ax.annotate(pid, xy=(x, y), xycoords="data", xytext=(1.015, spot), textcoords="axes fraction",
+                    fontsize=MIN_FONT, va="center", ha="left", color="#555555", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": "#BBBBBB", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 1},
+                    gid=f"patient_label:{pid}")
 
 
 # -- swimmer -----------------------------------------------------------------------------------
 
 
-def _sample_status(rows: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _sample_status(rows: pd.DataFrame, unconfirmed: np.ndarray | None = None
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Marker status per patient and sample day: any analyte elevated → elevated; all normal → normal.
 
-    One grouping of every patient's rows: ``{patient: (days ascending, statuses)}``.
+    A sample elevated only in results flagged ``unconfirmed`` (see :func:`_unconfirmed_rows`) is
+    ``"unconfirmed"``. One grouping of every patient's rows: ``{patient: (days ascending, statuses)}``.
     """
     elevated = rows[ELEVATED].astype("boolean")
-    frame = pd.DataFrame({PATIENT_ID: rows[PATIENT_ID].astype(str).to_numpy(), DAY: _as_float(rows[DAY]),
-                          "up": elevated.fillna(False).to_numpy(dtype=bool),
+    up = elevated.fillna(False).to_numpy(dtype=bool)
+    soft = np.zeros(len(rows), dtype=bool) if unconfirmed is None else unconfirmed
+    frame = pd.DataFrame({PATIENT_ID: rows[PATIENT_ID].astype(str).to_numpy(), DAY: as_float(rows[DAY]),
+                          "up": up & ~soft, "soft": up & soft,
                           "down": (elevated == False).fillna(False).to_numpy(dtype=bool)})  # noqa: E712
     per = (frame.dropna(subset=[DAY]).groupby([PATIENT_ID, DAY], sort=True)
-           .agg(up=("up", "any"), down=("down", "all")).reset_index())
-    per["status"] = np.where(per["up"], "elevated", np.where(per["down"], "normal", "indeterminate"))
+           .agg(up=("up", "any"), soft=("soft", "any"), down=("down", "all")).reset_index())
+    per["status"] = np.where(per["up"], "elevated", np.where(per["soft"], "unconfirmed", np.where(
+        per["down"], "normal", "indeterminate")))
     return {pid: (grp[DAY].to_numpy(dtype=float), grp["status"].to_numpy())
             for pid, grp in per.groupby(PATIENT_ID, sort=False)}
+
+
+def _unconfirmed_rows(rows: pd.DataFrame, assessment: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    """Results after their analyte's normalization and before its confirmed re-elevation, if any.
+
+    The assessment calls a rise a re-elevation only once it is confirmed (markers.analysis.assess);
+    the strip says the same: one elevated sample between normal ones is not drawn as elevated.
+    """
+    if "normalized_date" not in assessment.columns and "normalized_day" not in assessment.columns:
+        return np.zeros(len(rows), dtype=bool)
+    days = with_timeline_days(assessment, data)
+    keys = pd.MultiIndex.from_arrays([days[PATIENT_ID].astype(str), days[ANALYTE].astype(str)])
+    at = pd.MultiIndex.from_arrays([rows[PATIENT_ID].astype(str), rows[ANALYTE].astype(str)])
+
+    def lookup(column: str) -> np.ndarray:
+        if column not in days.columns:
+            return np.full(len(rows), np.nan)
+        table = pd.Series(as_float(days[column]), index=keys)
+        table = table[~table.index.duplicated()]
+        return table.reindex(at).to_numpy(dtype=float)
+
+    normal, risen = lookup("normalized_day"), lookup("reelevation_day")
+    day = as_float(rows[DAY])
+    with np.errstate(invalid="ignore"):
+        return (day > normal) & (day < np.where(np.isnan(risen), np.inf, risen))
 
 
 def patient_outcomes(therapy: pd.DataFrame, patients: Sequence[str]) -> pd.Series:
@@ -380,7 +482,7 @@ def patient_outcomes(therapy: pd.DataFrame, patients: Sequence[str]) -> pd.Serie
 
 def _follow_up(rows: pd.DataFrame, ids: Sequence[str]) -> dict[str, float]:
     """Day of each patient's last sample (0 when none)."""
-    last = pd.Series(_as_float(rows[DAY]), index=rows[PATIENT_ID].astype(str).to_numpy()).groupby(level=0).max()
+    last = pd.Series(as_float(rows[DAY]), index=rows[PATIENT_ID].astype(str).to_numpy()).groupby(level=0).max()
     return {pid: float(last.get(pid, 0.0)) if not pd.isna(last.get(pid, np.nan)) else 0.0 for pid in ids}
 
 
@@ -449,10 +551,11 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
     # One grouping per table for the page, not one scan of every table per lane; day 0 and the
     # day shift are looked up only for lanes with therapy events to place.
     on_page = rows[rows[PATIENT_ID].astype(str).isin(order)]
-    statuses = _sample_status(on_page) if ELEVATED in rows.columns else {}
+    statuses = _sample_status(on_page, _unconfirmed_rows(on_page, assessment, data)) \
+        if ELEVATED in rows.columns else {}
     data_of, therapy_of = PatientRows(data), PatientRows(therapy)
     for lane, pid in enumerate(order):
-        trow = _rows_of(therapy_of(pid), pid)
+        trow = rows_of(therapy_of(pid), pid)
         if trow is not None:
             own = data_of(pid)
             origin = time_origin(own, patient=pid, therapy=trow)
@@ -471,24 +574,27 @@ def plot_swimmer(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.Da
         if trow is not None:
             for event in EVENT_MARKERS:
                 hits = trow[trow[EVENT] == event]
-                days = _x_positions(hits, EVENT_DATE, x="day", origin=origin, shift=shift) if len(hits) else None
+                days = x_positions(hits, EVENT_DATE, x="day", origin=origin, shift=shift) if len(hits) else None
                 for d in [] if days is None else days[~np.isnan(days)]:
                     event_points[event][0].append(float(d))
                     event_points[event][1].append(float(lane))
     for event, (xs, ys) in event_points.items():
-        marker, color, label = EVENT_MARKERS[event]
-        ax.plot(xs, ys, linestyle="none", marker=marker, markersize=7, markerfacecolor=color,
-                markeredgecolor="white", markeredgewidth=0.6, zorder=3, gid=f"event:{event}", label=label)
+        ax.plot(xs, ys, linestyle="none", zorder=3, gid=f"event:{event}", label=EVENT_MARKERS[event][2],
+                **event_style(event))
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels(order if len(order) <= 60 else [""] * len(order), fontsize=MIN_FONT)
     ax.set_ylim(len(order) - 0.5, -0.5)  # first lane at the top
-    ax.set_xlabel("days since diagnosis", fontsize=MIN_FONT + 1)
+    ax.set_xlabel(DAY_AXIS_LABEL, fontsize=MIN_FONT + 1)
     ax.tick_params(axis="x", labelsize=MIN_FONT)
     handles: list[Any] = [Patch(facecolor=c, label=p) for p, c in PHASE_COLORS.items()]
-    handles += [Patch(facecolor=c, label=f"marker {s}") for s, c in STATUS_COLORS.items()]
-    handles += [Line2D([], [], linestyle="none", marker=m, markerfacecolor=c, markeredgecolor="white",
-                       markersize=7, label=lab) for m, c, lab in EVENT_MARKERS.values()]
-    ax.legend(handles=handles, fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    names = ", ".join(analytes) if analytes is not None else ", ".join(
+        a for a in ANALYTES if a in set(rows[ANALYTE].astype(str))) or "all analytes"
+    handles += [Patch(facecolor=c, label=f"marker {STATUS_LABELS[s]}") for s, c in STATUS_COLORS.items()]
+    handles += [Line2D([], [], linestyle="none", label=lab, **event_style(e))
+                for e, (_m, _c, lab) in EVENT_MARKERS.items()]
+    ax.legend(handles=handles, fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title=f"strip: marker status\n({names}: elevated\nwhen any is)", title_fontsize=MIN_FONT,
+              alignment="left")
     return ax
 
 
@@ -509,14 +615,17 @@ def _table(fig: Figure, rect: tuple[float, float, float, float], cells: list[lis
     add_table(fig, rect, header, cells, header_colour="#E8E8E8", caption=title, gid=gid or None)
 
 
-def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str]) -> list[list[str]]:
-    """Per patient informative for any analyte: days to normalization per analyte (or why none)."""
+def _days_to_normal_cells(assessment: pd.DataFrame, analytes: Sequence[str],
+                          data: pd.DataFrame | None = None) -> list[list[str]]:
+    """Per patient: the day of normalization per analyte (or why none); since diagnosis given ``data``."""
+    if data is not None:
+        assessment = with_timeline_days(assessment, data)
     ids = assessment[PATIENT_ID].astype(str)
     first = assessment.assign(**{PATIENT_ID: ids}).drop_duplicates([PATIENT_ID, ANALYTE])
     found: dict[tuple[str, Any], str] = {}
     informative = first["informative"] if "informative" in first.columns else pd.Series(None, index=first.index)
-    days = first["days_to_normalization"] if "days_to_normalization" in first.columns \
-        else pd.Series(None, index=first.index)
+    column = "normalized_day" if data is not None else "days_to_normalization"
+    days = first[column] if column in first.columns else pd.Series(None, index=first.index)
     for pid, analyte, flag, day in zip(first[PATIENT_ID], first[ANALYTE], informative, days, strict=True):
         if flag is None or pd.isna(flag) or not bool(flag):
             found[(pid, analyte)] = "not informative"
@@ -540,7 +649,7 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
     of its page, its table and the days to normalization of each patient the lower half; the
     swimmer plot's lanes are as tall as the page allows (0.18–0.6 inch each).
     """
-    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+    check_choice("page_size", page_size, tuple(PAGE_SIZES))
     size = PAGE_SIZES[page_size]
     analytes = _cohort_analytes(assessment)
     per_page = 6
@@ -557,10 +666,11 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         chunk = analytes[first:first + per_page]
         fig = Figure(figsize=size)
         _page_header(fig, "Cohort: marker course of informative patients",
-                     "Informative = elevated at baseline. Thin grey: one patient; bold: median of patient "
-                     "medians per 30-day bin with at least 3 patients.", size=size)
+                     "Informative = elevated at baseline. Thin grey: one patient, named at the end of its line; "
+                     "bold: median of patient medians per 30-day bin with at least 3 patients.", size=size)
         n_rows, n_cols = (max(len(chunk), 1), 1) if len(chunk) <= 3 else (3, 2)
-        grid = fig.add_gridspec(n_rows, n_cols, left=0.1, right=0.96, top=0.91, bottom=0.05,
+        # the right margin holds the patients' names at their lines' ends
+        grid = fig.add_gridspec(n_rows, n_cols, left=0.1, right=0.86 if n_cols == 1 else 0.9, top=0.91, bottom=0.05,
                                 hspace=0.28 if n_cols == 1 else 0.38, wspace=0.28)
         for k, analyte in enumerate(chunk):
             plot_cohort_spaghetti(data, analyte=analyte, assessment=assessment,
@@ -571,7 +681,7 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         yield fig
 
     if wanted():
-        yield _normalization_page(assessment, therapy=therapy, analytes=analytes, size=size)
+        yield _normalization_page(assessment, therapy=therapy, data=data, analytes=analytes, size=size)
     if only is not None and index >= only:
         return  # the page asked for is done
 
@@ -584,9 +694,12 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         share = ordered[page * lanes_per_page:(page + 1) * lanes_per_page]
         fig = Figure(figsize=size)
         suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
+        shown = ", ".join(a for a in ANALYTES if a in set(data[ANALYTE].astype(str)))
         _page_header(fig, f"Cohort: swimmer plot{suffix}",
                      "One lane per patient, sorted by outcome (relapse at the top), then by follow-up. Wide bars: "
-                     "therapy phases; narrow strip: marker status from each sample to the next.", size=size)
+                     f"therapy phases; narrow strip: marker status ({shown}: elevated when any is) from "
+                     "each sample to the next; a rise after normalization that the assessment did not confirm "
+                     "as a re-elevation is pale yellow.", size=size)
         # Lanes share the height between the caption and the x-axis label (0.91 − 0.05 of the page),
         # each 0.18 to 0.6 inch: tall enough to read, not so tall that a small cohort looks inflated.
         lane_in = min(0.6, max(0.18, (0.86 * height) / max(len(share), 1)))
@@ -596,20 +709,21 @@ def iter_cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment
         yield fig
 
 
-def _normalization_page(assessment: pd.DataFrame, *, therapy: pd.DataFrame, analytes: list[str],
-                        size: tuple[float, float]) -> Figure:
+def _normalization_page(assessment: pd.DataFrame, *, therapy: pd.DataFrame, data: pd.DataFrame,
+                        analytes: list[str], size: tuple[float, float]) -> Figure:
     fig = Figure(figsize=size)
     _page_header(fig, "Cohort: time to normalization",
                  "Kaplan–Meier estimate of the proportion of informative patients whose marker has returned to "
-                 "normal, by day since therapy start; patients never normalized are censored at their last sample.",
+                 "normal, by day since diagnosis (day 0, as on every page); patients never normalized are censored at "
+                 "their last sample.",
                  size=size)
     height = size[1]
     row_h = 0.22 / height  # one table row, in figure fractions
     ax = fig.add_axes((0.1, 0.53, 0.84, 0.37))
-    plot_time_to_normalization(assessment, therapy=therapy, ax=ax)
+    plot_time_to_normalization(assessment, therapy=therapy, data=data, ax=ax)
     cells = []
     for analyte in analytes:
-        curve = normalization_curve(assessment, analyte=analyte, therapy=therapy)
+        curve = normalization_curve(assessment, analyte=analyte, therapy=therapy, data=data)
         med = median_days_to_normalization(curve)
         cells.append([analyte, str(int(curve["at_risk"].iloc[0])), str(int(curve["events"].sum())),
                       str(int(curve["censored"].sum())), "not reached" if np.isnan(med) else f"{med:.0f}"])
@@ -617,13 +731,13 @@ def _normalization_page(assessment: pd.DataFrame, *, therapy: pd.DataFrame, anal
     if cells:
         h = row_h * (len(cells) + 1)
         _table(fig, (0.1, top - h, 0.84, h), cells, ["analyte", "informative", "normalized", "censored",
-                                                     "median days"], gid="km_table")
+                                                     "median day"], gid="km_table")
         top -= h + 0.05
-    per_patient = _days_to_normal_cells(assessment, analytes)
+    per_patient = _days_to_normal_cells(assessment, analytes, data)
     fit = int((top - 0.04) / row_h) - 1
     if analytes and per_patient and fit >= 3:
         shown = per_patient[:fit]
-        caption = "Days from therapy start to normalization, per patient" + (
+        caption = "Day of normalization (days since diagnosis), per patient" + (
             f" (first {fit} of {len(per_patient)}; all in the summary table)" if len(per_patient) > fit else "")
         h = row_h * (len(shown) + 1)
         _table(fig, (0.1, top - h, 0.84, h), shown, ["patient", *analytes], title=caption, gid="days_table")

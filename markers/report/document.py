@@ -37,16 +37,12 @@ from markers import __version__
 from markers.errors import OutputError
 from markers.ingest.dataset import Dataset
 from markers.plot.cohort import _cohort_analytes, iter_cohort_figures
-from markers.plot.patient import (
-    GRADE_COLORS,
-    MIN_FONT,
-    PAGE_SIZES,
-    PatientPage,
-    PatientRows,
-    _check_choice,
-    add_table,
-    sample_key,
-)
+from markers.plot.days import with_timeline_days
+from markers.plot.frames import PatientRows, check_choice, sample_key
+from markers.plot.patient import PatientPage
+from markers.plot.style import GRADE_COLORS, MIN_FONT, PAGE_SIZES
+from markers.plot.table import add_table
+from markers.report.appendix import appendix_chunks, appendix_pages
 from markers.schema import (
     ANALYTE,
     ANALYTES,
@@ -74,22 +70,13 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("informative", "informative", 1.25),
     ("baseline_x_uln", "baseline\n×ULN", 0.9),
     ("nadir_x_uln", "nadir\n×ULN", 0.9),
-    ("days_to_normalization", "days to\nnormal", 0.9),
+    ("normalized_day", "normal\non day", 0.9),
     ("status_surgery", "at\nsurgery", 1.0),
     ("status_end_of_induction", "end of\ninduction", 1.0),
     ("status_complete_remission", "at CR", 1.0),
     ("status_end_of_therapy", "end of\ntherapy", 1.0),
     ("persistent", "persistent", 1.15),
     ("reelevation", "re-\nelevation", 1.0),
-)
-
-#: Appendix columns: (issue column, header, relative width, longest text kept).
-ISSUE_COLUMNS_SHOWN: tuple[tuple[str, str, float, int], ...] = (
-    ("severity", "severity", 0.8, 8),
-    ("code", "code", 1.9, 24),
-    ("location", "where", 2.2, 32),
-    ("value", "value", 1.1, 14),
-    ("message", "message", 3.6, 56),
 )
 
 _ROW_HEIGHT_IN = 0.25  # one table row at 8 pt, with padding
@@ -476,7 +463,7 @@ def _fmt(value: Any, column: str) -> str:
         return "yes" if bool(value) else "no"
     if column.endswith("x_uln"):
         return f"{float(value):.1f}"
-    if column == "days_to_normalization":
+    if column in ("days_to_normalization", "normalized_day"):
         return f"{int(value)}"
     return str(value) if str(value) else "—"
 
@@ -515,7 +502,8 @@ def _summary_pages(assessment: pd.DataFrame, *, page_size: str) -> Iterator[Figu
         suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
         fig.text(0.05, 0.975, f"Cohort summary{suffix}", fontsize=13, fontweight="bold", va="top")
         fig.text(0.05, 0.952, "One row per patient and analyte. ×ULN: multiple of the age-specific upper "
-                 "limit; days to normal: since therapy start; status at each milestone from the nearest sample.",
+                 "limit; normal on day: first sample of the confirmed normal run, in days since diagnosis as on "
+                 "every page; status at each milestone from the nearest sample.",
                  fontsize=MIN_FONT, va="top", wrap=True)
         _draw_table(fig, chunk, header, widths, top=0.925, colours=colours or None)
         yield fig
@@ -532,6 +520,7 @@ def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: 
     n_patients = data[PATIENT_ID].astype(str).nunique()
     n_samples = len(data[[PATIENT_ID, sample_key(data)]].drop_duplicates())
     n_warnings = int((dataset.issues["severity"] == "warning").sum()) if len(dataset.issues) else 0
+    n_errors = int((dataset.issues["severity"] == "error").sum()) if len(dataset.issues) else 0
     facts = [
         ("Report date", date_text),
         ("Software", f"markers {__version__}"),
@@ -539,8 +528,9 @@ def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: 
         ("Unit", dataset.unit),
         ("Patients", f"{n_patients}"),
         ("Samples", f"{n_samples} ({len(data)} results)"),
-        ("Rejected rows", f"{dataset.n_rejected}"),
-        ("Warnings", f"{n_warnings}"),
+        ("Rejected rows", f"{dataset.n_rejected} (rows left out whole)"),
+        ("Errors", f"{n_errors} (cells and rows; each in the appendix)"),
+        ("Warnings", f"{n_warnings} (each in the appendix)"),
     ]
     y = 0.78
     for label, value in facts:
@@ -563,73 +553,6 @@ def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: 
         "marker status alongside imaging and marrow findings.", width=110), fontsize=MIN_FONT, va="bottom",
         color="#555555")
     return fig
-
-
-def _column_chars(width: float, page_width_in: float) -> int:
-    """Characters of 8-pt text that fit a column of relative ``width`` in the 90 %-wide appendix table."""
-    total = sum(w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN)
-    inches = 0.9 * page_width_in * width / total - 0.1  # cell padding
-    # DejaVu Sans at 8 pt: about 0.62 em (5 pt) per character on average.
-    return max(4, int(inches * 72 / (0.62 * MIN_FONT)))
-
-
-def _issue_cells(issues: pd.DataFrame, *, page_width_in: float = PAGE_SIZES["A4"][0]) -> list[list[str]]:
-    rows = []
-    for _, rec in issues.iterrows():
-        sheet, cell = str(rec.get("sheet") or ""), str(rec.get("cell") or "")
-        ref = f"{sheet + '!' if sheet else ''}{cell}"
-        name = str(rec.get("file") or "")
-        room = _column_chars(ISSUE_COLUMNS_SHOWN[2][2], page_width_in) - len(ref) - 1
-        if len(name) > room:
-            # The cell reference is what the reader needs: shorten the file name, never the reference.
-            name = name[: max(room - 1, 1)] + "…"
-        where = f"{name} {ref}".strip()
-        values = {"severity": rec.get("severity"), "code": rec.get("code"), "location": where,
-                  "value": rec.get("value"), "message": rec.get("message")}
-        line = []
-        for col, _h, rel, longest in ISSUE_COLUMNS_SHOWN:
-            width = min(longest, _column_chars(rel, page_width_in))
-            text = "" if values[col] is None or pd.isna(values[col]) else str(values[col])
-            line.append(text if len(text) <= width else text[: width - 1] + "…")
-        rows.append(line)
-    return rows
-
-
-def _appendix_pages(dataset: Dataset, *, page_size: str) -> Iterator[Figure]:
-    issues = dataset.issues
-    if len(issues):
-        rank = {"error": 0, "warning": 1}
-        issues = issues.assign(_s=issues["severity"].map(rank).fillna(2)).sort_values(
-            ["_s", "file", "sheet", "row"], kind="stable")
-    cells = _issue_cells(issues, page_width_in=PAGE_SIZES[page_size][0])
-    counts = dataset.counts()
-    per = rows_per_page(page_size)
-    first_capacity = max(per - len(counts) - 4, 5)
-    chunks = [cells[:first_capacity]] + [cells[i:i + per] for i in range(first_capacity, len(cells), per)]
-    header = [h for _c, h, _w, _n in ISSUE_COLUMNS_SHOWN]
-    widths = [w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN]
-    for page, chunk in enumerate(chunks):
-        fig = Figure(figsize=PAGE_SIZES[page_size])
-        suffix = f" ({page + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        fig.text(0.05, 0.975, f"Appendix: rejected rows and warnings{suffix}", fontsize=13,
-                 fontweight="bold", va="top")
-        top = 0.94
-        if page == 0:
-            fig.text(0.05, top, "Rows read per file: every row is kept, rejected or skipped.",
-                     fontsize=MIN_FONT + 1, va="top")
-            if len(counts):
-                count_cells = [[str(v) for v in rec] for rec in counts.itertuples(index=False)]
-                _draw_table(fig, count_cells, list(counts.columns), [4, 1, 1, 1, 1], top=top - 0.02)
-                top -= 0.02 + _ROW_HEIGHT_IN * (len(count_cells) + 1.5) / fig.get_figheight() + 0.03
-            if not cells:
-                fig.text(0.05, top, "No rejected rows and no warnings.", fontsize=MIN_FONT + 2, va="top")
-                yield fig
-                continue
-            fig.text(0.05, top, f"{len(cells)} issues (errors first); each names the file, sheet and cell.",
-                     fontsize=MIN_FONT + 1, va="top")
-            top -= 0.02
-        _draw_table(fig, chunk, header, widths, top=top)
-        yield fig
 
 
 def build_report(
@@ -685,7 +608,7 @@ def build_report(
     >>> n = write_report_pdf(build_report(ds, data=data, assessment=a), "report.pdf",
     ...                      metadata=pdf_metadata())  # doctest: +SKIP
     """
-    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+    check_choice("page_size", page_size, tuple(PAGE_SIZES))
     if inputs_sha256 is None:
         files = dataset.files
         inputs_sha256 = dict(zip(files["file"].astype(str), files["sha256"].astype(str), strict=True)) \
@@ -693,10 +616,7 @@ def build_report(
     patients = _patient_ids(data)
     n_summary = max(1, math.ceil(len(assessment) / rows_per_page(page_size)))
     n_cohort = _n_cohort_pages(assessment, page_size=page_size)
-    per = rows_per_page(page_size)
-    n_issues = len(dataset.issues)
-    first_capacity = max(per - len(dataset.counts()) - 4, 5)
-    n_appendix = 1 + max(0, math.ceil((n_issues - first_capacity) / per))
+    n_appendix = len(appendix_chunks(dataset, page_size=page_size))
     total = 1 + n_summary + n_cohort + len(patients) + n_appendix
     done = 0
 
@@ -709,7 +629,7 @@ def build_report(
     yield _cover_page(dataset, data=data, title=title, page_size=page_size, inputs_sha256=inputs_sha256,
                       reference_set=reference_set, created=created)
     tick("cover")
-    for fig in _summary_pages(assessment, page_size=page_size):
+    for fig in _summary_pages(with_timeline_days(assessment, data), page_size=page_size):
         yield fig
         tick("summary table")
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
@@ -724,7 +644,7 @@ def build_report(
         yield page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
                         unit_label=dataset.unit)
         tick(f"patient {pid}")
-    for fig in _appendix_pages(dataset, page_size=page_size):
+    for fig in appendix_pages(dataset, page_size=page_size):
         yield fig
         tick("appendix")
 
