@@ -5,13 +5,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from plot_fixtures import tables_of
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from plot_fixtures import make_assessment, make_data, make_patients, make_therapy, tables_of
 from pypdf import PdfReader
 from workbooks import write_workbook
 
 from markers.cli import cli
 from markers.pipeline import analyse
-from markers.plot.patient import patient_figure
+from markers.plot.cohort import STATUS_COLORS, cohort_figures, plot_cohort_spaghetti, plot_swimmer
+from markers.plot.patient import patient_figure, plot_marker_trend
 from markers.report.appendix import appendix_pages
 from markers.report.document import build_report
 
@@ -111,3 +114,122 @@ def test_cover_counts_what_the_appendix_lists(sample):
 
 def _table_rows_of(table):
     return [[table.text(r, c) for c in range(table.shape[1])] for r in range(table.shape[0])]
+
+
+# -- legends that explain --------------------------------------------------------------------------
+
+
+def _legend_of(fig):
+    from matplotlib.legend import Legend
+
+    (legend,) = [a for a in fig.artists if isinstance(a, Legend)]
+    return {t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+
+
+def test_patient_legend_names_symbols_and_grade_bands():
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    entries = _legend_of(fig)
+    assert entries["VMA (circles)"].get_marker() == "o"
+    assert entries["HVA (squares)"].get_marker() == "s"
+    ax = fig.axes[0]
+    for gid, label in (("band:mild", "1–2× ULN (mild)"), ("band:moderate", "2–3× ULN (moderate)")):
+        (band,) = [p for p in ax.patches if p.get_gid() == gid]
+        assert entries[label].get_facecolor() == band.get_facecolor()
+
+
+def test_milestone_labels_sit_above_the_points():
+    fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    ax = fig.axes[0]
+    points = [ln.get_zorder() for ln in ax.get_lines() if (ln.get_gid() or "").startswith("points:")]
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("event_label:")]
+    assert labels and points
+    for label in labels:
+        assert label.get_zorder() > max(points)
+        assert label.get_bbox_patch() is not None and label.get_bbox_patch().get_facecolor()[:3] == (1, 1, 1)
+
+
+def test_no_nadir_note_for_a_patient_who_was_never_elevated():
+    # P4: normal at baseline on both analytes (informative False): a baseline note, no nadir.
+    fig = patient_figure(make_data(), patient="P4", therapy=make_therapy(), patients=make_patients(),
+                         assessment=make_assessment())
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert "baseline" in notes and "nadir" not in notes
+    rows = _table_rows(fig)
+    assert not any("nadir" in row[-1] for row in rows[1:])
+
+
+def test_trend_plot_legend_is_outside_the_data():
+    ax = Figure().subplots()
+    plot_marker_trend(make_data(), patient="P1", ax=ax)
+    legend = ax.get_legend()
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 >= 1.0  # anchored right of the axes
+    assert "VMA (circles)" in [t.get_text() for t in legend.get_texts()]
+
+
+def test_spaghetti_names_each_patient_at_its_line_end():
+    ax = Figure(figsize=(8, 4)).subplots()
+    plot_cohort_spaghetti(make_data(), analyte="VMA", assessment=make_assessment(), ax=ax)
+    labels = {t.get_gid(): t for t in ax.texts if (t.get_gid() or "").startswith("patient_label:")}
+    # informative for VMA: P1, P2, P3 (P4 was normal at baseline)
+    assert sorted(labels) == ["patient_label:P1", "patient_label:P2", "patient_label:P3"]
+    assert [labels[f"patient_label:{p}"].get_text() for p in ("P1", "P2", "P3")] == ["P1", "P2", "P3"]
+    # each label points at its line's last point
+    for pid in ("P1", "P2", "P3"):
+        (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == f"patient:{pid}"]
+        assert labels[f"patient_label:{pid}"].xy == (line.get_xdata()[-1], line.get_ydata()[-1])
+
+
+# -- the swimmer plot ---------------------------------------------------------------------------
+
+
+def test_swimmer_event_symbols_are_the_same_in_plot_and_legend():
+    ax = Figure().subplots()
+    plot_swimmer(make_data(), therapy=make_therapy(), assessment=make_assessment(), ax=ax)
+    legend = {t.get_text(): h for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles,
+                                                strict=True)}
+    for gid, label in (("event:complete_remission", "complete remission"), ("event:surgery", "surgery")):
+        (drawn,) = [ln for ln in ax.get_lines() if ln.get_gid() == gid]
+        shown = legend[label]
+        for prop in ("marker", "markerfacecolor", "markeredgecolor", "markersize", "markeredgewidth"):
+            assert getattr(drawn, f"get_{prop}")() == getattr(shown, f"get_{prop}")(), prop
+        # drawn on the status strip, a symbol of the strip's own colour with a white rim looked like
+        # a ring in the plot and a disc in the legend: faces differ from every strip colour, rims are dark
+        assert to_rgba(drawn.get_markerfacecolor()) not in [to_rgba(c) for c in STATUS_COLORS.values()]
+        assert sum(to_rgba(drawn.get_markeredgecolor())[:3]) < 0.5
+
+
+def test_swimmer_says_which_marker_the_strip_shows(sample):
+    ds = sample.dataset
+    pages = cohort_figures(sample.measurements, therapy=ds.therapy, assessment=sample.assessment)
+    swimmer = pages[-1]
+    (ax,) = swimmer.axes
+    assert ax.get_legend().get_title().get_text() == "strip: marker status\n(VMA, HVA: elevated\nwhen any is)"
+    assert any("marker status (VMA, HVA: elevated when any is)" in t.get_text().replace("\n", " ")
+               for t in swimmer.texts)
+
+
+def test_swimmer_single_unconfirmed_rise_is_not_drawn_as_elevated(sample):
+    # NB-010 (sample_data/README.md): normal from day 81, one elevated sample on day 523 that the
+    # assessment does not confirm (no re-elevation); NB-009's rise on day 614 is confirmed.
+    ds = sample.dataset
+    assessed = sample.assessment.set_index(["patient_id", "analyte"])
+    assert not assessed.loc[("NB-010", "VMA"), "reelevation"]
+    assert assessed.loc[("NB-009", "VMA"), "reelevation"]
+    ax = Figure().subplots()
+    plot_swimmer(sample.measurements, therapy=ds.therapy, assessment=sample.assessment,
+                 patients=["NB-009", "NB-010"], ax=ax)
+    unconfirmed = to_rgba(STATUS_COLORS["unconfirmed"])
+    elevated = to_rgba(STATUS_COLORS["elevated"])
+
+    def stretches(pid, colour):
+        return [p.get_x() for p in ax.patches
+                if (p.get_gid() or "").startswith(f"status:{pid}:") and p.get_facecolor() == colour]
+
+    # NB-010: elevated only before it normalized (day 81); the lone rise later is pale, not elevated
+    assert stretches("NB-010", elevated) and max(stretches("NB-010", elevated)) < 81
+    assert stretches("NB-010", unconfirmed) and min(stretches("NB-010", unconfirmed)) > 400
+    # NB-009: the confirmed re-elevation (day 614) stays elevated; nothing is pale
+    assert not stretches("NB-009", unconfirmed) and max(stretches("NB-009", elevated)) >= 614
