@@ -164,8 +164,12 @@ def write_analysis_table(
         reference_set=analysis.reference_set,
         checksums=_checksums(analysis),
     )
-    write_table(getattr(analysis, table), output, inputs=paths, safe_csv=safe_csv, provenance=provenance,
-                sheet_name=table)
+    frame = getattr(analysis, table)
+    if table == "assessment":
+        from markers.report.summary import rounded
+
+        frame = rounded(frame)  # 9.31, not 9.312962962962963: the unrounded numbers stay in analysis
+    write_table(frame, output, inputs=paths, safe_csv=safe_csv, provenance=provenance, sheet_name=table)
     return analysis
 
 

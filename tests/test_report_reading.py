@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from matplotlib.colors import to_rgba
@@ -233,3 +234,46 @@ def test_swimmer_single_unconfirmed_rise_is_not_drawn_as_elevated(sample):
     assert stretches("NB-010", unconfirmed) and min(stretches("NB-010", unconfirmed)) > 400
     # NB-009: the confirmed re-elevation (day 614) stays elevated; nothing is pale
     assert not stretches("NB-009", unconfirmed) and max(stretches("NB-009", elevated)) >= 614
+
+
+# -- command-line rough edges -----------------------------------------------------------------------
+
+
+def test_report_refuses_a_file_name_it_would_not_write(tmp_path):
+    result = CliRunner().invoke(cli, ["report", str(FILES[0]), "-o", str(tmp_path / "r.docx"), "--quiet"])
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '-o' / '--output': 'r.docx': the report is written as PDF (.pdf) or " \
+           "HTML (.html)" in result.output
+    assert not (tmp_path / "r.docx").exists()
+
+
+def test_validate_takes_a_reference_set():
+    result = CliRunner().invoke(cli, ["validate", str(FILES[0]), "--reference-set", "Nope"])
+    assert result.exit_code == 1 and result.output.startswith("Error: unknown reference set 'Nope'")
+    result = CliRunner().invoke(cli, ["validate", str(FILES[0]), "--reference-set", "Mayo-VH-legacy"])
+    lines = result.output.splitlines()
+    measured = int(next(line for line in lines if " measurements of " in line).split()[0])
+    (coverage,) = [line for line in lines if line.startswith("Reference set Mayo-VH-legacy: ")]
+    assert f" of {measured} results have an age-specific limit" in coverage
+
+
+def test_summary_csv_numbers_are_rounded(tmp_path):
+    out = tmp_path / "summary.csv"
+    result = CliRunner().invoke(cli, ["assess", str(FILES[0]), "-o", str(out)])
+    assert result.exit_code == 0
+    table = pd.read_csv(out, dtype=str, comment="#")
+    row = table[(table["patient_id"] == "0042") & (table["analyte"] == "VMA")].iloc[0]
+    assert row["baseline_x_uln"] == "9.31"  # the issue's 9.312962962962963
+    for column in ("baseline_x_uln", "nadir_x_uln", "half_life_days", "vma_hva_ratio_mass"):
+        decimals = table[column].dropna().str.partition(".")[2].str.len()
+        assert decimals.max() <= (2 if column != "half_life_days" else 1), column
+
+
+def test_make_demo_says_wrote_once_and_installs_without_the_layout_warning():
+    root = Path(__file__).parent.parent
+    makefile = (root / "Makefile").read_text()
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "Wrote" not in recipe  # `markers report` says it
+    # package-dir "" = "." makes the editable install a path entry, without setuptools' import-hook
+    # warning about "folders in your working directory with the same name as your package"
+    assert 'package-dir = {"" = "."}' in (root / "pyproject.toml").read_text()
