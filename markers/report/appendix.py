@@ -21,9 +21,9 @@ ISSUE_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("severity", "severity", 1.0),
     ("code", "code", 2.3),
     ("location", "where", 2.3),
-    ("value", "value", 1.2),
-    ("message", "message", 2.6),
-    ("hint", "hint", 2.6),
+    ("value", "value", 1.5),
+    ("message", "message", 2.45),
+    ("hint", "hint", 2.45),
 )
 
 LINE_IN = MIN_FONT * 1.25 / 72  # one line of 8-pt text

@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 from markers import __version__
 from markers.errors import OutputError
 from markers.ingest.dataset import Dataset
-from markers.plot.cohort import _cohort_analytes, iter_cohort_figures
+from markers.plot.cohort import cohort_analytes, iter_cohort_figures
 from markers.plot.days import with_timeline_days
 from markers.plot.frames import PatientRows, check_choice, sample_key
 from markers.plot.patient import PatientPage
@@ -438,7 +438,7 @@ def _patient_ids(data: pd.DataFrame) -> list[str]:
 
 
 def _n_cohort_pages(assessment: pd.DataFrame, *, page_size: str, lanes_per_page: int = 45) -> int:
-    n_analytes = len(_cohort_analytes(assessment))
+    n_analytes = len(cohort_analytes(assessment))
     n_patients = assessment[PATIENT_ID].astype(str).nunique()
     return max(1, math.ceil(n_analytes / 6)) + 1 + max(1, math.ceil(n_patients / lanes_per_page))
 
