@@ -31,7 +31,8 @@ from markers.plot.frames import format_age, time_origin
 from markers.plot.patient import PatientPage, patient_figure
 from markers.plot.style import GRADE_COLORS
 from markers.plot.table import _RasterText, add_table
-from markers.plot.trend import plot_marker_trend, uln_steps
+from markers.plot.trend import plot_marker_trend
+from markers.plot.uln import uln_steps
 
 
 @pytest.fixture

@@ -31,15 +31,14 @@ from markers.plot.style import GRADE_COLORS
 from markers.report.appendix import appendix_pages
 from markers.report.document import (
     PAGE_SIZES,
-    _summary_pages,
     build_report,
     figure_jobs,
     pdf_metadata,
-    rows_per_page,
     save_figure,
     write_pngs,
     write_report_pdf,
 )
+from markers.report.pages import rows_per_page, summary_pages
 
 BASELINE = Path(__file__).parent / "baseline"
 # Pages of the tiny cohort: cover 1 + summary table 1 (8 rows) + cohort 3 (spaghetti, time to
@@ -186,7 +185,7 @@ def test_summary_table_splits_with_the_header_on_every_page():
     assert rows_per_page("A4") == 37
     base = make_assessment().iloc[[0]]
     many = pd.concat([base.assign(patient_id=f"Q{i}") for i in range(100)], ignore_index=True)
-    pages = list(_summary_pages(many, page_size="A4"))
+    pages = list(summary_pages(many, page_size="A4"))
     assert len(pages) == 3
     tables = [t for page in pages for t in tables_of(page)]
     rows = [t.shape[0] - 1 for t in tables]  # below the heading row
@@ -201,7 +200,7 @@ def test_summary_table_splits_with_the_header_on_every_page():
 
 
 def test_summary_cells_by_hand():
-    (page,) = _summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
+    (page,) = summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
     (table,) = tables_of(page)
     row = [table.text(5, c) for c in range(12)]
     # P3 VMA: informative, baseline 5.0×, nadir 12/13 = 0.9×, normal on day 90 since diagnosis
@@ -315,7 +314,7 @@ def test_golden_swimmer_page(tmp_path):
 
 
 def test_golden_summary_page(tmp_path):
-    (page,) = _summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
+    (page,) = summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
     golden(page, "summary_table", tmp_path)
 
 

@@ -252,6 +252,13 @@ class PatientPage:
                     else "Values with the age-specific ULN (dotted steps)")
         ax2.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)", fontsize=MIN_FONT + 1)
         ax1.tick_params(labelbottom=True)
+        self._place_legend(anchor=(left + width + 0.02, top))
+        self._draw_samples(rows, course, analytes, table_top=top - 2 * panel_h - 0.11)
+        return fig
+
+    def _place_legend(self, *, anchor: tuple[float, float]) -> None:
+        """The page's legend: analytes with their symbols, ULN lines, grade bands, grades, phases shown."""
+        fig, ax1, ax2 = self.figure, self._ax1, self._ax2
         analyte_handles = [h for h in ax1.get_lines() if h.get_gid() and h.get_gid().startswith("trend:")]
         uln_handles = [h for h in ax2.get_lines() if h.get_gid() and h.get_gid().startswith("uln:")]
         # Phases are named in the legend too: a span too narrow for its label is still identified.
@@ -269,12 +276,14 @@ class PatientPage:
             legend = self._legends[key] = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left",
                                                  fontsize=MIN_FONT, frameon=False, title="analytes / grades",
                                                  title_fontsize=MIN_FONT)
-        legend.set_bbox_to_anchor((left + width + 0.02, top))
+        legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 
+    def _draw_samples(self, rows: pd.DataFrame, course: Course, analytes: list[str], *, table_top: float) -> None:
+        """The sample table in what is left of the page, shortened to the samples that tell the response."""
+        fig = self.figure
         # The sample table fills what is left of the page; when it cannot hold every sample it keeps
         # the ones that tell the response (markers.plot.samples.story_rows).
-        table_top = top - 2 * panel_h - 0.11
         row_h = 0.0165
         n_fit = int((table_top - 0.03) / row_h) - 1
         cells, colours = sample_table_cells(rows, analytes)
@@ -295,4 +304,3 @@ class PatientPage:
             widths = [1.0] * (len(cells[0]) - 1) + [1.6]
             add_table(fig, (0.06, table_top - height, 0.88, height), sample_table_header(rows, analytes), cells,
                       colours=colours, widths=widths, caption=caption, gid="samples")
-        return fig

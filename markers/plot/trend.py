@@ -40,8 +40,8 @@ from markers.plot.style import (
     X_CHOICES,
     Y_CHOICES,
 )
+from markers.plot.uln import uln_steps
 from markers.schema import (
-    AGE_DAYS,
     ANALYTE,
     ANALYTES,
     CENSOR,
@@ -59,95 +59,6 @@ from markers.schema import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def uln_steps(rows: pd.DataFrame, *, x: str = "day", date_of_birth: pd.Timestamp | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of one analyte's age-specific ULN as a ``steps-post`` line.
-
-    The ULN of each sample is held until the next sample. Where it changes between two
-    samples and exactly one whole-year birthday falls between them (after the first,
-    on or before the second), the step is placed on that birthday, where the age band
-    really changes; otherwise (several birthdays, or a band edge in months) at the
-    later sample, the first date the new limit is known to apply.
-
-    Pseudonymised rows have no dates: the birthday is then found from ``age_days`` alone,
-    the *k*-th falling at age round(365.25 · *k*) days, which is within one day of the
-    calendar birthday (the leap days are not known without the date of birth).
-
-    Parameters
-    ----------
-    rows
-        One patient's samples of one analyte with ``uln``, ``age_days``, and
-        ``sample_date`` (``x="date"``) and/or ``day``.
-    x
-        ``"day"`` or ``"date"``.
-    date_of_birth
-        The patient's date of birth; else derived as ``sample_date − age_days``.
-
-    Returns
-    -------
-    (x positions, ULN values)
-        Arrays for ``ax.plot(..., drawstyle="steps-post")``.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"sample_date": pd.to_datetime(["2023-01-01", "2023-07-01"]),
-    ...                   "day": [0, 181], "uln": [27.0, 13.0], "age_days": [1000, 1181]})
-    >>> uln_steps(r)[0].tolist()  # born 2020-04-06, 3rd birthday 2023-04-06 = day 95
-    [0.0, 95.0, 181.0]
-    >>> uln_steps(r.drop(columns="sample_date"))[0].tolist()  # 3 × 365.25 = 1095.75 -> age 1096
-    [0.0, 96.0, 181.0]
-    """
-    has_dates = SAMPLE_DATE in rows.columns
-    rows = rows.sort_values(SAMPLE_DATE if has_dates else DAY)
-    ulns = as_float(rows[ULN])
-    keep = ~np.isnan(ulns)
-    rows, ulns = rows[keep], ulns[keep]
-    if not has_dates:
-        return _uln_steps_from_ages(rows, ulns)
-    dates = pd.DatetimeIndex(pd.to_datetime(rows[SAMPLE_DATE]))
-    xs = dates.to_numpy() if x == "date" else as_float(rows[DAY])
-    if date_of_birth is None and AGE_DAYS in rows.columns:
-        ages = as_float(rows[AGE_DAYS])
-        known = ~np.isnan(ages)
-        if known.any():
-            date_of_birth = dates[known][0] - pd.Timedelta(days=float(ages[known][0]))
-    out_x: list[Any] = []
-    out_y: list[float] = []
-    for i in range(len(ulns)):
-        if i and ulns[i] != ulns[i - 1] and date_of_birth is not None and not pd.isna(date_of_birth):
-            dob = pd.Timestamp(date_of_birth)
-            birthdays = [
-                dob + pd.DateOffset(years=k)
-                for k in range(dates[i - 1].year - dob.year, dates[i].year - dob.year + 1)
-            ]
-            between = [b for b in birthdays if dates[i - 1] < b <= dates[i]]
-            if len(between) == 1 and between[0] < dates[i]:
-                b = between[0]
-                out_x.append(b.to_datetime64() if x == "date" else xs[i] - (dates[i] - b).days)
-                out_y.append(ulns[i])
-        out_x.append(xs[i])
-        out_y.append(ulns[i])
-    xs_out = np.array(out_x, dtype="datetime64[ns]") if x == "date" else np.array(out_x, dtype=float)
-    return xs_out, np.array(out_y, dtype=float)
-
-
-def _uln_steps_from_ages(rows: pd.DataFrame, ulns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`uln_steps` on the day axis for rows without dates (pseudonymised): birthdays from ages."""
-    xs = as_float(rows[DAY])
-    ages = as_float(rows[AGE_DAYS]) if AGE_DAYS in rows.columns else np.full(len(rows), np.nan)
-    out_x: list[float] = []
-    out_y: list[float] = []
-    for i in range(len(ulns)):
-        if i and ulns[i] != ulns[i - 1] and not np.isnan(ages[i - 1]) and not np.isnan(ages[i]):
-            years = range(int(ages[i - 1] // 365) - 1, int(ages[i] // 365) + 2)
-            between = [b for b in (round(365.25 * k) for k in years if k > 0) if ages[i - 1] < b < ages[i]]
-            if len(between) == 1:
-                out_x.append(xs[i] - (ages[i] - between[0]))
-                out_y.append(ulns[i])
-        out_x.append(xs[i])
-        out_y.append(ulns[i])
-    return np.array(out_x, dtype=float), np.array(out_y, dtype=float)
 
 
 def check_trend_columns(data: pd.DataFrame, *, x: str, y: str) -> None:
@@ -348,23 +259,7 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         x_max = xv.max() if x_max is None else max(x_max, xv.max())
         x_min = xv.min() if x_min is None else min(x_min, xv.min())
         y_seen.extend(yv[yv > 0].tolist())
-        censor = sub[CENSOR].fillna("").astype(str).to_numpy() if CENSOR in sub.columns else np.full(len(sub), "")
-        grade = sub[GRADE].fillna("indeterminate").astype(str).to_numpy() if GRADE in sub.columns \
-            else np.full(len(sub), "indeterminate")
-        for g in dict.fromkeys(grade):
-            for c in dict.fromkeys(censor):
-                mask = (grade == g) & (censor == c)
-                if not mask.any():
-                    continue
-                gcol = GRADE_COLORS.get(g, "#999999")
-                if c in CENSOR_MARKERS:
-                    style = {"marker": CENSOR_MARKERS[c], "markerfacecolor": "none", "markeredgecolor": gcol,
-                             "markeredgewidth": 1.6, "markersize": 8}
-                else:
-                    style = {"marker": ANALYTE_MARKERS.get(analyte, "o"), "markerfacecolor": gcol,
-                             "markeredgecolor": "#333333", "markeredgewidth": 0.5, "markersize": 6}
-                ax.plot(xv[mask], yv[mask], linestyle="none", zorder=4, gid=f"points:{analyte}:{g}:{c}",
-                        label=f"_points:{analyte}:{g}:{c}", **style)
+        _draw_points(ax, sub, xv, yv, analyte=analyte)
         if y == "value" and ULN in sub.columns:
             sx, sy = uln_steps(sub, x=x, date_of_birth=course.date_of_birth)
             if len(sx):
@@ -376,6 +271,42 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         # Head room above the highest point keeps phase labels and the baseline note off the data.
         ax.set_ylim(min(y_seen) / 1.6, max(y_seen) * 2.5)
     plain_log_axis(ax)
+    _draw_reference(ax, course, y=y, grade_cutoffs=grade_cutoffs)
+    _draw_therapy(ax, course, x_min=x_min, x_max=x_max)
+    arow = course.assessment
+    if annotate and arow is not None:
+        x_range = (to_num(x_min), to_num(x_max)) if x_min is not None and x_max is not None else None
+        annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
+
+    ax.margins(x=0.04)
+    ax.set_xlabel(DAY_AXIS_LABEL if x == "day" else "sample date", fontsize=MIN_FONT + 1)
+    ax.tick_params(labelsize=MIN_FONT)
+    ax.grid(True, which="major", axis="y", color="#E5E5E5", linewidth=0.6, zorder=0)
+
+
+def _draw_points(ax: Axes, sub: pd.DataFrame, xv: np.ndarray, yv: np.ndarray, *, analyte: str) -> None:
+    """One analyte's points, one artist per grade and censoring: filled symbols, open triangles if censored."""
+    censor = sub[CENSOR].fillna("").astype(str).to_numpy() if CENSOR in sub.columns else np.full(len(sub), "")
+    grade = sub[GRADE].fillna("indeterminate").astype(str).to_numpy() if GRADE in sub.columns \
+        else np.full(len(sub), "indeterminate")
+    for g in dict.fromkeys(grade):
+        for c in dict.fromkeys(censor):
+            mask = (grade == g) & (censor == c)
+            if not mask.any():
+                continue
+            gcol = GRADE_COLORS.get(g, "#999999")
+            if c in CENSOR_MARKERS:
+                style = {"marker": CENSOR_MARKERS[c], "markerfacecolor": "none", "markeredgecolor": gcol,
+                         "markeredgewidth": 1.6, "markersize": 8}
+            else:
+                style = {"marker": ANALYTE_MARKERS.get(analyte, "o"), "markerfacecolor": gcol,
+                         "markeredgecolor": "#333333", "markeredgewidth": 0.5, "markersize": 6}
+            ax.plot(xv[mask], yv[mask], linestyle="none", zorder=4, gid=f"points:{analyte}:{g}:{c}",
+                    label=f"_points:{analyte}:{g}:{c}", **style)
+
+
+def _draw_reference(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float, float]) -> None:
+    """The ×ULN panel's 1× line and grade bands, or the value panel's unit label."""
     if y == "x_uln":
         mild, moderate = grade_cutoffs
         ax.axhspan(1.0, mild, facecolor=GRADE_COLORS["mild"], alpha=BAND_ALPHA, edgecolor="none", zorder=0.5,
@@ -392,6 +323,10 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         unit = str(rows[UNIT].iloc[0]) if UNIT in rows.columns and len(rows) else ""
         ax.set_ylabel(f"{unit} (log)" if unit else "value (log)", fontsize=MIN_FONT + 1)
 
+
+def _draw_therapy(ax: Axes, course: Course, *, x_min: Any, x_max: Any) -> None:
+    """Therapy phases up to the last sample or follow-up, and the milestone lines."""
+    x, origin, shift = course.x, course.origin, course.shift
     trow = course.therapy
     if trow is not None:
         if x_max is not None:
@@ -403,12 +338,3 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
             x_end = max(x_max, np.nanmax(end_x)) if x == "day" else max(x_max, pd.Series(end_x).max())
         draw_phases(ax, trow, x=x, origin=origin, x_end=x_end, shift=shift, x_start=x_min)
         draw_milestones(ax, trow, x=x, origin=origin, shift=shift)
-    arow = course.assessment
-    if annotate and arow is not None:
-        x_range = (to_num(x_min), to_num(x_max)) if x_min is not None and x_max is not None else None
-        annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
-
-    ax.margins(x=0.04)
-    ax.set_xlabel(DAY_AXIS_LABEL if x == "day" else "sample date", fontsize=MIN_FONT + 1)
-    ax.tick_params(labelsize=MIN_FONT)
-    ax.grid(True, which="major", axis="y", color="#E5E5E5", linewidth=0.6, zorder=0)
