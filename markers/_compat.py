@@ -55,6 +55,31 @@ def freetype_bitmap(font: Any, text: str, *, size: float, dpi: float, antialiase
     return ink, x_offset, y_offset, descent
 
 
+def font_box(font: Any) -> tuple[float, float, float]:
+    """Ascent, descent and line gap of an FT2Font, in ems: the OS/2 typographic metrics, else hhea.
+
+    ``FT2Font.get_sfnt_table("OS/2")`` has the ``sTypo*`` keys in matplotlib 3.10 but not in 3.8
+    and 3.9 (where the dict lacks them): a table without its keys is passed over for the next.
+    Without either table, or with ``get_sfnt_table`` gone, the font's own ``ascender``,
+    ``descender`` and ``height`` (hhea values, matplotlib 3.8-3.10), else a usual sans-serif box.
+    """
+    try:
+        em = font.get_sfnt_table("head")["unitsPerEm"]
+        for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                                            ("hhea", "lineGap", "ascent", "descent")):
+            metrics = font.get_sfnt_table(table)
+            if metrics is not None and all(key in metrics for key in (gap, ascent, descent)):
+                return metrics[ascent] / em, -metrics[descent] / em, metrics[gap] / em
+    except (AttributeError, KeyError, TypeError):
+        pass
+    try:
+        em = font.units_per_EM
+        return (font.ascender / em, -font.descender / em,
+                (font.height - font.ascender + font.descender) / em)
+    except (AttributeError, TypeError, ZeroDivisionError):
+        return 0.8, 0.2, 0.2
+
+
 def parent_figure(artist: Any) -> Any:
     """The (sub)figure an artist is drawn in.
 

@@ -84,3 +84,26 @@ def test_matplotlib_internals_only_through_compat(room):
 def test_plot_modules_are_small():
     for path in sorted((PACKAGE / "plot").glob("*.py")):
         assert len(path.read_text().splitlines()) <= 420, path.name
+
+
+class _Font39:
+    """FT2Font as matplotlib 3.9 has it: an OS/2 table without the typographic metrics."""
+
+    units_per_EM, ascender, descender, height = 2048, 1901, -483, 2384
+
+    def get_sfnt_table(self, name):
+        # DejaVu Sans' own numbers (head, hhea); the 3.9 OS/2 dict lacks sTypo*
+        return {"head": {"unitsPerEm": 2048}, "OS/2": {"version": 1},
+                "hhea": {"ascent": 1901, "descent": -483, "lineGap": 0}}[name]
+
+
+def test_font_box_without_the_typographic_metrics_uses_hhea():
+    # 1901/2048 = 0.9282, 483/2048 = 0.2358, line gap 0 (matplotlib 3.9 raised KeyError here)
+    assert compat.font_box(_Font39()) == pytest.approx((1901 / 2048, 483 / 2048, 0.0))
+
+
+def test_font_box_from_the_fonts_attributes_when_tables_are_gone():
+    font = _Font39()
+    font.get_sfnt_table = None  # not callable: the interface changed
+    # height 2384 − (1901 + 483) = 0 line gap
+    assert compat.font_box(font) == pytest.approx((1901 / 2048, 483 / 2048, 0.0))

@@ -31,14 +31,7 @@ def _font_box(prop: FontProperties) -> tuple[float, float, float]:
     The same metrics matplotlib's ``Text`` stacks lines with, so a table cell sits in its row
     exactly as a ``Text`` centred there would.
     """
-    font = get_font(findfont(prop))
-    em = font.get_sfnt_table("head")["unitsPerEm"]
-    for table, gap, ascent, descent in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
-                                        ("hhea", "lineGap", "ascent", "descent")):
-        metrics = font.get_sfnt_table(table)
-        if metrics is not None:
-            return metrics[ascent] / em, -metrics[descent] / em, metrics[gap] / em
-    return 0.8, 0.2, 0.2  # no table: a usual sans-serif face
+    return _compat.font_box(get_font(findfont(prop)))
 
 
 #: Sizes of the texts tables have shown, most recent last: a report's tables repeat most of their
