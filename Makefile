@@ -17,7 +17,6 @@ venv: $(BIN)/markers
 
 demo: venv
 	$(BIN)/markers report $(SAMPLE) -o report.pdf
-	@echo "Wrote report.pdf"
 
 test: venv
 	@./.ci/install-system-deps

@@ -124,12 +124,13 @@ def cli():
 
 @cli.command()
 @_input_options
+@_reference_options
 @click.option("--json", "as_json", is_flag=True, help="Print the validation result as JSON.")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every issue record (rejected rows and warnings) to this file (.csv, .xlsx, .parquet, "
                    "...: the extension chooses).")
 @_user_errors
-def validate(files, unit, config_path, day_first, as_json, rejects):
+def validate(files, unit, config_path, day_first, reference_set, reference_path, as_json, rejects):
     """Check FILES: every row kept, rejected (with a coded reason and cell) or skipped.
 
     Exits 0 when nothing was rejected, 1 when rows were rejected.
@@ -137,6 +138,11 @@ def validate(files, unit, config_path, day_first, as_json, rejects):
     from markers.ingest.reader import read
     from markers.report.summary import summary_text, validation_dict
 
+    limits = None
+    if reference_set or reference_path:  # a wrong set name fails before the files are read
+        from markers.analysis.reference import load_reference_limits
+
+        limits = load_reference_limits(reference_set=reference_set, path=reference_path)
     dataset = read(files, unit=unit, config=config_path, day_first=day_first)
     if rejects:
         from markers.write.output import write_table
@@ -146,6 +152,10 @@ def validate(files, unit, config_path, day_first, as_json, rejects):
         click.echo(json.dumps(validation_dict(dataset), indent=2, ensure_ascii=False))
     else:
         click.echo(summary_text(dataset))
+        if limits is not None:
+            from markers.report.summary import reference_coverage
+
+            click.echo(reference_coverage(dataset, limits=limits, name=str(reference_path or reference_set)))
     sys.exit(1 if dataset.n_rejected else 0)
 
 
@@ -215,6 +225,10 @@ def references(reference_set, reference_path, list_sets):
     click.echo(format_limits(limits))
 
 
+#: What `markers report -o` writes: a PDF, or the HTML report.
+REPORT_SUFFIXES = (".pdf", ".html", ".htm")
+
+
 class _Progress:
     """A progress bar on stderr, shown only when stderr is a terminal and not --quiet."""
 
@@ -258,6 +272,9 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
     from markers.pipeline import write_html, write_report
     from markers.report.html import is_html_path
 
+    if output.suffix.lower() not in REPORT_SUFFIXES:
+        raise click.BadParameter(f"{output.name!r}: the report is written as PDF (.pdf) or HTML (.html); "
+                                 "choose a file name ending in one of them.", param_hint="'-o' / '--output'")
     html = is_html_path(output)
     progress = _Progress(not quiet)
     try:

@@ -308,8 +308,13 @@ def write_analysis_table(
         checksums=_checksums(analysis),
     )
     provenance = _private(provenance, pseudonymize)
+    frame = getattr(analysis, table)
+    if table == "assessment":
+        from markers.report.summary import rounded
+
+        frame = rounded(frame)  # 9.31, not 9.312962962962963: the unrounded numbers stay in analysis
     with os_errors(output):
-        export_table(getattr(analysis, table), output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
+        export_table(frame, output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
                      provenance=provenance)
     return analysis
 

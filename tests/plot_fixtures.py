@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from markers.ingest.dataset import Dataset
-from markers.plot.patient import GridTable
+from markers.plot.table import GridTable
 
 UNIT = "mg/g creatinine"
 

@@ -24,21 +24,15 @@ from plot_fixtures import (
     tables_of,
 )
 
-import markers.plot.patient as plotting_module
+import markers._compat as compat_module
 from markers.errors import ConfigError, MissingColumnError
-from markers.plot.patient import (
-    GRADE_COLORS,
-    PatientPage,
-    _RasterText,
-    add_table,
-    format_age,
-    patient_figure,
-    phase_spans,
-    place_phase_labels,
-    plot_marker_trend,
-    time_origin,
-    uln_steps,
-)
+from markers.plot.events import phase_spans, place_phase_labels
+from markers.plot.frames import format_age, time_origin
+from markers.plot.patient import PatientPage, patient_figure
+from markers.plot.style import GRADE_COLORS
+from markers.plot.table import _RasterText, add_table
+from markers.plot.trend import plot_marker_trend
+from markers.plot.uln import uln_steps
 
 
 @pytest.fixture
@@ -284,7 +278,9 @@ def test_patient_page_legend_names_what_the_page_shows():
         fig = page.draw(make_data(), patient=pid, **tables)
         (legend,) = [a for a in fig.artists if isinstance(a, Legend)]
         assert legend.get_title().get_text() == "analytes / grades"
-        assert [t.get_text() for t in legend.get_texts()] == ["VMA", "HVA", "VMA ULN", "HVA ULN", *grades, *phases]
+        assert [t.get_text() for t in legend.get_texts()] == [
+            "VMA (circles)", "HVA (squares)", "VMA ULN", "HVA ULN", "1–2× ULN (mild)", "2–3× ULN (moderate)",
+            *grades, *phases]
 
 
 def test_patient_page_fonts_are_at_least_8_points():
@@ -300,17 +296,17 @@ def test_patient_page_sample_table_and_letter_size():
     fig = patient_figure(make_data(), patient="P1", page_size="Letter")
     assert tuple(fig.get_size_inches()) == pytest.approx((8.5, 11.0))
     (table,) = tables_of(fig)
-    assert table.shape == (5, 4)  # heading + 4 samples; date, day, VMA, HVA
-    assert table.text(0, 2) == "VMA"
-    # row 4 = day 240: VMA "<5" (5/13 = 0.38 -> 0.4×), HVA 11 (11/22 = 0.5×)
-    assert [table.text(4, c) for c in range(4)] == ["2023-07-29", "240", "<5 (0.4×)", "11 (0.5×)"]
+    assert table.shape == (5, 5)  # heading + 4 samples; date, day, VMA, HVA, note
+    assert table.text(0, 2) == "VMA" and table.text(0, 4) == "note"
+    # row 4 = day 240: VMA "<5" (5/13 = 0.38 -> 0.4×), HVA 11 (11/22 = 0.5×); no assessment: no note
+    assert [table.text(4, c) for c in range(5)] == ["2023-07-29", "240", "<5 (0.4×)", "11 (0.5×)", ""]
     # Shaded by grade at 35 %: day 0 VMA 270/27 = 10× and HVA 126/42 = 3× marked; day 60 VMA 54/27 = 2×
     # moderate, HVA 63/42 = 1.5× mild; normal results and the date and day columns stay white.
     marked, moderate, mild = (to_rgba(GRADE_COLORS[g], 0.35) for g in ("marked", "moderate", "mild"))
     white = to_rgba("white")
-    assert [table.colour(1, c) for c in range(4)] == [white, white, marked, marked]
-    assert [table.colour(2, c) for c in range(4)] == [white, white, moderate, mild]
-    assert [table.colour(4, c) for c in range(4)] == [white] * 4
+    assert [table.colour(1, c) for c in range(5)] == [white, white, marked, marked, white]
+    assert [table.colour(2, c) for c in range(5)] == [white, white, moderate, mild, white]
+    assert [table.colour(4, c) for c in range(5)] == [white] * 5
 
 
 def test_patient_page_rejects_unknown_page_size():
@@ -434,7 +430,7 @@ def test_pseudonymised_data_cannot_be_drawn_on_dates(ax1):
      ((0.01, 100.0), set())],  # several powers of ten: majors only
 )
 def test_log_axis_labels_enough_ticks(limits, labelled):
-    from markers.plot.patient import plain_log_axis
+    from markers.plot.axes import plain_log_axis
 
     fig = Figure()
     ax = fig.add_subplot()
@@ -524,7 +520,7 @@ def test_png_table_text_goes_to_the_renderer_if_freetypes_interface_changes(monk
     def changed():
         raise TypeError("set_text() got an unexpected keyword argument 'flags'")
 
-    monkeypatch.setattr(plotting_module, "get_hinting_flag", changed)
+    monkeypatch.setattr(compat_module, "_agg_hinting_flag", changed)
     fig = Figure(figsize=(4, 3))
     add_table(fig, (0.1, 0.2, 0.8, 0.3), ["patient"], [["P1"], ["P2"]])
     assert [call[0] for call in _drawn_text(fig, RendererAgg, "png", 40)] == ["patient", "P1", "P2"]

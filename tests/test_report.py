@@ -25,19 +25,20 @@ import markers.report.document as report_module
 from markers import __version__
 from markers.errors import OutputError
 from markers.plot.cohort import cohort_figures
-from markers.plot.patient import GRADE_COLORS, patient_figure
+from markers.plot.days import with_timeline_days
+from markers.plot.patient import patient_figure
+from markers.plot.style import GRADE_COLORS
+from markers.report.appendix import appendix_pages
 from markers.report.document import (
     PAGE_SIZES,
-    _appendix_pages,
-    _summary_pages,
     build_report,
     figure_jobs,
     pdf_metadata,
-    rows_per_page,
     save_figure,
     write_pngs,
     write_report_pdf,
 )
+from markers.report.pages import rows_per_page, summary_pages
 
 BASELINE = Path(__file__).parent / "baseline"
 # Pages of the tiny cohort: cover 1 + summary table 1 (8 rows) + cohort 3 (spaghetti, time to
@@ -184,7 +185,7 @@ def test_summary_table_splits_with_the_header_on_every_page():
     assert rows_per_page("A4") == 37
     base = make_assessment().iloc[[0]]
     many = pd.concat([base.assign(patient_id=f"Q{i}") for i in range(100)], ignore_index=True)
-    pages = list(_summary_pages(many, page_size="A4"))
+    pages = list(summary_pages(many, page_size="A4"))
     assert len(pages) == 3
     tables = [t for page in pages for t in tables_of(page)]
     rows = [t.shape[0] - 1 for t in tables]  # below the heading row
@@ -199,12 +200,12 @@ def test_summary_table_splits_with_the_header_on_every_page():
 
 
 def test_summary_cells_by_hand():
-    (page,) = _summary_pages(make_assessment(), page_size="A4")
+    (page,) = summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
     (table,) = tables_of(page)
     row = [table.text(5, c) for c in range(12)]
     # P3 VMA: informative, baseline 5.0×, nadir 12/13 = 0.9×, normal on day 90 since diagnosis
-    # 2022-03-01 = day 88 since therapy start 2022-03-03; elevated at CR; re-elevated.
-    assert row == ["P3", "VMA", "yes", "5.0", "0.9", "88", "no sample", "—", "elevated", "—", "no", "yes"]
+    # (the day count of every page; day 88 since therapy start); elevated at CR; re-elevated.
+    assert row == ["P3", "VMA", "yes", "5.0", "0.9", "90", "no sample", "—", "elevated", "—", "no", "yes"]
     # "elevated" and a "yes" for re-elevation are tinted; the rest stay white.
     tint, white = to_rgba(GRADE_COLORS["marked"], 0.25), to_rgba("white")
     assert [table.colour(5, c) for c in range(12)] == [white] * 8 + [tint, white, white, tint]
@@ -214,12 +215,14 @@ def test_appendix_paginates_issues():
     ds = make_dataset()
     issue = ds.issues.iloc[[0]]
     ds.issues = pd.concat([issue.assign(row=i, cell=f"D{i}") for i in range(100)], ignore_index=True)
-    # first page: 37 − 1 file row − 4 = 32 issues; then 68 = 37 + 31
-    pages = list(_appendix_pages(ds, page_size="A4"))
-    assert len(pages) == 3
-    issue_rows = [tables_of(page)[-1].shape[0] - 1 for page in pages]
-    assert issue_rows == [32, 37, 31]
-    assert tables_of(pages[0])[-1].text(1, 2) == "results.xlsx Samples!D0"
+    pages = list(appendix_pages(ds, page_size="A4"))
+    tables = [tables_of(page)[-1] for page in pages]
+    # every issue once, in order, on as many pages as they need; each table ends above the foot
+    assert sum(t.shape[0] - 1 for t in tables) == 100 and len(pages) > 2
+    where = [t.text(r, 2) for t in tables for r in range(1, t.shape[0])]
+    assert where == [f"results.xlsx\nSamples!D{i}" for i in range(100)]
+    assert all(t.get_window_extent().y0 >= 0.4 * page.dpi for t, page in zip(tables, pages, strict=True))
+    assert tables[0].text(0, 5) == "hint"
 
 
 def test_report_page_total_matches_with_many_issues(tmp_path):
@@ -311,7 +314,7 @@ def test_golden_swimmer_page(tmp_path):
 
 
 def test_golden_summary_page(tmp_path):
-    (page,) = _summary_pages(make_assessment(), page_size="A4")
+    (page,) = summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
     golden(page, "summary_table", tmp_path)
 
 

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from markers.plot.patient import MIN_FONT, PAGE_SIZES
+from markers.plot.style import MIN_FONT, PAGE_SIZES
 
 __all__ = ["GROUP_COLORS", "landmark_words", "outcome_pages", "plot_kaplan_meier"]
 

@@ -20,37 +20,33 @@ import math
 import multiprocessing
 import os
 import re
-import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from markers import __version__
 from markers.errors import OutputError
 from markers.ingest.dataset import Dataset
-from markers.plot.cohort import _cohort_analytes, iter_cohort_figures
-from markers.plot.patient import (
-    GRADE_COLORS,
-    MIN_FONT,
-    PAGE_SIZES,
-    PatientPage,
-    PatientRows,
-    _check_choice,
-    add_table,
-    sample_key,
-)
-from markers.schema import (
-    ANALYTE,
-    ANALYTES,
-    PATIENT_ID,
+from markers.plot.cohort import iter_cohort_figures
+from markers.plot.days import with_timeline_days
+from markers.plot.frames import PatientRows, check_choice
+from markers.plot.patient import PatientPage
+from markers.plot.style import PAGE_SIZES
+from markers.report.appendix import appendix_chunks, appendix_pages
+from markers.report.pages import (
+    cover_page,
+    n_cohort_pages,
+    patient_ids,
+    report_date,
+    rows_per_page,
+    summary_pages,
 )
 from markers.write.output import atomic_write, png_bytes, write_bytes_atomic
 
@@ -67,55 +63,7 @@ __all__ = [
     "write_report_pdf",
 ]
 
-#: Summary-table columns: (assessment column, header, relative width).
-SUMMARY_COLUMNS: tuple[tuple[str, str, float], ...] = (
-    (PATIENT_ID, "patient", 1.2),
-    (ANALYTE, "analyte", 0.9),
-    ("informative", "informative", 1.25),
-    ("baseline_x_uln", "baseline\n×ULN", 0.9),
-    ("nadir_x_uln", "nadir\n×ULN", 0.9),
-    ("days_to_normalization", "days to\nnormal", 0.9),
-    ("status_surgery", "at\nsurgery", 1.0),
-    ("status_end_of_induction", "end of\ninduction", 1.0),
-    ("status_complete_remission", "at CR", 1.0),
-    ("status_end_of_therapy", "end of\ntherapy", 1.0),
-    ("persistent", "persistent", 1.15),
-    ("reelevation", "re-\nelevation", 1.0),
-)
-
-#: Appendix columns: (issue column, header, relative width, longest text kept).
-ISSUE_COLUMNS_SHOWN: tuple[tuple[str, str, float, int], ...] = (
-    ("severity", "severity", 0.8, 8),
-    ("code", "code", 1.9, 24),
-    ("location", "where", 2.2, 32),
-    ("value", "value", 1.1, 14),
-    ("message", "message", 3.6, 56),
-)
-
-_ROW_HEIGHT_IN = 0.25  # one table row at 8 pt, with padding
-_ELEVATED_TINT = to_rgba(GRADE_COLORS["marked"], 0.25)
-
-
 # -- dates and metadata ------------------------------------------------------------------------
-
-
-def report_date(created: datetime | None = None) -> datetime | None:
-    """The date printed on the report: ``created``, else ``SOURCE_DATE_EPOCH``, else ``None``.
-
-    ``None`` means "not fixed": the cover then shows today's date but the PDF carries
-    no creation time, so the bytes do not depend on when the report was made.
-
-    Examples
-    --------
-    >>> report_date(datetime(2024, 5, 1, tzinfo=UTC)).date().isoformat()
-    '2024-05-01'
-    """
-    if created is not None:
-        return created if created.tzinfo else created.replace(tzinfo=UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return None
 
 
 def pdf_metadata(*, title: str = "markers report", created: datetime | None = None) -> dict[str, Any]:
@@ -376,8 +324,8 @@ class _FigureJobs(Mapping[str, Callable[[], Figure]]):
                  assessment: pd.DataFrame, page_size: str) -> None:
         self._data, self._therapy, self._patients = data, therapy, patients
         self._assessment, self._page_size = assessment, page_size
-        self._cohort = [f"cohort_{k + 1}" for k in range(_n_cohort_pages(assessment, page_size=page_size))]
-        self._patient_ids = {f"patient_{pid}": pid for pid in _patient_ids(data)}
+        self._cohort = [f"cohort_{k + 1}" for k in range(n_cohort_pages(assessment, page_size=page_size))]
+        self._patient_ids = {f"patient_{pid}": pid for pid in patient_ids(data)}
 
     @functools.cached_property
     def _rows(self) -> list[PatientRows]:
@@ -442,196 +390,6 @@ def figure_jobs(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataF
 # -- pages -------------------------------------------------------------------------------------
 
 
-def _natural_key(text: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _patient_ids(data: pd.DataFrame) -> list[str]:
-    return sorted(data[PATIENT_ID].astype(str).unique(), key=_natural_key)
-
-
-def _n_cohort_pages(assessment: pd.DataFrame, *, page_size: str, lanes_per_page: int = 45) -> int:
-    n_analytes = len(_cohort_analytes(assessment))
-    n_patients = assessment[PATIENT_ID].astype(str).nunique()
-    return max(1, math.ceil(n_analytes / 6)) + 1 + max(1, math.ceil(n_patients / lanes_per_page))
-
-
-def rows_per_page(page_size: str) -> int:
-    """Table rows that fit on one page below the title (header row included in the margin)."""
-    height = PAGE_SIZES[page_size][1]
-    return int((height - 2.4) / _ROW_HEIGHT_IN)
-
-
-def _draw_table(fig: Figure, cells: list[list[str]], header: list[str], widths: list[float], *,
-                top: float, colours: list[list[Any]] | None = None) -> None:
-    height_frac = _ROW_HEIGHT_IN * (len(cells) + 1.5) / fig.get_figheight()
-    add_table(fig, (0.05, top - height_frac, 0.9, height_frac), header, cells or [[""] * len(header)],
-              colours=colours, widths=widths, header_colour="#E8E8E8", bold_header=True, gid="table")
-
-
-def _fmt(value: Any, column: str) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if isinstance(value, bool) or column in ("informative", "persistent", "reelevation"):
-        return "yes" if bool(value) else "no"
-    if column.endswith("x_uln"):
-        return f"{float(value):.1f}"
-    if column == "days_to_normalization":
-        return f"{int(value)}"
-    return str(value) if str(value) else "—"
-
-
-def summary_table_rows(assessment: pd.DataFrame) -> list[list[str]]:
-    """The cohort summary table's cells, one row per patient × analyte, in patient then analyte order.
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"patient_id": ["P1"], "analyte": ["VMA"], "informative": [True],
-    ...                   "baseline_x_uln": [10.0]})
-    >>> summary_table_rows(a)[0][:4]
-    ['P1', 'VMA', 'yes', '10.0']
-    """
-    order = {a: i for i, a in enumerate(ANALYTES)}
-    keys = [(_natural_key(str(p)), order.get(a, 99))
-            for p, a in zip(assessment[PATIENT_ID], assessment[ANALYTE], strict=True)]
-    frame = assessment.iloc[sorted(range(len(assessment)), key=keys.__getitem__)]
-    rows = []
-    for _, rec in frame.iterrows():
-        rows.append([_fmt(rec.get(col), col) for col, _h, _w in SUMMARY_COLUMNS])
-    return rows
-
-
-def _summary_pages(assessment: pd.DataFrame, *, page_size: str) -> Iterator[Figure]:
-    rows = summary_table_rows(assessment)
-    per = rows_per_page(page_size)
-    n_pages = max(1, math.ceil(len(rows) / per))
-    header = [h for _c, h, _w in SUMMARY_COLUMNS]
-    widths = [w for _c, _h, w in SUMMARY_COLUMNS]
-    for page in range(n_pages):
-        chunk = rows[page * per:(page + 1) * per]
-        colours = [[_ELEVATED_TINT if cell in ("elevated",) or (j >= 10 and cell == "yes") else "white"
-                    for j, cell in enumerate(row)] for row in chunk]
-        fig = Figure(figsize=PAGE_SIZES[page_size])
-        suffix = f" ({page + 1}/{n_pages})" if n_pages > 1 else ""
-        fig.text(0.05, 0.975, f"Cohort summary{suffix}", fontsize=13, fontweight="bold", va="top")
-        fig.text(0.05, 0.952, "One row per patient and analyte. ×ULN: multiple of the age-specific upper "
-                 "limit; days to normal: since therapy start; status at each milestone from the nearest sample.",
-                 fontsize=MIN_FONT, va="top", wrap=True)
-        _draw_table(fig, chunk, header, widths, top=0.925, colours=colours or None)
-        yield fig
-
-
-def _cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: str,
-                inputs_sha256: Mapping[str, str], reference_set: str, created: datetime | None) -> Figure:
-    fig = Figure(figsize=PAGE_SIZES[page_size])
-    when = report_date(created)
-    date_text = (when or datetime.now(UTC)).date().isoformat()
-    fig.text(0.08, 0.90, title, fontsize=22, fontweight="bold", va="top", gid="title")
-    fig.text(0.08, 0.85, "Urinary catecholamine metabolites: marker status per patient and cohort",
-             fontsize=11, va="top", color="#333333")
-    n_patients = data[PATIENT_ID].astype(str).nunique()
-    n_samples = len(data[[PATIENT_ID, sample_key(data)]].drop_duplicates())
-    n_warnings = int((dataset.issues["severity"] == "warning").sum()) if len(dataset.issues) else 0
-    facts = [
-        ("Report date", date_text),
-        ("Software", f"markers {__version__}"),
-        ("Reference set", reference_set or "not stated"),
-        ("Unit", dataset.unit),
-        ("Patients", f"{n_patients}"),
-        ("Samples", f"{n_samples} ({len(data)} results)"),
-        ("Rejected rows", f"{dataset.n_rejected}"),
-        ("Warnings", f"{n_warnings}"),
-    ]
-    y = 0.78
-    for label, value in facts:
-        fig.text(0.08, y, f"{label}:", fontsize=10, fontweight="bold", va="top")
-        fig.text(0.32, y, value, fontsize=10, va="top")
-        y -= 0.028
-    y -= 0.02
-    fig.text(0.08, y, "Input files (SHA-256)", fontsize=11, fontweight="bold", va="top")
-    y -= 0.03
-    for name, digest in inputs_sha256.items():
-        fig.text(0.08, y, textwrap.shorten(str(name), 90, placeholder="…"), fontsize=9, va="top")
-        fig.text(0.10, y - 0.018, str(digest), fontsize=MIN_FONT, family="monospace", va="top", color="#333333")
-        y -= 0.045
-        if y < 0.12:
-            fig.text(0.08, y, f"… and {len(inputs_sha256)} files in all", fontsize=9, va="top")
-            break
-    fig.text(0.08, 0.06, textwrap.fill(
-        "Reference limits are age-specific upper limits of normal (ULN); a result is graded by its multiple "
-        "of the ULN. Urinary catecholamines are not part of the revised INRC 2017 response criteria: read "
-        "marker status alongside imaging and marrow findings.", width=110), fontsize=MIN_FONT, va="bottom",
-        color="#555555")
-    return fig
-
-
-def _column_chars(width: float, page_width_in: float) -> int:
-    """Characters of 8-pt text that fit a column of relative ``width`` in the 90 %-wide appendix table."""
-    total = sum(w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN)
-    inches = 0.9 * page_width_in * width / total - 0.1  # cell padding
-    # DejaVu Sans at 8 pt: about 0.62 em (5 pt) per character on average.
-    return max(4, int(inches * 72 / (0.62 * MIN_FONT)))
-
-
-def _issue_cells(issues: pd.DataFrame, *, page_width_in: float = PAGE_SIZES["A4"][0]) -> list[list[str]]:
-    rows = []
-    for _, rec in issues.iterrows():
-        sheet, cell = str(rec.get("sheet") or ""), str(rec.get("cell") or "")
-        ref = f"{sheet + '!' if sheet else ''}{cell}"
-        name = str(rec.get("file") or "")
-        room = _column_chars(ISSUE_COLUMNS_SHOWN[2][2], page_width_in) - len(ref) - 1
-        if len(name) > room:
-            # The cell reference is what the reader needs: shorten the file name, never the reference.
-            name = name[: max(room - 1, 1)] + "…"
-        where = f"{name} {ref}".strip()
-        values = {"severity": rec.get("severity"), "code": rec.get("code"), "location": where,
-                  "value": rec.get("value"), "message": rec.get("message")}
-        line = []
-        for col, _h, rel, longest in ISSUE_COLUMNS_SHOWN:
-            width = min(longest, _column_chars(rel, page_width_in))
-            text = "" if values[col] is None or pd.isna(values[col]) else str(values[col])
-            line.append(text if len(text) <= width else text[: width - 1] + "…")
-        rows.append(line)
-    return rows
-
-
-def _appendix_pages(dataset: Dataset, *, page_size: str) -> Iterator[Figure]:
-    issues = dataset.issues
-    if len(issues):
-        rank = {"error": 0, "warning": 1}
-        issues = issues.assign(_s=issues["severity"].map(rank).fillna(2)).sort_values(
-            ["_s", "file", "sheet", "row"], kind="stable")
-    cells = _issue_cells(issues, page_width_in=PAGE_SIZES[page_size][0])
-    counts = dataset.counts()
-    per = rows_per_page(page_size)
-    first_capacity = max(per - len(counts) - 4, 5)
-    chunks = [cells[:first_capacity]] + [cells[i:i + per] for i in range(first_capacity, len(cells), per)]
-    header = [h for _c, h, _w, _n in ISSUE_COLUMNS_SHOWN]
-    widths = [w for _c, _h, w, _n in ISSUE_COLUMNS_SHOWN]
-    for page, chunk in enumerate(chunks):
-        fig = Figure(figsize=PAGE_SIZES[page_size])
-        suffix = f" ({page + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        fig.text(0.05, 0.975, f"Appendix: rejected rows and warnings{suffix}", fontsize=13,
-                 fontweight="bold", va="top")
-        top = 0.94
-        if page == 0:
-            fig.text(0.05, top, "Rows read per file: every row is kept, rejected or skipped.",
-                     fontsize=MIN_FONT + 1, va="top")
-            if len(counts):
-                count_cells = [[str(v) for v in rec] for rec in counts.itertuples(index=False)]
-                _draw_table(fig, count_cells, list(counts.columns), [4, 1, 1, 1, 1], top=top - 0.02)
-                top -= 0.02 + _ROW_HEIGHT_IN * (len(count_cells) + 1.5) / fig.get_figheight() + 0.03
-            if not cells:
-                fig.text(0.05, top, "No rejected rows and no warnings.", fontsize=MIN_FONT + 2, va="top")
-                yield fig
-                continue
-            fig.text(0.05, top, f"{len(cells)} issues (errors first); each names the file, sheet and cell.",
-                     fontsize=MIN_FONT + 1, va="top")
-            top -= 0.02
-        _draw_table(fig, chunk, header, widths, top=top)
-        yield fig
-
-
 def build_report(
     dataset: Dataset,
     *,
@@ -688,18 +446,15 @@ def build_report(
     >>> n = write_report_pdf(build_report(ds, data=data, assessment=a), "report.pdf",
     ...                      metadata=pdf_metadata())  # doctest: +SKIP
     """
-    _check_choice("page_size", page_size, tuple(PAGE_SIZES))
+    check_choice("page_size", page_size, tuple(PAGE_SIZES))
     if inputs_sha256 is None:
         files = dataset.files
         inputs_sha256 = dict(zip(files["file"].astype(str), files["sha256"].astype(str), strict=True)) \
             if len(files) else {}
-    patients = _patient_ids(data)
+    patients = patient_ids(data)
     n_summary = max(1, math.ceil(len(assessment) / rows_per_page(page_size)))
-    n_cohort = _n_cohort_pages(assessment, page_size=page_size)
-    per = rows_per_page(page_size)
-    n_issues = len(dataset.issues)
-    first_capacity = max(per - len(dataset.counts()) - 4, 5)
-    n_appendix = 1 + max(0, math.ceil((n_issues - first_capacity) / per))
+    n_cohort = n_cohort_pages(assessment, page_size=page_size)
+    n_appendix = len(appendix_chunks(dataset, page_size=page_size))
     total = 1 + n_summary + n_cohort + len(patients) + n_appendix
     total += outcomes.patients["landmark"].nunique() if outcomes is not None else 0  # one page per landmark
     done = 0
@@ -710,10 +465,10 @@ def build_report(
         if progress is not None:
             progress(done, total, label)
 
-    yield _cover_page(dataset, data=data, title=title, page_size=page_size, inputs_sha256=inputs_sha256,
+    yield cover_page(dataset, data=data, title=title, page_size=page_size, inputs_sha256=inputs_sha256,
                       reference_set=reference_set, created=created)
     tick("cover")
-    for fig in _summary_pages(assessment, page_size=page_size):
+    for fig in summary_pages(with_timeline_days(assessment, data), page_size=page_size):
         yield fig
         tick("summary table")
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
@@ -734,7 +489,7 @@ def build_report(
         yield page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
                         unit_label=dataset.unit)
         tick(f"patient {pid}")
-    for fig in _appendix_pages(dataset, page_size=page_size):
+    for fig in appendix_pages(dataset, page_size=page_size):
         yield fig
         tick("appendix")
 

@@ -27,7 +27,8 @@ from matplotlib.figure import Figure
 from markers import __version__
 from markers.ingest.dataset import Dataset
 from markers.plot.cohort import iter_cohort_figures
-from markers.plot.patient import PatientRows, grade_legend_handles, plot_marker_trend, sample_key
+from markers.plot.frames import PatientRows, sample_key
+from markers.plot.trend import grade_legend_handles, plot_marker_trend
 from markers.report.document import report_date
 from markers.report.html_tables import (
     anchor_ids,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from markers.plot.patient import sample_key
+from markers.plot.frames import sample_key
 from markers.report.overview import PATIENT_STATUSES, assessment_day
 from markers.schema import ANALYTE, ANALYTES, CENSOR, DAY, GRADE, PATIENT_ID, PHASE, SAMPLE_DATE, VALUE, X_ULN
 

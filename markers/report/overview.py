@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from markers.plot.patient import day_column, sample_key
+from markers.plot.frames import day_column, sample_key
 from markers.schema import ANALYTE, ANALYTES, DAY, PATIENT_ID, SAMPLE_DATE
 
 __all__ = ["OVERVIEW_COLUMNS", "PATIENT_STATUSES", "analyte_summary", "natural_key", "patient_overview",

@@ -80,3 +80,58 @@ def format_limits(limits) -> str:
                      f"retrieved {getattr(rec, 'retrieved', '')}"]
             sources.append("  " + " | ".join(str(p) for p in parts if str(p) not in ("", "nan")))
     return table + ("\n\nSources:\n" + "\n".join(sources) if sources else "")
+
+
+def reference_coverage(dataset: Dataset, *, limits, name: str) -> str:
+    """One line: how many results have an age-specific limit in the reference set ``name`` (``limits``).
+
+    A result without a limit would be ``no_reference`` in every later command, which is worth
+    knowing before running them.
+    """
+    from markers.analysis.flags import flag
+
+    measurements = dataset.measurements
+    if not len(measurements):
+        return f"Reference set {name}: no results to check."
+    flagged = flag(measurements, limits=limits)
+    missing = int(flagged["uln"].isna().sum())
+    return (f"Reference set {name}: {len(flagged) - missing} of {len(flagged)} results have an age-specific "
+            f"limit" + (f"; {missing} have none (grade no_reference)" if missing else ""))
+
+
+#: Decimals kept in written summary tables: multiples of the ULN to 2, days and half-lives to 1.
+ROUNDING: dict[str, int] = {"x_uln": 2, "ratio": 2, "days": 1, "value": 3, "r2": 3, "k_per_day": 4}
+
+
+def rounded(table):
+    """A copy of an assessment or measurement table with its floats rounded for people.
+
+    Columns ending in ``x_uln`` and the VMA/HVA ratios to 2 decimals, day counts and half-lives
+    to 1, ``half_life_r2`` to 3, ``k_per_day`` to 4, values to 3 decimals; the
+    unrounded numbers stay in the library's tables (and the JSON of ``analyse``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rounded(pd.DataFrame({"baseline_x_uln": [9.312962962962963], "half_life_days": [21.94]})).iloc[0].tolist()
+    [9.31, 21.9]
+    """
+    out = table.copy()
+    for column in out.columns:
+        if not str(out[column].dtype).lower().startswith("float"):
+            continue
+        name = str(column)
+        if name.endswith("x_uln") or "ratio" in name:
+            digits = ROUNDING["x_uln"]
+        elif name == "k_per_day":
+            digits = ROUNDING["k_per_day"]
+        elif name.endswith("_days") or name.startswith("days_") or name.endswith("_day"):
+            digits = ROUNDING["days"]
+        elif name.endswith("r2"):
+            digits = ROUNDING["r2"]
+        elif name.endswith("value") or name == "uln" or name.startswith("creatinine"):
+            digits = ROUNDING["value"]
+        else:
+            continue
+        out[column] = out[column].round(digits)
+    return out

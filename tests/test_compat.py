@@ -1,0 +1,109 @@
+"""markers._compat: matplotlib's non-public interfaces in one place, each with a working fallback."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
+
+import markers._compat as compat
+from markers.plot.table import add_table
+
+PACKAGE = Path(__file__).parent.parent / "markers"
+
+
+class _Matplotlib39Artist:
+    """An artist as matplotlib 3.8 and 3.9 have it: get_figure() takes no ``root``."""
+
+    def __init__(self, figure):
+        self.figure = figure
+
+    def get_figure(self):
+        return self.figure
+
+
+def test_parent_figure_works_without_get_figures_root_argument():
+    fig = Figure()
+    assert compat.parent_figure(_Matplotlib39Artist(fig)) is fig
+    sub = fig.subfigures(1, 2)[0]
+    ax = sub.add_subplot()
+    assert compat.parent_figure(ax) is sub  # matplotlib 3.10: the subfigure, not the root
+
+
+def test_table_draws_where_get_figure_has_no_root(monkeypatch):
+    # matplotlib 3.9 raised "get_figure() got an unexpected keyword argument 'root'" on every table
+    fig = Figure(figsize=(3, 2))
+    table = add_table(fig, (0.1, 0.1, 0.8, 0.8), ["a"], [["1"]])
+    monkeypatch.setattr(type(table), "get_figure", lambda self: fig, raising=False)
+    FigureCanvasAgg(fig).draw()
+    assert table.patch.get_figure() is fig
+
+
+def test_freetype_bitmap_falls_back_when_the_hinting_flag_is_gone(monkeypatch):
+    font = get_font(findfont(FontProperties(size=8)))
+    assert compat.freetype_bitmap(font, "P1", size=8, dpi=72, antialiased=True) is not None
+    monkeypatch.setattr(compat, "_agg_hinting_flag", None)  # the import failed on a later matplotlib
+    assert compat.freetype_bitmap(font, "P1", size=8, dpi=72, antialiased=True) is None
+
+
+def test_reset_data_limits_forgets_the_previous_data():
+    ax = Figure().add_subplot()
+    ax.plot([0, 100], [0, 50])
+    compat.reset_data_limits(ax)
+    ax.plot([1, 2], [3, 4])
+    assert np.allclose(ax.dataLim.bounds, (1, 3, 1, 1))
+
+
+def _imports(path: Path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module, [alias.name for alias in node.names]
+
+
+@pytest.mark.parametrize("room", ["plot", "report"])
+def test_no_private_names_imported_across_modules(room):
+    for path in sorted((PACKAGE / room).glob("*.py")):
+        for module, names in _imports(path):
+            if module.startswith("markers"):
+                # the seam itself and dunders (__version__) are meant to be imported
+                private = [n for n in names if n.startswith("_") and not n.startswith("__") and n != "_compat"]
+                assert not private, f"{path.name} imports {private} from {module}"
+
+
+@pytest.mark.parametrize("room", ["plot", "report"])
+def test_matplotlib_internals_only_through_compat(room):
+    for path in sorted((PACKAGE / room).glob("*.py")):
+        text = path.read_text()
+        for internal in ("get_hinting_flag", "root=", "dataLim =", "font.set_text(", "draw_glyphs_to_bitmap"):
+            assert internal not in text, f"{path.name} uses {internal!r}: go through markers._compat"
+
+
+def test_plot_modules_are_small():
+    for path in sorted((PACKAGE / "plot").glob("*.py")):
+        assert len(path.read_text().splitlines()) <= 420, path.name
+
+
+class _Font39:
+    """FT2Font as matplotlib 3.9 has it: an OS/2 table without the typographic metrics."""
+
+    units_per_EM, ascender, descender, height = 2048, 1901, -483, 2384
+
+    def get_sfnt_table(self, name):
+        # DejaVu Sans' own numbers (head, hhea); the 3.9 OS/2 dict lacks sTypo*
+        return {"head": {"unitsPerEm": 2048}, "OS/2": {"version": 1},
+                "hhea": {"ascent": 1901, "descent": -483, "lineGap": 0}}[name]
+
+
+def test_font_box_without_the_typographic_metrics_uses_hhea():
+    # 1901/2048 = 0.9282, 483/2048 = 0.2358, line gap 0 (matplotlib 3.9 raised KeyError here)
+    assert compat.font_box(_Font39()) == pytest.approx((1901 / 2048, 483 / 2048, 0.0))
+
+
+def test_font_box_from_the_fonts_attributes_when_tables_are_gone():
+    font = _Font39()
+    font.get_sfnt_table = None  # not callable: the interface changed
+    # height 2384 − (1901 + 483) = 0 line gap
+    assert compat.font_box(font) == pytest.approx((1901 / 2048, 483 / 2048, 0.0))
