@@ -143,5 +143,3 @@ ISSUE_COLUMNS = [
     "hint",
 ]
 
-# -- row accounting -------------------------------------------------------------------
-ROW_STATUSES = ("kept", "rejected", "skipped")

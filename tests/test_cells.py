@@ -32,6 +32,27 @@ def test_distinct_keeps_a_boolean_apart_from_one():
     assert [type(uniques[c]) for c in codes] == [bool, float, bool]
 
 
+def test_distinct_keeps_a_negative_zero_apart_from_zero():
+    # 0.0 == -0.0 hashes as one key, but "-0" and "0" are different cells of a sheet
+    codes, uniques = distinct(pd.Series([0.0, -0.0, 0.0], dtype=object))
+    assert [str(uniques[c]) for c in codes] == ["0.0", "-0.0", "0.0"]
+
+
+def test_distinct_merges_equal_cells_when_nothing_can_hide():
+    codes, uniques = distinct(pd.Series([0.0, 2.5, 0.0, None], dtype=object))
+    assert codes.tolist() == [0, 1, 0, 2]
+    assert uniques.tolist() == [0.0, 2.5, None]
+
+
+def test_parsing_a_long_column_tells_negative_zero_and_booleans_apart():
+    from markers.ingest.parse import parse_results
+
+    cells = pd.Series([0.0, -0.0, True, 1.0] * 100, dtype=object)  # long enough to parse per distinct cell
+    short = pd.concat([parse_results(pd.Series([c], dtype=object)) for c in cells[:4]], ignore_index=True)
+    long = parse_results(cells).iloc[:4].reset_index(drop=True)
+    pd.testing.assert_frame_equal(long, short)
+
+
 def test_clean_text_is_handed_back_as_is():
     ids = text(["NB-1", "0042", None])
     # nothing to strip or convert: the very same column, no new million-cell array

@@ -19,7 +19,6 @@ from markers.errors import AmbiguousDateError, MarkersError
 from markers.ingest.parse import (
     RESULT_STATUS,
     infer_day_first,
-    looks_like_reference_range,
     parse_dates,
     parse_results,
 )
@@ -248,36 +247,6 @@ def test_property_decimal_comma_round_trip(x, decimals):
     row = one_result(dotted.replace(".", ","), decimal_comma=True)
     assert row["status"] == "ok"
     assert row["value"] == float(dotted)
-
-
-# -- reference ranges ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "cells",
-    [
-        ["0-27", "0 - 27.0", "<27.0", "< 27", "(0-27)", "0–27", "up to 27"],
-        ["0-27", "0-27", "0-27", None, ""],
-        ["< 7.0 mg/g", "< 7.0 mg/g", "< 9.0 mg/g"],
-        ["0,0-7,5", "0,0-7,5", "12.3"],  # two of three are ranges
-    ],
-)
-def test_reference_range_columns(cells):
-    assert looks_like_reference_range(pd.Series(cells, dtype=object)) is True
-
-
-@pytest.mark.parametrize(
-    "cells",
-    [
-        ["<0.5", "12.3", "45 H", "7.1"],
-        [12.3, 4.5, "<0.5"],
-        ["0-27", "12.3", "14.1"],  # one range among results
-        [None, ""],
-        [],
-    ],
-)
-def test_result_columns_are_not_reference_ranges(cells):
-    assert looks_like_reference_range(pd.Series(cells, dtype=object)) is False
 
 
 # -- dates ------------------------------------------------------------------------------------

@@ -46,13 +46,12 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import AmbiguousDateError
-from markers.readers.cells import ascii_digits
+from markers.readers.cells import ascii_digits, distinct
 from markers.readers.files import CELL_DTYPE
 
 logger = logging.getLogger(__name__)
 
 RESULT_STATUS = ("ok", "missing", "text", "ambiguous", "negative")
-DATE_STATUS = ("ok", "missing", "invalid")
 
 # Column names of the frames returned here. They are local to this stage: the
 # tidy-table names in markers.schema (VALUE, CENSOR, CENSOR_INCLUSIVE) are
@@ -135,39 +134,16 @@ _DISTINCT_MIN = 256
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(codes, uniques)`` of a column, or None when it must be parsed cell by cell.
+    """``(codes, uniques)`` of a column (:func:`markers.readers.cells.distinct`), or None when it is
+    parsed cell by cell: a short column, where factorising costs more than it saves.
 
-    Lab columns repeat themselves (a million results hold a few thousand distinct
-    spellings, a few thousand distinct dates), and every cell's parse depends on
-    that cell alone, so parsing the distinct cells and broadcasting the result
-    back by code gives the same output much faster. ``uniques`` (object) ends
-    with one ``None`` standing for every missing cell (None, NaN, NaT, pd.NA),
-    whose code is ``len(uniques) - 1``. Uniques keep the order of first
-    appearance, so "the first such cell" in a message is still the first in the
-    column.
-
-    Text columns (the cells every reader gives) are factorised by Arrow. For an
-    object column, hashing treats ``True == 1 == 1.0`` and ``0.0 == -0.0`` as one
-    key, although they parse differently; a column holding a bool or a negative
-    zero is therefore parsed cell by cell.
+    Lab columns repeat themselves (a million results hold a few thousand distinct spellings), and
+    every cell's parse depends on that cell alone, so parsing the distinct cells and broadcasting
+    the result back by code gives the same output much faster.
     """
-    if len(values) < _DISTINCT_MIN:
+    if len(values) < _DISTINCT_MIN or not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
         return None
-    if isinstance(values.dtype, pd.StringDtype):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniques = np.append(np.asarray(uniques, dtype=object), None)
-        return np.where(codes < 0, len(uniques) - 1, codes), uniques
-    if values.dtype != object:
-        return None
-    cells = values.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
-    if any(not isinstance(u, str) and isinstance(u, numbers.Number) and u in (0, 1) for u in uniques):
-        # Only then can a bool or -0.0 hide behind an equal key: look at every cell's type.
-        if any(type(v) in (bool, np.bool_) or (type(v) is float and v == 0.0 and str(v)[0] == "-") for v in cells):
-            return None
-    uniques = np.append(uniques.astype(object), None)
-    codes = np.where(codes < 0, len(uniques) - 1, codes)
-    return codes, uniques
+    return distinct(values)
 
 
 def _broadcast(parsed: pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
@@ -449,60 +425,8 @@ def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.
     )
 
 
-# A reference interval as labs print it: "0-27", "0 – 27.0", "(0-27)",
-# "<27.0", "< 27", "up to 27", "0 to 27", optionally followed by a unit.
-_NUM = r"\d+(?:[.,]\d+)?"
-_UNIT_TAIL = r"(?:\s*[^\W\d_][\w/%µμ. ]*)?"
-_RANGE_RE = re.compile(
-    rf"""^\(?\[?\s*(?:
-        {_NUM}\s*(?:[-–—]|to|bis|à)\s*{_NUM}
-      | (?:<\s*=?|≤|⩽|=\s*<)\s*{_NUM}
-      | (?:up\s*to|upto|bis|max\.?|until)\s*{_NUM}
-    ){_UNIT_TAIL}\s*\]?\)?$""",
-    re.VERBOSE | re.IGNORECASE,
-)
-
-
-def looks_like_reference_range(values: pd.Series) -> bool:
-    """Tell whether a column holds reference intervals rather than results.
-
-    Used so that a "Reference range" column is never taken for results: a
-    column qualifies when more than half of its non-empty cells look like
-    ``"0-27"``, ``"0 - 27.0"``, ``"0–27"``, ``"(0-27)"``, ``"<27.0"``,
-    ``"< 27"`` or ``"up to 27"`` (optionally with a unit after). A column of
-    results (``"<0.5"``, ``"12.3"``, ``"45 H"``) is mostly plain numbers and
-    does not qualify.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        The column's cells as written.
-
-    Returns
-    -------
-    bool
-        True when most non-empty cells are reference intervals; False for
-        an empty column.
-
-    Examples
-    --------
-    >>> looks_like_reference_range(pd.Series(["0-27", "(0-27)", "< 27", None]))
-    True
-    >>> looks_like_reference_range(pd.Series(["<0.5", "12.3", "45 H", 8.1]))
-    False
-    """
-    kinds = _cell_kinds(values)
-    pos = np.flatnonzero(kinds != _MISSING)
-    if not len(pos):
-        return False
-    cells = _strip_text(_as_object(values, pos).astype(str))
-    cells = cells[cells != ""]
-    if not len(cells):
-        return False
-    is_range = cells.str.match(_RANGE_RE)
-    return bool(is_range.sum() * 2 > len(cells))
-
-
+# A reference interval as labs print it: "0-27", "0 – 27.0", "(0-27)", "<27.0", "< 27", "up to 27",
+# "0 to 27", optionally followed by a unit.
 _UPPER_RE = re.compile(
     r"""^\(?\[?\s*(?:
         (?P<low>-?\d+(?:[.,]\d+)?)\s*(?:[-–—]|to|bis|à)\s*(?P<high>\d+(?:[.,]\d+)?)
@@ -834,7 +758,7 @@ def parse_dates(values: pd.Series, *, day_first: bool | None = None, where: str 
     -------
     pandas.DataFrame
         On the index of ``values``: ``date`` (datetime64[ns] at midnight, NaT
-        unless ok) and ``status`` (one of :data:`DATE_STATUS`: ``"ok"``,
+        unless ok) and ``status`` (one of ``"ok"``,
         ``"missing"`` for empty cells, ``"invalid"`` for anything else, such
         as ``"yesterday"``, ``"31.02.2024"`` or ``"2024-13-01"``).
 

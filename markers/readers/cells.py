@@ -8,6 +8,7 @@ as a million Python objects.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -32,8 +33,9 @@ def distinct(values: pd.Series, *, exact: bool = True) -> tuple[np.ndarray, np.n
     are never negative. Text columns (what every reader gives) are factorised by
     Arrow without a Python object per cell.
 
-    Hashing treats ``True`` and ``1.0`` as one key: when ``exact`` and an object
-    column holds both a boolean and a 0 or 1, every cell gets its own code.
+    Hashing treats ``True == 1 == 1.0`` and ``0.0 == -0.0`` as one key, although they read
+    differently: when ``exact`` and an object column holds a 0 or 1 next to a boolean or a
+    negative zero, every cell gets its own code.
     """
     if isinstance(values.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -42,14 +44,18 @@ def distinct(values: pd.Series, *, exact: bool = True) -> tuple[np.ndarray, np.n
         cells = values.to_numpy(dtype=object)
         codes, uniques = pd.factorize(cells, use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
-        if exact and any(type(u) is bool or (isinstance(u, int | float) and u in (0, 1)) for u in uniques) and (
-            any(type(v) is bool for v in cells)
+        if exact and any(type(u) in (bool, np.bool_) or (isinstance(u, int | float) and u in (0, 1)) for u in uniques) and (
+            any(type(v) in (bool, np.bool_) or _negative_zero(v) for v in cells)
         ):
             missing = pd.isna(cells)
             codes = np.where(missing, -1, np.arange(len(cells)))
             uniques = cells
     uniques = np.append(uniques, None)
     return np.where(codes < 0, len(uniques) - 1, codes), uniques
+
+
+def _negative_zero(value: object) -> bool:
+    return isinstance(value, float) and value == 0.0 and math.copysign(1.0, value) < 0
 
 
 def per_distinct(values: pd.Series, func: Callable[[object], object], *, empty: object, exact: bool = True) -> np.ndarray:
@@ -114,13 +120,6 @@ def map_text(values: pd.Series, mapping: Mapping[object, object] | Callable[[obj
 
 def _or_default(value: object, default: object) -> object:
     return default if value is None else value
-
-
-def map_values(values: pd.Series, mapping: Mapping[object, object], *, default: object, dtype: str | None = None) -> np.ndarray:
-    """Each cell looked up in ``mapping`` once per distinct value, as a numpy array (``default`` if unknown)."""
-    codes, uniques = distinct(values, exact=False)
-    mapped = np.array([mapping.get(u, default) for u in uniques[:-1]] + [default], dtype=dtype or object)
-    return mapped[codes]
 
 
 def stripped_text(values: pd.Series) -> pd.Series:
