@@ -302,17 +302,20 @@ def golden(fig: Figure, name: str, tmp_path: Path) -> None:
     assert result is None, result
 
 
+@pytest.mark.golden
 def test_golden_patient_page(tmp_path):
     fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
                          assessment=make_assessment())
     golden(fig, "patient_P1", tmp_path)
 
 
+@pytest.mark.golden
 def test_golden_swimmer_page(tmp_path):
     pages = cohort_figures(make_data(), therapy=make_therapy(), assessment=make_assessment())
     golden(pages[2], "cohort_swimmer", tmp_path)
 
 
+@pytest.mark.golden
 def test_golden_summary_page(tmp_path):
     (page,) = summary_pages(with_timeline_days(make_assessment(), make_data()), page_size="A4")
     golden(page, "summary_table", tmp_path)

@@ -151,6 +151,7 @@ def measurements(workbook, patients, lab_lines) -> dict[tuple[str, str], list[tu
 # -- reproducibility ----------------------------------------------------------------------------
 
 
+@pytest.mark.golden
 def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path):
     generator = _load_generator()
     first, second = tmp_path / "a", tmp_path / "b"
