@@ -19,6 +19,7 @@ RANKS = {
     "markers.errors": 0,
     "markers.schema": 0,
     "markers._compat": 0,
+    "markers.examples": 0,
     "markers.readers": 1,
     "markers.ingest": 2,
     "markers.analysis": 3,
