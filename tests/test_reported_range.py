@@ -49,7 +49,8 @@ def test_prefer_reported_grades_against_the_labs_range_and_falls_back():
 
 def test_hl7_ranges_become_reported_uln_and_can_be_chosen(tmp_path):
     path = write_hl7(tmp_path / "results.hl7")
-    with pytest.warns(UserWarning, match="3 results graded against the reporting lab's own range; 0 without one"):
+    with (pytest.warns(UserWarning, match="3 results graded against the reporting lab's own range; 0 without one"),
+          pytest.warns(UserWarning, match=r"2 patient\(s\) have neither a diagnosis date nor a treatment event")):
         analysis = analyse(path, reference_set="reported", today=dt.date(2026, 1, 1))
     m = analysis.measurements.sort_values(["patient_id", "analyte"])
     # OBX-7 "0-20" (HVA), "0-12" (VMA), "0-12" (VMA of P-202), all in mg/g creatinine as the results
