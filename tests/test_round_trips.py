@@ -147,3 +147,28 @@ def test_sas_dates():
     assert sas_date(str(62 * 365 + 16 + 24)) == "2022-01-25"
     assert sas_date("-1") == "1959-12-31"
     assert sas_date("2022-01-25") == "2022-01-25" and sas_date("1.5") == "1.5"
+
+
+@pytest.mark.parametrize(("name", "options"), [("x.ndjson", []), ("adlb.csv", ["--shape", "adam"])])
+def test_round_trip_in_mmol_per_mol(tmp_path, name, options):
+    _write(tmp_path / name, "--unit", "mmol/mol", *options)
+    back = read(tmp_path / name, unit="mmol/mol").measurements
+    expected = read(FILES, unit="mmol/mol").measurements
+    assert set(back["unit"]) == {"mmol/mol creatinine"}
+    pd.testing.assert_frame_equal(_sorted(back, RESULT), _sorted(expected, RESULT))
+
+
+def test_a_hand_made_fhir_observation_with_the_day_extension(tmp_path):
+    """An Observation without effectiveDateTime but with markers' day extension is a date-free result."""
+    observations = [{"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                     "code": {"coding": [{"system": "http://loinc.org", "code": "3124-5"}]},
+                     "subject": {"reference": "Patient/p1"},
+                     "extension": [{"url": "urn:markers:fhir:extension:days-since-diagnosis", "valueInteger": day}],
+                     "valueQuantity": {"value": value, "system": "http://unitsofmeasure.org", "code": "mg/g"}}
+                    for i, (day, value) in enumerate([(0, 30.0), (-3, 41.5), (28, 9.0)], start=1)]
+    path = tmp_path / "d.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in observations), encoding="utf-8")
+    m = read(path).measurements.sort_values("source_row")
+    assert m["days_since_diagnosis"].tolist() == [0, -3, 28]
+    assert m["value"].tolist() == [30.0, 41.5, 9.0]
+    assert m["sample_date"].isna().all() and set(m["patient_id"]) == {"p1"}
