@@ -172,3 +172,15 @@ def test_a_hand_made_fhir_observation_with_the_day_extension(tmp_path):
     assert m["days_since_diagnosis"].tolist() == [0, -3, 28]
     assert m["value"].tolist() == [30.0, 41.5, 9.0]
     assert m["sample_date"].isna().all() and set(m["patient_id"]) == {"p1"}
+
+
+def test_a_censor_column_of_digits_never_joins_its_result(tmp_path):
+    """A 0/1 "censor" column (an event indicator, not a comparator): 1 and 5.2 must not be read as 15.2."""
+    path = tmp_path / "indicator.csv"
+    path.write_text("patient_id,sample_date,analyte,value,unit,censor\n"
+                    "P1,2024-01-02,VMA,5.2,mg/g creatinine,1\n"
+                    "P1,2024-01-03,VMA,5.2,mg/g creatinine,0\n", encoding="utf-8")
+    data = read(path)
+    assert data.measurements.empty
+    assert data.issues[["code", "cell", "value"]].values.tolist() == [
+        ["non-numeric-result", "D2", "[1] 5.2"], ["non-numeric-result", "D3", "[0] 5.2"]]

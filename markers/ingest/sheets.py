@@ -389,14 +389,21 @@ COMPARATOR_WORDS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "â‰¤": "<=", "â‰
                     "gt": ">", "over": ">", "le": "<=", "ge": ">=", "=": "", "eq": "", "equal": ""}
 
 
+def _sign(cell: object) -> str:
+    """The sign a comparator cell stands for; an unknown word in brackets (``1`` and ``5.2`` must not make ``15.2``)."""
+    word = text_of(cell)
+    sign = COMPARATOR_WORDS.get(word.lower())
+    return sign if sign is not None else (f"[{word}] " if word else "")
+
+
 def joined_comparator(comparators: pd.Series, results: pd.Series, *, inclusive: pd.Series | None = None) -> pd.Series:
     """Each result with its comparator cell before it (``"<"`` and ``"0.5"`` -> ``"<0.5"``).
 
-    An unknown comparator word is kept in front of the result, so that the result is
-    rejected as text rather than read without its sign. ``inclusive`` (markers' ``censor_inclusive``
+    An unknown comparator word is kept in brackets in front of the result, so that the result is
+    rejected as text rather than read without its sign (or, for a digit, as another number). ``inclusive`` (markers' ``censor_inclusive``
     column) turns ``<`` into ``<=`` and ``>`` into ``>=`` where it is true.
     """
-    signs = map_text(comparators, lambda c: COMPARATOR_WORDS.get(text_of(c).lower(), text_of(c)), default="")
+    signs = map_text(comparators, _sign, default="")
     if inclusive is not None:
         closed = map_text(inclusive, lambda c: "=" if text_of(c).lower() in ("true", "1") else "", default="")
         signs = signs.astype(object) + closed.astype(object).where(signs.isin(["<", ">"]), "")
