@@ -128,19 +128,3 @@ def test_cli_refuses_adam_shape_of_the_assessment(tmp_path):
         "Error: --shape adam output is made from the measurements (one row per result), not the assessment "
         "table; use `markers normalize` for a.csv")
     assert list(tmp_path.iterdir()) == []
-
-
-def test_adlb_csv_reads_back_to_the_tidy_values(tmp_path):
-    """An ADLB written as CSV holds every tidy result: read back with pandas, the same values come out."""
-    from markers.pipeline import write_analysis_table
-    from markers.write.adam import tidy_from_adlb
-
-    analysis = write_analysis_table(FILES, tmp_path / "adlb.csv", shape="adam")
-    back = tidy_from_adlb(pd.read_csv(tmp_path / "adlb.csv", dtype=str, keep_default_na=False, na_values=[""]))
-    columns = ["patient_id", "sample_date", "analyte", "value", "unit", "censor", "censor_inclusive"]
-    key = ["patient_id", "sample_date", "analyte", "value"]
-    original = analysis.measurements[columns].astype({"patient_id": str, "analyte": str, "unit": str, "censor": str})
-    original = original.sort_values(key).reset_index(drop=True)
-    back = back[columns].sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(back, original, check_dtype=False)
-    assert (back["censor"] == "<").sum() > 0  # the censored results came back as censored

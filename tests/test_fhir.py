@@ -20,7 +20,7 @@ from markers.cli import cli
 from markers.errors import OutputError
 from markers.pipeline import analyse
 from markers.write.export import export_table
-from markers.write.fhir import DAY_EXTENSION, fhir_resources, observation, tidy_from_fhir
+from markers.write.fhir import DAY_EXTENSION, fhir_resources, observation
 
 SAMPLE = Path(__file__).parent.parent / "sample_data"
 FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
@@ -179,17 +179,3 @@ def test_fhir_writer_refuses_an_input(tmp_path):
     with pytest.raises(OutputError, match="refusing to overwrite the input"):
         export_table(pd.DataFrame([row()]), source, table="measurements", inputs=[source])
     assert source.read_text() == "{}\n"
-
-
-def test_sample_bundle_reads_back_to_the_tidy_values(sample_bundle):
-    """Every result of the sample data comes back from the Bundle: patient, date, analyte, value, unit, censor."""
-    analysis = analyse(FILES)
-    back = tidy_from_fhir([e["resource"] for e in sample_bundle["entry"]])
-    columns = ["patient_id", "sample_date", "analyte", "value", "unit", "censor", "censor_inclusive"]
-    key = ["patient_id", "sample_date", "analyte", "value"]
-    original = analysis.measurements[columns].astype({"patient_id": str, "analyte": str, "unit": str, "censor": str})
-    pd.testing.assert_frame_equal(back[columns].sort_values(key).reset_index(drop=True),
-                                  original.sort_values(key).reset_index(drop=True), check_dtype=False)
-    cells = analysis.measurements["source_file"] + "!" + analysis.measurements["source_sheet"].fillna("") + "!" \
-        + analysis.measurements["source_cell"]
-    assert sorted(back["source_cell"]) == sorted(cells)

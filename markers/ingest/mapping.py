@@ -74,7 +74,9 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit": ("unit", "units", "uom", "unit of measure", "result unit", "einheit", "result units", "local unit",
              "local units", "lab unit", "reported unit", "original unit", "units of measure", "masseinheit"),
     "comparator": ("comparator", "operator", "qualifier", "result qualifier", "modifier", "result modifier",
-                   "result operator", "value comparator", "less greater"),
+                   "result operator", "value comparator", "less greater", "censor"),
+    # markers' own tidy tables: ``censor`` ("<", ">") and ``censor_inclusive`` (true for "<=", ">=")
+    "censor_inclusive": ("censor inclusive",),
     "flag": ("flag", "flags", "abnormal flag", "h l", "abn", "abnormal", "interpretation", "hl flag"),
     "reference_range": (
         "reference range", "ref range", "reference interval", "normal range", "reference", "range",

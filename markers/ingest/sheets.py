@@ -361,7 +361,9 @@ def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.Dat
     records["loinc_measure"] = text_series(measure, pair_codes, index=data.index)
     comparator_col = column_map.column("comparator")
     if comparator_col is not None:
-        records["result_raw"] = joined_comparator(data[comparator_col], data[result_col])
+        inclusive_col = column_map.column("censor_inclusive")
+        records["result_raw"] = joined_comparator(data[comparator_col], data[result_col],
+                                                   inclusive=None if inclusive_col is None else data[inclusive_col])
     else:
         records["result_raw"] = data[result_col].copy()
     records["result_col"] = result_col
@@ -387,13 +389,24 @@ COMPARATOR_WORDS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "â‰¤": "<=", "â‰
                     "gt": ">", "over": ">", "le": "<=", "ge": ">=", "=": "", "eq": "", "equal": ""}
 
 
-def joined_comparator(comparators: pd.Series, results: pd.Series) -> pd.Series:
+def _sign(cell: object) -> str:
+    """The sign a comparator cell stands for; an unknown word in brackets (``1`` and ``5.2`` must not make ``15.2``)."""
+    word = text_of(cell)
+    sign = COMPARATOR_WORDS.get(word.lower())
+    return sign if sign is not None else (f"[{word}] " if word else "")
+
+
+def joined_comparator(comparators: pd.Series, results: pd.Series, *, inclusive: pd.Series | None = None) -> pd.Series:
     """Each result with its comparator cell before it (``"<"`` and ``"0.5"`` -> ``"<0.5"``).
 
-    An unknown comparator word is kept in front of the result, so that the result is
-    rejected as text rather than read without its sign.
+    An unknown comparator word is kept in brackets in front of the result, so that the result is
+    rejected as text rather than read without its sign (or, for a digit, as another number). ``inclusive`` (markers' ``censor_inclusive``
+    column) turns ``<`` into ``<=`` and ``>`` into ``>=`` where it is true.
     """
-    signs = map_text(comparators, lambda c: COMPARATOR_WORDS.get(text_of(c).lower(), text_of(c)), default="")
+    signs = map_text(comparators, _sign, default="")
+    if inclusive is not None:
+        closed = map_text(inclusive, lambda c: "=" if text_of(c).lower() in ("true", "1") else "", default="")
+        signs = signs.astype(object) + closed.astype(object).where(signs.isin(["<", ">"]), "")
     values = cell_text(results)
     joined = (signs.astype(object) + values.astype(object)).where(values != "", None)
     return joined.astype(CELL_DTYPE)

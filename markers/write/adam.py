@@ -25,7 +25,7 @@ from markers.schema import (
     VALUE,
     X_ULN,
 )
-from markers.write.codes import UCUM, from_paramcd, loinc_for, param, paramcd
+from markers.write.codes import UCUM, loinc_for, param, paramcd
 
 #: ADLB variables in order: name -> (label, type). Type ``Char``, ``Num`` or ``Date``.
 ADLB_VARIABLES: dict[str, tuple[str, str]] = {
@@ -186,43 +186,4 @@ def adtte(patients: pd.DataFrame) -> pd.DataFrame:
     else:
         out = out.drop(columns=["STARTDT", "ADT"])
     out.attrs["labels"] = {name: ADTTE_VARIABLES[name][0] for name in out.columns}
-    return out
-
-
-def tidy_from_adlb(table: pd.DataFrame) -> pd.DataFrame:
-    """The tidy columns an ADLB-like table holds: patient, date, analyte, value, unit, censor.
-
-    The inverse of :func:`adlb` for what it keeps, e.g. for an ADLB written as CSV and read back
-    with :func:`pandas.read_csv` (``dtype=str``): ``AVALC`` gives the censor mark and limit of a
-    censored result, ``AVAL`` the others.
-
-    Raises
-    ------
-    ValueError
-        A ``PARAMCD`` that :func:`adlb` does not write, or an ``AVALC`` that is not a censored value.
-
-    Examples
-    --------
-    >>> tidy_from_adlb(pd.DataFrame({"USUBJID": ["P1"], "PARAMCD": ["VMACR"], "AVAL": [None],
-    ...                              "AVALC": ["<=0.5"]})).to_dict("records")
-    [{'patient_id': 'P1', 'analyte': 'VMA', 'value': 0.5, 'unit': 'mg/g creatinine', 'censor': '<', 'censor_inclusive': True}]
-    """
-    rows = []
-    for record in table.to_dict("records"):
-        decoded = from_paramcd(str(record["PARAMCD"]))
-        if decoded is None:
-            raise ValueError(f"PARAMCD {record['PARAMCD']!r} is not one markers writes")
-        text = "" if pd.isna(record.get("AVALC")) else str(record["AVALC"])
-        censor, inclusive, value = "", False, record.get("AVAL")
-        if text:
-            if text[:1] not in "<>":
-                raise ValueError(f"AVALC {text!r} is not a censored result such as <0.5")
-            censor, inclusive = text[0], text[1:2] == "="
-            value = text[2:] if inclusive else text[1:]
-        rows.append({PATIENT_ID: str(record["USUBJID"]), ANALYTE: decoded[0],
-                     VALUE: float(value) if value is not None and not pd.isna(value) else np.nan,
-                     UNIT: decoded[1], CENSOR: censor, CENSOR_INCLUSIVE: inclusive})
-    out = pd.DataFrame(rows, columns=[PATIENT_ID, ANALYTE, VALUE, UNIT, CENSOR, CENSOR_INCLUSIVE])
-    if "ADT" in table:
-        out.insert(1, SAMPLE_DATE, pd.to_datetime(table["ADT"].to_numpy()))
     return out

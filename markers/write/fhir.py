@@ -29,6 +29,7 @@ from importlib import resources
 
 import pandas as pd
 
+from markers.readers.formats.fhir import DAY_EXTENSION
 from markers.schema import (
     ANALYTE,
     CENSOR,
@@ -62,8 +63,6 @@ SOURCE_SYSTEM = "urn:markers:source-cell"
 #: Code system of markers' analyte codes (VMA, HVA, DA, 3MT, NE, E, NMN, MN), a second coding of each
 #: Observation.code, so that every result (also those without a LOINC code) names its analyte.
 ANALYTE_SYSTEM = "urn:markers:analyte"
-#: Extension holding a sample's day relative to the diagnosis (day 0), an integer.
-DAY_EXTENSION = "urn:markers:fhir:extension:days-since-diagnosis"
 _NAMESPACE = uuid.UUID("6f1c1f3e-7d4a-5b0e-9a8e-2f6a4d3c1b00")
 _COMPARATORS = {("<", False): "<", ("<", True): "<=", (">", False): ">", (">", True): ">="}
 _GENDER = {"M": "male", "F": "female"}
@@ -220,33 +219,3 @@ def fhir_format(name: str) -> str | None:
     if lowered.endswith(".ndjson"):
         return "ndjson"
     return None
-
-
-
-def tidy_from_fhir(resources_: list[dict]) -> pd.DataFrame:
-    """The tidy columns the exported Observations hold (the inverse of :func:`fhir_resources` for them).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``patient_id`` (the Patient identifier), ``sample_date`` (absent when no Observation has a date),
-        ``analyte``, ``value``, ``unit``, ``censor``, ``censor_inclusive``, ``source_cell`` (``file!sheet!cell``).
-    """
-    ids = {f"Patient/{r['id']}": r["identifier"][0]["value"] for r in resources_ if r["resourceType"] == "Patient"}
-    units = {code: unit for unit, code in UCUM.items()}
-    inverse = {v: k for k, v in _COMPARATORS.items()}
-    rows = []
-    for r in resources_:
-        if r["resourceType"] != "Observation":
-            continue
-        quantity = r["valueQuantity"]
-        censor, inclusive = inverse.get(quantity.get("comparator", ""), ("", False))
-        analyte = next(c["code"] for c in r["code"]["coding"] if c["system"] == ANALYTE_SYSTEM)
-        rows.append({PATIENT_ID: ids[r["subject"]["reference"]],
-                     SAMPLE_DATE: pd.Timestamp(r["effectiveDateTime"]) if "effectiveDateTime" in r else pd.NaT,
-                     ANALYTE: analyte, VALUE: float(quantity["value"]), UNIT: units[quantity["code"]],
-                     CENSOR: censor, CENSOR_INCLUSIVE: inclusive, "source_cell": r["identifier"][0]["value"]})
-    out = pd.DataFrame(rows)
-    if out.empty or out[SAMPLE_DATE].isna().all():
-        out = out.drop(columns=SAMPLE_DATE, errors="ignore")
-    return out

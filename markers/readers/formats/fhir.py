@@ -9,7 +9,9 @@ Read per the FHIR R4 specification (hl7.org/fhir/R4): ``Observation.code.coding`
 where ``system`` is ``http://loinc.org``), ``valueQuantity`` (``value``, ``comparator``,
 ``unit``, UCUM ``code``), ``valueString``, ``effectiveDateTime`` or ``effectivePeriod.start``,
 ``subject`` (a reference to a Patient), ``referenceRange`` (``low``, ``high``, ``text``),
-``specimen``; ``Patient.identifier``, ``birthDate``, ``gender``.
+``specimen``; ``Patient.identifier``, ``birthDate``, ``gender``. markers' own extension
+:data:`DAY_EXTENSION` (``valueInteger``, the day relative to the diagnosis, day 0) becomes the
+days since diagnosis: a pseudonymized export, which has no dates, reads back on its day timeline.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from markers.readers.formats import table as t
 
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
+#: Extension (written by markers' FHIR export) holding a sample's day relative to the diagnosis (day 0).
+DAY_EXTENSION = "urn:markers:fhir:extension:days-since-diagnosis"
 _SEX = {"male": "M", "female": "F"}
 #: Observation statuses whose value is not a result (FHIR R4 ObservationStatus).
 _NOT_A_RESULT = {"entered-in-error", "cancelled", "registered"}
@@ -174,7 +178,8 @@ def read_fhir(path: pathlib.Path, text: str) -> list[t.RawSheet]:
     if people:
         sheets.append(t.record_sheet(path, sheet="Patient", headers=t.PATIENT_HEADERS, rows=people, fmt=fmt))
     if observations:
-        sheets.append(t.record_sheet(path, sheet="Observation", headers=t.MEASUREMENT_HEADERS, rows=observations, fmt=fmt))
+        sheets.append(t.record_sheet(path, sheet="Observation",
+                                     headers=t.measurement_headers(observations), rows=observations, fmt=fmt))
     if others:
         sheets.append(t.record_sheet(path, sheet="other resources", headers=("Resource",), rows=others, fmt=fmt,
                                      skip_reason="not-a-result"))
@@ -197,4 +202,13 @@ def _observation_row(resource: dict, patients: dict[str, str], specimens: dict[s
         flag = next((c.get("code") for c in concept.get("coding") or [] if c.get("code")), "") or concept.get("text", "")
     return {t.PATIENT: patient, t.SAMPLE_DATE: _date(resource), t.TEST: name or loinc, t.LOINC: loinc,
             t.RESULT: value, t.UNIT: unit, t.REFERENCE_RANGE: _reference_range(resource.get("referenceRange")),
-            t.FLAG: flag, t.SPECIMEN: _specimen(resource, specimens)}
+            t.FLAG: flag, t.SPECIMEN: _specimen(resource, specimens), t.DAYS_SINCE_DIAGNOSIS: _day(resource)}
+
+
+def _day(resource: dict) -> str:
+    """The day since diagnosis of :data:`DAY_EXTENSION`, "" without it."""
+    for extension in resource.get("extension") or []:
+        if isinstance(extension, dict) and extension.get("url") == DAY_EXTENSION:
+            value = extension.get("valueInteger")
+            return "" if isinstance(value, bool) or not isinstance(value, int) else str(value)
+    return ""

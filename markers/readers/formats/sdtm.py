@@ -8,6 +8,14 @@ with ``LBSTRESU``; ``LBORNRLO``/``LBORNRHI`` give the lab's range, ``LBSPEC`` th
 ``LBDTC`` the collection date (ISO 8601) or, without it, ``LBDY`` the study day counted from
 DM's ``RFSTDTC`` (day 1 = RFSTDTC; there is no day 0). DM: ``BRTHDTC``, ``SEX``, ``AGE``/``AGEU``,
 ``RFSTDTC``.
+
+An ADaM ADLB-like table (``USUBJID``, ``PARAMCD`` and ``AVAL`` or ``AVALC``, as markers' ``--shape adam``
+writes it) is read too: the test is ``PARAM`` (else ``PARAMCD``) with ``LBLOINC``; the result is ``AVAL``
+or, when it is missing, ``AVALC`` (a censored result such as ``<0.5``) with ``AVALU``; ``ANRLO``/``ANRHI``
+give the range; the date is ``ADT`` (ISO 8601 in a CSV; in SAS transport, a SAS date: a number of
+days since 1960-01-01). A row without ``ADT`` takes ``ADY`` as its day (ADaM's day 1 is
+the reference day and there is no day 0, so ``ADY`` 1 is day 0 and ``ADY`` -1 is day -1); markers'
+ADLB counts ``ADY`` from the diagnosis, so it is read as the days since diagnosis.
 """
 
 from __future__ import annotations
@@ -23,16 +31,21 @@ from markers.readers.formats import table as t
 
 LB_KEYS = {"USUBJID", "LBTESTCD"}
 DM_KEYS = {"USUBJID", "SEX"}
+ADLB_KEYS = {"USUBJID", "PARAMCD"}
+#: Day 0 of SAS dates.
+SAS_EPOCH = dt.date(1960, 1, 1)
 _AGE_UNIT_DAYS = {"DAYS": 1.0, "WEEKS": 7.0, "MONTHS": 30.4375, "YEARS": 365.25}
 
 
 def sdtm_domain(headers: list[str]) -> str | None:
-    """``"LB"``, ``"DM"`` or ``None`` from a table's column names."""
+    """``"LB"``, ``"DM"``, ``"ADLB"`` or ``None`` from a table's column names."""
     names = {h.strip().upper() for h in headers if h}
     if LB_KEYS <= names and names & {"LBORRES", "LBSTRESC", "LBSTRESN"}:
         return "LB"
     if DM_KEYS <= names and names & {"BRTHDTC", "AGE", "RFSTDTC"}:
         return "DM"
+    if ADLB_KEYS <= names and names & {"AVAL", "AVALC"}:
+        return "ADLB"
     return None
 
 
@@ -106,6 +119,44 @@ def lb_rows(frame: pd.DataFrame, rows: list[int], *, starts: dict[str, str]) -> 
     return out
 
 
+def _adam_day(ady: str) -> str:
+    """Days since the reference day of an ADaM relative day (1 -> 0, -1 -> -1), "" when not a whole number."""
+    try:
+        number = float(ady)
+    except ValueError:
+        return ""
+    if not number.is_integer() or number == 0:
+        return ""
+    return str(int(number) - 1 if number > 0 else int(number))
+
+
+def sas_date(value: str) -> str:
+    """A SAS date (days since 1960-01-01, as ADaM's numeric ``*DT`` variables hold it) as ISO text; other text as is."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not number.is_integer() or abs(number) > 3_000_000:
+        return value
+    return (SAS_EPOCH + dt.timedelta(days=int(number))).isoformat()
+
+
+def adlb_rows(frame: pd.DataFrame, rows: list[int], *, sas_dates: bool = False) -> list[tuple[int, str, dict]]:
+    """Result records of an ADLB-like table (one per row); ``sas_dates``: ``ADT`` holds SAS dates (transport files)."""
+    out = []
+    for number, (_, r) in zip(rows, frame.iterrows(), strict=True):
+        g = r.get
+        low, high = g("ANRLO", ""), g("ANRHI", "")
+        date = sas_date(g("ADT", "")) if sas_dates else g("ADT", "")
+        out.append((number, f"row {number} USUBJID {g('USUBJID', '')} PARAMCD {g('PARAMCD', '')}", {
+            t.PATIENT: g("USUBJID", ""), t.SAMPLE_DATE: date, t.TEST: g("PARAM", "") or g("PARAMCD", ""),
+            t.LOINC: g("LBLOINC", ""), t.RESULT: g("AVAL", "") or g("AVALC", ""), t.UNIT: g("AVALU", ""),
+            t.REFERENCE_RANGE: f"{low}-{high}" if low and high else (f"<={high}" if high else ""),
+            t.DAYS_SINCE_DIAGNOSIS: "" if date else _adam_day(g("ADY", "")),
+        }))
+    return out
+
+
 def sdtm_sheets(path: pathlib.Path, frame: pd.DataFrame, rows: list[int], *, fmt: str,
                 dm: pd.DataFrame | None = None) -> list[t.RawSheet]:
     """Record sheets of one SDTM table (``frame``: text cells, upper-case variable names; ``rows``: source rows)."""
@@ -115,4 +166,8 @@ def sdtm_sheets(path: pathlib.Path, frame: pd.DataFrame, rows: list[int], *, fmt
     if domain == "LB":
         records = lb_rows(frame, rows, starts=reference_starts(dm))
         return [t.record_sheet(path, sheet="LB", headers=t.MEASUREMENT_HEADERS, rows=records, fmt=fmt)]
-    raise InputFormatError(f"{path.name}: an SDTM table other than LB or DM; markers reads LB results with DM.")
+    if domain == "ADLB":
+        records = adlb_rows(frame, rows, sas_dates=fmt == "xpt")
+        return [t.record_sheet(path, sheet="ADLB", headers=t.measurement_headers(records), rows=records, fmt=fmt)]
+    raise InputFormatError(f"{path.name}: an SDTM table other than LB or DM; markers reads LB results with DM, "
+                           "and ADaM ADLB.")

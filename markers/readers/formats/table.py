@@ -25,9 +25,23 @@ FLAG = "Flag"
 SPECIMEN = "Specimen type"
 AGE_DAYS = "Age days"
 DIAGNOSIS_DATE = "Diagnosis date"
+DAYS_SINCE_DIAGNOSIS = "Days since diagnosis"
 
 MEASUREMENT_HEADERS = (PATIENT, SAMPLE_DATE, AGE_DAYS, TEST, LOINC, RESULT, UNIT, REFERENCE_RANGE, FLAG, SPECIMEN)
 PATIENT_HEADERS = (PATIENT, DATE_OF_BIRTH, SEX, DIAGNOSIS_DATE)
+
+
+def measurement_headers(rows: Sequence[tuple[int, str, dict]]) -> tuple[str, ...]:
+    """:data:`MEASUREMENT_HEADERS`, with the days since diagnosis when a record gives them.
+
+    When no record has a sample date but some give the days since diagnosis (a pseudonymized
+    export), there is no sample-date column: the table is read as date-free, on its day timeline.
+    """
+    if not any(values.get(DAYS_SINCE_DIAGNOSIS) for _, _, values in rows):
+        return MEASUREMENT_HEADERS
+    if any(values.get(SAMPLE_DATE) for _, _, values in rows):
+        return (*MEASUREMENT_HEADERS, DAYS_SINCE_DIAGNOSIS)
+    return tuple(h for h in MEASUREMENT_HEADERS if h != SAMPLE_DATE) + (DAYS_SINCE_DIAGNOSIS,)
 
 
 @dataclass(frozen=True)
