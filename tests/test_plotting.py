@@ -467,6 +467,9 @@ def _drawn_text(fig, renderer=RendererPdf, fmt="pdf", dpi=72):
 TABLE = ((0.1, 0.2, 0.8, 0.3), ["patient", "baseline\n×ULN"], [["P1", "<5 (0.4×)"], ["", "$x$"]])
 
 
+# exact to the pixel against the text layout of the matplotlib in use: 3.10.0 places the row half a
+# pixel lower than 3.11, so the minimum-versions job skips it
+@pytest.mark.golden
 def test_table_cells_sit_where_centred_texts_would():
     rect, header, cells = TABLE
     fig = Figure(figsize=(4, 3))
