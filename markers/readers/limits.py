@@ -271,10 +271,17 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
 
 @dataclass(frozen=True)
 class TextStats:
-    """What a streamed pass over a text file saw: its size and physical lines."""
+    """What a streamed pass over a text file saw: its size and physical lines.
+
+    ``lines`` counts line breaks as the :mod:`csv` module does (``\\r\\n``,
+    ``\\n`` or a lone ``\\r`` each end one line; a last line without a break
+    counts). For UTF-16 (``exact`` False) the bytes 0x0A and 0x0D are counted
+    wherever they stand, an approximation: the reader counts the decoded text.
+    """
 
     size: int
     lines: int
+    exact: bool = True
 
 
 def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = None,
@@ -309,10 +316,15 @@ def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = Non
     path = pathlib.Path(path)
     limits = limits or ReadLimits()
     name = path.name
-    size = lines = 0
+    size = lines = breaks = 0
     line_start = 0  # offset of the current line's first byte
+    last = b""  # the previous chunk's last byte (a \r\n cut at a chunk edge is one break)
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
+            breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if last == b"\r" and chunk.startswith(b"\n"):
+                breaks -= 1
+            last = chunk[-1:]
             if not utf16 and b"\x00" in chunk:
                 line = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
                 raise InputFormatError(
@@ -327,9 +339,8 @@ def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = Non
                 pos = chunk.find(b"\n", pos + 1)
             size += len(chunk)
             _check_line(name, size - line_start, lines + 1, limits)
-    if size > line_start:
-        lines += 1
-    return TextStats(size=size, lines=lines)
+    lines = breaks + (1 if size and last not in (b"\n", b"\r") else 0)
+    return TextStats(size=size, lines=lines, exact=not utf16)
 
 
 def _check_line(name: str, length: int, line: int, limits: ReadLimits) -> None:
