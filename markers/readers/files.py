@@ -26,6 +26,7 @@ import logging
 import os
 import pathlib
 import warnings
+from dataclasses import replace
 
 from markers.errors import InputFormatError
 from markers.readers.limits import check_workbook_extent
@@ -153,8 +154,9 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
 
         return [read_arrow_table(path, max_rows=max_rows)]
     kind = content_kind(path)
+    formulas = {}
     if kind in ("xlsx", "ods"):
-        check_workbook_extent(path, kind)  # before the fast reader sizes its buffers from the file's claims
+        formulas = check_workbook_extent(path, kind)  # before the fast reader sizes its buffers from the file's claims
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(
@@ -163,4 +165,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
             UserWarning,
             stacklevel=2,
         )
-    return read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+    sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+    if formulas:
+        sheets = [replace(s, formulas_without_value=tuple(formulas.get(s.sheet, ()))) for s in sheets]
+    return sheets

@@ -212,7 +212,8 @@ def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str)
                        f"{info.file_size:,} bytes", "the file is damaged or forged; save it again from Excel")
 
 
-def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None) -> None:
+def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
+                          limits: ReadLimits | None = None) -> dict[str, list[tuple[int, int]]]:
     """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
 
     Every XML part is inflated once, in 1 MiB chunks, against a running byte
@@ -230,6 +231,13 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     limits : ReadLimits, optional
         Default ``ReadLimits()``.
 
+    Returns
+    -------
+    dict
+        xlsx: sheet name -> the cells (1-based row, 0-based column) holding a
+        formula without a cached value (see :class:`markers.readers.formulas.FormulaScan`);
+        empty for ods.
+
     Raises
     ------
     UnsafeInputError
@@ -242,8 +250,12 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     path = pathlib.Path(path)
     limits = limits or ReadLimits()
     name = path.name
+    from markers.readers.formulas import FormulaScan, sheet_names_by_part  # formulas imports this module
+
     budget = [0]
+    formulas: dict[str, list[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as zf:
+        sheet_names = sheet_names_by_part(zf) if kind == "xlsx" else {}
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or not part.lower().endswith(".xml"):
@@ -251,8 +263,15 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
             if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
-                extent = _XlsxExtent()
-                _stream_part(zf, info, name, budget, limits.max_inflated, extent.feed)
+                extent, scan = _XlsxExtent(), FormulaScan()
+
+                def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
+                    extent.feed(chunk, overlap)
+                    scan.feed(chunk, overlap)
+
+                _stream_part(zf, info, name, budget, limits.max_inflated, both)
+                if scan.cells and part.lower() in sheet_names:
+                    formulas[sheet_names[part.lower()]] = scan.cells
                 _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods = _OdsExtent()
@@ -264,6 +283,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                                    "LibreOffice or Excel as .xlsx")
             else:
                 _stream_part(zf, info, name, budget, limits.max_inflated, None)
+    return formulas
 
 
 # -- text files ----------------------------------------------------------------------
