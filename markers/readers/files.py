@@ -93,7 +93,7 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[RawSheet]:
+def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: str | None = None) -> list[RawSheet]:
     """Read every sheet of a spreadsheet or text file, cells as written.
 
     Parameters
@@ -104,6 +104,9 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     max_rows : int, optional
         Read only sheet rows (text: lines) 1 to ``max_rows`` of each sheet,
         e.g. to preview a file. Default: all rows.
+    encoding : str, optional
+        Text files: decode with this codec (e.g. ``"shift_jis"``) instead of
+        recognising UTF-8, UTF-16 or Windows-1252. Workbooks ignore it.
 
     Returns
     -------
@@ -148,7 +151,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return [read_text(path, fmt=suffix[1:], max_rows=max_rows)]
+        return [read_text(path, fmt=suffix[1:], max_rows=max_rows, encoding=encoding)]
     if suffix in ARROW_SUFFIXES:
         from markers.readers.arrow_tables import read_arrow_table  # arrow_tables imports this module
 

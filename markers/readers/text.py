@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import InputFormatError
-from markers.readers.encoding import decode_text, utf16_without_bom
+from markers.readers.encoding import decode_as, decode_text, utf16_without_bom
 from markers.readers.limits import check_text_file, check_width
 from markers.readers.sheet import RawSheet, cells_frame, frame_from_rows
 
@@ -280,8 +280,12 @@ def _interleave(block: pa.ChunkedArray | None, odd: list[str | None], *, numbers
     return pa.chunked_array(pieces, type=pa.large_string())
 
 
-def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> RawSheet:
-    """Read one text file into a :class:`RawSheet` (the checks of :func:`markers.readers.limits.check_text_file` first)."""
+def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, encoding: str | None = None) -> RawSheet:
+    """Read one text file into a :class:`RawSheet` (the checks of :func:`markers.readers.limits.check_text_file` first).
+
+    ``encoding`` (e.g. ``"shift_jis"``) decodes the file with that codec instead of
+    recognising UTF-8, UTF-16 or Windows-1252.
+    """
     name = path.name
     try:
         with open(path, "rb") as fh:
@@ -291,10 +295,15 @@ def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> R
         data = path.read_bytes()
     except OSError as exc:
         raise InputFormatError(f"{name}: cannot be read ({exc.strerror or exc}); check the file.") from exc
-    text, utf8 = _decode(path, data)
+    if encoding is not None:
+        text = decode_as(name, data, encoding)
+        utf8 = text.encode("utf-8", "surrogatepass")
+        _refuse_controls(name, utf8, len(text))
+    else:
+        text, utf8 = _decode(path, data)
     del data
-    # the lines the parse must account for, counted apart from it (UTF-16: on the decoded text)
-    lines = stats.lines if stats.exact else _csv_lines(utf8)
+    # the lines the parse must account for, counted apart from it (UTF-16, a given encoding: on the decoded text)
+    lines = stats.lines if stats.exact and encoding is None else _csv_lines(utf8)
     delimiter = _sniff_delimiter(text if text is not None else utf8[:_SNIFF_BYTES + 1].decode("ascii"))
     cells = _split_fast(utf8, delimiter) if max_rows is None and len(utf8) > _FAST_TEXT_MIN else None
     if text is None and cells is None:

@@ -73,8 +73,10 @@ def _dm_beside(path: pathlib.Path) -> pd.DataFrame | None:
     return None
 
 
-def read_sheets(path: str | os.PathLike) -> list[raw_io.RawSheet]:
+def read_sheets(path: str | os.PathLike, *, encoding: str | None = None) -> list[raw_io.RawSheet]:
     """Every sheet of one input file: record sheets for FHIR, HL7 v2 and SDTM, raw sheets otherwise.
+
+    ``encoding`` decodes csv/tsv/txt tables with that codec (see :func:`markers.readers.files.read_raw`).
 
     Raises
     ------
@@ -94,7 +96,7 @@ def read_sheets(path: str | os.PathLike) -> list[raw_io.RawSheet]:
         frame.columns = [str(c).upper() for c in frame.columns]
         return sdtm.sdtm_sheets(path, frame, list(range(1, len(frame) + 1)), fmt="xpt",
                                 dm=_dm_beside(path))
-    sheets = raw_io.read_raw(path)
+    sheets = raw_io.read_raw(path, encoding=encoding)
     if suffix in (".csv", ".tsv", ".txt") and len(sheets) == 1:
         return _sdtm_sheet(sheets[0], path) or sheets
     return sheets
