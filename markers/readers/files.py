@@ -40,6 +40,7 @@ from markers.readers.safety import (
 from markers.readers.sheet import CELL_DTYPE, RawSheet, cell_ref, column_letter, excel_text
 from markers.readers.text import read_text
 from markers.readers.workbook import read_workbook
+from markers.readers.xls_extent import check_xls_extent
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     formulas = {}
     if kind in ("xlsx", "ods"):
         formulas = check_workbook_extent(path, kind)  # before the fast reader sizes its buffers from the file's claims
+    elif kind == "xls":
+        check_xls_extent(path)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(

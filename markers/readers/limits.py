@@ -55,6 +55,11 @@ class ReadLimits:
         Excel's longest cell is 32,767 characters.
     max_columns : int
         Most cells on one line of a text file (Excel's 16,384 columns).
+    max_xls_cells : int
+        Largest xls (BIFF8) sheet extent. The xls reader holds about 100 bytes
+        per cell of the extent (a cell at IV65536, 16.8 million cells, cost
+        1.7 GB), so the default 4 million (a full-height sheet of 61 columns)
+        bounds it near 400 MB.
     """
 
     max_cells: int = 50_000_000
@@ -62,6 +67,7 @@ class ReadLimits:
     max_repeated_cells: int = 100_000
     max_line_bytes: int = 256 * 1024
     max_columns: int = XLSX_MAX_COLUMN
+    max_xls_cells: int = 4_000_000
 
 
 def column_number(letters: bytes | str) -> int:
