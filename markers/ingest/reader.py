@@ -297,7 +297,7 @@ def read(
         # file reads let go of the interpreter lock)
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = structured_sheets(read_sheets(path, encoding=encoding), dictionaries=dictionaries, config=config)
+            sheets = structured_sheets(read_sheets(path, encoding=encoding, limits=config.limits), dictionaries=dictionaries, config=config)
             label = labels[len(files)]
             if label != Path(path).name:  # two inputs of one name: each is told by its path as given
                 sheets = [replace(sheet, file=label) for sheet in sheets]

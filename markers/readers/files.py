@@ -29,7 +29,7 @@ import warnings
 from dataclasses import replace
 
 from markers.errors import InputFormatError
-from markers.readers.limits import check_workbook_extent
+from markers.readers.limits import ReadLimits, check_workbook_extent
 from markers.readers.safety import (
     ARROW_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -94,7 +94,8 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: str | None = None) -> list[RawSheet]:
+def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: str | None = None,
+             limits: ReadLimits | None = None) -> list[RawSheet]:
     """Read every sheet of a spreadsheet or text file, cells as written.
 
     Parameters
@@ -108,6 +109,9 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     encoding : str, optional
         Text files: decode with this codec (e.g. ``"shift_jis"``) instead of
         recognising UTF-8, UTF-16 or Windows-1252. Workbooks ignore it.
+    limits : ReadLimits, optional
+        The size limits checked before reading (default ``ReadLimits()``; the
+        config file's ``[limits]`` table sets them).
 
     Returns
     -------
@@ -152,7 +156,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return [read_text(path, fmt=suffix[1:], max_rows=max_rows, encoding=encoding)]
+        return [read_text(path, fmt=suffix[1:], max_rows=max_rows, encoding=encoding, limits=limits)]
     if suffix in ARROW_SUFFIXES:
         from markers.readers.arrow_tables import read_arrow_table  # arrow_tables imports this module
 
@@ -160,9 +164,9 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     kind = content_kind(path)
     formulas = {}
     if kind in ("xlsx", "ods"):
-        formulas = check_workbook_extent(path, kind)  # before the fast reader sizes its buffers from the file's claims
+        formulas = check_workbook_extent(path, kind, limits=limits)  # before the fast reader sizes its buffers from the file's claims
     elif kind == "xls":
-        check_xls_extent(path)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
+        check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from markers.errors import InputFormatError
 from markers.readers.encoding import decode_as, decode_text, utf16_without_bom
-from markers.readers.limits import check_text_file, check_width
+from markers.readers.limits import ReadLimits, check_text_file, check_width
 from markers.readers.sheet import RawSheet, cells_frame, frame_from_rows
 
 logger = logging.getLogger(__name__)
@@ -280,7 +280,8 @@ def _interleave(block: pa.ChunkedArray | None, odd: list[str | None], *, numbers
     return pa.chunked_array(pieces, type=pa.large_string())
 
 
-def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, encoding: str | None = None) -> RawSheet:
+def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, encoding: str | None = None,
+              limits: ReadLimits | None = None) -> RawSheet:
     """Read one text file into a :class:`RawSheet` (the checks of :func:`markers.readers.limits.check_text_file` first).
 
     ``encoding`` (e.g. ``"shift_jis"``) decodes the file with that codec instead of
@@ -291,7 +292,7 @@ def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, enco
         with open(path, "rb") as fh:
             head = fh.read(4096)
             utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head) is not None
-        stats = check_text_file(path, utf16=utf16)  # streamed: NUL bytes and huge lines refused before a whole read
+        stats = check_text_file(path, utf16=utf16, limits=limits)  # streamed: NUL bytes and huge lines refused before a whole read
         data = path.read_bytes()
     except OSError as exc:
         raise InputFormatError(f"{name}: cannot be read ({exc.strerror or exc}); check the file.") from exc
@@ -312,7 +313,7 @@ def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, enco
     if cells is not None:
         if len(cells) != lines:
             _refuse_line_count(name, lines, len(cells), 0)
-        check_width(name, cells.shape[1])
+        check_width(name, cells.shape[1], limits)
         head = cells.iloc[:_DECIMAL_SAMPLE_ROWS].astype(object).where(cells.iloc[:_DECIMAL_SAMPLE_ROWS].notna(), None)
         decimal_comma = _sniff_decimal_comma(head.to_numpy().tolist(), delimiter)
         logger.debug("%s: delimiter %r, decimal comma %s, %d lines (Arrow parser)", name, delimiter, decimal_comma,
@@ -325,7 +326,7 @@ def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, enco
             _refuse_line_count(name, lines, len(rows), inner)
     decimal_comma = _sniff_decimal_comma(rows, delimiter)
     width = max((len(r) for r in rows), default=0)
-    check_width(name, width)
+    check_width(name, width, limits)
     if width:
         # ragged rows (short data rows, one-cell title lines) are padded to a rectangle
         rows = [r if len(r) == width else r + [""] * (width - len(r)) for r in rows]
