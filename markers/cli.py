@@ -79,14 +79,20 @@ def _input_options(command):
                      help="Date order for columns whose dates are all ambiguous (e.g. 05/03/2024)."),
         click.option("--dictionary", type=click.Path(dir_okay=False, path_type=Path),
                      help="REDCap data dictionary CSV of the exports among FILES (else found beside an export)."),
+        click.option("--encoding", metavar="NAME", default=None,
+                     help="Text encoding of csv/tsv/txt FILES, e.g. shift_jis, gb18030 (default: UTF-8, UTF-16 "
+                          "or Windows-1252, recognised)."),
     ]
 
     @functools.wraps(command)
-    def with_dictionary(*args, dictionary=None, **kwargs):
+    def with_dictionary(*args, dictionary=None, encoding=None, **kwargs):
+        from markers.ingest.reader import text_encoding
+
         # a dictionary is read as one of the files: recognised, used for the exports, and accounted for
         if dictionary is not None:
             kwargs["files"] = (*kwargs["files"], dictionary)
-        return command(*args, **kwargs)
+        with text_encoding(encoding):
+            return command(*args, **kwargs)
 
     for option in reversed(options):
         with_dictionary = option(with_dictionary)

@@ -27,10 +27,14 @@ Example::
 
     [kinetics]           # samples left out of the half-life fit: patient, analyte ("" = all), date
     exclude = [["NB-004", "VMA", "2022-03-01"]]
+
+    [limits]             # read limits (markers.readers.limits.ReadLimits), checked before a file is read
+    max_line_bytes = 1048576
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -38,6 +42,7 @@ from datetime import date
 from pathlib import Path
 
 from markers.errors import ConfigError
+from markers.readers.limits import ReadLimits
 from markers.schema import ANALYTES, EVENTS
 
 #: Column roles a header can be mapped to.
@@ -85,6 +90,7 @@ class Config:
     dilute_creatinine_mmol_l: float = DEFAULT_DILUTE_CREATININE_MMOL_L
     kinetics_exclude: tuple[tuple[str, str, str], ...] = ()
     path: str = ""
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 def _table(data: dict, name: str, path: Path, allowed: tuple[str, ...] | None) -> dict[str, str]:
@@ -120,7 +126,7 @@ def load_config(path: str | os.PathLike | None) -> Config:
         raise ConfigError(f"config file {path.name} not found; check the --config path.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name}: not valid TOML ({exc}); see the README's config example.") from None
-    known = {"columns", "analytes", "units", "events", "sheets", "dates", "validation", "kinetics"}
+    known = {"columns", "analytes", "units", "events", "sheets", "dates", "validation", "kinetics", "limits"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path.name}: unknown table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
@@ -142,7 +148,23 @@ def load_config(path: str | os.PathLike | None) -> Config:
         dilute_creatinine_mmol_l=float(dilute),
         kinetics_exclude=_kinetics_exclude(data, path),
         path=str(path),
+        limits=_read_limits(data, path),
     )
+
+
+def _read_limits(data: dict, path: Path) -> ReadLimits:
+    """The ``[limits]`` table: any of ReadLimits' fields, each a whole number ≥ 1; the rest keep their defaults."""
+    table = data.get("limits", {})
+    names = [f.name for f in dataclasses.fields(ReadLimits)]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path.name}: [limits] must be a table of name = whole number, e.g. max_line_bytes = 1048576.")
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise ConfigError(f"{path.name}: [limits] unknown limit(s) {', '.join(unknown)}; known: {', '.join(names)}.")
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{path.name}: [limits] {key} = {value!r} must be a whole number ≥ 1.")
+    return ReadLimits(**table)
 
 
 def _kinetics_exclude(data: dict, path: Path) -> tuple[tuple[str, str, str], ...]:

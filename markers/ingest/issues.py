@@ -56,6 +56,7 @@ _TYPES = [
     IssueType("loinc-unit-mismatch", "warning", "LOINC code and unit disagree", "The LOINC code names a mass ratio, molar ratio or concentration that the unit is not; check which of the two is right."),
     IssueType("24h-ratio", "warning", "Ratio from a 24-hour collection", "Spot-urine reference limits are applied to a 24-hour ratio; check that is intended."),
     IssueType("unrecognised-sheet", "warning", "Sheet not recognised", "The sheet has no recognisable header; its rows are skipped. Map its columns in the config file if it holds data."),
+    IssueType("formula-without-value", "warning", "Formula without a calculated value", "The file was saved without calculating its formulas (written by a script, or calculation set to manual), so the cell reads as empty: open it in Excel, press F9 (Calculate Now) and save it."),
     IssueType("unrecognised-event", "warning", "Unrecognised therapy event", "Map the event name in the config file's [events] table."),
     # -- outcome data (markers.analysis.endpoints), warnings: the patient is left out of that analysis --
     IssueType("missing-follow-up", "warning", "No last follow-up", "Add a 'last follow-up' event (or EFS/OS days with their indicators on the patients sheet); the patient is not censored at the last sample."),

@@ -277,7 +277,12 @@ _ID_PRIORITY = ("usubjid", "subjid", "record id", "participant id", "subject id"
 
 
 def _one_patient_column(column_map: ColumnMap) -> None:
-    """Keep one ``patient_id`` column (see ``_ID_PRIORITY``); the others become ``ignore``."""
+    """Keep one ``patient_id`` column (see ``_ID_PRIORITY``); the others become ``ignore``.
+
+    Columns of equal rank (``Patient ID`` twice, or ``Patient ID`` and ``Patient-ID``) all stay
+    ``patient_id``: which one names the patient cannot be told, and the sheet is refused
+    (:meth:`markers.ingest.sheets.SheetReader.refuse_two_id_columns`).
+    """
     ids = [p for p, role in column_map.roles.items() if role == "patient_id"]
     if len(ids) < 2:
         return

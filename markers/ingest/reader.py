@@ -13,10 +13,12 @@ every source row ends ``kept``, ``rejected`` (with an error issue) or ``skipped`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from markers.ingest.sheets import (
 )
 from markers.readers import files as raw_io
 from markers.readers.cells import constant_text, text_series
+from markers.readers.encoding import check_encoding
 from markers.readers.formats import read_sheets
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
@@ -204,6 +207,23 @@ def input_labels(paths: list) -> list[str]:
     return labels
 
 
+_TEXT_ENCODING: ContextVar[str | None] = ContextVar("markers_text_encoding", default=None)
+
+
+@contextlib.contextmanager
+def text_encoding(encoding: str | None) -> Iterator[None]:
+    """Within the block, :func:`read` decodes text files with ``encoding`` when its call gives none.
+
+    The CLI's ``--encoding`` option: every command reads through :func:`read`,
+    most of them via :func:`markers.pipeline.analyse`.
+    """
+    token = _TEXT_ENCODING.set(encoding)  # checked by read(), where a bad name becomes one Error: line
+    try:
+        yield
+    finally:
+        _TEXT_ENCODING.reset(token)
+
+
 def read(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -212,6 +232,7 @@ def read(
     day_first: bool | None = None,
     today: dt.date | None = None,
     dictionary: str | os.PathLike | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
     """Read lab spreadsheets into tidy tables, accounting for every row.
 
@@ -231,6 +252,9 @@ def read(
         A REDCap data dictionary CSV for the REDCap exports among ``paths``. Without it, a
         dictionary given among ``paths`` or found beside an export (``*DataDictionary*.csv``)
         is used.
+    encoding
+        Decode csv/tsv/txt files with this codec (e.g. ``"shift_jis"``) instead of recognising
+        UTF-8, UTF-16 or Windows-1252 (default: the one set by :func:`text_encoding`, else none).
 
     Returns
     -------
@@ -260,6 +284,8 @@ def read(
     if not paths:
         raise ConfigError("no input files given.")
 
+    encoding = encoding if encoding is not None else _TEXT_ENCODING.get()
+    encoding = check_encoding(encoding) if encoding is not None else None
     log = IssueLog()
     dictionaries = redcap_dictionaries(paths, dictionary)
     files, readers, seen = [], [], []
@@ -271,7 +297,7 @@ def read(
         # file reads let go of the interpreter lock)
         with ThreadPoolExecutor(max_workers=1) as pool:
             checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = structured_sheets(read_sheets(path), dictionaries=dictionaries, config=config)
+            sheets = structured_sheets(read_sheets(path, encoding=encoding, limits=config.limits), dictionaries=dictionaries, config=config)
             label = labels[len(files)]
             if label != Path(path).name:  # two inputs of one name: each is told by its path as given
                 sheets = [replace(sheet, file=label) for sheet in sheets]

@@ -90,6 +90,10 @@ class SheetReader:
         self.issues = issues
         self.status = pd.Series("skipped", index=sheet.cells.index, dtype=object)
         self.reason = pd.Series("blank", index=sheet.cells.index, dtype=object)
+        for row, column in sheet.formulas_without_value:  # read as empty cells: said, not silent
+            cell = raw_io.cell_ref(row, column)
+            self.add_issue("formula-without-value", row, column, "", "",
+                           f"{cell} holds a formula without a calculated value; it is read as an empty cell")
 
     def release_cells(self) -> None:
         """Drop the raw cells (kept: file, sheet, and the row statuses already made)."""

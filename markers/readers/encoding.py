@@ -10,11 +10,12 @@ not a missing column.
 
 from __future__ import annotations
 
+import codecs
 import re
 
-from markers.errors import InputFormatError
+from markers.errors import ConfigError, InputFormatError
 
-__all__ = ["decode_text", "utf16_without_bom"]
+__all__ = ["check_encoding", "decode_as", "decode_text", "utf16_without_bom"]
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
@@ -103,8 +104,8 @@ def decode_text(name: str, data: bytes) -> str:
         if _shift_jis(data):
             raise InputFormatError(
                 f"{name}: the text looks like Japanese Shift-JIS (from line {_line_of(data, exc.start)}), which "
-                "markers does not read (it reads UTF-8, UTF-16 and Windows-1252); save the file as CSV UTF-8 "
-                "(Excel: Save As > CSV UTF-8)."
+                "markers does not guess (it reads UTF-8, UTF-16 and Windows-1252 unless told): read it with "
+                "--encoding shift_jis, or save the file as CSV UTF-8 (Excel: Save As > CSV UTF-8)."
             ) from exc
         try:
             text = data.decode("cp1252")
@@ -112,8 +113,47 @@ def decode_text(name: str, data: bytes) -> str:
             raise InputFormatError(
                 f"{name}: is neither UTF-8 nor Windows-1252 text (byte {exc2.object[exc2.start]:#04x} "
                 f"at offset {exc2.start}, line {_line_of(data, exc2.start)}); the file may use another encoding "
-                "(Shift-JIS, GB18030, KOI8-R ...): export the data again as CSV (UTF-8)."
+                "(Shift-JIS, GB18030, KOI8-R ...): give it with --encoding NAME, or export the data again as CSV (UTF-8)."
             ) from exc2
     if "\ufeff" in text:
         text = text.replace("\n\ufeff", "\n")  # a second export's BOM before its header
     return text
+
+
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name for ``encoding`` (e.g. ``"shift_jis"``), or a ConfigError naming it.
+
+    Examples
+    --------
+    >>> check_encoding("Shift-JIS")
+    'shift_jis'
+    """
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ConfigError(
+            f"unknown text encoding {encoding!r} (--encoding); give a name Python knows, e.g. utf-8, cp1252, "
+            "shift_jis, gb18030, koi8_r, latin-1."
+        ) from None
+
+
+def decode_as(name: str, data: bytes, encoding: str) -> str:
+    """Decode a text file's bytes with the encoding the user gave; a byte that does not decode names its line.
+
+    A leading byte-order mark (U+FEFF) is dropped.
+
+    Examples
+    --------
+    >>> decode_as("a.csv", "ID,VMA\\nヤマダ,4.2\\n".encode("shift_jis"), "shift_jis")
+    'ID,VMA\\nヤマダ,4.2\\n'
+    """
+    encoding = check_encoding(encoding)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(
+            f"{name}: line {_line_of(data, exc.start)}: byte {data[exc.start]:#04x} (offset {exc.start:,}) is not "
+            f"{encoding} text ({exc.reason}); check the encoding given with --encoding, or export the data "
+            "again as CSV (UTF-8)."
+        ) from exc
+    return text[1:] if text.startswith("\ufeff") else text

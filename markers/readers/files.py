@@ -26,9 +26,10 @@ import logging
 import os
 import pathlib
 import warnings
+from dataclasses import replace
 
 from markers.errors import InputFormatError
-from markers.readers.limits import check_workbook_extent
+from markers.readers.limits import ReadLimits, check_workbook_extent
 from markers.readers.safety import (
     ARROW_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -39,6 +40,7 @@ from markers.readers.safety import (
 from markers.readers.sheet import CELL_DTYPE, RawSheet, cell_ref, column_letter, excel_text
 from markers.readers.text import read_text
 from markers.readers.workbook import read_workbook
+from markers.readers.xls_extent import check_xls_extent
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +94,8 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[RawSheet]:
+def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: str | None = None,
+             limits: ReadLimits | None = None) -> list[RawSheet]:
     """Read every sheet of a spreadsheet or text file, cells as written.
 
     Parameters
@@ -103,6 +106,12 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     max_rows : int, optional
         Read only sheet rows (text: lines) 1 to ``max_rows`` of each sheet,
         e.g. to preview a file. Default: all rows.
+    encoding : str, optional
+        Text files: decode with this codec (e.g. ``"shift_jis"``) instead of
+        recognising UTF-8, UTF-16 or Windows-1252. Workbooks ignore it.
+    limits : ReadLimits, optional
+        The size limits checked before reading (default ``ReadLimits()``; the
+        config file's ``[limits]`` table sets them).
 
     Returns
     -------
@@ -147,14 +156,17 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
     check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return [read_text(path, fmt=suffix[1:], max_rows=max_rows)]
+        return [read_text(path, fmt=suffix[1:], max_rows=max_rows, encoding=encoding, limits=limits)]
     if suffix in ARROW_SUFFIXES:
         from markers.readers.arrow_tables import read_arrow_table  # arrow_tables imports this module
 
         return [read_arrow_table(path, max_rows=max_rows)]
     kind = content_kind(path)
+    formulas = {}
     if kind in ("xlsx", "ods"):
-        check_workbook_extent(path, kind)  # before the fast reader sizes its buffers from the file's claims
+        formulas = check_workbook_extent(path, kind, limits=limits)  # before the fast reader sizes its buffers from the file's claims
+    elif kind == "xls":
+        check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(
@@ -163,4 +175,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None) -> list[Ra
             UserWarning,
             stacklevel=2,
         )
-    return read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+    sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+    if formulas:
+        sheets = [replace(s, formulas_without_value=tuple(formulas.get(s.sheet, ()))) for s in sheets]
+    return sheets

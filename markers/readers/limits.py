@@ -55,6 +55,11 @@ class ReadLimits:
         Excel's longest cell is 32,767 characters.
     max_columns : int
         Most cells on one line of a text file (Excel's 16,384 columns).
+    max_xls_cells : int
+        Largest xls (BIFF8) sheet extent. The xls reader holds about 100 bytes
+        per cell of the extent (a cell at IV65536, 16.8 million cells, cost
+        1.7 GB), so the default 4 million (a full-height sheet of 61 columns)
+        bounds it near 400 MB.
     """
 
     max_cells: int = 50_000_000
@@ -62,6 +67,7 @@ class ReadLimits:
     max_repeated_cells: int = 100_000
     max_line_bytes: int = 256 * 1024
     max_columns: int = XLSX_MAX_COLUMN
+    max_xls_cells: int = 4_000_000
 
 
 def column_number(letters: bytes | str) -> int:
@@ -212,7 +218,8 @@ def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str)
                        f"{info.file_size:,} bytes", "the file is damaged or forged; save it again from Excel")
 
 
-def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None) -> None:
+def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
+                          limits: ReadLimits | None = None) -> dict[str, list[tuple[int, int]]]:
     """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
 
     Every XML part is inflated once, in 1 MiB chunks, against a running byte
@@ -230,6 +237,13 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     limits : ReadLimits, optional
         Default ``ReadLimits()``.
 
+    Returns
+    -------
+    dict
+        xlsx: sheet name -> the cells (1-based row, 0-based column) holding a
+        formula without a cached value (see :class:`markers.readers.formulas.FormulaScan`);
+        empty for ods.
+
     Raises
     ------
     UnsafeInputError
@@ -242,8 +256,12 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     path = pathlib.Path(path)
     limits = limits or ReadLimits()
     name = path.name
+    from markers.readers.formulas import FormulaScan, sheet_names_by_part  # formulas imports this module
+
     budget = [0]
+    formulas: dict[str, list[tuple[int, int]]] = {}
     with zipfile.ZipFile(path) as zf:
+        sheet_names = sheet_names_by_part(zf) if kind == "xlsx" else {}
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or not part.lower().endswith(".xml"):
@@ -251,8 +269,15 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
             if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
-                extent = _XlsxExtent()
-                _stream_part(zf, info, name, budget, limits.max_inflated, extent.feed)
+                extent, scan = _XlsxExtent(), FormulaScan()
+
+                def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
+                    extent.feed(chunk, overlap)
+                    scan.feed(chunk, overlap)
+
+                _stream_part(zf, info, name, budget, limits.max_inflated, both)
+                if scan.cells and part.lower() in sheet_names:
+                    formulas[sheet_names[part.lower()]] = scan.cells
                 _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods = _OdsExtent()
@@ -264,6 +289,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                                    "LibreOffice or Excel as .xlsx")
             else:
                 _stream_part(zf, info, name, budget, limits.max_inflated, None)
+    return formulas
 
 
 # -- text files ----------------------------------------------------------------------
@@ -271,10 +297,17 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
 
 @dataclass(frozen=True)
 class TextStats:
-    """What a streamed pass over a text file saw: its size and physical lines."""
+    """What a streamed pass over a text file saw: its size and physical lines.
+
+    ``lines`` counts line breaks as the :mod:`csv` module does (``\\r\\n``,
+    ``\\n`` or a lone ``\\r`` each end one line; a last line without a break
+    counts). For UTF-16 (``exact`` False) the bytes 0x0A and 0x0D are counted
+    wherever they stand, an approximation: the reader counts the decoded text.
+    """
 
     size: int
     lines: int
+    exact: bool = True
 
 
 def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = None,
@@ -309,10 +342,15 @@ def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = Non
     path = pathlib.Path(path)
     limits = limits or ReadLimits()
     name = path.name
-    size = lines = 0
+    size = lines = breaks = 0
     line_start = 0  # offset of the current line's first byte
+    last = b""  # the previous chunk's last byte (a \r\n cut at a chunk edge is one break)
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
+            breaks += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if last == b"\r" and chunk.startswith(b"\n"):
+                breaks -= 1
+            last = chunk[-1:]
             if not utf16 and b"\x00" in chunk:
                 line = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
                 raise InputFormatError(
@@ -327,9 +365,8 @@ def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = Non
                 pos = chunk.find(b"\n", pos + 1)
             size += len(chunk)
             _check_line(name, size - line_start, lines + 1, limits)
-    if size > line_start:
-        lines += 1
-    return TextStats(size=size, lines=lines)
+    lines = breaks + (1 if size and last not in (b"\n", b"\r") else 0)
+    return TextStats(size=size, lines=lines, exact=not utf16)
 
 
 def _check_line(name: str, length: int, line: int, limits: ReadLimits) -> None:

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 
 from markers.errors import InputFormatError
-from markers.readers.encoding import decode_text, utf16_without_bom
-from markers.readers.limits import check_text_file, check_width
+from markers.readers.encoding import decode_as, decode_text, utf16_without_bom
+from markers.readers.limits import ReadLimits, check_text_file, check_width
 from markers.readers.sheet import RawSheet, cells_frame, frame_from_rows
 
 logger = logging.getLogger(__name__)
@@ -280,35 +280,53 @@ def _interleave(block: pa.ChunkedArray | None, odd: list[str | None], *, numbers
     return pa.chunked_array(pieces, type=pa.large_string())
 
 
-def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None) -> RawSheet:
-    """Read one text file into a :class:`RawSheet` (the checks of :func:`markers.readers.limits.check_text_file` first)."""
+def read_text(path: pathlib.Path, *, fmt: str, max_rows: int | None = None, encoding: str | None = None,
+              limits: ReadLimits | None = None) -> RawSheet:
+    """Read one text file into a :class:`RawSheet` (the checks of :func:`markers.readers.limits.check_text_file` first).
+
+    ``encoding`` (e.g. ``"shift_jis"``) decodes the file with that codec instead of
+    recognising UTF-8, UTF-16 or Windows-1252.
+    """
     name = path.name
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
             utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head) is not None
-        check_text_file(path, utf16=utf16)  # streamed: NUL bytes and huge lines refused before a whole read
+        stats = check_text_file(path, utf16=utf16, limits=limits)  # streamed: NUL bytes and huge lines refused before a whole read
         data = path.read_bytes()
     except OSError as exc:
         raise InputFormatError(f"{name}: cannot be read ({exc.strerror or exc}); check the file.") from exc
-    text, utf8 = _decode(path, data)
+    if encoding is not None:
+        text = decode_as(name, data, encoding)
+        utf8 = text.encode("utf-8", "surrogatepass")
+        _refuse_controls(name, utf8, len(text))
+    else:
+        text, utf8 = _decode(path, data)
     del data
+    # the lines the parse must account for, counted apart from it (UTF-16, a given encoding: on the decoded text)
+    lines = stats.lines if stats.exact and encoding is None else _csv_lines(utf8)
     delimiter = _sniff_delimiter(text if text is not None else utf8[:_SNIFF_BYTES + 1].decode("ascii"))
     cells = _split_fast(utf8, delimiter) if max_rows is None and len(utf8) > _FAST_TEXT_MIN else None
     if text is None and cells is None:
         text = utf8.decode("ascii")
     del utf8
     if cells is not None:
-        check_width(name, cells.shape[1])
+        if len(cells) != lines:
+            _refuse_line_count(name, lines, len(cells), 0)
+        check_width(name, cells.shape[1], limits)
         head = cells.iloc[:_DECIMAL_SAMPLE_ROWS].astype(object).where(cells.iloc[:_DECIMAL_SAMPLE_ROWS].notna(), None)
         decimal_comma = _sniff_decimal_comma(head.to_numpy().tolist(), delimiter)
         logger.debug("%s: delimiter %r, decimal comma %s, %d lines (Arrow parser)", name, delimiter, decimal_comma,
                      len(cells))
         return RawSheet(name, path, "", cells, decimal_comma, fmt)
     rows, index = _split_records(name, text, delimiter, max_rows)
+    if max_rows is None:
+        inner = sum(_line_breaks(cell) for row in rows for cell in row if "\n" in cell or "\r" in cell)
+        if len(rows) + inner != lines:
+            _refuse_line_count(name, lines, len(rows), inner)
     decimal_comma = _sniff_decimal_comma(rows, delimiter)
     width = max((len(r) for r in rows), default=0)
-    check_width(name, width)
+    check_width(name, width, limits)
     if width:
         # ragged rows (short data rows, one-cell title lines) are padded to a rectangle
         rows = [r if len(r) == width else r + [""] * (width - len(r)) for r in rows]
@@ -321,8 +339,10 @@ def _split_records(name: str, text: str, delimiter: str, max_rows: int | None) -
     """Records with the csv module, each with its first physical line; a record swallowing rows is refused."""
     rows: list[list[str]] = []
     index: list[int] = []
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
+    stream = _stdio.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
     line = 1  # first physical line of the next record
+    start = 0  # offset of the next record in the text
     try:
         for record in reader:
             if max_rows is not None and line > max_rows:
@@ -331,7 +351,10 @@ def _split_records(name: str, text: str, delimiter: str, max_rows: int | None) -
             index.append(line)
             if reader.line_num > line:  # a quoted field spans lines: legal, unless it swallowed rows
                 _refuse_swallowed_rows(name, record, delimiter, line, reader.line_num)
+                if stream.tell() == len(text):  # the last record: its quote must be closed
+                    _refuse_open_quote(name, text[start:], delimiter, line, reader.line_num)
             line = reader.line_num + 1
+            start = stream.tell()
     except csv.Error as exc:
         raise InputFormatError(
             f"{name}: line {line}: cannot be split into cells ({exc}); check for a quote (\") that is "
@@ -359,3 +382,39 @@ def _refuse_swallowed_rows(name: str, record: list[str], delimiter: str, first: 
                 f"{last - first:,} lines that look like rows would be read as one cell; close or remove the "
                 "quote and export the data again."
             )
+
+
+def _line_breaks(text: str | bytes) -> int:
+    """Line breaks as the csv module counts them: ``\\r\\n``, ``\\n`` and a lone ``\\r`` are one each."""
+    if isinstance(text, bytes):
+        return text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _csv_lines(utf8: bytes) -> int:
+    """Physical lines of UTF-8 text as the csv module counts them (a last line without a break counts)."""
+    return _line_breaks(utf8) + (1 if utf8 and not utf8.endswith((b"\n", b"\r")) else 0)
+
+
+def _refuse_open_quote(name: str, tail: str, delimiter: str, first: int, last: int) -> None:
+    """Stop when the file's last record ends inside a quoted cell: the quote opened on ``first`` never closes."""
+    try:
+        for _ in csv.reader(_stdio.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        if "end of data" not in str(exc):
+            return  # a sloppy quote elsewhere in the record, which the lenient parse read as text
+        raise InputFormatError(
+            f"{name}: line {first}: a quote (\") opened there is never closed, so the {last - first + 1:,} "
+            f"lines {first:,} to {last:,} (the end of the file) would be read as one cell; close or remove "
+            "the quote and export the data again."
+        ) from exc
+
+
+def _refuse_line_count(name: str, lines: int, rows: int, inner: int) -> None:
+    """Stop when the parse does not account for every physical line of the file (rows would be lost)."""
+    raise InputFormatError(
+        f"{name}: the file has {lines:,} lines, but the parse accounts for {rows + inner:,} ({rows:,} rows and "
+        f"{inner:,} line breaks inside quoted cells): {abs(lines - rows - inner):,} lines would be lost or "
+        "invented; check for a quote (\") that is opened but never closed, and export the data again."
+    )

@@ -15,6 +15,7 @@ from markers.errors import InputFormatError
 from markers.readers import files as raw_io
 from markers.readers.formats import fhir, hl7v2, sdtm
 from markers.readers.formats.table import RecordSheet
+from markers.readers.limits import ReadLimits
 
 __all__ = ["FORMAT_SUFFIXES", "RecordSheet", "read_sheets"]
 
@@ -73,8 +74,12 @@ def _dm_beside(path: pathlib.Path) -> pd.DataFrame | None:
     return None
 
 
-def read_sheets(path: str | os.PathLike) -> list[raw_io.RawSheet]:
+def read_sheets(path: str | os.PathLike, *, encoding: str | None = None,
+                limits: ReadLimits | None = None) -> list[raw_io.RawSheet]:
     """Every sheet of one input file: record sheets for FHIR, HL7 v2 and SDTM, raw sheets otherwise.
+
+    ``encoding`` decodes csv/tsv/txt tables with that codec, ``limits`` are the read limits
+    (see :func:`markers.readers.files.read_raw`).
 
     Raises
     ------
@@ -94,7 +99,7 @@ def read_sheets(path: str | os.PathLike) -> list[raw_io.RawSheet]:
         frame.columns = [str(c).upper() for c in frame.columns]
         return sdtm.sdtm_sheets(path, frame, list(range(1, len(frame) + 1)), fmt="xpt",
                                 dm=_dm_beside(path))
-    sheets = raw_io.read_raw(path)
+    sheets = raw_io.read_raw(path, encoding=encoding, limits=limits)
     if suffix in (".csv", ".tsv", ".txt") and len(sheets) == 1:
         return _sdtm_sheet(sheets[0], path) or sheets
     return sheets

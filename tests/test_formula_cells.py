@@ -1,0 +1,87 @@
+"""A formula saved without its calculated value (no ``<v>``, ECMA-376 Part 1 §18.3.1.4) is a coded issue at its cell."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from markers.ingest.issues import ISSUE_TYPES
+from markers.ingest.reader import read
+from markers.readers.files import read_raw
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+# As Excel leaves a sheet saved with calculation off: every formula has <f>, the calculated ones also <v>.
+SHEET = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{MAIN}"><dimension ref="A1:C4"/>'
+    "<sheetData>"
+    f'<row r="1">{_inline("A1", "Patient ID")}{_inline("B1", "Sample date")}{_inline("C1", "VMA (mg/g creat)")}</row>'
+    f'<row r="2">{_inline("A2", "P1")}{_inline("B2", "2024-01-02")}<c r="C2"><f>2.1*2</f><v>4.2</v></c></row>'
+    f'<row r="3">{_inline("A3", "P2")}{_inline("B3", "2024-01-03")}<c r="C3"><f>SUM(C1:C2)</f></c></row>'
+    '<row r="4"><c r="A4" t="str"><f>A2</f></c><c r="B4" t="str"><f>B2</f></c><c r="C4"><f>C2</f></c></row>'
+    "</sheetData></worksheet>"
+)
+
+
+def _write_xlsx(path, sheet_xml: str, sheet_name: str = "Results") -> None:
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+            '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+            'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+        "_rels/.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+                        f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
+                            f'<sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets>'
+                            '<calcPr calcMode="manual"/></workbook>'),
+        "xl/_rels/workbook.xml.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}">'
+                                       f'<Relationship Id="rId1" Type="{REL}/worksheet" '
+                                       'Target="worksheets/sheet1.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text)
+    path.write_bytes(out.getvalue())
+
+
+def test_reader_lists_the_formula_cells_without_a_value(tmp_path):
+    path = tmp_path / "manual_calc.xlsx"
+    _write_xlsx(path, SHEET)
+    [sheet] = read_raw(path)
+    # C3 = (row 3, column 2); row 4: A, B, C. C2 has its cached value and is not listed.
+    assert sheet.formulas_without_value == ((3, 2), (4, 0), (4, 1), (4, 2))
+    assert sheet.cells.loc[2, 2] == "4.2"
+
+
+def test_each_formula_without_a_value_is_an_issue_at_its_cell(tmp_path):
+    path = tmp_path / "manual_calc.xlsx"
+    _write_xlsx(path, SHEET)
+    data = read([path])
+    found = data.issues[data.issues["code"] == "formula-without-value"]
+    assert list(found["cell"]) == ["C3", "A4", "B4", "C4"]
+    assert set(found["sheet"]) == {"Results"} and set(found["file"]) == {"manual_calc.xlsx"}
+    assert list(found["row"]) == [3, 4, 4, 4]
+    assert set(found["severity"]) == {ISSUE_TYPES["formula-without-value"].severity} == {"warning"}
+    assert found.iloc[0]["message"] == "C3 holds a formula without a calculated value; it is read as an empty cell"
+    assert "F9" in found.iloc[0]["hint"]
+    assert list(data.measurements["value"]) == [4.2]  # P1's C2, from its cached value
+
+
+def test_a_formula_cell_cut_at_a_chunk_edge_is_found_once(tmp_path, monkeypatch):
+    monkeypatch.setattr("markers.readers.limits._CHUNK", 64)
+    path = tmp_path / "manual_calc.xlsx"
+    _write_xlsx(path, SHEET)
+    [sheet] = read_raw(path)
+    assert sheet.formulas_without_value == ((3, 2), (4, 0), (4, 1), (4, 2))
