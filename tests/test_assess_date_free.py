@@ -171,3 +171,20 @@ def test_a_date_free_table_is_assessed_end_to_end(tmp_path):
     assert pd.isna(row["baseline_date"]) and pd.isna(row["last_sample_date"])
     assert row["summary"] == ("informative; normal at last sample (day 30 since diagnosis), unconfirmed: "
                               "repeat advised; persistence not judged (no complete remission in the timeline)")
+
+
+def test_the_panel_names_a_date_free_unconfirmed_rise_by_its_day():
+    from markers.analysis.panel import patient_status
+
+    # VMA normalizes (days 60, 90), then one rise to 54 (2x ULN 27) at the last sample, day 250:
+    # an unconfirmed rise, repeat advised; the panel has no date to name, so it names the day
+    m = _measurements("C1", dated=False)
+    m = m[m["analyte"] == "VMA"]
+    extra = m.iloc[[-1]].assign(day=250, days_since_diagnosis=250, value=54.0, x_uln=2.0, elevated=True)
+    m = pd.concat([m, extra], ignore_index=True)
+    m["elevated"] = m["elevated"].astype("boolean")
+    result = assess(m, therapy=_therapy("C1", dated=False), patients=pd.DataFrame())
+    assert result["unconfirmed_rise_day"].tolist() == [250]
+    panel = patient_status(result)
+    assert pd.isna(panel["unconfirmed_rise_date"].iloc[0])
+    assert panel["summary"].iloc[0].endswith("unconfirmed rise on day 250 since diagnosis: repeat advised")
