@@ -18,6 +18,11 @@ strength are set out in ``docs/clinical-rules.md``. In short:
 * half-life fitted from the baseline to the first normal sample; VMA/HVA ratio interpreted only
   when VMA or HVA is elevated at baseline.
 
+A patient without any sample date (a date-free source) is assessed the same way on its days since
+diagnosis (``day``, else ``days_since_diagnosis``; diagnosis = day 0, therapy events from an
+``event_day`` column); its date columns stay empty and the ``<finding>_day`` columns, which count
+from the timeline's day 0 for every patient, are filled.
+
 The work is done on numpy arrays sorted once and sliced by (patient, analyte) boundaries; the
 rules themselves are the small functions of :mod:`markers.analysis.course`.
 """
@@ -326,9 +331,11 @@ def assess(
     measurements
         Flagged measurements (``markers.analysis.flags.flag``): ``patient_id``, ``sample_date``,
         ``analyte``, ``value``, ``unit``, ``censor``, ``x_uln``, ``elevated``; ``uln`` (for limit
-        steps) and ``exclude_from_kinetics`` are used when present.
+        steps) and ``exclude_from_kinetics`` are used when present; a patient without any
+        ``sample_date`` is assessed on ``day`` (else ``days_since_diagnosis``).
     therapy
-        Therapy events (``patient_id``, ``event``, ``event_date``); may be empty.
+        Therapy events (``patient_id``, ``event``, ``event_date``, or ``event_day`` since
+        diagnosis for date-free patients); may be empty.
     patients
         Patients table (``patient_id``, ``diagnosis_date``); may be empty.
     rules
