@@ -215,13 +215,17 @@ def require_dates(analysis: Analysis, *, what: str) -> None:
 
 
 def _notice_undated(measurements) -> None:
-    """Say that date-free results are flagged and placed by day, but not assessed per patient over time."""
-    from markers.schema import SAMPLE_DATE
+    """Say that date-free results are flagged by age and assessed on days since diagnosis, not dates."""
+    from markers.schema import DAYS_SINCE_DIAGNOSIS, SAMPLE_DATE
 
-    undated = int(measurements[SAMPLE_DATE].isna().sum())
+    no_date = measurements[SAMPLE_DATE].isna()
+    undated = int(no_date.sum())
     if undated:
-        warnings.warn(f"{undated} results without calendar dates are flagged by age and placed by days since "
-                      "diagnosis, but not assessed per patient over time (that needs sample dates).",
+        dayless = int((no_date & measurements[DAYS_SINCE_DIAGNOSIS].isna()).sum()) \
+            if DAYS_SINCE_DIAGNOSIS in measurements else undated
+        unplaced = f"; {dayless} without a day since diagnosis are not assessed" if dayless else ""
+        warnings.warn(f"{undated} results without calendar dates are flagged by age and placed and assessed by "
+                      f"days since diagnosis (the assessment gives days, not dates){unplaced}.",
                       UserWarning, stacklevel=3)
 
 

@@ -28,6 +28,7 @@ AGE_DAYS = "age_days"  # age at sample in completed days (Int64, <NA> if unknown
 DILUTE = "dilute"  # bool: creatinine below the dilute-urine threshold
 REPORTED_ULN = "reported_uln"  # the reporting lab's own upper limit, in UNIT (NaN when not given)
 DAYS_SINCE_DIAGNOSIS = "days_since_diagnosis"  # as given by a date-free source (Int64, <NA> otherwise)
+EVENT_DAY = "event_day"  # therapy table of a date-free source: the event's days since diagnosis
 
 MEASUREMENT_COLUMNS = [
     PATIENT_ID,

@@ -164,7 +164,8 @@ def test_responder_normalizes_with_half_life():
         "", "", "", ""]
     assert row["last_sample_date"] == _day(120)
     assert row["last_status"] == "normal"
-    assert row["summary"] == "informative; normalized on day 90 after first treatment; persistence not judged (no complete remission in the timeline)"
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
+    assert row["summary"] == "informative; normalized on day 97 since diagnosis; persistence not judged (no complete remission in the timeline)"
 
 
 def test_normal_last_sample_alone_is_unconfirmed():
@@ -287,8 +288,9 @@ def test_baseline_sample_is_not_evidence_of_persistence():
                rules=rules)
     assert row["status_end_of_induction"] == "elevated"
     assert _b(row["persistent"]) is pd.NA
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
     assert row["summary"] == (
-        "informative; normalized on day 60 after first treatment; "
+        "informative; normalized on day 67 since diagnosis; "
         "persistence not assessable (no sample after baseline near end of induction)"
     )
 
@@ -301,7 +303,8 @@ def test_late_baseline_within_14_days_after_start():
     assert row["baseline_date"] == _day(14)
     assert _b(row["baseline_late"]) is True
     assert _b(row["informative"]) is True
-    assert row["summary"] == "informative (late baseline); normalized on day 60 after first treatment; persistence not judged (no complete remission in the timeline)"
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
+    assert row["summary"] == "informative (late baseline); normalized on day 67 since diagnosis; persistence not judged (no complete remission in the timeline)"
 
 
 def test_no_baseline_when_first_sample_is_15_days_after_start():
@@ -359,9 +362,10 @@ def test_single_mild_rise_is_not_reelevation():
     assert _b(row["reelevation"]) is False
     assert row["reelevation_date"] is pd.NaT
     assert row["unconfirmed_rise_date"] == _day(120)
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
     assert row["summary"] == (
-        f"informative; normalized on day 60 after first treatment; {NOCR}; "
-        "unconfirmed rise on day 120 after first treatment (1.5x ULN): not confirmed by the next sample")
+        f"informative; normalized on day 67 since diagnosis; {NOCR}; "
+        "unconfirmed rise on day 127 since diagnosis (1.5x ULN): not confirmed by the next sample")
 
 
 def test_two_consecutive_elevated_samples_are_reelevation():
@@ -369,8 +373,9 @@ def test_two_consecutive_elevated_samples_are_reelevation():
     row = _one(_series("P1", "VMA", points), _therapy("P1"))
     assert _b(row["reelevation"]) is True
     assert row["reelevation_date"] == _day(120)
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
     assert row["summary"] == (
-        f"informative; normalized on day 60 after first treatment; {NOCR}; re-elevated on day 120 after first treatment")
+        f"informative; normalized on day 67 since diagnosis; {NOCR}; re-elevated on day 127 since diagnosis")
 
 
 def test_single_sample_at_3x_uln_is_reelevation_only_as_an_option():
@@ -399,9 +404,10 @@ def test_unconfirmed_rise_at_last_sample():
     row = _one(_series("P1", "VMA", points), _therapy("P1"))
     assert _b(row["reelevation"]) is False
     assert _b(row["persistent"]) is pd.NA
+    # Updated for issue 14: the summary counts days since diagnosis (DX = therapy day -7), as the report does.
     assert row["summary"] == (
-        f"informative; normalized on day 60 after first treatment; {NOCR}; "
-        "unconfirmed rise on day 120 after first treatment (1.5x ULN): repeat advised"
+        f"informative; normalized on day 67 since diagnosis; {NOCR}; "
+        "unconfirmed rise on day 127 since diagnosis (1.5x ULN): repeat advised"
     )
 
 
@@ -507,6 +513,9 @@ def test_exact_column_names():
         "limit_steps", "last_sample_date", "last_status", "half_life_days", "k_per_day", "half_life_r2",
         "half_life_n", "half_life_points", "half_life_note", "vma_hva_ratio_mass", "vma_hva_ratio_molar",
         "low_vma_hva_ratio", "vma_hva_ratio_note", "summary",
+        # Added for issues 14 and 15: each finding's day since diagnosis (day 0), filled for date-free data too
+        "baseline_day", "nadir_day", "first_normal_day", "normalized_day", "reelevation_day",
+        "unconfirmed_rise_day", "last_sample_day",
     ]
 
 

@@ -151,7 +151,8 @@ def test_single_normal_last_sample_is_unconfirmed():
     assert b(row["normalized"]) is False
     assert row["normalization"] == "unconfirmed"
     assert pd.isna(row["normalized_date"])
-    assert "normal at last sample (day 60 after first treatment), unconfirmed" in row["summary"]
+    # Updated for issue 14: the summary counts days since diagnosis (sample on DX + 67), as the report does.
+    assert "normal at last sample (day 67 since diagnosis), unconfirmed" in row["summary"]
 
 
 def test_single_3_5x_rise_is_an_unconfirmed_rise():
@@ -161,7 +162,8 @@ def test_single_3_5x_rise_is_an_unconfirmed_rise():
     assert b(row["reelevation"]) is False
     assert row["unconfirmed_rise_date"] == d(120)
     assert row["unconfirmed_rise_x_uln"] == pytest.approx(3.5)
-    assert "unconfirmed rise on day 113 after first treatment (3.5x ULN): not confirmed" in row["summary"]
+    # Updated for issue 14: the summary counts days since diagnosis (sample on DX + 120), as the report does.
+    assert "unconfirmed rise on day 120 since diagnosis (3.5x ULN): not confirmed" in row["summary"]
 
 
 def test_single_rise_at_the_last_sample_asks_for_a_repeat():

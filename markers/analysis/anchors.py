@@ -1,4 +1,4 @@
-"""Per-patient dates the assessment anchors on: diagnosis, first treatment of any kind, milestones."""
+"""Per-patient dates (or, for date-free sources, days since diagnosis) the assessment anchors on."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import pandas as pd
 
 from markers.analysis.rules import TREATMENT_EVENTS
 from markers.analysis.timeline import event_dates
-from markers.schema import EVENTS
+from markers.schema import EVENT, EVENT_DAY, EVENTS, PATIENT_ID
 
-__all__ = ["FIRST_TREATMENT", "as_days", "patient_anchors"]
+__all__ = ["FIRST_TREATMENT", "ORIGIN", "as_days", "day_anchors", "patient_anchors"]
 
 #: Column of :func:`patient_anchors`: the earliest treatment event of any kind (surgery included).
 FIRST_TREATMENT = "first_treatment"
+#: Column of :func:`patient_anchors`: day 0 of the timeline (diagnosis, else therapy start), as
+#: ``markers.analysis.timeline.add_timeline`` counts ``day``.
+ORIGIN = "origin"
 
 _EPOCH = np.datetime64("1970-01-01", "ns")
 _DAY = np.timedelta64(1, "D")
@@ -50,4 +53,34 @@ def patient_anchors(therapy: pd.DataFrame, *, patients: pd.DataFrame | None, ind
     dates = event_dates(therapy, patients=patients).reindex(index)
     table = pd.DataFrame({code: as_days(dates[code]) for code in EVENTS}, index=index)
     table[FIRST_TREATMENT] = table[list(TREATMENT_EVENTS)].min(axis=1, skipna=True)
+    table[ORIGIN] = table["diagnosis"].fillna(table["therapy_start"])
+    return table
+
+
+def day_anchors(therapy: pd.DataFrame | None, *, index: pd.Index) -> pd.DataFrame:
+    """As :func:`patient_anchors`, on the day axis of a date-free source: days since diagnosis.
+
+    The diagnosis is day 0 of every patient in ``index``; therapy events count when the therapy
+    table gives their day (column ``event_day``, days since diagnosis), the earliest per code.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"patient_id": ["C1", "C1"], "event": ["therapy_start", "surgery"],
+    ...                   "event_day": [4, 60]})
+    >>> row = day_anchors(t, index=pd.Index(["C1"])).loc["C1"]
+    >>> float(row["diagnosis"]), float(row["first_treatment"]), float(row["surgery"])
+    (0.0, 4.0, 60.0)
+    """
+    table = pd.DataFrame({code: np.full(len(index), np.nan) for code in EVENTS}, index=index)
+    if therapy is not None and {PATIENT_ID, EVENT, EVENT_DAY} <= set(therapy.columns) and len(therapy):
+        events = pd.DataFrame({PATIENT_ID: therapy[PATIENT_ID].astype(str).to_numpy(),
+                               EVENT: therapy[EVENT].astype(str).to_numpy(),
+                               "day": pd.to_numeric(therapy[EVENT_DAY], errors="coerce").to_numpy(dtype=float)})
+        events = events[events["day"].notna() & events[EVENT].isin(EVENTS) & events[PATIENT_ID].isin(index)]
+        first = events.groupby([PATIENT_ID, EVENT])["day"].min().unstack(EVENT)
+        first = first.reindex(index=index, columns=list(EVENTS)).astype(float)
+        table = table.fillna(first) if len(first.columns) else table
+    table["diagnosis"] = 0.0
+    table[FIRST_TREATMENT] = table[list(TREATMENT_EVENTS)].min(axis=1, skipna=True)
+    table[ORIGIN] = 0.0
     return table

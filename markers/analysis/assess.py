@@ -18,6 +18,11 @@ strength are set out in ``docs/clinical-rules.md``. In short:
 * half-life fitted from the baseline to the first normal sample; VMA/HVA ratio interpreted only
   when VMA or HVA is elevated at baseline.
 
+A patient without any sample date (a date-free source) is assessed the same way on its days since
+diagnosis (``day``, else ``days_since_diagnosis``; diagnosis = day 0, therapy events from an
+``event_day`` column); its date columns stay empty and the ``<finding>_day`` columns, which count
+from the timeline's day 0 for every patient, are filled.
+
 The work is done on numpy arrays sorted once and sliced by (patient, analyte) boundaries; the
 rules themselves are the small functions of :mod:`markers.analysis.course`.
 """
@@ -30,7 +35,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from markers.analysis.anchors import FIRST_TREATMENT, as_days, patient_anchors
+from markers.analysis.anchors import FIRST_TREATMENT, ORIGIN, as_days, day_anchors, patient_anchors
 from markers.analysis.course import ELEVATED, LIMIT_STEP, NORMAL, UNKNOWN, baseline, limit_steps
 from markers.analysis.ratio import fill_ratios
 from markers.analysis.response import judge_course
@@ -40,6 +45,8 @@ from markers.schema import (
     ANALYTE,
     ANALYTES,
     CENSOR,
+    DAY,
+    DAYS_SINCE_DIAGNOSIS,
     PATIENT_ID,
     SAMPLE_DATE,
     ULN,
@@ -53,12 +60,18 @@ from markers.schema import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ASSESSMENT_COLUMNS", "EXCLUDE_FROM_KINETICS", "AssessmentRules", "assess", "assessment_columns"]
+__all__ = ["ASSESSMENT_COLUMNS", "DAY_COLUMNS", "EXCLUDE_FROM_KINETICS", "AssessmentRules", "assess", "assessment_columns"]
 
 #: Optional measurements column: a true value leaves the sample out of the half-life fit.
 EXCLUDE_FROM_KINETICS = "exclude_from_kinetics"
 
 _DEFAULT_RULES = AssessmentRules()
+
+_DATE_COLUMNS = ("baseline_date", "nadir_date", "first_normal_date", "normalized_date", "reelevation_date",
+                 "unconfirmed_rise_date", "last_sample_date")
+#: Beside each ``<stem>_date``, ``<stem>_day``: days since the timeline's day 0 (the diagnosis, else the
+#: therapy start; the ``day`` of the measurements), filled for dated and date-free patients alike.
+DAY_COLUMNS = tuple(c[: -len("_date")] + "_day" for c in _DATE_COLUMNS)
 
 
 def assessment_columns(milestones: tuple[str, ...] = _DEFAULT_RULES.all_milestones) -> list[str]:
@@ -74,14 +87,13 @@ def assessment_columns(milestones: tuple[str, ...] = _DEFAULT_RULES.all_mileston
         "last_sample_date", "last_status",
         "half_life_days", "k_per_day", "half_life_r2", "half_life_n", "half_life_points", "half_life_note",
         "vma_hva_ratio_mass", "vma_hva_ratio_molar", "low_vma_hva_ratio", "vma_hva_ratio_note", "summary",
+        *DAY_COLUMNS,
     ]
 
 
 #: Columns for the default rules.
 ASSESSMENT_COLUMNS = assessment_columns()
 
-_DATE_COLUMNS = ("baseline_date", "nadir_date", "first_normal_date", "normalized_date", "reelevation_date",
-                 "unconfirmed_rise_date", "last_sample_date")
 _BOOLEAN_COLUMNS = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
 _FLOAT_COLUMNS = ("baseline_value", "baseline_x_uln", "nadir_value", "nadir_x_uln", "unconfirmed_rise_x_uln",
                   "half_life_days", "k_per_day", "half_life_r2", "vma_hva_ratio_mass", "vma_hva_ratio_molar")
@@ -92,8 +104,8 @@ _STATUS_WORDS = {NORMAL: "normal", ELEVATED: "elevated", LIMIT_STEP: "elevated",
 class Group:
     """One patient × analyte: array slices of the sorted table (positions 0..n-1, by date)."""
 
-    __slots__ = ("analyte", "censored", "censored_below", "days", "exclude", "patient", "states", "uln",
-                 "unit", "values", "x_uln")
+    __slots__ = ("analyte", "censored", "censored_below", "dated", "days", "exclude", "patient", "states",
+                 "uln", "unit", "values", "x_uln")
 
     def __init__(self, arrays: dict, start: int, stop: int, *, patient: str, analyte: str) -> None:
         self.patient, self.analyte = patient, analyte
@@ -105,6 +117,7 @@ class Group:
         self.censored_below = arrays["below"][start:stop]
         self.exclude = arrays["exclude"][start:stop]
         self.unit = arrays["unit"][start]
+        self.dated = bool(arrays["dated"][start])  # False: ``days`` count from the diagnosis (date-free)
         raw = arrays["states"][start:stop].tolist()
         self.states = limit_steps(raw, self.values, self.uln, self.censored)
 
@@ -132,11 +145,12 @@ def _row_start(g: Group, anchors: dict, rules: AssessmentRules) -> dict:
 
 def _limit_step_words(g: Group) -> str:
     steps = [i for i, s in enumerate(g.states) if s == LIMIT_STEP]
-    return "; ".join(f"{_iso(g.days[i])}: elevated only by a lower limit ({g.uln[i]:g} {g.unit})" for i in steps)
+    return "; ".join(f"{when_sampled(g, i)}: elevated only by a lower limit ({g.uln[i]:g} {g.unit})" for i in steps)
 
 
-def _iso(day: float) -> str:
-    return str(np.datetime64(int(day), "D"))
+def when_sampled(g: Group, i: int) -> str:
+    """The sample's ISO date, or ``day N`` (since diagnosis) for a date-free patient."""
+    return str(np.datetime64(int(g.days[i]), "D")) if g.dated else f"day {int(g.days[i])}"
 
 
 def _choose_baseline(g: Group, anchors: dict, rules: AssessmentRules) -> tuple[int | None, bool, bool]:
@@ -228,7 +242,9 @@ def _exclusions(data: pd.DataFrame, rules: AssessmentRules) -> np.ndarray:
 def _arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
     censor = data[CENSOR].fillna("").astype(str).str.strip().to_numpy(dtype=object)
     return {
-        "days": as_days(data[SAMPLE_DATE]),
+        "days": np.where(data["_dated"].to_numpy(dtype=bool), as_days(data[SAMPLE_DATE]),
+                         data["_day"].to_numpy(dtype=float)),
+        "dated": data["_dated"].to_numpy(dtype=bool),
         "values": pd.to_numeric(data[VALUE], errors="coerce").to_numpy(dtype=float),
         "x_uln": pd.to_numeric(data[X_ULN], errors="coerce").to_numpy(dtype=float),
         "uln": (pd.to_numeric(data[ULN], errors="coerce").to_numpy(dtype=float) if ULN in data
@@ -252,10 +268,25 @@ def _prepared(measurements: pd.DataFrame) -> pd.DataFrame:
     data = measurements[[*_REQUIRED, *extra]].copy()
     data[PATIENT_ID] = data[PATIENT_ID].astype(str)
     data[SAMPLE_DATE] = pd.to_datetime(data[SAMPLE_DATE]).astype("datetime64[ns]")
-    data = data[data[SAMPLE_DATE].notna()]
+    data["_day"] = _source_days(measurements)
+    # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
+    dated_patients = data.loc[data[SAMPLE_DATE].notna(), PATIENT_ID].unique()
+    data["_dated"] = data[PATIENT_ID].isin(dated_patients)
+    data = data[data[SAMPLE_DATE].notna() | (~data["_dated"] & data["_day"].notna())]
     order = {code: i for i, code in enumerate(ANALYTES)}
     data["_order"] = data[ANALYTE].map(order).fillna(len(ANALYTES))
-    return data.sort_values([PATIENT_ID, "_order", ANALYTE, SAMPLE_DATE], kind="stable").reset_index(drop=True)
+    data["_axis"] = np.where(data["_dated"], as_days(data[SAMPLE_DATE]), data["_day"])
+    return data.sort_values([PATIENT_ID, "_order", ANALYTE, "_axis"], kind="stable").reset_index(drop=True)
+
+
+def _source_days(measurements: pd.DataFrame) -> np.ndarray:
+    """Days since diagnosis of each sample without a date: the timeline's ``day``, else the source's own."""
+    days = np.full(len(measurements), np.nan)
+    for column in (DAYS_SINCE_DIAGNOSIS, DAY):
+        if column in measurements.columns:
+            given = pd.to_numeric(measurements[column], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+            days = np.where(np.isnan(given), days, given)
+    return days
 
 
 def _boundaries(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -278,6 +309,8 @@ def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
         frame[column] = frame[column].astype(float)
     for column in ("baseline_late", "baseline_assumed"):
         frame[column] = frame[column].astype(bool)
+    for column in DAY_COLUMNS:
+        frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce"), dtype="Float64").astype("Int64")
     frame["n_samples"] = frame["n_samples"].astype("int64")
     frame["days_to_normalization"] = frame["days_to_normalization"].astype("Int64")
     frame["half_life_n"] = frame["half_life_n"].astype("Int64")
@@ -298,9 +331,11 @@ def assess(
     measurements
         Flagged measurements (``markers.analysis.flags.flag``): ``patient_id``, ``sample_date``,
         ``analyte``, ``value``, ``unit``, ``censor``, ``x_uln``, ``elevated``; ``uln`` (for limit
-        steps) and ``exclude_from_kinetics`` are used when present.
+        steps) and ``exclude_from_kinetics`` are used when present; a patient without any
+        ``sample_date`` is assessed on ``day`` (else ``days_since_diagnosis``).
     therapy
-        Therapy events (``patient_id``, ``event``, ``event_date``); may be empty.
+        Therapy events (``patient_id``, ``event``, ``event_date``, or ``event_day`` since
+        diagnosis for date-free patients); may be empty.
     patients
         Patients table (``patient_id``, ``diagnosis_date``); may be empty.
     rules
@@ -346,18 +381,35 @@ def assess(
     starts, stops = _boundaries(data)
     pids = data[PATIENT_ID].to_numpy(dtype=object)
     analytes = data[ANALYTE].astype(str).to_numpy(dtype=object)
-    anchors = patient_anchors(therapy, patients=patients, index=pd.Index(pd.unique(pids)))
-    anchor_rows = anchors.to_dict("index")
+    anchor_rows = _anchor_rows(data, therapy=therapy, patients=patients)
     arrays = _arrays(data, rules)
     rows, bases = [], []
     for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
         group = Group(arrays, start, stop, patient=pids[start], analyte=analytes[start])
         row, base = assess_group(group, anchors=anchor_rows[pids[start]], rules=rules)
+        _place(row, group, anchor_rows[pids[start]][ORIGIN])
         rows.append(row)
         bases.append(None if base is None else start + base)
     fill_ratios(rows, bases, data, rules)
     _warn_assumed(rows)
     return _typed(rows, columns)
+
+
+def _anchor_rows(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> dict:
+    """Per patient: anchors in float days since 1970 (dated patients) or since diagnosis (date-free)."""
+    dated = data.groupby(PATIENT_ID, sort=False)["_dated"].first()
+    rows = patient_anchors(therapy, patients=patients, index=pd.Index(dated.index[dated.to_numpy(dtype=bool)]))
+    free = day_anchors(therapy, index=pd.Index(dated.index[~dated.to_numpy(dtype=bool)]))
+    return {**rows.to_dict("index"), **free.to_dict("index")}
+
+
+def _place(row: dict, g: Group, origin: float) -> None:
+    """Fill the ``<stem>_day`` columns from day 0; a date-free patient's date columns stay empty."""
+    for date_column, day_column in zip(_DATE_COLUMNS, DAY_COLUMNS, strict=True):
+        value = row.get(date_column, np.nan)
+        row[day_column] = value - origin if not (np.isnan(value) or np.isnan(origin)) else np.nan
+        if not g.dated:
+            row[date_column] = np.nan
 
 
 def _warn_assumed(rows: list[dict]) -> None:

@@ -68,6 +68,8 @@ def _summary(row: dict, milestones: tuple[str, ...]) -> str:
         parts.append("re-elevated")
     if pd.notna(row["unconfirmed_rise_date"]):
         parts.append(f"unconfirmed rise on {pd.Timestamp(row['unconfirmed_rise_date']).date()}: repeat advised")
+    elif pd.notna(row.get("_rise_day")):  # a date-free patient: its day since diagnosis
+        parts.append(f"unconfirmed rise on day {int(row['_rise_day'])} since diagnosis: repeat advised")
     return "; ".join(parts)
 
 
@@ -106,7 +108,10 @@ def _panel(assessment: pd.DataFrame, milestones: tuple[str, ...]) -> pd.DataFram
              else pd.Series(pd.NaT, index=yes.index, dtype="datetime64[ns]"))
     latest = pd.to_datetime(rises).groupby(pid).max().reindex(index)
     panel["unconfirmed_rise_date"] = latest.where(panel["reelevation"].ne(True).fillna(True).to_numpy(dtype=bool))
-    records = panel.reset_index().to_dict("records")
+    no_rise = panel["reelevation"].ne(True).fillna(True).to_numpy(dtype=bool)
+    rise_days = (pd.to_numeric(yes["unconfirmed_rise_day"], errors="coerce").astype("float64").groupby(pid).max()
+                 .reindex(index) if "unconfirmed_rise_day" in yes else pd.Series(np.nan, index=index))
+    records = panel.assign(_rise_day=rise_days.where(no_rise)).reset_index().to_dict("records")
     for record in records:
         record["informative"] = _flag(record["informative"])
         record["persistent"] = _flag(record["persistent"])

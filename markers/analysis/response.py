@@ -37,9 +37,13 @@ class Judgement:
         self.words: list[str] = []
 
     def when(self, i: int) -> str:
-        day = self.g.days[i]
+        """The sample's day in the one vocabulary of the report: days since diagnosis (day 0), else
+        days after the first treatment when there is no diagnosis date, else its date."""
+        day, diagnosis = self.g.days[i], self.anchors["diagnosis"]
+        if not np.isnan(diagnosis):
+            return f"day {int(day - diagnosis)} since diagnosis"
         if np.isnan(self.first):
-            return str(np.datetime64(int(day), "D"))
+            return str(np.datetime64(int(day), "D")) if self.g.dated else f"day {int(day)}"
         return f"day {int(day - self.first)} after first treatment"
 
     def milestones(self) -> None:
@@ -144,7 +148,8 @@ class Judgement:
                             extra=extra)
         return {"half_life_days": fit["half_life_days"], "k_per_day": fit["k_per_day"],
                 "half_life_r2": fit["r2"], "half_life_n": fit["n_points"], "half_life_note": fit["note"],
-                "half_life_points": "; ".join(str(np.datetime64(int(g.days[i]), "D")) for i in points)}
+                "half_life_points": "; ".join(
+                    str(np.datetime64(int(g.days[i]), "D")) if g.dated else f"day {int(g.days[i])}" for i in points)}
 
 
 def judge_course(g, *, base: int | None, anchors: dict, rules: AssessmentRules) -> Judgement:

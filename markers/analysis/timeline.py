@@ -60,6 +60,7 @@ from markers.schema import (
     DIAGNOSIS_DATE,
     EVENT,
     EVENT_DATE,
+    EVENT_DAY,
     EVENT_LABEL,
     EVENTS,
     PATIENT_ID,
@@ -106,7 +107,9 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, table: str, hint:
 def _clean_therapy(therapy: pd.DataFrame | None) -> pd.DataFrame:
     """Dated events with a known code: patient_id, event, event_label, event_date (fresh 0..n-1 index)."""
     columns = [PATIENT_ID, EVENT, EVENT_LABEL, EVENT_DATE]
-    if therapy is None or (therapy.empty and not {PATIENT_ID, EVENT, EVENT_DATE} <= set(therapy.columns)):
+    date_free = therapy is not None and EVENT_DAY in therapy.columns and EVENT_DATE not in therapy.columns
+    if therapy is None or date_free or (therapy.empty and not {PATIENT_ID, EVENT, EVENT_DATE} <= set(therapy.columns)):
+        # a date-free therapy table (event_day only) has no dated events; the assessment reads its days
         empty = {c: pd.Series(dtype=object) for c in columns}
         empty[EVENT_DATE] = pd.Series(dtype="datetime64[ns]")
         return pd.DataFrame(empty)

@@ -78,7 +78,10 @@ def with_timeline_days(assessment: pd.DataFrame, data: pd.DataFrame) -> pd.DataF
     return out
 
 
-_WHEN = re.compile(r"\b(normalized|re-elevated) on (day -?\d+ (?:of therapy|after first treatment)|\d{4}-\d{2}-\d{2})")
+# the assessment says "since diagnosis" (or "after first treatment" without a diagnosis date); the page says
+# "day N" beside an axis labelled days since diagnosis
+_WHEN = re.compile(
+    r"\b(normalized|re-elevated) on (day -?\d+ (?:of therapy|after first treatment|since diagnosis)|\d{4}-\d{2}-\d{2})")
 
 
 def reword_days(summary: str, *, normalized_day: object, reelevation_day: object) -> str:
