@@ -41,7 +41,8 @@ def generated(rows: int, seed: int = 7) -> pd.DataFrame:
         "count": rng.integers(-5, 10**9, rows),
         "ok": rng.random(rows) < 0.5,
         "sample_date": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 3000, rows), unit="D"),
-        "=head,er": rng.integers(0, 3, rows).astype(float),
+        "=head,er": np.r_[-0.0, 0.0, np.nan, rng.integers(0, 3, rows - 3)],  # few distinct; -0.0 keeps its sign
+        "note_py": pd.array(rng.choice(np.array(NASTY, dtype=object), rows), dtype=pd.StringDtype("python")),
         "age_days": pd.array(np.where(rng.random(rows) < 0.1, None, rng.integers(0, 7000, rows)), dtype="Int64"),
         "elevated": pd.array(np.where(rng.random(rows) < 0.1, None, rng.random(rows) < 0.5), dtype="boolean"),
     })

@@ -22,6 +22,10 @@ import pyarrow.compute as pc
 CHUNK_ROWS = 200_000
 
 
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, type=pa.large_string())
+
+
 def _needs_quotes(sep: str) -> str:
     return "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
 
@@ -31,8 +35,22 @@ def _quote(values: pa.Array, sep: str) -> pa.Array:
     mask = pc.match_substring_regex(values, _needs_quotes(sep))
     if not pc.any(mask).as_py():
         return values
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(values, '"', '""'), _text('"'), _text(""))
     return pc.if_else(mask, quoted, values)
+
+
+def _numbers_text(values: np.ndarray) -> pa.Array:
+    """``values.astype(str)`` (pandas' formatting of numbers) as Arrow text, each distinct value formatted once.
+
+    Distinct by bit pattern, so ``-0.0`` keeps its sign; formatting is the slow part (shortest
+    round-trip digits), and a lab table repeats its numbers a lot.
+    """
+    bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
+    codes, uniques = pd.factorize(bits, sort=False)
+    if len(uniques) > len(values) // 2:
+        return pa.array(values.astype(str), type=pa.large_string())
+    uniques = uniques.view(values.dtype) if values.dtype.kind == "f" else uniques
+    return pc.take(pa.array(np.asarray(uniques).astype(str), type=pa.large_string()), pa.array(codes))
 
 
 def _field_text(series: pd.Series) -> pa.Array | None:
@@ -40,22 +58,24 @@ def _field_text(series: pd.Series) -> pa.Array | None:
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
         values = series.to_numpy()
-        text = values.astype(str)
         if dtype.kind == "f":
-            text[np.isnan(values)] = ""
-        return pa.array(text, type=pa.string())
+            missing = np.isnan(values)
+            return pc.if_else(pa.array(missing), _text(""), _numbers_text(values)) if missing.any() else _numbers_text(values)
+        return _numbers_text(values)
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
-        text = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0)).astype(str)
-        text[series.isna().to_numpy()] = ""
-        return pa.array(text, type=pa.string())
+        values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
+        return pc.if_else(pa.array(series.isna().to_numpy()), _text(""), _numbers_text(values))
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        values = pa.array(series)  # the column's own Arrow data, no copy
+        return pc.fill_null(values.cast(pa.large_string()), _text(""))
     if isinstance(dtype, pd.StringDtype) or (
         pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
     ):
         try:
-            values = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string())
+            values = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None
-        return pc.fill_null(values, "")
+        return pc.fill_null(values, _text(""))
     return None
 
 
@@ -68,7 +88,7 @@ def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r
     """
     if not len(frame.columns) or any(isinstance(c, tuple) for c in frame.columns):
         return None
-    header = pa.array([str(c) for c in frame.columns], type=pa.string())
+    header = pa.array([str(c) for c in frame.columns], type=pa.large_string())
     columns = [frame.iloc[:, position] for position in range(frame.shape[1])]
     if not all(_kind_ok(series) for series in columns):
         return None
@@ -107,15 +127,15 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
                 raise ValueError(f"column {series.name!r} changed kind while writing")
             fields.append(_quote(text, sep))
         if len(fields) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
-            fields[0] = pc.if_else(pc.equal(fields[0], ""), '""', fields[0])
-        lines = pc.binary_join_element_wise(*fields, sep) if len(fields) > 1 else fields[0]
-        yield _buffer_bytes(pc.binary_join_element_wise(lines, eol, ""))
+            fields[0] = pc.if_else(pc.equal(fields[0], _text("")), _text('""'), fields[0])
+        lines = pc.binary_join_element_wise(*fields, _text(sep)) if len(fields) > 1 else fields[0]
+        yield _buffer_bytes(pc.binary_join_element_wise(lines, _text(eol), _text("")))
 
 
 def _buffer_bytes(lines: pa.Array) -> bytes:
     """The concatenated UTF-8 of a string array without building Python strings per row."""
     lines = pa.concat_arrays([lines]) if lines.offset else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=0)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1)
     data = lines.buffers()[2]
     if data is None:
         return b""
