@@ -125,7 +125,10 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
             text = _field_text(series.iloc[start:start + chunk_rows])
             if text is None:
                 raise ValueError(f"column {series.name!r} changed kind while writing")
-            fields.append(_quote(text, sep))
+            # Numbers (digits, '.', '-', '+', 'e', inf, True/False) never hold a separator or a quote.
+            numeric = (isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub") or _masked_int_or_bool(
+                series.dtype)
+            fields.append(text if numeric else _quote(text, sep))
         if len(fields) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
             fields[0] = pc.if_else(pc.equal(fields[0], _text("")), _text('""'), fields[0])
         lines = pc.binary_join_element_wise(*fields, _text(sep)) if len(fields) > 1 else fields[0]
