@@ -62,3 +62,23 @@ def test_inflated_bytes_are_counted_against_the_budget(tmp_path):
     path.write_bytes(out.getvalue())
     with pytest.raises(UnsafeInputError, match=r"inflate to more than 2,000,000 bytes"):
         limits.check_workbook_extent(path, "xlsx", limits=limits.ReadLimits(max_inflated=2_000_000))
+
+
+def test_text_file_line_lengths_and_count_across_chunks(tmp_path):
+    """Lines as the csv module counts them; the first over-long line named by its number, in any chunk."""
+    import pytest
+
+    from markers.errors import InputFormatError
+    from markers.readers.limits import ReadLimits, check_text_file
+
+    path = tmp_path / "t.csv"
+    lines = [b"a,b"] * 300_000 + [b"x" * 41] + [b"c,d"] * 10  # line 300,001 is 41 bytes, past the first MiB
+    path.write_bytes(b"\n".join(lines))  # no final line break: the last line still counts
+    stats = check_text_file(path, limits=ReadLimits(max_line_bytes=41))
+    assert (stats.size, stats.lines) == (300_000 * 4 + 42 + 10 * 4 - 1, 300_011)
+    with pytest.raises(InputFormatError, match=r"line 300,001 is longer than 40 bytes"):
+        check_text_file(path, limits=ReadLimits(max_line_bytes=40))
+    path.write_bytes(b"a,b\r\n" + b"y" * 12)  # the unfinished last line is checked too (CR counts as a byte)
+    with pytest.raises(InputFormatError, match=r"line 2 is longer than 11 bytes"):
+        check_text_file(path, limits=ReadLimits(max_line_bytes=11))
+    assert check_text_file(path, limits=ReadLimits(max_line_bytes=12)).lines == 2

@@ -19,6 +19,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from markers.errors import InputFormatError, UnsafeInputError
 
 __all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
@@ -357,12 +359,15 @@ def check_text_file(path: str | pathlib.Path, *, limits: ReadLimits | None = Non
                     f"{name}: contains NUL bytes (first on line {line}): "
                     "it is a binary file, not text; export the data again as CSV (UTF-8)."
                 )
-            pos = chunk.find(b"\n")
-            while pos >= 0:
-                _check_line(name, size + pos - line_start, lines + 1, limits)
-                lines += 1
-                line_start = size + pos + 1
-                pos = chunk.find(b"\n", pos + 1)
+            # Every line break of the chunk at once (a Python loop per line cost seconds per million).
+            ends = size + np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A)
+            if len(ends):
+                lengths = np.diff(ends, prepend=line_start - 1) - 1
+                too_long = np.flatnonzero(lengths > limits.max_line_bytes)
+                if len(too_long):
+                    _check_line(name, int(lengths[too_long[0]]), lines + int(too_long[0]) + 1, limits)
+                lines += len(ends)
+                line_start = int(ends[-1]) + 1
             size += len(chunk)
             _check_line(name, size - line_start, lines + 1, limits)
     lines = breaks + (1 if size and last not in (b"\n", b"\r") else 0)

@@ -40,28 +40,39 @@ def validation_dict(dataset: Dataset) -> dict:
 
 
 def summary_text(dataset: Dataset, *, max_cells: int = 12) -> str:
-    """A short readable summary: counts per file, then issues grouped by code with their cells."""
-    data = validation_dict(dataset)
+    """A short readable summary: counts per file, then issues grouped by code with their cells.
+
+    Its cost grows with the number of distinct issue codes, not with rows: counts come from grouped
+    sizes and only the first ``max_cells`` places of each code are formatted.
+    """
     lines = []
-    for f in data["files"]:
+    counts = dataset.counts()
+    for rec in counts.itertuples(index=False):
         lines.append(
-            f"{f['file']}: {f['read']} rows read = {f['kept']} kept + {f['rejected']} rejected + {f['skipped']} skipped"
+            f"{rec.file}: {int(rec.read)} rows read = {int(rec.kept)} kept + {int(rec.rejected)} rejected"
+            f" + {int(rec.skipped)} skipped"
         )
-    t = data["totals"]
-    lines.append(
-        f"{t['measurements']} measurements of {t['patients']} patients; "
-        f"{t['errors']} errors, {t['warnings']} warnings"
-    )
     issues = dataset.issues
+    measurements = dataset.measurements
+    patients = int(measurements["patient_id"].nunique()) if len(measurements) else 0
+    severity = issues["severity"].value_counts() if len(issues) else {}
+    lines.append(
+        f"{len(measurements)} measurements of {patients} patients; "
+        f"{int(severity.get('error', 0))} errors, {int(severity.get('warning', 0))} warnings"
+    )
     if len(issues):
         lines.append("")
         order = {code: i for i, code in enumerate(ISSUE_TYPES)}
-        for code, group in sorted(issues.groupby("code", sort=False), key=lambda item: order.get(item[0], 999)):
+        codes = issues["code"]
+        for code in sorted(codes.dropna().unique(), key=lambda c: order.get(c, 999)):
+            positions = (codes == code).to_numpy().nonzero()[0]
+            first = issues.iloc[positions[:max_cells]]
             issue_type = ISSUE_TYPES[code]
-            places = [location("", rec.sheet, rec.cell) for rec in group.itertuples()]
-            files = sorted(set(group["file"]))
-            shown = ", ".join(places[:max_cells]) + (f", … ({len(places) - max_cells} more)" if len(places) > max_cells else "")
-            lines.append(f"{issue_type.severity} {code} ({len(group)}): {issue_type.title}")
+            places = [location("", sheet, cell) for sheet, cell in zip(first["sheet"], first["cell"], strict=True)]
+            files = sorted(set(issues["file"].iloc[positions].unique()))
+            more = len(positions) - max_cells
+            shown = ", ".join(places) + (f", … ({more} more)" if more > 0 else "")
+            lines.append(f"{issue_type.severity} {code} ({len(positions)}): {issue_type.title}")
             lines.append(f"  {'/'.join(files)}: {shown}")
             lines.append(f"  hint: {issue_type.hint}")
     return "\n".join(lines)

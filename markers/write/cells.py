@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 #: (OWASP "CSV injection"); tab and carriage return are included because
 #: some applications strip them and then see the character that follows.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = re.compile("[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
 
 # A text that is a plain decimal number ("-1.5", "+3", "-2,5e3") is read by a
 # spreadsheet as a number, never as a formula: prefixing it would only damage it.
@@ -53,7 +55,16 @@ def iso(value: object, *, date_only: bool) -> str:
 
 def text_frame(frame: pd.DataFrame, *, safe_csv: bool) -> pd.DataFrame:
     """A copy for CSV/TSV: ISO dates, optional injection-safe text, other values as they are."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place (copy-on-write)
+    for position, converted in text_columns(frame, safe_csv=safe_csv):
+        out.isetitem(position, converted)
+    if safe_csv:
+        out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    return out
+
+
+def text_columns(frame: pd.DataFrame, *, safe_csv: bool) -> Iterator[tuple[int, pd.Series]]:
+    """(position, converted column) for each column :func:`text_frame` changes; the others are as they are."""
     dates = datetime_columns(frame)
     for position, name in enumerate(frame.columns):
         series = frame.iloc[:, position]
@@ -61,30 +72,36 @@ def text_frame(frame: pd.DataFrame, *, safe_csv: bool) -> pd.DataFrame:
             date_only = dates[name]
             if date_only:  # the usual case, in one call: the per-value loop cost seconds per million rows
                 text = series.dt.strftime("%Y-%m-%d").astype(object)
-                out.isetitem(position, text.where(series.notna(), None))
+                yield position, text.where(series.notna(), None)
                 continue
-            out.isetitem(
-                position,
-                pd.Series(
-                    [None if is_missing(v) else iso(v, date_only=date_only) for v in series],
-                    index=frame.index,
-                    dtype=object,
-                ),
+            yield position, pd.Series(
+                [None if is_missing(v) else iso(v, date_only=date_only) for v in series],
+                index=frame.index,
+                dtype=object,
             )
         elif not safe_csv and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
             continue  # plain text is written as it is
         elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            converted = []
-            for value in series:
-                if isinstance(value, dt.datetime | dt.date):
-                    value = value.isoformat()
-                if safe_csv and isinstance(value, str):
-                    value = neutralise_formula(value)
-                converted.append(value)
-            out.isetitem(position, pd.Series(converted, index=frame.index, dtype=object))
-    if safe_csv:
-        out.columns = [neutralise_formula(str(c)) for c in out.columns]
-    return out
+            yield position, pd.Series(_text_values(series, safe_csv=safe_csv), index=frame.index, dtype=object)
+
+
+def _text_values(series: pd.Series, *, safe_csv: bool) -> list[object]:
+    """ISO text for date objects; with ``safe_csv``, formula-looking text prefixed (see neutralise_formula)."""
+    values = series.tolist()
+    if safe_csv and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        # Only text starting with a trigger can change: find those few without a per-value call.
+        starts = series.astype(object).str.match(FORMULA_START.pattern, na=False).to_numpy()
+        for i in starts.nonzero()[0]:
+            values[i] = neutralise_formula(values[i])
+        return values
+    converted = []
+    for value in values:
+        if isinstance(value, dt.datetime | dt.date):
+            value = value.isoformat()
+        if safe_csv and isinstance(value, str):
+            value = neutralise_formula(value)
+        converted.append(value)
+    return converted
 
 
 def neutralise_formula(text: str) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 from markers.errors import OutputError
 from markers.write.atomic import atomic_write, check_target, write_bytes_atomic
 from markers.write.cells import records, text_frame
+from markers.write.csvtext import csv_chunks
 from markers.write.provenance import jsonable, sidecar_path
 from markers.write.xlsx import workbook_bytes, xlsx_bytes
 
@@ -120,11 +121,8 @@ def write_table(
         # CRLF (RFC 4180) rather than LF: Python's csv writer quotes a field
         # only for characters of the line terminator, so with LF a text holding a
         # lone CR would be written bare and split the row when read back.
-        text = text_frame(frame, safe_csv=safe_csv).to_csv(
-            index=False, sep="\t" if fmt == "tsv" else ",", lineterminator="\r\n"
-        )
-        with atomic_write(target, mode="w", inputs=inputs, encoding="utf-8") as handle:
-            handle.write(text)
+        write_csv_text(text_frame(frame, safe_csv=safe_csv), target, sep="\t" if fmt == "tsv" else ",",
+                       inputs=inputs)
     elif fmt == "json":
         rows = records(frame)
         payload: object = rows if provenance is None else {"provenance": jsonable(provenance), "records": rows}
@@ -140,6 +138,23 @@ def write_table(
     if sidecar is not None:
         with atomic_write(sidecar, mode="w", inputs=inputs, encoding="utf-8") as handle:
             handle.write(json_text(jsonable(provenance)))
+
+
+def write_csv_text(frame: pd.DataFrame, target: Path, *, sep: str, inputs: tuple) -> None:
+    """Write ``frame.to_csv(index=False, sep=sep, lineterminator="\\r\\n")`` atomically, column-wise when it can.
+
+    :func:`markers.write.csvtext.csv_chunks` writes the same bytes as pandas, a slice of rows at a
+    time; a table with a column it does not format goes through pandas' writer.
+    """
+    chunks = csv_chunks(frame, sep=sep, lineterminator="\r\n")
+    if chunks is None:
+        text = frame.to_csv(index=False, sep=sep, lineterminator="\r\n")
+        with atomic_write(target, mode="w", inputs=inputs, encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    with atomic_write(target, mode="wb", inputs=inputs) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
 
 
 def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None, name: str,

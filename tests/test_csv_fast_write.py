@@ -1,0 +1,127 @@
+"""The column-wise CSV/TSV writer writes the very bytes pandas' writer wrote, so readers see the same file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from markers.pipeline import analyse
+from markers.report.summary import summary_text
+from markers.write.cells import text_frame
+from markers.write.csvtext import csv_chunks
+from markers.write.tables import write_table
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+NASTY = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\ronly", "crlf\r\n", "tab\there", "Ünïcødé µg/mg",
+         "=1+1", "+SUM(A1)", "-2", "-x", "@cmd", "\tlead", "\rlead", "", " spaced ", "'quoted", "-1.5e3",
+         "ß,\"€\"\n", "日本語"]
+
+
+def old_bytes(frame: pd.DataFrame, *, safe_csv: bool, sep: str = ",") -> bytes:
+    """What write_table wrote before: pandas' to_csv of the text frame, UTF-8."""
+    return text_frame(frame, safe_csv=safe_csv).to_csv(index=False, sep=sep, lineterminator="\r\n").encode()
+
+
+def generated(rows: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    floats = rng.normal(0, 1e3, rows)
+    floats[rng.random(rows) < 0.1] = np.nan
+    floats[:4] = [0.1 + 0.2, -0.0, 1e-7, 1e16]
+    text = rng.choice(np.array(NASTY, dtype=object), rows)
+    text[rng.random(rows) < 0.05] = None
+    return pd.DataFrame({
+        "patient_id": [f"P{i:05d}" for i in range(rows)],
+        "comment": text,
+        "note": pd.array(rng.choice(np.array(NASTY, dtype=object), rows), dtype="str"),
+        "value": floats,
+        "count": rng.integers(-5, 10**9, rows),
+        "ok": rng.random(rows) < 0.5,
+        "sample_date": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 3000, rows), unit="D"),
+        "=head,er": np.r_[-0.0, 0.0, np.nan, rng.integers(0, 3, rows - 3)],  # few distinct; -0.0 keeps its sign
+        "note_py": pd.array(rng.choice(np.array(NASTY, dtype=object), rows), dtype=pd.StringDtype("python")),
+        "age_days": pd.array(np.where(rng.random(rows) < 0.1, None, rng.integers(0, 7000, rows)), dtype="Int64"),
+        "elevated": pd.array(np.where(rng.random(rows) < 0.1, None, rng.random(rows) < 0.5), dtype="boolean"),
+    })
+
+
+@pytest.mark.parametrize("safe_csv", [False, True])
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_generated_10k_rows_same_bytes_and_same_read_back(tmp_path, safe_csv, sep):
+    frame = generated(10_000)
+    assert csv_chunks(text_frame(frame, safe_csv=safe_csv)) is not None
+    target = tmp_path / ("t.csv" if sep == "," else "t.tsv")
+    write_table(frame, target, safe_csv=safe_csv)
+    expected = old_bytes(frame, safe_csv=safe_csv, sep=sep)
+    assert target.read_bytes() == expected
+    back = pd.read_csv(target, sep=sep, dtype=str, keep_default_na=False)
+    old_back = pd.read_csv(io.BytesIO(expected), sep=sep, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(back, old_back)
+    if safe_csv:
+        assert "'=head,er" in back.columns
+        assert not back["comment"].str.match(r"[=+@\t\r]").any()  # every formula trigger is neutralised
+        assert (back.loc[frame["comment"].eq("-2").to_numpy(), "comment"] == "-2").all()  # numbers stay
+
+
+def test_small_chunks_and_edge_shapes():
+    frame = generated(1_001, seed=3)
+    assert b"".join(csv_chunks(text_frame(frame, safe_csv=False), chunk_rows=97)) == old_bytes(frame, safe_csv=False)
+    lone = pd.DataFrame({"a": ["", "x", None, "y,z"]}, dtype=object)  # a lone empty field is written as ""
+    assert b"".join(csv_chunks(lone)) == lone.to_csv(index=False, lineterminator="\r\n").encode()
+    assert b"".join(csv_chunks(lone)) == b'a\r\n""\r\nx\r\n""\r\n"y,z"\r\n'
+    empty = pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)})
+    assert b"".join(csv_chunks(empty)) == b"a,b\r\n"
+
+
+def test_other_column_kinds_fall_back_to_pandas(tmp_path):
+    frame = pd.DataFrame({"n": pd.array([1.5, None], dtype="Float64"), "c": pd.Categorical(["a", "b,c"]),
+                          "mixed": [1, "x"]})
+    assert csv_chunks(frame[["n"]]) is None and csv_chunks(frame[["c"]]) is None
+    assert csv_chunks(frame[["mixed"]]) is None
+    write_table(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes() == b'n,c,mixed\r\n1.5,a,1\r\n,"b,c",x\r\n'
+
+
+@pytest.mark.parametrize("safe_csv", [False, True])
+def test_sample_measurements_same_bytes(tmp_path, safe_csv):
+    analysis = analyse([SAMPLES / "study_workbook.xlsx", SAMPLES / "lab_export_eu.csv"])
+    frame = analysis.measurements
+    assert csv_chunks(text_frame(frame, safe_csv=safe_csv)) is not None  # the column-wise path is taken
+    write_table(frame, tmp_path / "m.csv", safe_csv=safe_csv)
+    assert (tmp_path / "m.csv").read_bytes() == old_bytes(frame, safe_csv=safe_csv)
+
+
+def test_summary_text_of_sample_data_unchanged():
+    """The summary lists every issue code once, in the catalogue's order, the first 12 places of each."""
+    from markers.ingest.issues import ISSUE_TYPES, location
+
+    dataset = analyse([SAMPLES / "study_workbook.xlsx", SAMPLES / "lab_export_eu.csv"]).dataset
+    text = summary_text(dataset)
+    issues = dataset.issues
+    assert len(issues)
+    # The earlier rendering, one group of rows per code (kept here as the reference).
+    order = {code: i for i, code in enumerate(ISSUE_TYPES)}
+    lines = []
+    for code, group in sorted(issues.groupby("code", sort=False), key=lambda item: order.get(item[0], 999)):
+        places = [location("", rec.sheet, rec.cell) for rec in group.itertuples()]
+        shown = ", ".join(places[:12]) + (f", … ({len(places) - 12} more)" if len(places) > 12 else "")
+        lines += [f"{ISSUE_TYPES[code].severity} {code} ({len(group)}): {ISSUE_TYPES[code].title}",
+                  f"  {'/'.join(sorted(set(group['file'])))}: {shown}", f"  hint: {ISSUE_TYPES[code].hint}"]
+    assert text.split("\n\n", 1)[1] == "\n".join(lines)
+    head = text.split("\n\n", 1)[0].splitlines()
+    counts = dataset.counts()
+    assert head[:-1] == [f"{r.file}: {r.read} rows read = {r.kept} kept + {r.rejected} rejected + {r.skipped} skipped"
+                         for r in counts.itertuples()]
+    assert head[-1].startswith(f"{len(dataset.measurements)} measurements of "
+                               f"{dataset.measurements['patient_id'].nunique()} patients; ")
+
+
+def test_nullable_integers_and_booleans_as_pandas_writes_them():
+    frame = pd.DataFrame({"age_days": pd.array([418, None, -3], dtype="Int64"),
+                          "elevated": pd.array([True, None, False], dtype="boolean"),
+                          "small": pd.array([255, 0, None], dtype="UInt8")})
+    assert b"".join(csv_chunks(frame)) == b"age_days,elevated,small\r\n418,True,255\r\n,,0\r\n-3,False,\r\n"
+    assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()
