@@ -143,7 +143,7 @@ def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
     return pd.Series(default, index=frame.index)
 
 
-def flag(
+def flag(  # noqa: PLR0915 - long, to be split (docs/design.md)
     measurements: pd.DataFrame,
     *,
     limits: pd.DataFrame,

@@ -210,7 +210,7 @@ def refuse_mixed_dates(records: pd.DataFrame, kept: np.ndarray) -> None:
             "sample's date follows from its age), or read the date-free table on its own.")
 
 
-def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def normalize_records(records: pd.DataFrame, *, output_unit: str, config: Config, patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # noqa: PLR0915 - long, to be split (docs/design.md)
     """All measurement records -> (tidy measurements, issue records, per-record rejection code).
 
     Vectorised over all records: masks are numpy arrays, every lookup is done once

@@ -331,7 +331,7 @@ def parse_results(values: pd.Series, *, decimal_comma: bool | None = None,
     return parsed if columns is None else parsed[list(columns)]
 
 
-def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.DataFrame:
+def _parse_result_cells(values: pd.Series, *, decimal_comma: bool | None) -> pd.DataFrame:  # noqa: PLR0915 - long, to be split (docs/design.md)
     """:func:`parse_results` on every cell of ``values`` (no deduplication)."""
     n = len(values)
     kinds = _cell_kinds(values)

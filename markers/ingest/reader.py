@@ -224,7 +224,7 @@ def text_encoding(encoding: str | None) -> Iterator[None]:
         _TEXT_ENCODING.reset(token)
 
 
-def read(
+def read(  # noqa: PLR0915 - long, to be split (docs/design.md)
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     unit: str = "mg/g",

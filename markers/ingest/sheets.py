@@ -230,7 +230,7 @@ def _require(column_map: ColumnMap, role: str, sheet: raw_io.RawSheet, what: str
 # ---- records from each kind of sheet ----------------------------------------------------------
 
 
-def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:
+def measurement_records(reader: SheetReader, column_map: ColumnMap, data: pd.DataFrame) -> pd.DataFrame:  # noqa: PLR0915 - long, to be split (docs/design.md)
     sheet = reader.sheet
     id_col = _require(column_map, "patient_id", sheet, "patient ID")
     date_col = column_map.column("sample_date")
