@@ -109,6 +109,7 @@ def test_adtte_without_dates_and_bad_input():
         adtte(outcomes().drop(columns="event"))
 
 
+@pytest.mark.slow
 def test_cli_writes_adlb_as_sas_transport(tmp_path):
     out = tmp_path / "adlb.xpt"
     result = CliRunner().invoke(cli, ["normalize", *FILES, "--shape", "adam", "-o", str(out)],
@@ -121,6 +122,7 @@ def test_cli_writes_adlb_as_sas_transport(tmp_path):
     assert len(censored) > 0 and censored["AVAL"].isna().all()
 
 
+@pytest.mark.slow
 def test_cli_refuses_adam_shape_of_the_assessment(tmp_path):
     result = CliRunner().invoke(cli, ["assess", *FILES, "--shape", "adam", "-o", str(tmp_path / "a.csv")])
     assert result.exit_code == 1

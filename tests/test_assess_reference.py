@@ -11,6 +11,7 @@ re-elevation, else the last single elevated sample as an unconfirmed rise. The U
 import math
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,7 @@ courses = st.lists(st.tuples(st.integers(-40, 400), st.booleans()), min_size=1, 
                    unique_by=lambda t: t[0]).map(sorted)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(course=courses, start=st.integers(0, 30), surgery=st.one_of(st.none(), st.integers(0, 200)),
        cr=st.one_of(st.none(), st.integers(100, 400)))

@@ -105,6 +105,7 @@ def test_bad_option_is_a_usage_error(runner, clean):
     assert "Invalid value for '--unit'" in result.output
 
 
+@pytest.mark.slow
 def test_normalize_writes_csv_and_summary_to_stderr(runner, clean, tmp_path):
     out = tmp_path / "tidy.csv"
     result = runner.invoke(cli, ["normalize", str(clean), "-o", str(out)], catch_exceptions=False)

@@ -32,6 +32,7 @@ def cli_json(tmp_path_factory):
     return result, json.loads(target.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_cli_reports_what_it_wrote(cli_json):
     result, _ = cli_json
     assert result.exit_code == 0
@@ -41,6 +42,7 @@ def test_cli_reports_what_it_wrote(cli_json):
     assert ": 100 patients, 6 comparisons, 2 outcome issue(s)\n" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", ["patients", "curves", "tests", "estimates"])
 def test_cli_json_equals_api(api, cli_json, table):
     _, payload = cli_json
@@ -60,6 +62,7 @@ def test_json_holds_the_three_lists_and_provenance(cli_json):
     assert {r["group"] for r in payload["curves"]} == {"all", "positive", "negative", "unknown"}
 
 
+@pytest.mark.slow
 def test_xlsx_has_one_sheet_per_table(tmp_path, api):
     target = tmp_path / "outcomes.xlsx"
     result = CliRunner().invoke(cli, ["outcomes", COHORT, "-o", str(target)], catch_exceptions=False)
@@ -70,6 +73,7 @@ def test_xlsx_has_one_sheet_per_table(tmp_path, api):
     assert tests["logrank_chi2"].tolist() == pytest.approx(api.tests["logrank_chi2"].tolist(), nan_ok=True)
 
 
+@pytest.mark.slow
 def test_csv_is_the_tests_table(tmp_path, api):
     target = tmp_path / "tests.csv"
     result = CliRunner().invoke(cli, ["outcomes", COHORT, "-o", str(target), "--landmark", "complete_remission"],
@@ -88,6 +92,7 @@ def test_unknown_landmark_is_one_error_line(tmp_path):
     assert result.output.startswith("Error: AssessmentRules milestones: 'remision' not event code(s); use codes from: diagnosis,")
 
 
+@pytest.mark.slow
 def test_pseudonymized_patients_table(tmp_path, api):
     target = tmp_path / "outcomes.json"
     key = tmp_path / "key.txt"

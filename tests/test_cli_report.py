@@ -22,6 +22,7 @@ def report(tmp_path_factory):
     return folder, result
 
 
+@pytest.mark.slow
 def test_report_exit_code_and_message(report):
     folder, result = report
     assert result.exit_code == 0
@@ -30,6 +31,7 @@ def test_report_exit_code_and_message(report):
     assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 23 pages, 14 patients, 2 rejected rows\n"
 
 
+@pytest.mark.slow
 def test_report_pages_are_what_the_content_implies(report):
     folder, _ = report
     reader = PdfReader(folder / "report.pdf")
@@ -48,6 +50,7 @@ def test_report_pages_are_what_the_content_implies(report):
         assert cell in appendix
 
 
+@pytest.mark.slow
 def test_report_is_byte_identical_on_a_second_run(report, tmp_path):
     folder, _ = report
     again = tmp_path / "again.pdf"
@@ -62,6 +65,7 @@ def test_report_pngs_one_per_patient_and_cohort_figure(report):
     assert all((folder / "png" / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg"])
 def test_plot_one_patient(tmp_path, suffix):
     out = tmp_path / f"fig{suffix}"
@@ -71,6 +75,7 @@ def test_plot_one_patient(tmp_path, suffix):
     assert {".png": head.startswith(b"\x89PNG"), ".pdf": head.startswith(b"%PDF"), ".svg": b"<?xml" in head}[suffix]
 
 
+@pytest.mark.slow
 def test_plot_unknown_patient_is_an_error_line(tmp_path):
     result = CliRunner().invoke(cli, ["plot", *FILES, "--patient", "NB-999", "-o", str(tmp_path / "f.png")])
     assert result.exit_code == 1

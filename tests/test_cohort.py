@@ -189,6 +189,7 @@ def test_cohort_figures_are_pyplot_free_pages():
     assert spaghetti_titles == ["VMA: 3 informative patients", "HVA: 3 informative patients"]
 
 
+@pytest.mark.slow
 def test_cohort_inputs_are_not_changed():
     data, therapy, assessment = make_data(), make_therapy(), make_assessment()
     copies = [data.copy(), therapy.copy(), assessment.copy()]
@@ -204,6 +205,7 @@ def _used_bottom(fig):
     return min(ax.get_position().y0 for ax in fig.axes)
 
 
+@pytest.mark.slow
 def test_cohort_pages_use_the_whole_page():
     pages = cohort_figures(make_data(), therapy=make_therapy(), assessment=make_assessment())
     # Two analytes are stacked at full width but the margin for the patients' names (0.10 to 0.86),
@@ -224,6 +226,7 @@ def test_cohort_pages_use_the_whole_page():
     assert swim.get_position().height == pytest.approx(2.4 / 11.69)
 
 
+@pytest.mark.slow
 def test_swimmer_lanes_shrink_with_many_patients():
     data, therapy, assessment = make_data(), make_therapy(), make_assessment()
     many_ids = [f"Q{i}" for i in range(40)]
@@ -239,6 +242,7 @@ def test_swimmer_lanes_shrink_with_many_patients():
     assert len(swim.get_yticklabels()) == 40
 
 
+@pytest.mark.slow
 def test_pseudonymised_cohort_views_equal_the_dated_ones():
     ds, data, assessment = make_pseudonymized()
     assert not any(c.endswith("_date") for c in [*data.columns, *assessment.columns, *ds.therapy.columns])
@@ -264,6 +268,7 @@ def test_never_normalized_patient_is_censored_at_the_last_sample_day():
     np.testing.assert_allclose(curve["proportion_normalized"], [0.0, 0.0, 0.25, 0.75, 0.75])
 
 
+@pytest.mark.slow
 def test_one_cohort_page_alone_equals_that_page_of_the_whole_set():
     from markers.plot.cohort import iter_cohort_figures
 

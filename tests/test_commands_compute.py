@@ -24,6 +24,7 @@ def no_assessment(monkeypatch):
     monkeypatch.setattr(assess_module, "assess", refuse)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--pseudonymize", "key"]])
 def test_normalize_writes_the_measurements_without_assessing(no_assessment, tmp_path, extra):
     out = tmp_path / "measurements.csv"
@@ -39,11 +40,13 @@ def test_validate_does_not_assess(no_assessment):
     assert result.exit_code in (0, 1), result.output
 
 
+@pytest.mark.slow
 def test_assess_command_still_assesses(no_assessment, tmp_path):
     result = CliRunner().invoke(cli, ["assess", *FILES, "-o", str(tmp_path / "a.csv")])
     assert result.exit_code != 0 and "assess() was called" in repr(result.exception)
 
 
+@pytest.mark.slow
 def test_analyse_without_assessment_keeps_the_measurements():
     full, lean = analyse(FILES), analyse(FILES, assess=False)
     assert lean.assessment is None and full.assessment is not None

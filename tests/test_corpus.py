@@ -19,6 +19,7 @@ def test_corpus_is_large_enough():
     assert len(CASES) == len(make_corpus.CASES)  # file names are unique
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", sorted(CASES))
 def test_bad_input_is_refused(corpus, filename):
     case = CASES[filename]

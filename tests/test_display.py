@@ -26,6 +26,7 @@ def analysis():
     return analyse(FILES)
 
 
+@pytest.mark.slow
 def test_dataset_text_repr(analysis):
     lines = repr(analysis.dataset).splitlines()
     assert lines[:5] == [

@@ -125,6 +125,7 @@ def sample_bundle(tmp_path_factory):
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_sample_bundle_is_valid_r4(sample_bundle):
     Bundle.model_validate(sample_bundle)
     for entry in sample_bundle["entry"]:
@@ -135,6 +136,7 @@ def test_sample_bundle_is_valid_r4(sample_bundle):
     assert {k for k, _ in values} == set(REQUIRED_CODES)  # each kind of code was checked at least once
 
 
+@pytest.mark.slow
 def test_sample_bundle_counts_and_provenance(sample_bundle):
     analysis = analyse(FILES)
     kinds = [e["resource"]["resourceType"] for e in sample_bundle["entry"]]
@@ -151,6 +153,7 @@ def test_sample_bundle_counts_and_provenance(sample_bundle):
             if e["resource"]["resourceType"] == "Observation"} == patients
 
 
+@pytest.mark.slow
 def test_pseudonymized_ndjson_has_no_dates(tmp_path):
     out = tmp_path / "shared.ndjson"
     result = CliRunner().invoke(cli, ["normalize", *FILES, "-o", str(out), "--pseudonymize", str(tmp_path / "k.key")],

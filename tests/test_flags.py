@@ -242,6 +242,7 @@ _ages = st.sampled_from(["2021-06-01", "2023-02-28", "2023-03-01", "2030-01-01",
 _rank = {g: i for i, g in enumerate(GRADE_ORDER)}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(a=_values, b=_values, sampled=_ages, analyte=st.sampled_from(["VMA", "HVA"]))
 def test_higher_value_never_gets_a_lower_grade(a, b, sampled, analyte):
@@ -253,6 +254,7 @@ def test_higher_value_never_gets_a_lower_grade(a, b, sampled, analyte):
         assert out["elevated"].iloc[1]
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(value=_values, sampled=_ages, analyte=st.sampled_from(["VMA", "HVA", "DA", "E", "NE"]),
        censor=st.sampled_from(["", "<", ">"]), inclusive=st.booleans())
@@ -268,6 +270,7 @@ def test_mmol_per_mol_and_mg_per_g_give_the_same_grades(value, sampled, analyte,
         assert mol["x_uln"].iloc[0] == pytest.approx(mass["x_uln"].iloc[0], rel=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(value=_values)
 def test_greater_than_bound_is_never_graded_below_the_value_it_bounds(value):

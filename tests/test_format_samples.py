@@ -45,6 +45,7 @@ def test_format_samples_are_reproducible(tmp_path, monkeypatch):
     assert bundle == module.fhir_bundle(patients, samples)
 
 
+@pytest.mark.slow
 def test_fhir_sample_is_assessed_like_the_workbook():
     workbook = analyse(SAMPLE_DIR / "study_workbook.xlsx", today=TODAY).assessment
     # the bundle carries results and patients but no diagnosis date or therapy event

@@ -14,6 +14,7 @@ from markers.cli import cli
 CASES = {case.filename: case for case in make_corpus.CASES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", sorted(CASES))
 def test_bad_input_gives_one_error_line_and_writes_nothing(corpus, filename, tmp_path, monkeypatch):
     monkeypatch.chdir(corpus)  # relative paths, as a user types them
@@ -46,6 +47,7 @@ def _run(args):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["normalize", "-o", "out.csv"], ["report", "-o", "out.pdf", "--quiet"]])
 @pytest.mark.parametrize("bomb", ["bomb_zeros.xlsx", "bomb_declared_56GiB.xlsx"])
 def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bomb):
@@ -61,6 +63,7 @@ def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bo
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", ["cell_at_XFD1048576.xlsx", "row_4294967295.xlsx", "sst_count_4294967295.xlsx",
                                       "ods_row_repeat_200000.ods", "ods_repeat_bomb_98M.ods", "zip_sizes_lie.xlsx",
                                       "commas_1e6.csv", "patient_id_10MB.csv", "unclosed_quote_tail.csv"])

@@ -37,6 +37,7 @@ def browser(tmp_path_factory):
         yield chromium
 
 
+@pytest.mark.slow
 def test_opens_without_console_error_or_request(browser):
     assert browser.evaluate("document.title") == "markers report"
     assert browser.console_errors() == []

@@ -106,6 +106,7 @@ def body_rows(page: Page, name: str) -> list[dict]:
         if name != "cohort-table" else [row for row in page.tables[name] if "data-patient" in row["attrs"]]
 
 
+@pytest.mark.slow
 def test_cohort_table_has_one_row_per_patient_in_natural_order(page):
     rows = body_rows(page, "cohort-table")
     assert [r["attrs"]["data-patient"] for r in rows] == PATIENTS_IN_ORDER
@@ -232,6 +233,7 @@ def test_written_atomically_and_never_over_an_input(tmp_path):
 HOSTILE = '<img src=x onerror=alert(1)>&"NB\'1'
 
 
+@pytest.mark.slow
 def test_user_text_is_escaped(tmp_path):
     """A patient ID and a file name full of markup come out as text, never as elements."""
     source = tmp_path / 'lab<b>&"x".csv'

@@ -159,6 +159,7 @@ def test_stored_notebook_finds_sample_data_relative_to_its_folder(name):
 # -- quickstart ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quickstart_runs_in_the_projects_own_interpreter(quickstart):
     probe = _probe(quickstart)
     # `make test` runs the virtualenv's python: the kernel must be that interpreter, importing this checkout
@@ -274,6 +275,7 @@ def test_quickstart_assessment_names_every_patient_with_the_documented_outcome(q
 # -- cohort analysis -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cohort_runs_in_the_projects_own_interpreter(cohort):
     probe = _probe(cohort)
     assert Path(probe["prefix"]).resolve() == Path(sys.prefix).resolve()
@@ -403,6 +405,7 @@ def test_outcomes_notebook_is_stored_clean():
     assert 'DATA = Path("..") / "sample_data"' in _cell(nb, "setup").source
 
 
+@pytest.mark.slow
 def test_outcomes_notebook_walks_through_the_landmark_analysis(outcomes_nb):
     probe = _probe(outcomes_nb)
     # the generator writes 100 patients (sample_data/README.md)

@@ -85,6 +85,7 @@ def test_landmark_inclusion_and_exclusion():
     assert efs.loc["B", "group"] == "negative" and pd.isna(efs.loc["B", "time_days"])
 
 
+@pytest.mark.slow
 def test_no_immortal_time_counted():
     # every included time counts from the landmark: no included time exceeds (from diagnosis) − landmark
     result = outcomes(None, THERAPY, status=STATUS, landmarks=["end_of_induction"], min_patients=1, min_events=1)
@@ -102,6 +103,7 @@ def test_diagnosis_landmark_is_the_whole_cohort():
     assert result.tests["warning"].iloc[0] == "no marker status at diagnosis: overall curve only"
 
 
+@pytest.mark.slow
 def test_tables_have_the_documented_columns():
     result = outcomes(None, THERAPY, status=STATUS)
     assert list(result.patients.columns) == ["patient_id", "endpoint", "landmark", "group", "included", "reason",
@@ -115,6 +117,7 @@ def test_tables_have_the_documented_columns():
     assert set(result.tests["landmark"]) == {"diagnosis", "end_of_induction", "complete_remission"}
 
 
+@pytest.mark.slow
 def test_small_groups_are_estimated_but_not_tested():
     result = outcomes(None, THERAPY, status=STATUS, landmarks=["end_of_induction"])
     test = result.tests.set_index(["endpoint", "landmark"]).loc[("EFS", "end_of_induction")]
@@ -144,6 +147,7 @@ def _sheet_form():
     })
 
 
+@pytest.mark.slow
 def test_both_forms_give_the_same_analysis():
     milestones = THERAPY[THERAPY["event"] == "end_of_induction"]
     from_events = outcomes(None, THERAPY, status=STATUS, landmarks=["end_of_induction"], min_patients=1, min_events=1)
@@ -188,6 +192,7 @@ def test_outcome_issue_codes():
     assert "EFS (366 days) is longer than OS (152 days)" in issues["message"].iloc[1]
 
 
+@pytest.mark.slow
 def test_status_from_the_assessment():
     assessment = pd.DataFrame({
         "patient_id": ["A", "A", "B", "B", "C", "D"],

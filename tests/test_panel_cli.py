@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from markers.cli import cli
@@ -12,6 +13,7 @@ from markers.pipeline import analyse
 COURSES = Path(__file__).parent.parent / "sample_data" / "courses_workbook.xlsx"
 
 
+@pytest.mark.slow
 def test_assess_by_patient_equals_the_library_panel(tmp_path):
     out = tmp_path / "panel.csv"
     result = CliRunner().invoke(cli, ["assess", str(COURSES), "-o", str(out), "--by", "patient"],
@@ -29,6 +31,7 @@ def test_assess_by_patient_equals_the_library_panel(tmp_path):
     assert written["summary"].tolist() == library["summary"].tolist()
 
 
+@pytest.mark.slow
 def test_assess_by_patient_pseudonymized_holds_no_id(tmp_path):
     out = tmp_path / "panel.csv"
     result = CliRunner().invoke(cli, ["assess", str(COURSES), "-o", str(out), "--by", "patient",

@@ -221,6 +221,7 @@ COMPARATORS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     x=st.floats(min_value=1e-6, max_value=1e9, allow_nan=False, allow_infinity=False),
@@ -237,6 +238,7 @@ def test_property_comparator_round_trip(x, comparator, space):
     assert row["value"] == x
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     x=st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False),
@@ -488,6 +490,7 @@ def test_dotted_dates_ignore_month_first():
 NS_DATES = st.dates(min_value=dt.date(1678, 1, 1), max_value=dt.date(2262, 4, 10))
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(day=NS_DATES, padded=st.booleans())
 def test_property_dotted_round_trip(day, padded):
@@ -497,6 +500,7 @@ def test_property_dotted_round_trip(day, padded):
     assert date == pd.Timestamp(day)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     days=st.lists(NS_DATES, min_size=1, max_size=8),

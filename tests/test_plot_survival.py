@@ -29,6 +29,7 @@ def gehan():
     return outcomes(patients, therapy, status=status, landmarks=["end_of_induction"])
 
 
+@pytest.mark.slow
 def test_landmark_analysis_reproduces_the_published_test(gehan):
     # Kleinbaum & Klein ch. 2: log-rank 16.79; R coxph (Efron): HR 4.817 (2.147-10.81), placebo vs 6-MP
     test = gehan.tests.set_index(["endpoint", "landmark"]).loc[("EFS", "end_of_induction")]
@@ -55,6 +56,7 @@ def test_curves_bands_and_labels(gehan):
     assert texts.count("21") == 2 and texts.count("4") == 2 and "11" in texts and "0" in texts
 
 
+@pytest.mark.slow
 def test_no_test_is_said_in_words():
     from test_outcomes import STATUS, THERAPY
 

@@ -265,6 +265,7 @@ def test_patient_page_is_a_pyplot_free_a4_figure():
     assert [t.get_gid() for t in tables_of(fig)] == ["samples"]
 
 
+@pytest.mark.slow
 def test_patient_page_legend_names_what_the_page_shows():
     from matplotlib.legend import Legend
 
@@ -283,6 +284,7 @@ def test_patient_page_legend_names_what_the_page_shows():
             *grades, *phases]
 
 
+@pytest.mark.slow
 def test_patient_page_fonts_are_at_least_8_points():
     fig = patient_figure(make_data(), patient="P1", therapy=make_therapy(), patients=make_patients(),
                          assessment=make_assessment())
@@ -292,6 +294,7 @@ def test_patient_page_fonts_are_at_least_8_points():
     assert sizes and min(sizes) >= 8
 
 
+@pytest.mark.slow
 def test_patient_page_sample_table_and_letter_size():
     fig = patient_figure(make_data(), patient="P1", page_size="Letter")
     assert tuple(fig.get_size_inches()) == pytest.approx((8.5, 11.0))
@@ -336,6 +339,7 @@ def _label_boxes(ax, renderer, gid_prefix):
             if (t.get_gid() or "").startswith(gid_prefix) and t.get_text().strip()]
 
 
+@pytest.mark.slow
 def test_phase_labels_of_narrow_spans_do_not_overlap():
     # Consolidation, radiotherapy and maintenance 10 days apart: the old labels ran into each other.
     therapy = pd.concat([make_therapy(), pd.DataFrame({
@@ -403,6 +407,7 @@ def test_pseudonymised_uln_steps_from_ages(ax1):
     np.testing.assert_array_equal(step.get_xdata(), [0, 60, 127, 150, 240])
 
 
+@pytest.mark.slow
 def test_pseudonymised_patient_page_has_no_date():
     ds, data, assessment = make_pseudonymized()
     pid = pseudonym_of("P1")
@@ -547,6 +552,7 @@ def _page_bytes(fig):
     return png.getvalue(), pdf.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("x", ["day", "date"])
 def test_a_redrawn_page_equals_a_new_one(x):
     page = PatientPage(x=x)
@@ -557,6 +563,7 @@ def test_a_redrawn_page_equals_a_new_one(x):
         assert _page_bytes(page.draw(make_data(), patient=pid, **tables)) == _page_bytes(new), pid
 
 
+@pytest.mark.slow
 def test_a_redrawn_pseudonymised_page_equals_a_new_one():
     ds, data, assessment = make_pseudonymized()
     page = PatientPage()

@@ -69,6 +69,7 @@ def all_text(path: Path) -> str:
     return text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["normalize", "assess"])
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".json", ".tsv"])
 def test_pseudonymized_tables_hold_no_id_and_no_date(tmp_path, originals, command, suffix):
@@ -87,6 +88,7 @@ def test_pseudonymized_tables_hold_no_id_and_no_date(tmp_path, originals, comman
     assert pseudonym("NB-001", key=key) in all_text(out)
 
 
+@pytest.mark.slow
 def test_pseudonyms_are_stable_for_the_same_key(tmp_path):
     key_file = tmp_path / "k"
     runner = CliRunner()
@@ -96,6 +98,7 @@ def test_pseudonyms_are_stable_for_the_same_key(tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_pseudonymized_days_are_days_since_diagnosis(tmp_path):
     key_file = tmp_path / "k"
     out = tmp_path / "t.json"
@@ -114,6 +117,7 @@ def test_pseudonymized_days_are_days_since_diagnosis(tmp_path):
     assert [r["sample_day"] for r in match] == [expected]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".parquet", ".xpt"])
 def test_leak_check_sees_inside_typed_files(tmp_path, originals, suffix):
     """The check above would catch a date stored as a number and an ID inside compressed pages."""
@@ -158,6 +162,7 @@ def pseudonymized_outputs(tmp_path_factory):
     return outputs, load_key(key_file)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("table", "suffix", "shape"), NEW_FORMATS)
 def test_pseudonymized_typed_cdisc_and_fhir_outputs_hold_no_id_and_no_date(
         pseudonymized_outputs, originals, table, suffix, shape):
@@ -170,6 +175,7 @@ def test_pseudonymized_typed_cdisc_and_fhir_outputs_hold_no_id_and_no_date(
     assert pseudonym("NB-001", key=key) in all_text(out)
 
 
+@pytest.mark.slow
 def test_cli_pseudonymized_parquet_holds_no_id_and_no_date(tmp_path, originals):
     """The CLI path of the typed formats, once."""
     ids, date_forms = originals
@@ -180,6 +186,7 @@ def test_cli_pseudonymized_parquet_holds_no_id_and_no_date(tmp_path, originals):
     assert leaks(all_text(out), ids, date_forms) == []
 
 
+@pytest.mark.slow
 def test_pseudonymized_html_report_holds_no_id_and_no_date(tmp_path, originals):
     """Every byte of the HTML report, and of its inline PNGs (their metadata), holds no patient ID and no date."""
     import base64

@@ -96,6 +96,7 @@ def _leaks(text: str, forbidden: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command, suffix", [("normalize", ".csv"), ("normalize", ".json"), ("normalize", ".xlsx"),
                                              ("assess", ".tsv"), ("report", ".pdf")])
 def test_no_id_date_or_file_name_in_any_output(tmp_path, command, suffix):

@@ -22,6 +22,7 @@ def _blocks(doc: pathlib.Path):
         yield text[: match.start()].count("\n") + 1, match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", [d for d in DOCUMENTS if list(_blocks(d))], ids=lambda d: str(d.relative_to(ROOT)))
 def test_python_examples_run(doc, tmp_path, monkeypatch):
     # the blocks of one document run in order in one namespace, as a reader types them; they name

@@ -63,6 +63,7 @@ def tiny_pdf(tmp_path_factory):
     return path, pages
 
 
+@pytest.mark.slow
 def test_page_count(tiny_pdf):
     path, pages = tiny_pdf
     assert pages == TINY_PAGES
@@ -100,6 +101,7 @@ def test_source_date_epoch_sets_the_dates(monkeypatch, tmp_path):
     assert meta.creation_date == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_two_writes_give_identical_bytes(tiny_pdf, tmp_path):
     path, _ = tiny_pdf
     write_report_pdf(report(), tmp_path / "again.pdf", metadata=pdf_metadata())
@@ -117,6 +119,7 @@ def test_pages_render_with_pdftoppm(tiny_pdf, tmp_path):
     assert (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")) == (414, 585)
 
 
+@pytest.mark.slow
 def test_letter_pages(tmp_path):
     pages = itertools.islice(report(page_size="Letter"), 2)  # cover and summary table
     write_report_pdf(pages, tmp_path / "letter.pdf", metadata=pdf_metadata())
@@ -171,6 +174,7 @@ def test_build_report_is_a_generator_that_holds_no_page():
     assert plt.get_fignums() == []
 
 
+@pytest.mark.slow
 def test_progress_counts_every_page():
     calls = []
     for _ in report(progress=lambda done, total, label: calls.append((done, total, label))):
@@ -225,6 +229,7 @@ def test_appendix_paginates_issues():
     assert tables[0].text(0, 5) == "hint"
 
 
+@pytest.mark.slow
 def test_report_page_total_matches_with_many_issues(tmp_path):
     ds = make_dataset()
     ds.issues = pd.concat([ds.issues.iloc[[1]].assign(cell=f"E{i}") for i in range(40)], ignore_index=True)
@@ -235,6 +240,7 @@ def test_report_page_total_matches_with_many_issues(tmp_path):
     assert totals == {n} and n == TINY_PAGES + 1  # 40 issues: 32 on the first appendix page + 8
 
 
+@pytest.mark.slow
 def test_save_figure_formats_and_fixed_bytes(tmp_path):
     def make():
         return patient_figure(make_data(), patient="P2")
@@ -249,6 +255,7 @@ def test_save_figure_formats_and_fixed_bytes(tmp_path):
         save_figure(make(), tmp_path / "x.jpg")
 
 
+@pytest.mark.slow
 def test_png_pixels_are_matplotlibs(tmp_path):
     import numpy as np
     from PIL import Image
@@ -265,6 +272,7 @@ def test_png_pixels_are_matplotlibs(tmp_path):
         assert (np.asarray(ours.convert("RGBA")) == np.asarray(theirs.convert("RGBA"))).all()
 
 
+@pytest.mark.slow
 def test_write_pngs_serial_and_parallel_agree(tmp_path):
     jobs = figure_jobs(make_data(), therapy=make_therapy(), patients=make_patients(),
                        assessment=make_assessment())
@@ -360,6 +368,7 @@ def _date_texts(dates):
     return {f for d in dates for f in (f"{d:%Y-%m-%d}", f"{d:%d.%m.%Y}", f"{d:%d/%m/%Y}")}
 
 
+@pytest.mark.slow
 def test_pseudonymised_report_holds_no_id_and_no_date(sample_outputs):
     ids, dates, pdf, pngs = sample_outputs
     assert {"NB-001", "NB-013", "0042"} <= ids and len(ids) == 14
@@ -403,6 +412,7 @@ def test_pseudonymised_pngs_hold_no_id_and_no_date(sample_outputs):
         assert [f for f in forbidden if len(f) >= 6 and f.encode() in data] == []
 
 
+@pytest.mark.slow
 def test_write_pngs_sends_figure_jobs_to_each_worker_once(tmp_path, monkeypatch):
     # Given figure_jobs' own mapping, the workers get its tables once and each task is a
     # figure's name: the parent neither takes nor pickles a patient's rows. The files are the

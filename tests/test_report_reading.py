@@ -39,6 +39,7 @@ def _no_therapy_workbook(path):
     })
 
 
+@pytest.mark.slow
 def test_report_without_therapy_sheet_and_a_never_normalized_patient(tmp_path):
     book = _no_therapy_workbook(tmp_path / "no_therapy.xlsx")
     out = tmp_path / "r.pdf"

@@ -55,6 +55,7 @@ def test_fhir_reads_back_to_the_same_tidy_table(tmp_path, analysis, name):
     pd.testing.assert_series_equal(reported, ulns, check_names=False)
 
 
+@pytest.mark.slow
 def test_fhir_identifiers_name_every_source_cell(tmp_path, analysis):
     _write(tmp_path / "x.ndjson")
     resources = [json.loads(line) for line in (tmp_path / "x.ndjson").read_text(encoding="utf-8").splitlines()]
@@ -149,6 +150,7 @@ def test_sas_dates():
     assert sas_date("2022-01-25") == "2022-01-25" and sas_date("1.5") == "1.5"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "options"), [("x.ndjson", []), ("adlb.csv", ["--shape", "adam"])])
 def test_round_trip_in_mmol_per_mol(tmp_path, name, options):
     _write(tmp_path / name, "--unit", "mmol/mol", *options)

@@ -120,6 +120,7 @@ def test_total_size_limit(tmp_path):
         check_zip_archive(path, limits=ArchiveLimits(max_total_uncompressed=total - 1))
 
 
+@pytest.mark.slow
 def test_ratio_limit_applies_only_above_one_mib(tmp_path):
     # 15,000 rows make a sheet part of about 1.6 MB at the ~8-10-fold ratio typical of openpyxl sheets
     path = _xlsx(tmp_path / "big.xlsx", rows=15_000)

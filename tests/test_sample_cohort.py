@@ -57,6 +57,7 @@ def test_assessment_gives_each_designed_outcome(analysis):
             assert _flag(row[column]) == want, (r["patient_id"], r["analyte"], column)
 
 
+@pytest.mark.slow
 def test_assessment_is_the_same_with_mmol_per_mol_output():
     mass = analyse(FILES, today=dt.date(2026, 11, 25)).assessment
     molar = analyse(FILES, unit="mmol/mol", today=dt.date(2026, 11, 25)).assessment

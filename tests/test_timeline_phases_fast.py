@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,7 @@ def _date(d):
     return pd.NaT if d is None else DAY0 + pd.Timedelta(days=d)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(samples=st.lists(st.tuples(patient, day), max_size=25),
        events=st.lists(st.tuples(patient, codes, day), max_size=15))

@@ -51,6 +51,7 @@ def written(tmp_path_factory):
     return folder, analysis
 
 
+@pytest.mark.slow
 def test_parquet_from_sample_has_real_types_and_provenance(written):
     folder, analysis = written
     table = pq.read_table(folder / "m.parquet")

@@ -122,6 +122,7 @@ def test_png_dir_under_a_file_is_refused_before_the_pdf(lab, tmp_path):
     assert not pdf.exists()
 
 
+@pytest.mark.slow
 def test_pdf_is_removed_when_the_pngs_fail(lab, tmp_path, monkeypatch):
     import markers.report.document as document
 
@@ -160,6 +161,7 @@ cli.main(sys.argv[1:], prog_name="markers")
 """
 
 
+@pytest.mark.slow
 def test_sigterm_during_the_pdf_leaves_no_temporary_file(lab, tmp_path):
     pdf = tmp_path / "out" / "report.pdf"
     pdf.parent.mkdir()

@@ -125,6 +125,7 @@ def test_cli_gives_one_error_line(iv65536, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("Error: iv65536.xls: a sheet spans 65,536 rows x 256 columns")
 
 
+@pytest.mark.slow
 def test_refused_within_memory_bound(iv65536, tmp_path):
     """Read as it stood, this 6 kB file cost the reader 1.67 GB; refused, it costs under 300 MB above a bare start."""
     baseline = _run(["--help"])
