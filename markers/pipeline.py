@@ -45,10 +45,18 @@ class Analysis:
     limits: pd.DataFrame
     reference_set: str
     rules: object = None
+    #: The patient-level status as carried through pseudonymization (``None``: computed from ``assessment``).
+    panel: pd.DataFrame | None = None
 
     @property
     def patient_status(self) -> pd.DataFrame:
-        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`)."""
+        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`).
+
+        In a pseudonymized analysis ``unconfirmed_rise_date`` is ``unconfirmed_rise_day`` (days since the
+        patient's anchor, as every other date), computed before the dates were removed.
+        """
+        if self.panel is not None:
+            return self.panel.copy()
         from markers.analysis.panel import patient_status
 
         return patient_status(self.assessment, rules=self.rules)
@@ -545,14 +553,17 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     """
     from dataclasses import replace
 
-    from markers.privacy.pseudonym import pseudonymize_with
+    from markers.privacy.pseudonym import pseudonymize_with, status_rise_days
 
     # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
     extra = {"flagged": analysis.measurements}
     if analysis.assessment is not None:
         extra["assessment"] = analysis.assessment
+        extra["patient_status"] = analysis.patient_status  # from the dates, before they become days
     dataset, tables = pseudonymize_with(analysis.dataset, key=key, extra=extra)
-    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"))
+    panel = status_rise_days(tables["patient_status"]) if "patient_status" in tables else None
+    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"),
+                   panel=panel)
 
 
 def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,
