@@ -417,6 +417,7 @@ def write_report(
         reference_set=analysis.reference_set,
         progress=progress,
         outcomes=outcome,
+        patient_status=analysis.patient_status,
     )
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
     from markers.write.output import provenance_record
@@ -487,7 +488,8 @@ def write_html(
         analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
     dataset = analysis.dataset
     parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
-                       reference_set=analysis.reference_set, progress=progress)
+                       reference_set=analysis.reference_set, progress=progress,
+                       patient_status=analysis.patient_status)
     with os_errors(output):
         size = write_html_report(parts, output, inputs=paths)
     if png_dir is not None:
