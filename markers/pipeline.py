@@ -45,10 +45,18 @@ class Analysis:
     limits: pd.DataFrame
     reference_set: str
     rules: object = None
+    #: The patient-level status as carried through pseudonymization (``None``: computed from ``assessment``).
+    panel: pd.DataFrame | None = None
 
     @property
     def patient_status(self) -> pd.DataFrame:
-        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`)."""
+        """One row per patient: panel status at each milestone (:func:`markers.analysis.panel.patient_status`).
+
+        In a pseudonymized analysis ``unconfirmed_rise_date`` is ``unconfirmed_rise_day`` (days since the
+        patient's anchor, as every other date), computed before the dates were removed.
+        """
+        if self.panel is not None:
+            return self.panel.copy()
         from markers.analysis.panel import patient_status
 
         return patient_status(self.assessment, rules=self.rules)
@@ -413,6 +421,7 @@ def write_report(
         reference_set=analysis.reference_set,
         progress=progress,
         outcomes=outcome,
+        patient_status=analysis.patient_status,
     )
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
     from markers.write.output import provenance_record
@@ -483,7 +492,8 @@ def write_html(
         analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
     dataset = analysis.dataset
     parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
-                       reference_set=analysis.reference_set, progress=progress)
+                       reference_set=analysis.reference_set, progress=progress,
+                       patient_status=analysis.patient_status)
     with os_errors(output):
         size = write_html_report(parts, output, inputs=paths)
     if png_dir is not None:
@@ -549,14 +559,17 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     """
     from dataclasses import replace
 
-    from markers.privacy.pseudonym import pseudonymize_with
+    from markers.privacy.pseudonym import pseudonymize_with, status_rise_days
 
     # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
     extra = {"flagged": analysis.measurements}
     if analysis.assessment is not None:
         extra["assessment"] = analysis.assessment
+        extra["patient_status"] = analysis.patient_status  # from the dates, before they become days
     dataset, tables = pseudonymize_with(analysis.dataset, key=key, extra=extra)
-    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"))
+    panel = status_rise_days(tables["patient_status"]) if "patient_status" in tables else None
+    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"),
+                   panel=panel)
 
 
 def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,

@@ -27,8 +27,9 @@ def test_report_exit_code_and_message(report):
     folder, result = report
     assert result.exit_code == 0
     # no progress bar: the runner's stderr is not a terminal
-    # 20 pages + 3 outcome pages (diagnosis, end of induction, CR): the sample has follow-up and relapse events
-    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 23 pages, 14 patients, 2 rejected rows\n"
+    # 21 pages (with the patient-level status page) + 3 outcome pages (diagnosis, end of induction, CR):
+    # the sample has follow-up and relapse events
+    assert result.stderr == "Wrote " + str(folder / "report.pdf") + ": 24 pages, 14 patients, 2 rejected rows\n"
 
 
 @pytest.mark.slow
@@ -36,14 +37,15 @@ def test_report_pages_are_what_the_content_implies(report):
     folder, _ = report
     reader = PdfReader(folder / "report.pdf")
     texts = [page.extract_text() for page in reader.pages]
-    # cover + 1 summary page (28 rows fit one A4 page) + 3 cohort pages + 3 outcome pages (diagnosis,
-    # end of induction, complete remission: the sample has follow-up and relapse events) + 14 patients
-    # + 1 appendix = 23
-    assert len(texts) == 1 + 1 + 3 + 3 + 14 + 1
+    # cover + 1 summary page (28 rows fit one A4 page) + 1 patient-level status page + 3 cohort pages
+    # + 3 outcome pages (diagnosis, end of induction, complete remission: the sample has follow-up and
+    # relapse events) + 14 patients + 1 appendix = 24
+    assert len(texts) == 1 + 1 + 1 + 3 + 3 + 14 + 1
     assert "markers report" in texts[0] and "study_workbook.xlsx" in texts[0]
-    assert "Outcomes from diagnosis" in texts[5] and "Outcomes by marker status at complete remission" in texts[7]
+    assert "Patient-level status" in texts[2] and "Matser et al. 2025" in texts[2]
+    assert "Outcomes from diagnosis" in texts[6] and "Outcomes by marker status at complete remission" in texts[8]
     # the patient pages, in order, each titled "Patient <ID>" (text order within a page is the PDF's)
-    titled = [next(p for p in PATIENTS if f"Patient {p}\n" in t + "\n") for t in texts[8:22]]
+    titled = [next(p for p in PATIENTS if f"Patient {p}\n" in t + "\n") for t in texts[9:23]]
     assert titled == PATIENTS
     appendix = texts[-1]
     for cell in ("Samples!C12", "Samples!B133", "Samples!A152", "Samples!C22", "Samples!C45"):

@@ -116,7 +116,8 @@ def test_cohort_table_has_one_row_per_patient_in_natural_order(page):
     assert {r["attrs"]["data-markers"] for r in rows} == {"VMA HVA"}
     header = page.tables["cohort-table"][0]["cells"]
     assert header == ["Patient", "Status", "Markers measured", "Informative", "Samples", "First sample (day)",
-                      "Latest sample (day)", "Highest baseline ×ULN", "Normal from (day)", "Re-elevated (day)"]
+                      "Latest sample (day)", "Highest baseline ×ULN", "Normal from (day)", "Re-elevated (day)",
+                      "End of induction", "Complete remission", "Persistent", "Re-elevation", "Unconfirmed rise (day)"]
 
 
 def test_key_days_count_from_diagnosis(page):

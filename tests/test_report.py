@@ -41,9 +41,9 @@ from markers.report.document import (
 from markers.report.pages import rows_per_page, summary_pages
 
 BASELINE = Path(__file__).parent / "baseline"
-# Pages of the tiny cohort: cover 1 + summary table 1 (8 rows) + cohort 3 (spaghetti, time to
-# normalization, swimmer) + 4 patients + appendix 1 (2 issues) = 10.
-TINY_PAGES = 10
+# Pages of the tiny cohort: cover 1 + summary table 1 (8 rows) + patient-level status 1 + cohort 3
+# (spaghetti, time to normalization, swimmer) + 4 patients + appendix 1 (2 issues) = 11.
+TINY_PAGES = 11
 
 
 @pytest.fixture(autouse=True)
@@ -80,9 +80,10 @@ def test_text_names_every_patient_and_the_cover_facts(tiny_pdf):
     assert "ab" * 32 in cover  # the input's SHA-256
     assert "ARUP (2014)" in cover
     assert "mg/g creatinine" in cover
-    for pid, page in zip(["P1", "P2", "P3", "P4"], text[5:9], strict=True):
+    for pid, page in zip(["P1", "P2", "P3", "P4"], text[6:10], strict=True):
         assert f"Patient {pid}" in page
     assert "Cohort summary" in text[1]
+    assert "Patient-level status" in text[2]
     assert "Samples!D14" in text[-1] and "non-numeric-result" in text[-1]
 
 
@@ -181,7 +182,7 @@ def test_progress_counts_every_page():
         pass
     assert [c[0] for c in calls] == list(range(1, TINY_PAGES + 1))
     assert {c[1] for c in calls} == {TINY_PAGES}
-    assert calls[0][2] == "cover" and calls[5][2] == "patient P1" and calls[-1][2] == "appendix"
+    assert calls[0][2] == "cover" and calls[2][2] == "patient-level status" and calls[6][2] == "patient P1" and calls[-1][2] == "appendix"
 
 
 def test_summary_table_splits_with_the_header_on_every_page():

@@ -22,6 +22,9 @@ DAY_AXIS_LABEL = "days since diagnosis"
 #: The note that says it on a page.
 DAY_ORIGIN_NOTE = "day = days since diagnosis (day 0; therapy start when no diagnosis date)"
 
+#: How the axes name the day count of a patient with no diagnosis date and no treatment event.
+FIRST_SAMPLE_AXIS_LABEL = "days since first sample (no diagnosis date or treatment event)"
+
 #: Assessment dates shown as days.
 ASSESSMENT_DAY_COLUMNS: tuple[str, ...] = (
     "baseline_date", "nadir_date", "first_normal_date", "normalized_date", "reelevation_date", "last_sample_date")
@@ -49,6 +52,31 @@ def day_origins(data: pd.DataFrame) -> pd.Series:
     origin = (dates - pd.to_timedelta(days[ok], unit="D")).normalize()
     frame = pd.DataFrame({PATIENT_ID: data[PATIENT_ID].astype(str).to_numpy()[ok], "origin": origin})
     return frame.groupby(PATIENT_ID, sort=False)["origin"].first()
+
+
+def anchored_on_first_sample(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """One patient's rows with ``day`` counted from the first sample when nothing else can anchor it.
+
+    The timeline leaves ``day`` empty for a patient without a diagnosis date or a treatment event;
+    the figures then plot against days since the first sample (its date returned, to be said on
+    the page) instead of plotting nothing. Rows with any ``day`` are returned as they are, with ``None``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"patient_id": "A", "sample_date": pd.to_datetime(["2024-01-10", "2024-02-09"]),
+    ...                   "day": pd.array([None, None], dtype="Int64")})
+    >>> rows, first = anchored_on_first_sample(r)
+    >>> rows["day"].tolist(), f"{first:%Y-%m-%d}"
+    ([0, 30], '2024-01-10')
+    """
+    if DAY not in rows.columns or SAMPLE_DATE not in rows.columns or rows.empty or rows[DAY].notna().any():
+        return rows, None
+    dates = pd.to_datetime(rows[SAMPLE_DATE], errors="coerce")
+    if dates.isna().all():
+        return rows, None
+    first = dates.min().normalize()
+    days = pd.array((dates.dt.normalize() - first).dt.days, dtype="Int64")
+    return rows.assign(**{DAY: days}), first
 
 
 def with_timeline_days(assessment: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:

@@ -167,6 +167,36 @@ def _curve(to_norm: np.ndarray, to_last: np.ndarray, *, normalized: np.ndarray, 
     return table.reset_index(drop=True)
 
 
+def normalization_band(curve: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Pointwise confidence band of a :func:`normalization_curve`: ``day``, ``ci_low``, ``ci_high``.
+
+    From :func:`markers.analysis.survival.cumulative_incidence` (statsmodels' Kaplan–Meier with
+    Greenwood standard errors, log-log interval), on the same event and censoring days as the curve;
+    one row per row of ``curve``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"day": [0, 10, 20], "events": [0, 1, 1], "censored": [0, 0, 0]})
+    >>> normalization_band(c)["ci_high"].round(3).tolist()
+    [0.0, 0.994, 1.0]
+    """
+    from markers.analysis.survival import cumulative_incidence
+
+    days = curve["day"].to_numpy(dtype="float64")
+    events = curve["events"].to_numpy(dtype="int64")
+    censored = curve["censored"].to_numpy(dtype="int64")
+    time = np.concatenate([np.repeat(days, events), np.repeat(days, censored)])
+    event = np.concatenate([np.ones(int(events.sum())), np.zeros(int(censored.sum()))])
+    if not len(time):
+        return pd.DataFrame({"day": days, "ci_low": 0.0, "ci_high": 0.0})
+    shift = min(0.0, float(time.min()))  # days before day 0: the estimate does not depend on the origin
+    band = cumulative_incidence(time - shift, event, alpha=alpha)
+    at = np.searchsorted(band["time_days"].to_numpy() + shift, days, side="right") - 1
+    low = np.where(at >= 0, band["ci_low"].to_numpy()[np.maximum(at, 0)], 0.0)
+    high = np.where(at >= 0, band["ci_high"].to_numpy()[np.maximum(at, 0)], 0.0)
+    return pd.DataFrame({"day": days, "ci_low": np.nan_to_num(low), "ci_high": np.nan_to_num(high, nan=1.0)})
+
+
 def median_days_to_normalization(curve: pd.DataFrame) -> float:
     """First day on which the curve reaches one half (NaN when it never does).
 
@@ -199,7 +229,8 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
     Returns
     -------
     matplotlib.axes.Axes
-        Step lines labelled ``"VMA (n=12)"`` with gid ``"km:VMA"``; censor ticks gid ``"censor:VMA"``.
+        Step lines labelled ``"VMA (n=12)"`` with gid ``"km:VMA"``; censor ticks gid ``"censor:VMA"``;
+        the pointwise 95% confidence band (:func:`normalization_band`) gid ``"band:VMA"``.
 
     Examples
     --------
@@ -215,6 +246,9 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
         curve = normalization_curve(assessment, analyte=name, therapy=therapy, data=data)
         n = int(curve["at_risk"].iloc[0]) if len(curve) else 0
         color = ANALYTE_COLORS.get(name, "#555555")
+        band = normalization_band(curve)
+        ax.fill_between(band["day"], band["ci_low"], band["ci_high"], step="post", color=color, alpha=0.15,
+                        linewidth=0, gid=f"band:{name}", label=f"_band:{name}")
         ax.step(curve["day"], curve["proportion_normalized"], where="post", color=color, linewidth=1.8,
                 label=f"{name} (n={n})", gid=f"km:{name}")
         cens = curve[curve["censored"] > 0]
@@ -226,6 +260,6 @@ def plot_time_to_normalization(assessment: pd.DataFrame, *, analyte: str | None 
     ax.tick_params(labelsize=MIN_FONT)
     ax.grid(True, color="#E5E5E5", linewidth=0.6)
     if analytes:
-        ax.legend(fontsize=MIN_FONT, loc="lower right", title="| = censored (last sample, not normalized)",
+        ax.legend(fontsize=MIN_FONT, loc="lower right", title="| = censored (last sample, not normalized)\nshaded: 95% confidence band",
                   title_fontsize=MIN_FONT)
     return ax

@@ -26,6 +26,7 @@ sample table (page)         :class:`GridTable`, gid ``"samples"``
 from __future__ import annotations
 
 import logging
+import re
 import textwrap
 
 import pandas as pd
@@ -36,9 +37,17 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from markers import _compat
+from markers.analysis.panel import patient_status
 from markers.plot.axes import panel_title
-from markers.plot.days import DAY_AXIS_LABEL, reword_days, with_timeline_days
+from markers.plot.days import (
+    DAY_AXIS_LABEL,
+    FIRST_SAMPLE_AXIS_LABEL,
+    anchored_on_first_sample,
+    reword_days,
+    with_timeline_days,
+)
 from markers.plot.frames import check_choice, format_age, patient_rows, rows_of, sample_key, time_origin
+from markers.plot.panel import panel_line, panel_with_days
 from markers.plot.samples import sample_notes, sample_table_cells, sample_table_header, shortened, story_rows
 from markers.plot.style import MIN_FONT, PAGE_SIZES, PHASE_COLORS, X_CHOICES
 from markers.plot.table import add_table
@@ -68,8 +77,10 @@ __all__ = ["PatientPage", "patient_figure", "plot_marker_trend"]
 
 
 def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | None,
-                  assessment: pd.DataFrame | None, unit_label: str, width: int) -> tuple[str, list[str]]:
-    """Subtitle (sex, age at diagnosis, diagnosis date, unit) and the per-analyte assessment lines."""
+                  assessment: pd.DataFrame | None, unit_label: str, width: int,
+                  status: pd.DataFrame | None = None) -> tuple[str, list[str], list[str]]:
+    """Subtitle (sex, age at diagnosis, diagnosis date, unit), the patient-level status line(s) and the
+    per-analyte assessment lines."""
     parts = []
     prow = rows_of(patients, patient)
     if prow is not None:
@@ -95,6 +106,12 @@ def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | 
         parts.append(f"values in {unit_label}")
     lines: list[str] = []
     arow = rows_of(assessment, patient)
+    if status is None and arow is not None and "informative" in arow.columns:
+        status = patient_status(arow)
+    panel: list[str] = []
+    if status is not None and len(status):
+        line = panel_line(panel_with_days(status, rows), patient)
+        panel = textwrap.wrap(line, width=width, subsequent_indent="    ") if line else []
     if arow is not None and "summary" in arow.columns:
         order = {a: i for i, a in enumerate(ANALYTES)}
         arow = with_timeline_days(arow, rows)
@@ -106,7 +123,7 @@ def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | 
                 # the same days as the axes and the table: since day 0, not since therapy start
                 text = reword_days(summary.strip(), normalized_day=n_day, reelevation_day=r_day)
                 lines.extend(textwrap.wrap(f"{analyte}: {text}", width=width, subsequent_indent="    "))
-    return " · ".join(parts), lines
+    return " · ".join(parts), panel, lines
 
 
 def patient_figure(
@@ -217,24 +234,33 @@ class PatientPage:
 
     def draw(self, data: pd.DataFrame, *, patient: str, therapy: pd.DataFrame | None = None,
              patients: pd.DataFrame | None = None, assessment: pd.DataFrame | None = None,
-             unit_label: str | None = None) -> Figure:
-        """Draw one patient's page (see :func:`patient_figure`) and return the figure."""
-        rows = patient_rows(data, patient)
+             unit_label: str | None = None, status: pd.DataFrame | None = None) -> Figure:
+        """Draw one patient's page (see :func:`patient_figure`) and return the figure.
+
+        ``status``: the patient-level panel status (any patients; default from ``assessment``).
+        """
+        rows, first_sample = anchored_on_first_sample(patient_rows(data, patient)) if self.x == "day" \
+            else (patient_rows(data, patient), None)
         self._clear()
         fig, x, ax1, ax2 = self.figure, self.x, self._ax1, self._ax2
         if unit_label is None:
             unit_label = str(rows[UNIT].iloc[0]) if UNIT in rows.columns else ""
         width_in = PAGE_SIZES[self.page_size][0]
-        subtitle, lines = _header_lines(rows, patient=patient, patients=patients, assessment=assessment,
-                                        unit_label=unit_label, width=int(width_in * 14))
+        subtitle, panel, lines = _header_lines(rows, patient=patient, patients=patients, assessment=assessment,
+                                        unit_label=unit_label, width=int(width_in * 14), status=status)
         max_lines = 10
         if len(lines) > max_lines:
             lines = lines[: max_lines - 1] + ["    … (see the summary table)"]
+        if first_sample is not None:  # nothing to anchor on: say what day 0 is instead
+            subtitle = re.sub(r"day 0 = [^·]*", f"day 0 = first sample {first_sample:%Y-%m-%d} (assumed) ", subtitle, count=1)
         self._title.set_text(f"Patient {patient}")
         self._subtitle.set_text(subtitle)
         line_h = 0.0135
-        for i, line in enumerate(lines):
-            fig.text(0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=f"summary:{i}")
+        # the patient-level status first (gid "panel:i"), then each analyte's assessment ("summary:i")
+        gids = [f"panel:{i}" for i in range(len(panel))] + [f"summary:{i}" for i in range(len(lines))]
+        lines = panel + lines
+        for i, (line, gid) in enumerate(zip(lines, gids, strict=False)):
+            fig.text(0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=gid)
         top = 0.928 - len(lines) * line_h - 0.035
         panel_h = 0.25
         left, width = 0.09, 0.66
@@ -252,8 +278,12 @@ class PatientPage:
                     else "Values with the age-specific ULN (dotted steps)")
         ax2.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)", fontsize=MIN_FONT + 1)
         ax1.tick_params(labelbottom=True)
+        if first_sample is not None:
+            for ax in (ax1, ax2):
+                ax.set_xlabel(FIRST_SAMPLE_AXIS_LABEL, fontsize=MIN_FONT + 1)
         self._place_legend(anchor=(left + width + 0.02, top))
-        self._draw_samples(rows, course, analytes, table_top=top - 2 * panel_h - 0.11)
+        self._draw_samples(rows, course, analytes, table_top=top - 2 * panel_h - 0.11,
+                           day_label=FIRST_SAMPLE_AXIS_LABEL if first_sample is not None else DAY_AXIS_LABEL)
         return fig
 
     def _place_legend(self, *, anchor: tuple[float, float]) -> None:
@@ -279,7 +309,8 @@ class PatientPage:
         legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 
-    def _draw_samples(self, rows: pd.DataFrame, course: Course, analytes: list[str], *, table_top: float) -> None:
+    def _draw_samples(self, rows: pd.DataFrame, course: Course, analytes: list[str], *, table_top: float,
+                      day_label: str = DAY_AXIS_LABEL) -> None:
         """The sample table in what is left of the page, shortened to the samples that tell the response."""
         fig = self.figure
         # The sample table fills what is left of the page; when it cannot hold every sample it keeps
@@ -297,9 +328,9 @@ class PatientPage:
             if len(keep) < n_all:
                 cells, colours = shortened(cells, colours, keep)
                 caption = (f"Samples: {len(keep)} of {n_all}, those that tell the response (… = left out); "
-                           f"day = {DAY_AXIS_LABEL}")
+                           f"day = {day_label}")
             else:
-                caption = f"Samples ({n_all}); day = {DAY_AXIS_LABEL}"
+                caption = f"Samples ({n_all}); day = {day_label}"
             height = row_h * (len(cells) + 1)
             widths = [1.0] * (len(cells[0]) - 1) + [1.6]
             add_table(fig, (0.06, table_top - height, 0.88, height), sample_table_header(rows, analytes), cells,

@@ -16,7 +16,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from markers.errors import MissingColumnError
 from markers.plot.axes import plain_log_axis
-from markers.plot.days import DAY_AXIS_LABEL
+from markers.plot.days import DAY_AXIS_LABEL, FIRST_SAMPLE_AXIS_LABEL, anchored_on_first_sample
 from markers.plot.events import annotate_extremes, draw_milestones, draw_phases, to_num
 from markers.plot.frames import (
     as_float,
@@ -213,12 +213,15 @@ class Course:
     date_of_birth: Any
     therapy: pd.DataFrame | None
     assessment: pd.DataFrame | None
+    #: The first sample's date when it is day 0 (no diagnosis date or treatment event to anchor on).
+    first_sample: pd.Timestamp | None = None
 
     @classmethod
     def of(cls, data: pd.DataFrame, *, patient: str, analytes: Sequence[str] | None, x: str,
            therapy: pd.DataFrame | None, patients: pd.DataFrame | None,
            assessment: pd.DataFrame | None) -> Course:
-        rows = patient_rows(data, patient)
+        rows, first = anchored_on_first_sample(patient_rows(data, patient)) if x == "day" \
+            else (patient_rows(data, patient), None)
         present = [a for a in ANALYTES if a in set(rows[ANALYTE])] + sorted(
             set(rows[ANALYTE].astype(str)) - set(ANALYTES))
         chosen = list(analytes) if analytes is not None else present
@@ -233,7 +236,7 @@ class Course:
         return cls(rows=rows, x=x, analytes=chosen, series={a: ordered[names == a] for a in chosen},
                    origin=time_origin(rows, patient=patient, patients=patients, therapy=therapy),
                    shift=day_shift(rows, patient=patient), date_of_birth=dob, therapy=rows_of(therapy, patient),
-                   assessment=rows_of(assessment, patient))
+                   assessment=rows_of(assessment, patient), first_sample=first)
 
 
 def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float, float] = GRADE_CUTOFFS,
@@ -279,7 +282,8 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
-    ax.set_xlabel(DAY_AXIS_LABEL if x == "day" else "sample date", fontsize=MIN_FONT + 1)
+    day_label = FIRST_SAMPLE_AXIS_LABEL if course.first_sample is not None else DAY_AXIS_LABEL
+    ax.set_xlabel(day_label if x == "day" else "sample date", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
     ax.grid(True, which="major", axis="y", color="#E5E5E5", linewidth=0.6, zorder=0)
 

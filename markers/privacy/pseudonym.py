@@ -80,6 +80,7 @@ __all__ = [
     "pseudonymize_with",
     "pseudonymous_provenance",
     "scrub_text",
+    "status_rise_days",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -403,3 +404,28 @@ def pseudonymize_with(
         files=files,
     )
     return shared, {name: tables[name] for name in (extra or {})}
+
+
+def status_rise_days(status: pd.DataFrame) -> pd.DataFrame:
+    """The pseudonymised patient-level status with its unconfirmed rise told as a day in the summary.
+
+    :func:`pseudonymize_tables` turns ``unconfirmed_rise_date`` into ``unconfirmed_rise_day`` (days
+    since the patient's anchor) and the date in the summary into ``[date]``; this puts the day there.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"unconfirmed_rise_day": pd.array([412], dtype="Int64"),
+    ...                   "summary": ["informative (VMA); unconfirmed rise on [date]: repeat advised"]})
+    >>> status_rise_days(s)["summary"].iloc[0]
+    'informative (VMA); unconfirmed rise on day 412: repeat advised'
+    """
+    out = status.copy()
+    if "unconfirmed_rise_day" not in out.columns or "summary" not in out.columns:
+        return out
+    phrase = f"unconfirmed rise on {DATE_PLACEHOLDER}"
+    out["summary"] = [
+        text.replace(phrase, f"unconfirmed rise on day {int(day)}") if isinstance(text, str) and pd.notna(day)
+        else text
+        for text, day in zip(out["summary"], out["unconfirmed_rise_day"], strict=True)
+    ]
+    return out

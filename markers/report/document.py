@@ -37,6 +37,7 @@ from markers.ingest.dataset import Dataset
 from markers.plot.cohort import iter_cohort_figures
 from markers.plot.days import with_timeline_days
 from markers.plot.frames import PatientRows, check_choice
+from markers.plot.panel import panel_cells, panel_with_days, report_panel
 from markers.plot.patient import PatientPage
 from markers.plot.style import PAGE_SIZES
 from markers.report.appendix import appendix_chunks, appendix_pages
@@ -48,6 +49,7 @@ from markers.report.pages import (
     rows_per_page,
     summary_pages,
 )
+from markers.report.panel_pages import n_panel_pages, panel_pages
 from markers.write.output import atomic_write, png_bytes, write_bytes_atomic
 
 logger = logging.getLogger(__name__)
@@ -402,6 +404,7 @@ def build_report(
     progress: Callable[[int, int, str], None] | None = None,
     created: datetime | None = None,
     outcomes: Any = None,
+    patient_status: pd.DataFrame | None = None,
 ) -> Iterator[Figure]:
     """The report's pages, one at a time.
 
@@ -433,6 +436,9 @@ def build_report(
         Date for the cover; default ``SOURCE_DATE_EPOCH`` or today.
     outcomes
         :class:`markers.analysis.outcomes.Outcomes`: its Kaplan–Meier pages follow the cohort figures.
+    patient_status
+        The patient-level panel status (``Analysis.patient_status``); default computed from
+        ``assessment``. Its table follows the cohort summary; each patient page has its line.
 
     Yields
     ------
@@ -455,7 +461,10 @@ def build_report(
     n_summary = max(1, math.ceil(len(assessment) / rows_per_page(page_size)))
     n_cohort = n_cohort_pages(assessment, page_size=page_size)
     n_appendix = len(appendix_chunks(dataset, page_size=page_size))
-    total = 1 + n_summary + n_cohort + len(patients) + n_appendix
+    panel = panel_with_days(report_panel(assessment, status=patient_status), data)
+    panel_rows = panel_cells(panel)
+    n_panel = n_panel_pages(len(panel_rows), page_size=page_size)
+    total = 1 + n_summary + n_panel + n_cohort + len(patients) + n_appendix
     total += outcomes.patients["landmark"].nunique() if outcomes is not None else 0  # one page per landmark
     done = 0
 
@@ -471,6 +480,9 @@ def build_report(
     for fig in summary_pages(with_timeline_days(assessment, data), page_size=page_size):
         yield fig
         tick("summary table")
+    for fig in panel_pages(panel_rows, page_size=page_size):
+        yield fig
+        tick("patient-level status")
     for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
         yield fig
         tick("cohort")
@@ -487,7 +499,7 @@ def build_report(
     for pid in patients:
         rows, therapy, known, assessed = (table(pid) for table in of)
         yield page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
-                        unit_label=dataset.unit)
+                        unit_label=dataset.unit, status=panel)
         tick(f"patient {pid}")
     for fig in appendix_pages(dataset, page_size=page_size):
         yield fig

@@ -25,12 +25,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from markers import __version__
+from markers.analysis.panel import PANEL_STATUSES
 from markers.ingest.dataset import Dataset
 from markers.plot.cohort import iter_cohort_figures
-from markers.plot.frames import PatientRows, sample_key
+from markers.plot.days import FIRST_SAMPLE_AXIS_LABEL, anchored_on_first_sample
+from markers.plot.frames import PatientRows, patient_rows, sample_key
+from markers.plot.panel import PANEL_FOOTNOTE, panel_line, panel_with_days, report_panel
 from markers.plot.trend import grade_legend_handles, plot_marker_trend
 from markers.report.document import report_date
 from markers.report.html_tables import (
+    PANEL_FILTERS,
     anchor_ids,
     cohort_table,
     esc,
@@ -113,7 +117,8 @@ def patient_trend_figure(data: pd.DataFrame, *, patient: str, therapy: pd.DataFr
     top.set_ylabel("× ULN (log)")
     top.set_xlabel("")
     bottom.set_ylabel(f"{unit_label} (log)" if unit_label else "value (log)")
-    bottom.set_xlabel("days since diagnosis")
+    bottom.set_xlabel(FIRST_SAMPLE_AXIS_LABEL if anchored_on_first_sample(patient_rows(data, patient))[1] is not None
+                      else "days since diagnosis")
     handles = [h for h in top.get_lines() if not h.get_label().startswith("_")] + grade_legend_handles()
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.78, 0.96), fontsize=8, frameon=False)
     return fig
@@ -172,7 +177,18 @@ def _cover(dataset: Dataset, *, data: pd.DataFrame, title: str, reference_set: s
             "response criteria: read marker status alongside imaging and marrow findings.</p>\n</section>\n")
 
 
-def _cohort_section(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
+def _panel_filters() -> str:
+    """One select per panel status column of the cohort table (the script filters on ``data-attribute``)."""
+    out = []
+    for attribute, milestone in PANEL_FILTERS:
+        label = milestone.replace("_", " ").capitalize()
+        options = "".join(f'<option value="{s}">{s}</option>' for s in PANEL_STATUSES)
+        out.append(f'<label for="{attribute}-filter">{label}<select id="{attribute}-filter" class="panel-filter" '
+                   f'data-attribute="{attribute}"><option value="">all</option>{options}</select></label>')
+    return "".join(out)
+
+
+def _cohort_section(overview: pd.DataFrame, anchors: dict[str, str], panel: pd.DataFrame | None = None) -> str:
     statuses = [s for s in PATIENT_STATUSES if s in set(overview["status"])]
     measured = set(" ".join(overview["markers"]).split())
     markers = [a for a in ANALYTES if a in measured] + sorted(measured - set(ANALYTES))
@@ -191,9 +207,10 @@ def _cohort_section(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
             f'<label for="status-filter">Status<select id="status-filter"><option value="">all</option>'
             f"{status_options}</select></label>"
             f'<label for="marker-filter">Marker measured<select id="marker-filter"><option value="">all</option>'
-            f"{marker_options}</select></label>"
+            f"{marker_options}</select></label>" + _panel_filters() +
             f'<output id="shown-count">{len(overview)} of {len(overview)} patients shown</output></div>\n'
-            + cohort_table(overview, anchors) + "</section>\n")
+            + cohort_table(overview, anchors, panel) + f'<p class="note" id="panel-note">{esc(PANEL_FOOTNOTE)}</p>\n'
+            + "</section>\n")
 
 
 def _cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd.DataFrame) -> Iterator[str]:
@@ -208,7 +225,7 @@ def _cohort_figures(data: pd.DataFrame, *, therapy: pd.DataFrame, assessment: pd
 
 def _patient_sections(dataset: Dataset, *, data: pd.DataFrame, assessment: pd.DataFrame,
                       overview: pd.DataFrame, anchors: dict[str, str],
-                      tick: Callable[[str], None]) -> Iterator[str]:
+                      tick: Callable[[str], None], panel: pd.DataFrame | None = None) -> Iterator[str]:
     yield f'<section id="patients"><h2>Patients ({len(overview)})</h2>\n'
     of = [PatientRows(frame) for frame in (data, dataset.therapy, dataset.patients, assessment)]
     for rec in overview.to_dict("records"):
@@ -222,6 +239,7 @@ def _patient_sections(dataset: Dataset, *, data: pd.DataFrame, assessment: pd.Da
         yield (f'<section class="patient" id="{anchors[pid]}"><h3>Patient {esc(pid)}</h3>\n'
                f'<p>Status: <strong>{esc(rec["status"])}</strong>. Informative markers: {esc(informative)}. '
                f'{rec["samples"]} samples. <a class="top-link" href="#cohort">back to the cohort table</a></p>\n'
+               + (f'<p class="panel-status">{esc(line)}</p>\n' if (line := panel_line(panel, pid) if panel is not None else "") else "")
                + _img(uri, f"Markers of patient {pid} over days since diagnosis",
                       "Top: each analyte as a multiple of its age-specific upper limit of normal (ULN); "
                       "bottom: values with the ULN as dotted steps. x: days since diagnosis.")
@@ -241,7 +259,7 @@ def _appendix(dataset: Dataset) -> str:
 def html_parts(dataset: Dataset, *, data: pd.DataFrame, assessment: pd.DataFrame, title: str = "markers report",
                reference_set: str = "", inputs_sha256: Mapping[str, str] | None = None,
                progress: Callable[[int, int, str], None] | None = None,
-               created: datetime | None = None) -> Iterator[str]:
+               created: datetime | None = None, patient_status: pd.DataFrame | None = None) -> Iterator[str]:
     """The HTML report as pieces of text, in order (joined, they are the whole file).
 
     Parameters are those of :func:`markers.report.document.build_report`; ``progress`` is
@@ -263,11 +281,12 @@ def html_parts(dataset: Dataset, *, data: pd.DataFrame, assessment: pd.DataFrame
     yield _head(title)
     yield _cover(dataset, data=data, title=title, reference_set=reference_set, inputs_sha256=inputs_sha256,
                  created=created)
-    yield _cohort_section(overview, anchors)
+    panel = panel_with_days(report_panel(assessment, status=patient_status), data)
+    yield _cohort_section(overview, anchors, panel)
     if len(data):
         yield from _cohort_figures(data, therapy=dataset.therapy, assessment=assessment)
     yield from _patient_sections(dataset, data=data, assessment=assessment, overview=overview, anchors=anchors,
-                                 tick=tick)
+                                 tick=tick, panel=panel)
     yield _appendix(dataset)
     yield f"</main>\n<script>{_asset('report.js')}</script>\n</body>\n</html>\n"
 

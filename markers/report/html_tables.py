@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from markers.plot.frames import sample_key
+from markers.plot.panel import PANEL_MILESTONES, panel_cells
 from markers.report.overview import PATIENT_STATUSES, assessment_day
 from markers.schema import ANALYTE, ANALYTES, CENSOR, DAY, GRADE, PATIENT_ID, PHASE, SAMPLE_DATE, VALUE, X_ULN
 
-__all__ = ["anchor_ids", "cohort_table", "esc", "issues_table", "patient_assessment_table", "samples_table",
+__all__ = ["PANEL_FILTERS", "anchor_ids", "cohort_table", "esc", "issues_table", "patient_assessment_table", "samples_table",
            "table"]
 
 MISSING = "—"
@@ -98,16 +99,39 @@ _COHORT_HEADER = (
     ("Patient", "text"), ("Status", "text"), ("Markers measured", "text"), ("Informative", "text"),
     ("Samples", "number"), ("First sample (day)", "number"), ("Latest sample (day)", "number"),
     ("Highest baseline ×ULN", "number"), ("Normal from (day)", "text"), ("Re-elevated (day)", "number"),
+    # the patient-level panel status (markers.analysis.panel, Matser 2025)
+    ("End of induction", "text"), ("Complete remission", "text"), ("Persistent", "text"),
+    ("Re-elevation", "text"), ("Unconfirmed rise (day)", "number"),
 )
 
+#: Panel status columns of the cohort table that have a filter: (row attribute, milestone).
+PANEL_FILTERS = (("data-eoi", "end_of_induction"), ("data-cr", "complete_remission"))
 
-def cohort_table(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
+
+_PANEL_KEYS = (*PANEL_MILESTONES, "persistent", "reelevation", "rise")
+
+
+def _panel_records(panel: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    """Each informative patient's panel cells by key (``end_of_induction`` ... ``rise``), by patient ID."""
+    if panel is None or not len(panel):
+        return {}
+    return {cells[0]: dict(zip(_PANEL_KEYS, cells[2:], strict=True)) for cells in panel_cells(panel)}
+
+
+_PANEL_BLANK = {m: "unknown" for m in PANEL_MILESTONES} | {"persistent": MISSING, "reelevation": MISSING,
+                                                          "rise": MISSING}
+
+
+def cohort_table(overview: pd.DataFrame, anchors: dict[str, str], panel: pd.DataFrame | None = None) -> str:
     """The cohort table: one row per patient, each cell with a ``data-sort`` key, each row with
-    ``data-patient``, ``data-status`` and ``data-markers`` for the page's filters."""
+    ``data-patient``, ``data-status``, ``data-markers``, ``data-eoi`` and ``data-cr`` (the panel
+    status at end of induction and in complete remission) for the page's filters. ``panel``: the
+    patient-level status with ``unconfirmed_rise_day`` (:func:`markers.plot.panel.panel_with_days`)."""
     head = "".join(
         f'<th scope="col" data-type="{kind}"><button type="button" class="sort">{esc(label)}</button></th>'
         for label, kind in _COHORT_HEADER)
     lines = []
+    panel_by_patient = _panel_records(panel)
     for rec in overview.to_dict("records"):
         pid = str(rec[PATIENT_ID])
         status = str(rec["status"])
@@ -123,10 +147,16 @@ def cohort_table(overview: pd.DataFrame, anchors: dict[str, str]) -> str:
             (esc(rec["normal_day"] or MISSING), rec["normal_day"], ""),
             (_day(rec["reelevation_day"]), _sort_number(rec["reelevation_day"]), "num"),
         ]
+        known = panel_by_patient.get(pid, _PANEL_BLANK)
+        for key in _PANEL_KEYS[:-1]:
+            cells.append((esc(known[key]), known[key], ""))
+        rise = known["rise"]
+        cells.append((esc(rise), "" if rise == MISSING else repr(float(rise)), "num"))
         tds = "".join(f'<td{f" class={k}" if k else ""} data-sort="{esc(key)}">{text}</td>' for text, key, k in cells)
         slug = status.replace(" ", "-")
+        filters = "".join(f' {attr}="{esc(known.get(m, "unknown"))}"' for attr, m in PANEL_FILTERS)
         lines.append(f'<tr class="status-{slug}" data-patient="{esc(pid)}" data-status="{esc(status)}" '
-                     f'data-markers="{esc(rec["markers"])}" data-anchor="{anchors[pid]}">{tds}</tr>\n')
+                     f'data-markers="{esc(rec["markers"])}"{filters} data-anchor="{anchors[pid]}">{tds}</tr>\n')
     return (f'<div class="scroll"><table id="cohort-table"><thead><tr>{head}</tr></thead>\n'
             f'<tbody>\n{"".join(lines)}</tbody></table></div>\n')
 

@@ -9,6 +9,8 @@
   var status = document.getElementById("status-filter");
   var marker = document.getElementById("marker-filter");
   var shown = document.getElementById("shown-count");
+  // patient-level panel status filters: each select names the row attribute it matches
+  var panels = Array.prototype.slice.call(document.querySelectorAll("select.panel-filter"));
 
   function apply() {
     var query = search.value.trim().toLowerCase();
@@ -18,14 +20,17 @@
     rows.forEach(function (row) {
       var keep = (!query || row.getAttribute("data-patient").toLowerCase().indexOf(query) !== -1) &&
         (!wanted || row.getAttribute("data-status") === wanted) &&
-        (!analyte || (" " + row.getAttribute("data-markers") + " ").indexOf(" " + analyte + " ") !== -1);
+        (!analyte || (" " + row.getAttribute("data-markers") + " ").indexOf(" " + analyte + " ") !== -1) &&
+        panels.every(function (select) {
+          return !select.value || row.getAttribute(select.getAttribute("data-attribute")) === select.value;
+        });
       row.hidden = !keep;
       if (keep) { count += 1; }
     });
     shown.textContent = count + " of " + rows.length + " patients shown";
   }
 
-  [search, status, marker].forEach(function (control) {
+  [search, status, marker].concat(panels).forEach(function (control) {
     control.addEventListener("input", apply);
     control.addEventListener("change", apply);
   });
