@@ -396,3 +396,17 @@ def test_pseudonymize_dataset(tables):
     assert list(out.files.columns) == ["file", "sha256", "format"]
     assert out.measurements["sample_day"].tolist() == [9, 45, 5, -11, 4, 0]
     assert dataset.files["path"].tolist() == ["/clinic/NB-0107/lab_export.xlsx"]  # input unchanged
+
+
+def test_a_date_whose_day_is_already_counted_is_dropped_not_counted_twice():
+    from markers.privacy.pseudonym import pseudonymize_tables
+
+    # the assessment holds normalized_date and normalized_day (days since diagnosis) side by side
+    assessment = pd.DataFrame({"patient_id": ["P1"], "normalized_date": pd.to_datetime(["2024-03-11"]),
+                               "normalized_day": pd.array([70], dtype="Int64")})
+    measurements = pd.DataFrame({"patient_id": ["P1"], "sample_date": pd.to_datetime(["2024-01-01"])})
+    empty = pd.DataFrame({"patient_id": pd.Series([], dtype=object)})
+    out = pseudonymize_tables(measurements=measurements, patients=empty, therapy=empty, issues=empty,
+                              key=b"k" * 32, extra={"assessment": assessment})["assessment"]
+    assert list(out.columns) == ["patient_id", "normalized_day"]
+    assert out["normalized_day"].tolist() == [70]

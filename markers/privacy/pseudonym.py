@@ -226,8 +226,11 @@ def _pseudonymize_frame(
             out = out.drop(columns=name)
         elif _is_date_column(name, series) or _holds_dates(series):
             position = out.columns.get_loc(name)
-            if patient is None:
-                # No patient to anchor on: nothing safe to derive from the date.
+            stem = str(name)[: -len("_date")] if str(name).endswith("_date") else None
+            if patient is None or (stem is not None and f"{stem}_day" in frame.columns):
+                # No patient to anchor on: nothing safe to derive from the date. Or the table already
+                # counts that finding in days (the assessment's normalized_day beside normalized_date):
+                # the date goes, the day it already holds stays, with no second count beside it.
                 out = out.drop(columns=name)
                 continue
             base = patient.map(anchor.to_dict())
