@@ -39,6 +39,11 @@ def _quote(values: pa.Array, sep: str) -> pa.Array:
     return pc.if_else(mask, quoted, values)
 
 
+def _large_text(texts: np.ndarray) -> pa.Array:
+    """A numpy array of str as Arrow large_string (pyarrow before 20 converts numpy text to string only)."""
+    return pa.array(texts).cast(pa.large_string())
+
+
 def _numbers_text(values: np.ndarray) -> pa.Array:
     """``values.astype(str)`` (pandas' formatting of numbers) as Arrow text, each distinct value formatted once.
 
@@ -48,9 +53,9 @@ def _numbers_text(values: np.ndarray) -> pa.Array:
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
-        return pa.array(values.astype(str), type=pa.large_string())
+        return _large_text(values.astype(str))
     uniques = uniques.view(values.dtype) if values.dtype.kind == "f" else uniques
-    return pc.take(pa.array(np.asarray(uniques).astype(str), type=pa.large_string()), pa.array(codes))
+    return pc.take(_large_text(np.asarray(uniques).astype(str)), pa.array(codes))
 
 
 def _field_text(series: pd.Series) -> pa.Array | None:
