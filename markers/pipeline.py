@@ -251,16 +251,26 @@ def prepare(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     pseudonymize: str | os.PathLike | None = None,
+    dates_for: str | None = None,
     **analyse_options,
 ) -> Analysis:
     """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
-    created when it does not exist yet) when that is given. Every ``write_*`` function starts here."""
+    created when it does not exist yet) when that is given. Every ``write_*`` function starts here.
+    ``dates_for`` names an output that draws on sample dates (:func:`require_dates`): checked before
+    pseudonymization turns the dates into days."""
     analysis = analyse(paths, **analyse_options)
-    if pseudonymize is not None:
-        from markers.privacy.pseudonym import load_or_create_key
+    if dates_for is not None:
+        require_dates(analysis, what=dates_for)
+    return _pseudonymized(analysis, pseudonymize)
 
-        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
-    return analysis
+
+def _pseudonymized(analysis: Analysis, pseudonymize: str | os.PathLike | None) -> Analysis:
+    """The analysis under the key in the file ``pseudonymize`` (created when missing), or as it is."""
+    if pseudonymize is None:
+        return analysis
+    from markers.privacy.pseudonym import load_or_create_key
+
+    return pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
 
 
 TABLES = {"measurements": "the flagged tidy measurements", "assessment": "the per-patient assessment",
@@ -403,13 +413,9 @@ def write_report(
     from markers.write.guard import all_or_nothing, os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = analyse(paths, **analyse_options)
-    require_dates(analysis, what="the report")
+    analysis = prepare(paths, dates_for="the report", **analyse_options)
     outcome = _report_outcomes(analysis)  # before pseudonymization: it needs the dates
-    if pseudonymize is not None:
-        from markers.privacy.pseudonym import load_or_create_key
-
-        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
+    analysis = _pseudonymized(analysis, pseudonymize)
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -484,12 +490,7 @@ def write_html(
     from markers.write.guard import os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = analyse(paths, **analyse_options)
-    require_dates(analysis, what="the report")  # before pseudonymization turns dates into days
-    if pseudonymize is not None:
-        from markers.privacy.pseudonym import load_or_create_key
-
-        analysis = pseudonymize_analysis(analysis, key=load_or_create_key(pseudonymize))
+    analysis = prepare(paths, pseudonymize=pseudonymize, dates_for="the report", **analyse_options)
     dataset = analysis.dataset
     parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
                        reference_set=analysis.reference_set, progress=progress,
