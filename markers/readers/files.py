@@ -26,10 +26,10 @@ import logging
 import os
 import pathlib
 import warnings
-from dataclasses import replace
 
 from markers.errors import InputFormatError
 from markers.readers.limits import ReadLimits, check_workbook_extent
+from markers.readers.row_count import counted_sheets
 from markers.readers.safety import (
     ARROW_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -162,11 +162,11 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
 
         return [read_arrow_table(path, max_rows=max_rows)]
     kind = content_kind(path)
-    formulas = {}
+    scans = {}
     if kind in ("xlsx", "ods"):
-        formulas = check_workbook_extent(path, kind, limits=limits)  # before the fast reader sizes its buffers from the file's claims
+        scans = check_workbook_extent(path, kind, limits=limits)  # before the fast reader sizes its buffers from the file's claims
     elif kind == "xls":
-        check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
+        scans = check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(
@@ -176,6 +176,4 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
             stacklevel=2,
         )
     sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
-    if formulas:
-        sheets = [replace(s, formulas_without_value=tuple(formulas.get(s.sheet, ()))) for s in sheets]
-    return sheets
+    return counted_sheets(path.name, sheets, scans, max_rows=max_rows)

@@ -242,9 +242,9 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
     Returns
     -------
     dict
-        xlsx: sheet name -> the cells (1-based row, 0-based column) holding a
-        formula without a cached value (see :class:`markers.readers.formulas.FormulaScan`);
-        empty for ods.
+        Sheet name -> :class:`markers.readers.row_count.SheetScan`: the rows
+        holding a value, counted apart from the reader, and the cells (1-based
+        row, 0-based column) holding a formula without a cached value.
 
     Raises
     ------
@@ -258,12 +258,12 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
     path = pathlib.Path(path)
     limits = limits or ReadLimits()
     name = path.name
-    from markers.readers.formulas import FormulaScan, sheet_names_by_part  # formulas imports this module
+    from markers.readers import sheet_scan  # it imports this module
 
     budget = [0]
-    formulas: dict[str, list[tuple[int, int]]] = {}
+    scans: dict = {}
     with zipfile.ZipFile(path) as zf:
-        sheet_names = sheet_names_by_part(zf) if kind == "xlsx" else {}
+        sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" else {}
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or not part.lower().endswith(".xml"):
@@ -271,27 +271,33 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
             if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
-                extent, scan = _XlsxExtent(), FormulaScan()
+                extent, scan = _XlsxExtent(), sheet_scan.XlsxPartScan(name, part)
 
                 def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
                 _stream_part(zf, info, name, budget, limits.max_inflated, both)
-                if scan.cells and part.lower() in sheet_names:
-                    formulas[sheet_names[part.lower()]] = scan.cells
+                if part.lower() in sheet_names:
+                    scans[sheet_names[part.lower()]] = scan.result()
                 _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
-                ods = _OdsExtent()
-                _stream_part(zf, info, name, budget, limits.max_inflated, ods.feed)
+                ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)
+
+                def both(chunk: bytes, overlap: int, ods=ods, counted=counted) -> None:
+                    ods.feed(chunk, overlap)
+                    counted.feed(chunk, overlap)
+
+                _stream_part(zf, info, name, budget, limits.max_inflated, both)
                 _refuse_extent(name, part, ods.rows, ods.columns, limits, xlsx=False)
                 if ods.repeated > limits.max_repeated_cells:
                     raise _too_big(name, f"its repeat counts create {ods.repeated:,} cells from a few "
                                    f"(limit {limits.max_repeated_cells:,})", "save the sheet again from "
                                    "LibreOffice or Excel as .xlsx")
+                scans.update(counted.result())
             else:
                 _stream_part(zf, info, name, budget, limits.max_inflated, None)
-    return formulas
+    return scans
 
 
 # -- text files ----------------------------------------------------------------------
