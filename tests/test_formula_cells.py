@@ -85,3 +85,26 @@ def test_a_formula_cell_cut_at_a_chunk_edge_is_found_once(tmp_path, monkeypatch)
     _write_xlsx(path, SHEET)
     [sheet] = read_raw(path)
     assert sheet.formulas_without_value == ((3, 2), (4, 0), (4, 1), (4, 2))
+
+
+def test_a_long_formula_cell_across_the_1_mib_chunk_edge_is_found(tmp_path):
+    # The sheet part is streamed in 1 MiB pieces. A cell of more than 256 bytes (a long formula) that
+    # starts before byte 1,048,576 and ends after it must still be found, exactly once.
+    from markers.readers import limits
+
+    formula = "+".join(f"C{r}" for r in range(1, 120))  # 119 references: about 600 bytes
+    cell = f'<c r="C5"><f>{formula}</f></c>'
+    assert len(cell) > 256
+    head = SHEET.split("</sheetData>")[0]
+    filler = "".join(f'<row r="{r}"><c r="Z{r}"><v>1</v></c></row>' for r in range(5, 20_000))
+    row = 20_001  # row 20,000 pads with text so that the long cell starts 400 bytes before the edge
+    long_row = f'<row r="{row}">{cell.replace("C5", f"C{row}")}</row>'
+    pad_row = '<row r="20000"><c r="Z20000" t="inlineStr"><is><t>{}</t></is></c></row>'
+    pad = limits._CHUNK - 400 - len((head + filler).encode()) - len(pad_row.format("")) - len(f'<row r="{row}">')
+    xml = head + filler + pad_row.format("x" * pad) + long_row + "</sheetData></worksheet>"
+    start = xml.encode().index(f'<c r="C{row}">'.encode())
+    assert start == limits._CHUNK - 400 and start + len(cell) > limits._CHUNK  # the cell straddles the edge
+    path = tmp_path / "long_formula.xlsx"
+    _write_xlsx(path, xml)
+    [sheet] = read_raw(path)
+    assert sheet.formulas_without_value == ((3, 2), (4, 0), (4, 1), (4, 2), (row, 2))

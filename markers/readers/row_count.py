@@ -108,7 +108,8 @@ class XlsxRowCount(RowCount):
             if found:
                 self.row = int(found.group(1))
             else:  # a row without its number: from its first cell, else one past the previous row
-                cell = _FIRST_CELL_ROW.search(piece, match.end(), end)
+                following = _ROW.search(piece, match.end(), end)
+                cell = _FIRST_CELL_ROW.search(piece, match.end(), following.start() if following else end)
                 self.row = int(cell.group(1)) if cell else self.row + 1
             start = match.end()
         self._scan(piece, start, end)

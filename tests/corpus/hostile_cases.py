@@ -106,6 +106,18 @@ def ods(rows: str) -> bytes:
     return out.getvalue()
 
 
+def ods_sheet(rows: str) -> bytes:
+    """A minimal ods package whose one table holds ``rows`` alone (no header row added)."""
+    content = _ODS_HEAD.split("<table:table-row>")[0] + rows + _ODS_TAIL
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", b'<?xml version="1.0"?><manifest:manifest '
+                    b'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+        zf.writestr("content.xml", content.encode())
+    return out.getvalue()
+
+
 def _value_row(repeat: int, cells: int = 2) -> str:
     cell = '<table:table-cell office:value-type="float" office:value="4.2"><text:p>4.2</text:p></table:table-cell>'
     attr = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
