@@ -54,13 +54,13 @@ def test_crlf_cut_at_a_chunk_edge_is_one_line_break(tmp_path, monkeypatch):
 
 def test_a_parse_that_loses_a_row_is_an_error_not_silence(tmp_path, monkeypatch):
     # a parser that dropped the last record: 3 lines in the file, 2 rows and no line break in a cell
-    real = text_reader._split_records
+    real = text_reader.split_records
 
     def lossy(*args, **kwargs):
         rows, index = real(*args, **kwargs)
         return rows[:-1], index[:-1]
 
-    monkeypatch.setattr(text_reader, "_split_records", lossy)
+    monkeypatch.setattr(text_reader, "split_records", lossy)
     path = tmp_path / "lost.csv"
     path.write_text("Patient ID,VMA\nP1,4.2\nP2,5.1\n")
     with pytest.raises(InputFormatError, match=r"lost\.csv: the file has 3 lines, but the parse accounts for 2 "

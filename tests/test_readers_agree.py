@@ -20,6 +20,7 @@ from markers.ingest.reader import read
 from markers.readers import files as raw_io
 from markers.readers import text as text_reader
 from markers.readers import workbook as workbook_reader
+from markers.readers.text_split import lone_carriage_return
 
 SAMPLE = pathlib.Path(__file__).resolve().parent.parent / "sample_data"
 TODAY = dt.date(2025, 6, 1)
@@ -33,13 +34,13 @@ def _force_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _force_csv_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(text_reader, "_split_fast", lambda text, delimiter: None)
+    monkeypatch.setattr(text_reader, "split_fast", lambda text, delimiter: None)
 
 
 def _use_c_parser(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Let the Arrow parser take any file size; returns a list recording whether it was used."""
     used: list[bool] = []
-    split = text_reader._split_fast
+    split = text_reader.split_fast
 
     def spy(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
         frame = split(utf8, delimiter)
@@ -47,7 +48,7 @@ def _use_c_parser(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return frame
 
     monkeypatch.setattr(text_reader, "_FAST_TEXT_MIN", 0)
-    monkeypatch.setattr(text_reader, "_split_fast", spy)
+    monkeypatch.setattr(text_reader, "split_fast", spy)
     return used
 
 
@@ -198,7 +199,7 @@ def test_a_lone_carriage_return_falls_back_to_the_csv_module(tmp_path, monkeypat
                                             # a CR as the last byte of the first 4 MiB looked at, then its successor
                                             (b"x" * (2**22 - 1) + b"\ry", True), (b"x" * (2**22 - 1) + b"\r\ny", False)])
 def test_lone_carriage_returns_are_found(data, lone):
-    assert text_reader._lone_carriage_return(data) is lone
+    assert lone_carriage_return(data) is lone
 
 
 def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
@@ -208,8 +209,8 @@ def test_large_csv_takes_the_arrow_parser_by_default(tmp_path, monkeypatch):
     path.write_text("\n".join(lines) + "\n", encoding="cp1252")
     assert path.stat().st_size > text_reader._FAST_TEXT_MIN
     calls: list[bool] = []
-    split = text_reader._split_fast
-    monkeypatch.setattr(text_reader, "_split_fast", lambda t, d: calls.append(True) or split(t, d))
+    split = text_reader.split_fast
+    monkeypatch.setattr(text_reader, "split_fast", lambda t, d: calls.append(True) or split(t, d))
     sheet = raw_io.read_raw(path)[0]
     assert calls == [True]
     assert sheet.cells.shape == (4001, 5) and sheet.decimal_comma is True
