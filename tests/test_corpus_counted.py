@@ -34,6 +34,8 @@ def test_counted_file_gives_its_accounting(tmp_path, filename):
     assert sum(counts.values()) == len(rows)  # read = kept + rejected + skipped
     reasons = rows["reason"].value_counts().to_dict()
     assert {reason: reasons.get(reason, 0) for reason in case.reasons} == case.reasons
+    codes = dataset.issues["code"].value_counts().to_dict()
+    assert {code: codes.get(code, 0) for code in case.issues} == case.issues
     vma = dataset.measurements[dataset.measurements["analyte"] == "VMA"]
     assert vma.sort_values("patient_id")["source_value"].notna().all()
     assert sorted(vma["value"].tolist()) == sorted(case.values)

@@ -66,7 +66,8 @@ def test_zip_bomb_is_refused_within_a_memory_bound(corpus, tmp_path, command, bo
 @pytest.mark.slow
 @pytest.mark.parametrize("filename", ["cell_at_XFD1048576.xlsx", "row_4294967295.xlsx", "sst_count_4294967295.xlsx",
                                       "ods_row_repeat_200000.ods", "ods_repeat_bomb_98M.ods", "zip_sizes_lie.xlsx",
-                                      "commas_1e6.csv", "patient_id_10MB.csv", "unclosed_quote_tail.csv"])
+                                      "commas_1e6.csv", "patient_id_10MB.csv", "unclosed_quote_tail.csv",
+                                      "cell_outside_its_row.xlsx", "ods_text_without_value_type.ods"])
 def test_small_hostile_file_is_refused_within_memory_and_time(corpus, tmp_path, filename):
     """No native abort (exit 134), one Error: line, under 300 MB above a bare start, in a few CPU seconds."""
     baseline = _run(["--help"])

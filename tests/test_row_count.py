@@ -72,7 +72,7 @@ def test_a_cell_placed_in_another_row_than_its_row_is_refused(tmp_path):
     # <row r="3"> holding a cell that says A7: the reader puts the value in row 7, the count in row 3
     path = tmp_path / "misplaced.xlsx"
     path.write_bytes(xlsx(_sheet_xml('<row r="3"><c r="A7"><v>1</v></c></row>')))
-    with pytest.raises(InputFormatError, match=r"misplaced\.xlsx, sheet 'Results': the file has 3 rows with values, "
+    with pytest.raises(InputFormatError, match=r"misplaced\.xlsx: sheet 'Results': the file has 3 rows with values, "
                        r"the reader gave 3: row 3 holds values in the file but the reader gave them empty; the "
                        r"reader gave values in row 7, where the file holds none"):
         read_raw(path)
@@ -90,7 +90,7 @@ def test_a_row_the_reader_loses_is_an_error_naming_it(tmp_path, monkeypatch):
         return [workbook.RawSheet(s.file, s.path, s.sheet, cells, s.decimal_comma, s.fmt) for s in sheets]
 
     monkeypatch.setattr(workbook, "_read_fastexcel", losing)
-    with pytest.raises(InputFormatError, match=r"lost\.xlsx, sheet 'Results': the file has 19 rows with values, "
+    with pytest.raises(InputFormatError, match=r"lost\.xlsx: sheet 'Results': the file has 19 rows with values, "
                        r"the reader gave 17: rows 5, 6 hold values in the file"):
         read_raw(path)
 
@@ -153,7 +153,7 @@ def test_ods_text_without_a_value_type_is_a_lost_row(tmp_path):
     # LibreOffice shows the text of a cell without office:value-type; the fast reader gives nothing
     path = tmp_path / "untyped.ods"
     path.write_bytes(ods('<table:table-row><table:table-cell><text:p>P1</text:p></table:table-cell></table:table-row>'))
-    with pytest.raises(InputFormatError, match=r"untyped\.ods, sheet 'Results': the file has 2 rows with values, "
+    with pytest.raises(InputFormatError, match=r"untyped\.ods: sheet 'Results': the file has 2 rows with values, "
                        r"the reader gave 1: row 2 holds values in the file but the reader gave them empty"):
         read_raw(path)
 

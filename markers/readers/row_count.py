@@ -193,7 +193,7 @@ def check_rows_agree(file: str, sheet: str, counted: np.ndarray, cells: pd.DataF
         what.append(f"the reader gave values in row{'s' if len(extra) > 1 else ''} {_listed(extra.tolist())}, "
                     "where the file holds none")
     raise InputFormatError(
-        f"{file}, sheet {sheet!r}: the file has {len(counted):,} rows with values, the reader gave "
+        f"{file}: sheet {sheet!r}: the file has {len(counted):,} rows with values, the reader gave "
         f"{len(delivered):,}: {'; '.join(what)}; no row may be lost or invented, so markers stops: open the "
         "file in Excel or LibreOffice, save it again as .xlsx, and report the file if this persists."
     )

@@ -13,7 +13,7 @@ import pathlib
 import struct
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def _sheet_xml(rows: str, dimension: str = "A1:C2") -> bytes:
@@ -170,6 +170,30 @@ _SJIS = "患者ID,検体日,VMA\r\nヤマダ タロウ,2024-01-02,4.2\r\nスズ�
 
 def cases(case: type) -> list:
     """The round-two cases, as ``case`` (make_corpus.Case) records."""
+    return _cases(case) + _row_cases(case)
+
+
+def _row_cases(case: type) -> list:
+    """Workbooks whose rows the reader does not give as the file holds them: refused naming the rows."""
+    untyped = '<table:table-row><table:table-cell><text:p>P2</text:p></table:table-cell></table:table-row>'
+    float_text = ('<table:table-row><table:table-cell office:value-type="string"><text:p>P2</text:p>'
+                  '</table:table-cell></table:table-row><table:table-row><table:table-cell '
+                  'office:value-type="float"><text:p>4.2</text:p></table:table-cell></table:table-row>')
+    return [
+        case("cell_outside_its_row.xlsx", _xlsx_case('<row r="3"><c r="A7"><v>1</v></c></row>'), "InputFormatError",
+             r"sheet 'Results': the file has 3 rows with values, the reader gave 3: row 3 holds values in the file "
+             r"but the reader gave them empty; the reader gave values in row 7",
+             "<row r=\"3\"> holding a cell that says A7: the reader moves the value four rows down"),
+        case("ods_text_without_value_type.ods", _write(ods(untyped)), "InputFormatError",
+             r"sheet 'Results': the file has 2 rows with values, the reader gave 1: row 2 holds values",
+             "a cell with text but no office:value-type: LibreOffice shows it, the fast reader gives nothing"),
+        case("ods_float_without_office_value.ods", _write(ods(float_text)), "InputFormatError",
+             r"the file has 3 rows with values, the reader gave 2: row 3 holds values",
+             "a float cell whose number is only in its text (no office:value): read as empty"),
+    ]
+
+
+def _cases(case: type) -> list:
     return [
         case("cell_at_XFD1048576.xlsx", _xlsx_case('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
              "UnsafeInputError", r"spans 1,048,576 rows x 16,384 columns",
@@ -262,6 +286,7 @@ class Counted:
     reasons: dict  # reason -> rows, for the reasons this case is about
     values: list  # the measurement values in file order
     why: str
+    issues: dict = field(default_factory=dict)  # issue code -> records, for the codes this case is about
 
 
 _LONG = "Patient ID;Collection date;Test;Result;Unit\r\n"
@@ -288,6 +313,72 @@ def _ods_padded(path: pathlib.Path) -> None:
                     b'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
         zf.writestr("content.xml", content.encode())
     path.write_bytes(out.getvalue())
+
+
+def _styled_tail(path: pathlib.Path) -> None:
+    # two data rows, then the rows Excel keeps for a border or a height: not rows, nothing lost
+    rows = "".join(f'<row r="{r}" ht="18" customHeight="1"><c r="A{r}" s="1"/><c r="E{r}" s="1"/></row>'
+                   for r in range(4, 40))
+    path.write_bytes(xlsx(_long_sheet(("P1", "4.2"), ("P2", "5.1")) .replace(b"</sheetData>", rows.encode()
+                                                                           + b"</sheetData>")))
+
+
+def _long_sheet(*rows: tuple[str, str], extra: str = "") -> bytes:
+    """A long-layout sheet: a header, then one row per (patient, result cell XML or number)."""
+    def text(ref: str, value: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+    head = "".join(text(f"{c}1", h) for c, h in zip("ABCDE", ("Patient ID", "Collection date", "Test", "Result",
+                                                              "Unit"), strict=True))
+    body = "".join(f'<row r="{r}">{text(f"A{r}", pid)}{text(f"B{r}", "02.03.2024")}{text(f"C{r}", "VMA")}'
+                   + (result if result.startswith("<") else f'<c r="D{r}"><v>{result}</v></c>')
+                   + f'{text(f"E{r}", "mg/g creat")}</row>' for r, (pid, result) in enumerate(rows, start=2))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.'
+            f'org/spreadsheetml/2006/main"><sheetData><row r="1">{head}</row>{body}{extra}</sheetData></worksheet>'
+            ).encode()
+
+
+def _ods_formula(path: pathlib.Path) -> None:
+    cell = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    row = "<table:table-row>{}</table:table-row>"
+    head = row.format("".join(cell.format(h) for h in ("Patient ID", "Collection date", "Test", "Result", "Unit")))
+    kept = row.format(cell.format("P1") + cell.format("02.03.2024") + cell.format("VMA")
+                      + '<table:table-cell table:formula="of:=2*2.1" office:value-type="float" office:value="4.2">'
+                        "<text:p>4.2</text:p></table:table-cell>" + cell.format("mg/g creat"))
+    lost = row.format(cell.format("P2") + cell.format("02.03.2024") + cell.format("VMA")
+                      + '<table:table-cell table:formula="of:=[.D2]*2" office:value-type="float"/>'
+                      + cell.format("mg/g creat"))
+    path.write_bytes(ods_sheet(head + kept + lost))
+
+
+def _xls_formula(path: pathlib.Path) -> None:
+    import xlwt  # writes every FORMULA with an empty cached result: as a script leaves it
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Results")
+    for r, values in enumerate((("Patient ID", "Collection date", "Test", "Result", "Unit"),
+                                ("P1", "02.03.2024", "VMA", 4.2, "mg/g creat"),
+                                ("P2", "02.03.2024", "VMA", None, "mg/g creat"))):
+        for c, value in enumerate(values):
+            sheet.write(r, c, xlwt.Formula("D2*2") if value is None else value)
+    book.save(path)
+
+
+def _formula_across_edge(path: pathlib.Path) -> None:
+    # the long formula cell in D40001 starts 400 bytes before the first 1 MiB chunk edge of the sheet part
+    formula = "+".join(f"D{r}" for r in range(2, 122))
+    filler = "".join(f'<row r="{r}"><c r="Z{r}" s="1"/></row>' for r in range(4, 20_000))
+    sheet = _long_sheet(("P1", "4.2"), ("P2", "5.1"), extra=filler + "@PAD@" + '<row r="40001"><c r="A40001" '
+                        't="inlineStr"><is><t>P3</t></is></c><c r="B40001" t="inlineStr"><is><t>02.03.2024</t></is>'
+                        f'</c><c r="C40001" t="inlineStr"><is><t>VMA</t></is></c><c r="D40001"><f>{formula}</f></c>'
+                        '<c r="E40001" t="inlineStr"><is><t>mg/g creat</t></is></c></row>')
+    before = sheet.index(b"@PAD@")
+    pad_row = b'<row r="40000"><c r="Z40000" t="inlineStr"><is><t>{}</t></is></c></row>'
+    cell_offset = sheet.index(b'<c r="D40001">') - before - len(b"@PAD@")
+    pad = (1 << 20) - 400 - before - (len(pad_row) - 2) - cell_offset
+    sheet = sheet.replace(b"@PAD@", pad_row.replace(b"{}", b"x" * pad))
+    assert sheet.index(b'<c r="D40001">') == (1 << 20) - 400
+    path.write_bytes(xlsx(sheet))
 
 
 COUNTED = [
@@ -322,6 +413,18 @@ COUNTED = [
             "the header repeated in capitals: case aside, it is the header"),
     Counted("ods_padded_to_the_edge.ods", _ods_padded, {"kept": 1, "rejected": 0, "skipped": 1}, {"header": 1}, [4.2],
             "LibreOffice's padding of 1,048,574 empty rows x 1,024 cells costs nothing"),
+    Counted("styled_rows_below_data.xlsx", _styled_tail, {"kept": 2, "rejected": 0, "skipped": 1}, {"header": 1},
+            [4.2, 5.1], "36 rows of styled empty cells below the data: not rows (the reader gives none), nothing lost"),
+    Counted("ods_formula_without_value.ods", _ods_formula, {"kept": 1, "rejected": 1, "skipped": 1},
+            {"missing-result": 1}, [4.2], "a formula saved without office:value: a formula-without-value "
+            "warning at D3, and the row rejected as missing its result", issues={"formula-without-value": 1}),
+    Counted("xls_formula_without_value.xls", _xls_formula, {"kept": 1, "rejected": 1, "skipped": 1},
+            {"missing-result": 1}, [4.2], "a FORMULA record with an empty cached result (as xlwt writes it)",
+            issues={"formula-without-value": 1}),
+    Counted("formula_across_1MiB_edge.xlsx", _formula_across_edge, {"kept": 2, "rejected": 2},
+            {"missing-result": 1, "missing-patient-id": 1}, [4.2, 5.1], "a 520-byte formula cell cut by the first "
+            "1 MiB chunk edge of the sheet part: found once (the row of padding text before it has no patient ID)",
+            issues={"formula-without-value": 1}),
 ]
 
 #: Files read without a reader error but refused when their columns are mapped.
