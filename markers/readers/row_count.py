@@ -40,6 +40,9 @@ _FIRST_CELL_ROW = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Za-z]{1,3}(\d{1,12})"
 _VALUE = re.compile(rb'<(?:\w+:)?v>|<(?:\w+:)?is\b')
 _CELL_TAG = re.compile(rb'<(?:\w+:)?c\b([^>]*)>')
 _ERROR_TYPE = re.compile(rb'\bt="e"')
+_TAG_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+_TAG_END_CODES = np.frombuffer(b"".join(_TAG_END), dtype=np.uint8)
+_ROW_FIRST_R = re.compile(rb'<row\s+r="(\d{1,12})"')
 _MAX_CARRY = 1 << 20  # longer than any tag Excel writes: a part holding one is damaged
 _LISTED = 10  # row numbers named in a message
 
@@ -61,6 +64,17 @@ class RowCount:
         else:
             self._first.append(first)
             self._count.append(count)
+
+    def add_many(self, rows: list[int]) -> None:
+        """Rows found in one piece, mostly consecutive: added as runs."""
+        if not rows:
+            return
+        numbers = np.asarray(rows, dtype=np.int64)
+        breaks = np.flatnonzero(np.diff(numbers) != 1) + 1
+        starts = np.concatenate(([0], breaks)).tolist()
+        ends = np.concatenate((breaks, [len(numbers)])).tolist()
+        for start, end in zip(starts, ends, strict=True):
+            self.add_range(int(numbers[start]), end - start)
 
     def rows(self) -> np.ndarray:
         """The distinct rows counted, sorted (expanded only after the extent checks have bounded them)."""
@@ -101,6 +115,9 @@ class XlsxRowCount(RowCount):
         if len(self.carry) > _MAX_CARRY:
             raise InputFormatError(f"{self.name}: the part {self.part!r} holds a tag longer than "
                                    f"{_MAX_CARRY:,} bytes: it is damaged; open the file in Excel and save it again.")
+        if b":row" not in piece and b't="e"' not in piece:
+            self._feed_plain(piece[:end])  # no prefixes, no error cells: vectorised
+            return
         start = 0
         for match in _ROW.finditer(piece, 0, end):
             self._scan(piece, start, match.start())  # the rest of the row open before this one
@@ -113,6 +130,55 @@ class XlsxRowCount(RowCount):
                 self.row = int(cell.group(1)) if cell else self.row + 1
             start = match.end()
         self._scan(piece, start, end)
+
+    def _feed_plain(self, data: bytes) -> None:
+        """The same count for a piece without namespace prefixes or error cells, vectorised.
+
+        The positions of ``<row``, ``<v>`` and ``<is`` are found with NumPy; each
+        value belongs to the last row tag before it. Rows are numbered by their
+        ``r`` (when every row tag of the piece starts with it, as Excel, LibreOffice
+        and openpyxl write them), else the piece goes to :meth:`_feed_rows`.
+        """
+        octets = np.frombuffer(data + b"\0\0\0\0", dtype=np.uint8)
+        lt = np.flatnonzero(octets[:-4] == 60)  # "<"
+        after = octets[lt + 1]
+        tags = lt[(after == 114) & (octets[lt + 2] == 111) & (octets[lt + 3] == 119)  # "row"
+                  & np.isin(octets[lt + 4], _TAG_END_CODES)]
+        numbers = _ROW_FIRST_R.findall(data)
+        if len(numbers) != len(tags):
+            self._feed_rows(data)
+            return
+        # "<v>" and "<is"
+        values = lt[((after == 118) & (octets[lt + 2] == 62)) | ((after == 105) & (octets[lt + 2] == 115))]
+        owner = np.searchsorted(tags, values, side="right") - 1
+        if self.row > 0 and len(owner) and owner[0] < 0:
+            self.add(self.row)  # the rest of the row open before this piece
+        if len(tags):
+            rows = np.array(numbers).astype(np.int64)
+            self.add_many(rows[np.unique(owner[owner >= 0])].tolist())
+            self.row = int(rows[-1])
+
+    def _feed_rows(self, data: bytes) -> None:
+        """:meth:`_feed_plain` row by row, for rows whose number is not their tag's first attribute."""
+        segments = data.split(b"<row")
+        if self.row > 0 and (b"<v>" in segments[0] or b"<is" in segments[0]):
+            self.add(self.row)  # the rest of the row open before this piece
+        row, rows = self.row, []
+        for segment in segments[1:]:
+            if segment[:1] not in _TAG_END:
+                continue  # <rowBreaks> and the like: not a row, no values
+            close = segment.find(b">")
+            at = segment.find(b' r="', 0, close)
+            number = segment[at + 4:segment.find(b'"', at + 4)][:12] if at >= 0 else b""
+            if number.isdigit():
+                row = int(number)
+            else:  # a row without its number: from its first cell, else one past the previous row
+                cell = _FIRST_CELL_ROW.search(segment)
+                row = int(cell.group(1)) if cell else row + 1
+            if b"<v>" in segment or b"<is" in segment:
+                rows.append(row)
+        self.row = row
+        self.add_many(rows)
 
     def _scan(self, piece: bytes, start: int, end: int) -> None:
         """Count the open row when ``piece[start:end]`` (a part of its cells) holds a value."""
