@@ -68,6 +68,21 @@ def test_empty_text_error_values_and_rows_without_numbers(tmp_path):
     read_raw(path)  # the reader gives the same rows
 
 
+def test_rows_numbered_by_a_later_attribute_or_prefixed_tags(tmp_path):
+    # r after another attribute (legal XML; attribute order carries no meaning), and a namespace prefix
+    path = tmp_path / "order.xlsx"
+    path.write_bytes(xlsx(_sheet_xml('<row spans="1:3" r="5"><c r="A5"><v>1</v></c></row>'
+                                     '<row ht="20" r="8"><c r="B8" s="1"/></row>')))
+    assert _counted(path, "xlsx") == {"Results": [1, 2, 5]}
+    read_raw(path)
+    prefixed = ('<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+                '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>Patient ID</x:t></x:is></x:c></x:row>'
+                '<x:row r="2"><x:c r="A2" s="1"/></x:row><x:row r="3"><x:c r="A3"><x:v>7</x:v></x:c></x:row>'
+                "</x:sheetData></x:worksheet>")
+    path.write_bytes(xlsx(prefixed.encode()))
+    assert _counted(path, "xlsx") == {"Results": [1, 3]}
+
+
 def test_a_cell_placed_in_another_row_than_its_row_is_refused(tmp_path):
     # <row r="3"> holding a cell that says A7: the reader puts the value in row 7, the count in row 3
     path = tmp_path / "misplaced.xlsx"
