@@ -69,7 +69,9 @@ def open_cell_start(piece: bytes) -> int:
     last_lt = piece.rfind(b"<")
     if last_lt >= 0 and piece.find(b">", last_lt) < 0:
         end = last_lt  # a tag cut in two
-    start = max(piece.rfind(b"<c ", 0, end), piece.rfind(b"<c>", 0, end))
+    # an open cell starts after the last closed one (cells do not nest): only that tail is searched
+    closed = max(piece.rfind(b"</c>", 0, end), 0)
+    start = max(piece.rfind(b"<c ", closed, end), piece.rfind(b"<c>", closed, end))
     if start < 0:
         return end
     close = piece.find(b">", start, end)

@@ -41,8 +41,9 @@ _VALUE = re.compile(rb'<(?:\w+:)?v>|<(?:\w+:)?is\b')
 _CELL_TAG = re.compile(rb'<(?:\w+:)?c\b([^>]*)>')
 _ERROR_TYPE = re.compile(rb'\bt="e"')
 _TAG_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")
-_TAG_END_CODES = np.frombuffer(b"".join(_TAG_END), dtype=np.uint8)
-_ROW_FIRST_R = re.compile(rb'<row\s+r="(\d{1,12})"')
+_TAG_END_TABLE = np.zeros(256, dtype=bool)
+_TAG_END_TABLE[list(b"".join(_TAG_END))] = True
+_SPACE_R_QUOTE = np.frombuffer(b' r="', dtype=np.uint8)
 _MAX_CARRY = 1 << 20  # longer than any tag Excel writes: a part holding one is damaged
 _LISTED = 10  # row numbers named in a message
 
@@ -139,23 +140,24 @@ class XlsxRowCount(RowCount):
         ``r`` (when every row tag of the piece starts with it, as Excel, LibreOffice
         and openpyxl write them), else the piece goes to :meth:`_feed_rows`.
         """
-        octets = np.frombuffer(data + b"\0\0\0\0", dtype=np.uint8)
-        lt = np.flatnonzero(octets[:-4] == 60)  # "<"
+        octets = np.frombuffer(data + b"\0" * 24, dtype=np.uint8)
+        lt = np.flatnonzero(octets[:-24] == 60)  # "<"
         after = octets[lt + 1]
         tags = lt[(after == 114) & (octets[lt + 2] == 111) & (octets[lt + 3] == 119)  # "row"
-                  & np.isin(octets[lt + 4], _TAG_END_CODES)]
-        numbers = _ROW_FIRST_R.findall(data)
-        if len(numbers) != len(tags):
+                  & _TAG_END_TABLE[octets[lt + 4]]]
+        rows = _row_numbers(octets, tags)
+        if rows is None:
             self._feed_rows(data)
             return
         # "<v>" and "<is"
         values = lt[((after == 118) & (octets[lt + 2] == 62)) | ((after == 105) & (octets[lt + 2] == 115))]
-        owner = np.searchsorted(tags, values, side="right") - 1
+        owner = np.searchsorted(tags, values, side="right") - 1  # non-decreasing
         if self.row > 0 and len(owner) and owner[0] < 0:
             self.add(self.row)  # the rest of the row open before this piece
+        owner = owner[owner >= 0]
         if len(tags):
-            rows = np.array(numbers).astype(np.int64)
-            self.add_many(rows[np.unique(owner[owner >= 0])].tolist())
+            first = owner[np.concatenate(([True], owner[1:] != owner[:-1]))] if len(owner) else owner
+            self.add_many(rows[first].tolist())
             self.row = int(rows[-1])
 
     def _feed_rows(self, data: bytes) -> None:
@@ -199,6 +201,21 @@ class XlsxRowCount(RowCount):
             if _VALUE.search(piece, cell.end(), stop):
                 self.add(self.row)
                 return
+
+
+def _row_numbers(octets: np.ndarray, tags: np.ndarray) -> np.ndarray | None:
+    """The numbers of row tags that start ``<row r="123"`` (digits read with NumPy); None if one does not."""
+    if not len(tags):
+        return np.zeros(0, dtype=np.int64)
+    if not (octets[tags[:, None] + np.arange(4, 8)] == _SPACE_R_QUOTE).all():
+        return None
+    digits = octets[tags[:, None] + np.arange(8, 21)].astype(np.int64) - 48  # up to 12 digits and a quote
+    is_digit = (digits >= 0) & (digits <= 9)
+    length = np.argmin(is_digit, axis=1)
+    if not ((length >= 1) & (digits[np.arange(len(tags)), length] == 34 - 48)).all():
+        return None
+    place = length[:, None] - 1 - np.arange(13)  # the power of ten of each digit
+    return (np.where(place >= 0, digits, 0) * 10 ** np.clip(place, 0, 12)).sum(axis=1)
 
 
 def _complete(piece: bytes) -> int:
