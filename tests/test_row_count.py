@@ -249,3 +249,19 @@ def test_xls_string_formula_without_its_string_record(tmp_path):
     assert scans["Results"].rows.rows().tolist() == [1]
     assert scans["Results"].formulas == [(2, 0)]
     assert read_raw(path)[0].formulas_without_value == ((2, 0),)
+
+
+def test_xls_sheets_are_matched_by_their_boundsheet_offsets(tmp_path):
+    # MS-XLS 2.4.28 BoundSheet8.lbPlyPos: each worksheet's rows go to its own name
+    book = xlwt.Workbook()
+    first, second = book.add_sheet("Patients"), book.add_sheet("Résultats")
+    first.write(0, 0, "Patient ID")
+    first.write(2, 0, "P1")
+    for row in (0, 1, 4):
+        second.write(row, 1, row * 1.5)
+    path = tmp_path / "two.xls"
+    book.save(path)
+    scans = check_xls_extent(path)
+    assert {name: scan.rows.rows().tolist() for name, scan in scans.items()} == {"Patients": [1, 3],
+                                                                               "Résultats": [1, 2, 5]}
+    assert [sheet.sheet for sheet in read_raw(path)] == ["Patients", "Résultats"]

@@ -53,7 +53,7 @@ class RawSheet:
     cells: pd.DataFrame
     decimal_comma: bool | None
     fmt: str
-    #: xlsx: cells (1-based row, 0-based column) holding a formula saved without its value (read as empty).
+    #: Workbooks: cells (1-based row, 0-based column) holding a formula saved without its value (read as empty).
     formulas_without_value: tuple[tuple[int, int], ...] = ()
 
 
