@@ -154,6 +154,17 @@ def test_ods_rows_with_repeats_and_padding(tmp_path):
     assert sheet.cells.notna().any(axis=1).sum() == 5
 
 
+def test_ods_comment_on_an_empty_cell_is_not_a_value(tmp_path):
+    # OpenDocument 1.2 Part 1, 14.1: an office:annotation inside a cell is a comment, not the cell's content
+    path = tmp_path / "comment.ods"
+    path.write_bytes(ods('<table:table-row><table:table-cell><office:annotation><dc:creator '
+                         'xmlns:dc="http://purl.org/dc/elements/1.1/">Lab</dc:creator><text:p>sample haemolysed'
+                         '</text:p></office:annotation></table:table-cell></table:table-row>'
+                         f'<table:table-row>{STRING.format("P1")}</table:table-row>'))
+    assert _counted(path, "ods") == {"Results": [1, 3]}
+    assert read_raw(path)[0].cells.notna().any(axis=1).sum() == 2
+
+
 def test_ods_written_by_pandas_agrees(tmp_path):
     path = tmp_path / "pandas.ods"
     frame = pd.DataFrame({"Patient ID": ["P1", "P2", None, "P4"], "VMA": [4.2, None, None, 5.0]})

@@ -28,6 +28,8 @@ _TOKEN = re.compile(
     rb"|(</table:table-row>)"  # 3
     rb"|<table:(?:covered-)?table-cell\b([^>]*)>"  # 4: a cell (covered: hidden by a merge)
     rb"|(</table:(?:covered-)?table-cell>)"  # 5
+    rb"|(<office:annotation\b[^>]*?/?>)"  # 6: a comment on the cell (its text is no value)
+    rb"|(</office:annotation>)"  # 7
     rb"|>\s*[^<\s]"  # text inside a cell's paragraph
 )
 _NAME = re.compile(rb'table:name="([^"]*)"')
@@ -52,6 +54,7 @@ class OdsScan:
         self._column = 0
         self._cell: tuple[bool, bool, int] | None = None  # (has a value, has a formula, its column) of the open cell
         self._carry = b""
+        self._note = False  # inside an office:annotation
 
     def feed(self, chunk: bytes, overlap: int) -> None:
         """Take one piece; its first ``overlap`` bytes were in the previous piece (ignored: the scan carries its own)."""
@@ -66,8 +69,12 @@ class OdsScan:
             self._token(match)
 
     def _token(self, match: re.Match) -> None:
-        table, row, row_end, cell, cell_end = match.groups()
-        if table is not None:
+        table, row, row_end, cell, cell_end, note, note_end = match.groups()
+        if note is not None:
+            self._note = not note.endswith(b"/>")
+        elif note_end is not None:
+            self._note = False
+        elif table is not None:
             found = _NAME.search(table)
             self._table = unescape(found.group(1).decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}) \
                 if found else f"Sheet{len(self.rows) + 1}"
@@ -92,7 +99,7 @@ class OdsScan:
                 self._close_cell()
         elif cell_end is not None:
             self._close_cell()
-        elif self._cell is not None:  # text in the open cell
+        elif self._cell is not None and not self._note:  # text in the open cell
             self._cell = (True, *self._cell[1:])
 
     def _close_cell(self) -> None:
