@@ -202,24 +202,34 @@ def _notice_reported_ranges(measurements, *, limits, name: str, chosen: bool) ->
                       "use --reference-set reported to grade them against the lab's range.", UserWarning, stacklevel=3)
 
 
-def require_dates(analysis: Analysis, *, what: str) -> None:
-    """Stop with an error when results lack calendar dates: figures and the report draw on a date axis.
+def day_form(analysis: Analysis) -> Analysis:
+    """A date-free analysis (no result has a calendar date) in the day form the pages draw.
 
-    Raises
-    ------
-    InputFormatError
-        Some results come from a date-free table (age at sample or days since diagnosis only).
+    Its tables get ``<stem>_day`` columns (days since diagnosis) instead of the empty date columns,
+    as pseudonymised tables have (:mod:`markers.plot.date_free`); figures, tables and headings
+    then speak in days since diagnosis. A dated analysis is returned as it is.
     """
-    from markers.errors import InputFormatError
-    from markers.schema import SAMPLE_DATE
+    from dataclasses import replace
 
-    undated = analysis.measurements[SAMPLE_DATE].isna()
-    if undated.any():
-        files = ", ".join(sorted(set(analysis.measurements.loc[undated, "source_file"].astype(str))))
-        raise InputFormatError(
-            f"{files}: {int(undated.sum())} results have no calendar date (age at sample or days since diagnosis "
-            f"only); {what} needs sample dates. Give the patients' dates of birth so the dates follow from the "
-            "ages, or use `markers normalize` (flags by age, days on the timeline) for date-free tables.")
+    from markers.plot import date_free
+
+    if not date_free.is_date_free(analysis.measurements):
+        return analysis
+    dataset = analysis.dataset
+    assessment = date_free.day_form_assessment(analysis.assessment)
+    panel = None
+    if analysis.assessment is not None:
+        panel = date_free.day_form_status(analysis.patient_status, analysis.assessment)
+    dataset = replace(dataset, measurements=date_free.day_form_measurements(dataset.measurements),
+                      therapy=date_free.day_form_therapy(dataset.therapy),
+                      patients=date_free.day_form_patients(dataset.patients))
+    return replace(analysis, dataset=dataset, measurements=date_free.day_form_measurements(analysis.measurements),
+                   assessment=assessment, panel=panel)
+
+
+def _date_free_files(analysis: Analysis) -> str:
+    """The input files the (date-free) results come from, for an error message."""
+    return ", ".join(sorted(set(analysis.measurements["source_file"].astype(str))))
 
 
 def _notice_undated(measurements) -> None:
@@ -251,16 +261,16 @@ def prepare(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     pseudonymize: str | os.PathLike | None = None,
-    dates_for: str | None = None,
+    pages: bool = False,
     **analyse_options,
 ) -> Analysis:
     """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
     created when it does not exist yet) when that is given. Every ``write_*`` function starts here.
-    ``dates_for`` names an output that draws on sample dates (:func:`require_dates`): checked before
-    pseudonymization turns the dates into days."""
+    ``pages=True`` (outputs drawn for people: report, figures) puts a date-free analysis in the day
+    form of :func:`day_form` first, so that pseudonymization finds days, not missing dates."""
     analysis = analyse(paths, **analyse_options)
-    if dates_for is not None:
-        require_dates(analysis, what=dates_for)
+    if pages:
+        analysis = day_form(analysis)
     return _pseudonymized(analysis, pseudonymize)
 
 
@@ -413,9 +423,9 @@ def write_report(
     from markers.write.guard import all_or_nothing, os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, dates_for="the report", **analyse_options)
+    analysis = analyse(paths, **analyse_options)
     outcome = _report_outcomes(analysis)  # before pseudonymization: it needs the dates
-    analysis = _pseudonymized(analysis, pseudonymize)
+    analysis = _pseudonymized(day_form(analysis), pseudonymize)
     dataset = analysis.dataset
     pages = build_report(
         dataset,
@@ -453,12 +463,14 @@ def write_report(
 
 def _report_outcomes(analysis: Analysis):
     """The outcome analysis for the report's outcome pages, or None when the input holds no outcome."""
+    from markers.analysis.day_events import on_day_calendar
     from markers.analysis.outcomes import has_outcome_data, outcomes_of_analysis
 
     dataset = analysis.dataset
-    if not has_outcome_data(dataset.patients, dataset.therapy):
+    therapy = on_day_calendar(dataset.therapy)  # a date-free table's days since diagnosis, as the dates it needs
+    if not has_outcome_data(dataset.patients, therapy):
         return None
-    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=dataset.therapy)
+    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=therapy)
 
 
 def write_html(
@@ -490,7 +502,7 @@ def write_html(
     from markers.write.guard import os_errors
 
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, pseudonymize=pseudonymize, dates_for="the report", **analyse_options)
+    analysis = prepare(paths, pseudonymize=pseudonymize, pages=True, **analyse_options)
     dataset = analysis.dataset
     parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
                        reference_set=analysis.reference_set, progress=progress,
@@ -522,14 +534,18 @@ def write_patient_figure(
     ``patient`` is the ID as written in the input (also when ``pseudonymize`` is given: the
     figure then shows the pseudonym and days only).
     """
-    from markers.errors import ConfigError
+    from markers.errors import ConfigError, InputFormatError
+    from markers.plot import date_free
     from markers.plot.patient import patient_figure
     from markers.report.document import save_figure
     from markers.write.guard import os_errors
 
     _check_outputs([(output, "figure")], paths, pseudonymize, analyse_options)
     analysis = analyse(paths, **analyse_options)
-    require_dates(analysis, what="a patient figure")
+    if x == "date" and date_free.is_date_free(analysis.measurements):
+        raise InputFormatError(f"{_date_free_files(analysis)}: the results have no calendar dates (age at sample or "
+                               "days since diagnosis only): plot them on days since diagnosis (--x day).")
+    analysis = day_form(analysis)
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
@@ -585,8 +601,10 @@ def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events:
     chosen = [m for m in landmarks if m != "diagnosis"]
     rules = replace(rules, milestones=tuple(dict.fromkeys((*rules.milestones, *chosen))))
     analysis = analyse(paths, rules=rules, **analyse_options)
+    from markers.analysis.day_events import on_day_calendar
+
     result = outcomes_of_analysis(analysis.assessment, patients=analysis.dataset.patients,
-                                  therapy=analysis.dataset.therapy, landmarks=chosen, rules=rules,
+                                  therapy=on_day_calendar(analysis.dataset.therapy), landmarks=chosen, rules=rules,
                                   min_patients=min_patients, min_events=min_events)
     if pseudonymize is not None:
         from markers.privacy.pseudonym import load_or_create_key, pseudonym

@@ -282,6 +282,10 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
+    if x == "day" and x_min is not None and x_max is not None and x_max - x_min < 1:
+        lo, hi = ax.get_xlim()
+        if hi - lo < 2:  # one day and nothing else in time: whole days around it, not fractions of one
+            ax.set_xlim(x_min - 10, x_max + 10)
     day_label = FIRST_SAMPLE_AXIS_LABEL if course.first_sample is not None else DAY_AXIS_LABEL
     ax.set_xlabel(day_label if x == "day" else "sample date", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)
