@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -155,3 +156,18 @@ def test_a_pseudonymized_date_free_report_keeps_the_days(tmp_path):
     assert all("DF-0" not in text for text in pages)
     # the pseudonymized pages show the same days: DF-02's re-elevation on day 480 is on one of them
     assert sum("re-elevated on day 480" in text for text in patient_pages) == 1
+
+
+def test_a_patient_png_gets_the_status_the_pdf_page_gets():
+    from markers.report.document import figure_jobs
+
+    a = _analysis()
+    # a carried status (as a pseudonymized analysis carries it) that the assessment alone would not give
+    status = a.patient_status.assign(unconfirmed_rise_day=pd.array([123, None], dtype="Int64"))
+    jobs = figure_jobs(a.measurements, therapy=a.dataset.therapy, patients=a.dataset.patients,
+                       assessment=a.assessment, status=status, unit_label="mg/g creatinine")
+    fig = jobs["patient_DF-01"]()
+    panel = " ".join(t.get_text().strip() for t in fig.texts if (t.get_gid() or "").startswith("panel:"))
+    assert panel.endswith("unconfirmed rise on day 123, repeat advised")
+    subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    assert subtitle.endswith("values in mg/g creatinine")
