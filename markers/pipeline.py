@@ -59,29 +59,17 @@ class Analysis:
 
         return patient_status(self.assessment, rules=self.rules)
 
-    def _summary(self) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
-        from markers.ingest.display import dataset_facts
-        from markers.report.overview import analyte_summary, status_counts
-
-        heading, facts, _files = dataset_facts(self.dataset)
-        statuses = status_counts(self.assessment)
-        facts = [("reference set", self.reference_set), *facts,
-                 ("patient status", ", ".join(f"{s} {n}" for s, n in statuses.items()) or "none")]
-        return heading.replace("Dataset", "Analysis", 1), facts, analyte_summary(self.assessment)
-
     def __repr__(self) -> str:
         """A few lines: counts, reference set, issues by code and a table of patients per analyte."""
-        from markers.ingest.display import text_summary
+        from markers.report.summary import analysis_summary
 
-        heading, facts, table = self._summary()
-        return text_summary(heading, facts, table, issues=self.dataset.issues)
+        return analysis_summary(self)
 
     def _repr_html_(self) -> str:
         """The same summary for Jupyter, as a small HTML fragment."""
-        from markers.ingest.display import html_summary
+        from markers.report.summary import analysis_summary
 
-        heading, facts, table = self._summary()
-        return html_summary(heading, facts, table, issues=self.dataset.issues)
+        return analysis_summary(self, html=True)
 
     def plot_patient(self, patient: str, *, y: str = "x_uln", x: str = "day", ax=None, **kwargs):
         """Plot one patient's markers with its therapy, date of birth and assessment taken from here.
@@ -171,22 +159,9 @@ def day_form(analysis: Analysis) -> Analysis:
     as pseudonymised tables have (:mod:`markers.plot.date_free`); figures, tables and headings
     then speak in days since diagnosis. A dated analysis is returned as it is.
     """
-    from dataclasses import replace
+    from markers.plot.date_free import in_days
 
-    from markers.plot import date_free
-
-    if not date_free.is_date_free(analysis.measurements):
-        return analysis
-    dataset = analysis.dataset
-    assessment = date_free.day_form_assessment(analysis.assessment)
-    panel = None
-    if analysis.assessment is not None:
-        panel = date_free.day_form_status(analysis.patient_status, analysis.assessment)
-    dataset = replace(dataset, measurements=date_free.day_form_measurements(dataset.measurements),
-                      therapy=date_free.day_form_therapy(dataset.therapy),
-                      patients=date_free.day_form_patients(dataset.patients))
-    return replace(analysis, dataset=dataset, measurements=date_free.day_form_measurements(analysis.measurements),
-                   assessment=assessment, panel=panel)
+    return in_days(analysis)
 
 
 def _date_free_files(analysis: Analysis) -> str:
@@ -484,19 +459,9 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     dropped; IDs and dates inside free text are scrubbed. Everything written from the
     result (tables, figures, PDF text and metadata, PNG names) then carries no identity.
     """
-    from dataclasses import replace
+    from markers.privacy.shared import pseudonymized_analysis
 
-    from markers.privacy.pseudonym import pseudonymize_with, status_rise_days
-
-    # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
-    extra = {"flagged": analysis.measurements}
-    if analysis.assessment is not None:
-        extra["assessment"] = analysis.assessment
-        extra["patient_status"] = analysis.patient_status  # from the dates, before they become days
-    dataset, tables = pseudonymize_with(analysis.dataset, key=key, extra=extra)
-    panel = status_rise_days(tables["patient_status"]) if "patient_status" in tables else None
-    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"),
-                   panel=panel)
+    return pseudonymized_analysis(analysis, key=key)
 
 
 def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,
@@ -505,23 +470,21 @@ def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events:
     from dataclasses import replace
 
     from markers.analysis.assess import AssessmentRules
+    from markers.analysis.day_events import on_day_calendar
     from markers.analysis.outcomes import outcomes_of_analysis
 
     rules = analyse_options.pop("rules", None) or AssessmentRules()
     chosen = [m for m in landmarks if m != "diagnosis"]
     rules = replace(rules, milestones=tuple(dict.fromkeys((*rules.milestones, *chosen))))
     analysis = analyse(paths, rules=rules, **analyse_options)
-    from markers.analysis.day_events import on_day_calendar
-
     result = outcomes_of_analysis(analysis.assessment, patients=analysis.dataset.patients,
                                   therapy=on_day_calendar(analysis.dataset.therapy), landmarks=chosen, rules=rules,
                                   min_patients=min_patients, min_events=min_events)
     if pseudonymize is not None:
-        from markers.privacy.pseudonym import load_or_create_key, pseudonym
+        from markers.privacy.pseudonym import load_or_create_key
+        from markers.privacy.shared import pseudonymized_outcomes
 
-        key = load_or_create_key(pseudonymize)
-        result.patients = result.patients.assign(patient_id=[pseudonym(p, key=key) for p in result.patients["patient_id"]])
-        result.issues = result.issues.iloc[0:0]  # their messages name patients
+        result = pseudonymized_outcomes(result, key=load_or_create_key(pseudonymize))
     return analysis, result
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from markers.plot.frames import day_column
 from markers.schema import DATE_OF_BIRTH, DAY, EVENT_DATE, EVENT_DAY, PATIENT_ID, SAMPLE_DATE
 
-__all__ = ["day_form_assessment", "day_form_measurements", "day_form_patients", "day_form_status",
+__all__ = ["day_form_assessment", "in_days", "day_form_measurements", "day_form_patients", "day_form_status",
            "day_form_therapy", "is_date_free"]
 
 
@@ -111,3 +111,20 @@ def day_form_status(status: pd.DataFrame, assessment: pd.DataFrame | None) -> pd
             days = days.where(out["reelevation"].ne(True).fillna(True).to_numpy(dtype=bool))
     out["unconfirmed_rise_day"] = pd.array(days.to_numpy(dtype="float64"), dtype="Float64").astype("Int64")
     return out
+
+
+def in_days(analysis):
+    """An analysis (:func:`markers.pipeline.analyse`) whose results have no calendar date, with every
+    table in the day form above; a dated analysis is returned as it is."""
+    from dataclasses import replace
+
+    if not is_date_free(analysis.measurements):
+        return analysis
+    panel = None
+    if analysis.assessment is not None:
+        panel = day_form_status(analysis.patient_status, analysis.assessment)
+    dataset = replace(analysis.dataset, measurements=day_form_measurements(analysis.dataset.measurements),
+                      therapy=day_form_therapy(analysis.dataset.therapy),
+                      patients=day_form_patients(analysis.dataset.patients))
+    return replace(analysis, dataset=dataset, measurements=day_form_measurements(analysis.measurements),
+                   assessment=day_form_assessment(analysis.assessment), panel=panel)
