@@ -130,6 +130,7 @@ def analyse(
     Analysis
     """
     from markers.analysis.choices import chosen_limits, notice_reported_ranges, notice_undated, with_config
+    from markers.analysis.day_events import phases_on_days
     from markers.analysis.flags import flag
     from markers.analysis.timeline import add_timeline
     from markers.ingest.config import load_config
@@ -143,6 +144,7 @@ def analyse(
     notice_reported_ranges(dataset.measurements, limits=table, name=name, chosen=reported)
     notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
+    timed = phases_on_days(timed, therapy=dataset.therapy)  # date-free results: the phases from the days
     assessment = None
     if assess:
         from markers.analysis.assess import assess as assess_patients

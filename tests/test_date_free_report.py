@@ -171,3 +171,11 @@ def test_a_patient_png_gets_the_status_the_pdf_page_gets():
     assert panel.endswith("unconfirmed rise on day 123, repeat advised")
     subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
     assert subtitle.endswith("values in mg/g creatinine")
+
+
+def test_date_free_samples_get_their_treatment_phase_from_the_days():
+    a = _analysis()
+    vma = a.measurements[(a.measurements["patient_id"] == "DF-02") & (a.measurements["analyte"] == "VMA")]
+    # DF-02: induction from day 3 to the end of induction on day 150 (no later phase opens), relapse day 500
+    assert vma["sample_day"].tolist() == [0, 49, 77, 200, 480, 510]
+    assert vma["phase"].tolist() == ["pre-treatment", "induction", "induction", "", "", "relapse"]

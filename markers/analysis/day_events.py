@@ -9,11 +9,12 @@ or written: they exist only for the subtraction.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from markers.schema import EVENT, EVENT_DATE, EVENT_DAY, EVENT_LABEL, PATIENT_ID
+from markers.schema import DAY, EVENT, EVENT_DATE, EVENT_DAY, EVENT_LABEL, PATIENT_ID, PHASE, SAMPLE_DATE
 
-__all__ = ["ORIGIN", "on_day_calendar"]
+__all__ = ["ORIGIN", "on_day_calendar", "phases_on_days"]
 
 #: The date day 0 (the diagnosis) is placed on; any date gives the same day counts.
 ORIGIN = pd.Timestamp("2000-01-01")
@@ -46,3 +47,36 @@ def on_day_calendar(therapy: pd.DataFrame | None) -> pd.DataFrame | None:
         out = pd.concat([dx.astype({c: out[c].dtype for c in (EVENT_DAY,) if c in out.columns}), out],
                         ignore_index=True)
     return out
+
+
+def phases_on_days(measurements: pd.DataFrame, *, therapy: pd.DataFrame | None) -> pd.DataFrame:
+    """Date-free results with the timeline's ``phase`` worked out from their ``day`` and the events' days.
+
+    The timeline (:func:`markers.analysis.timeline.add_timeline`) places samples in the treatment
+    phases by date; date-free results have none, so they are placed on the day calendar of
+    :func:`on_day_calendar`, where the same phases follow from the same day counts. Results with
+    dates, or without a day, keep the phase they have.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"patient_id": ["C1", "C1"], "sample_date": pd.to_datetime([None, None]),
+    ...                   "day": pd.array([0, 30], dtype="Int64"), "phase": ["", ""]})
+    >>> t = pd.DataFrame({"patient_id": ["C1"], "event": ["therapy_start"], "event_label": ["induction"],
+    ...                   "event_date": pd.to_datetime([None]), "event_day": [4]})
+    >>> phases_on_days(m, therapy=t)["phase"].tolist()
+    ['pre-treatment', 'induction']
+    """
+    from markers.analysis.timeline import add_timeline
+
+    if (SAMPLE_DATE not in measurements.columns or DAY not in measurements.columns or len(measurements) == 0
+            or measurements[SAMPLE_DATE].notna().any()):
+        return measurements
+    dated = on_day_calendar(therapy)
+    if dated is None or EVENT_DAY not in dated.columns or len(dated) == 0:
+        return measurements
+    days = pd.to_numeric(measurements[DAY], errors="coerce").astype("float64")
+    proxy = pd.DataFrame({PATIENT_ID: measurements[PATIENT_ID].to_numpy(),
+                          SAMPLE_DATE: (ORIGIN + pd.to_timedelta(days.to_numpy(), unit="D")).astype("datetime64[ns]")})
+    placed = add_timeline(proxy, therapy=dated, patients=pd.DataFrame())[PHASE].to_numpy(dtype=object)
+    phase = np.where(days.notna().to_numpy(), placed, measurements[PHASE].to_numpy(dtype=object))
+    return measurements.assign(**{PHASE: pd.array(phase.astype(str), dtype=measurements[PHASE].dtype)})
