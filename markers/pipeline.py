@@ -204,17 +204,11 @@ def prepare(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     pseudonymize: str | os.PathLike | None = None,
-    pages: bool = False,
     **analyse_options,
 ) -> Analysis:
     """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
-    created when it does not exist yet) when that is given. Every ``write_*`` function starts here.
-    ``pages=True`` (outputs drawn for people: report, figures) puts a date-free analysis in the day
-    form of :func:`day_form` first, so that pseudonymization finds days, not missing dates."""
-    analysis = analyse(paths, **analyse_options)
-    if pages:
-        analysis = day_form(analysis)
-    return _pseudonymized(analysis, pseudonymize)
+    created when it does not exist yet) when that is given: where the table writers start."""
+    return _pseudonymized(analyse(paths, **analyse_options), pseudonymize)
 
 
 def _pseudonymized(analysis: Analysis, pseudonymize: str | os.PathLike | None) -> Analysis:

@@ -102,6 +102,7 @@ def test_report_cli_writes_the_date_free_pdf_and_its_pages_say_days(tmp_path):
     df02 = next(text for text in pages if "Patient DF-02" in text)
     assert "day 0 = diagnosis" in df02 and "days since diagnosis" in df02 and "NaT" not in df02
     assert "re-elevated on day 480" in df02
+    assert "days since diagnosis (no calendar dates in these tables)" in pages[0]  # the cover says so
     assert not any("NaT" in text or "nan" in text.split() for text in pages)
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "cohort_1.png", "cohort_2.png", "cohort_3.png", "outcomes_1.png", "outcomes_2.png", "outcomes_3.png",
@@ -129,6 +130,7 @@ def test_html_report_of_the_date_free_tables(tmp_path):
     assert result.output.splitlines()[-1].endswith(", 2 patients, 0 rejected rows")
     html = out.read_text(encoding="utf-8")
     assert "NaT" not in html and ">DF-02<" in html
+    assert "<th scope=\"row\">Time</th><td>days since diagnosis (no calendar dates in these tables)</td>" in html
 
 
 def test_plot_cli_draws_days_and_refuses_a_date_axis(tmp_path):
@@ -179,3 +181,27 @@ def test_date_free_samples_get_their_treatment_phase_from_the_days():
     # DF-02: induction from day 3 to the end of induction on day 150 (no later phase opens), relapse day 500
     assert vma["sample_day"].tolist() == [0, 49, 77, 200, 480, 510]
     assert vma["phase"].tolist() == ["pre-treatment", "induction", "induction", "", "", "relapse"]
+
+
+def test_the_notebook_plot_of_a_date_free_analysis_is_on_days():
+    from matplotlib.figure import Figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        analysis = analyse(FILES)
+    ax = analysis.plot_patient("DF-01", ax=Figure().subplots())
+    assert ax.get_xlabel() == "days since diagnosis"
+    np.testing.assert_array_equal(by_gid(ax, "trend:VMA").get_xdata(), DF01_DAYS)
+
+
+def test_a_report_of_dated_and_date_free_files_is_still_refused(tmp_path):
+    dated = tmp_path / "dated.csv"
+    dated.write_text("Patient ID,Sample date,VMA (mg/g creat)\nP9,2024-03-05,10\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["report", str(dated), str(FILES[0]), "-o", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: commons_results.csv gives results without calendar dates (age or days since diagnosis) for patient "
+        "DF-01, while dated.csv gives dated results: they cannot be put on one timeline. Give the date of birth of "
+        "the patients of the date-free table (then each sample's date follows from its age), or read the date-free "
+        "table on its own.")
+    assert not (tmp_path / "r.pdf").exists()

@@ -23,6 +23,9 @@ DAY_AXIS_LABEL = "days since diagnosis"
 #: The note that says it on a page.
 DAY_ORIGIN_NOTE = "day = days since diagnosis (day 0; therapy start when no diagnosis date)"
 
+#: What a cover says when the tables have days, not dates (date-free or pseudonymised).
+DAYS_ONLY = "days since diagnosis (no calendar dates in these tables)"
+
 #: How the axes name the day count of a patient with no diagnosis date and no treatment event.
 FIRST_SAMPLE_AXIS_LABEL = "days since first sample (no diagnosis date or treatment event)"
 
