@@ -207,8 +207,10 @@ def prepare(
     **analyse_options,
 ) -> Analysis:
     """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
-    created when it does not exist yet) when that is given: where the table writers start."""
-    return _pseudonymized(analyse(paths, **analyse_options), pseudonymize)
+    created when it does not exist yet) when that is given: where the table writers start. A date-free
+    analysis is pseudonymized in its day form (:func:`day_form`): its days stay, as the report's do."""
+    analysis = analyse(paths, **analyse_options)
+    return analysis if pseudonymize is None else _pseudonymized(day_form(analysis), pseudonymize)
 
 
 def _pseudonymized(analysis: Analysis, pseudonymize: str | os.PathLike | None) -> Analysis:

@@ -205,3 +205,15 @@ def test_a_report_of_dated_and_date_free_files_is_still_refused(tmp_path):
         "the patients of the date-free table (then each sample's date follows from its age), or read the date-free "
         "table on its own.")
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_pseudonymized_date_free_table_keeps_the_sample_days(tmp_path):
+    out = tmp_path / "m.csv"
+    result = CliRunner().invoke(cli, ["normalize", *map(str, FILES), "-o", str(out), "--pseudonymize",
+                                      str(tmp_path / "key")], catch_exceptions=False)
+    assert result.exit_code == 0
+    table = pd.read_csv(out, comment="#")
+    assert "sample_date" not in table.columns and not table["patient_id"].str.startswith("DF-").any()
+    # DF-01 and DF-02 each sampled on day 0 (VMA and HVA): 4 rows on day 0; the days as in the input
+    assert sorted(set(table["sample_day"])) == [0, 30, 49, 60, 77, 120, 200, 480, 510]
+    assert (table["sample_day"] == 0).sum() == 4
