@@ -25,6 +25,7 @@ __all__ = [
     "__version__",
     "read",
     "analyse",
+    "outcomes",
     "flag",
     "add_timeline",
     "assess",
@@ -40,6 +41,7 @@ _LAZY = {
     "read": "markers.ingest.reader",
     "analyse": "markers.pipeline",
     "Analysis": "markers.pipeline",
+    "outcomes": "markers.pipeline",
     "flag": "markers.analysis.flags",
     "add_timeline": "markers.analysis.timeline",
     "assess": "markers.analysis.assess",
@@ -58,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from markers.errors import MarkersError
     from markers.ingest.dataset import Dataset
     from markers.ingest.reader import read
-    from markers.pipeline import Analysis, analyse
+    from markers.pipeline import Analysis, analyse, outcomes
 
 
 def __getattr__(name: str):

@@ -107,6 +107,14 @@ def _reference_options(command):
     return command
 
 
+def _limits_option(command):
+    """``--limits reported`` (its earlier spelling ``--reference-set reported`` still works)."""
+    return click.option("--limits", "limits", type=click.Choice(["set", "reported"]), default="set",
+                        show_default=True,
+                        help="set: the reference set's age-specific limits; reported: each result's own reference "
+                             "range from the lab (reported_uln), the set where a result has none.")(command)
+
+
 def _privacy_option(command):
     return click.option(
         "--pseudonymize", "key_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -114,9 +122,9 @@ def _privacy_option(command):
              "and days since diagnosis instead of dates, in every output.")(command)
 
 
-def _analyse_options(unit, config_path, day_first, reference_set, reference_path) -> dict:
+def _analyse_options(unit, config_path, day_first, reference_set, reference_path, limits="set") -> dict:
     return {"unit": unit, "config": config_path, "day_first": day_first, "reference_set": reference_set,
-            "reference": reference_path}
+            "reference": reference_path, "limits": limits}
 
 
 @click.group()
@@ -182,6 +190,7 @@ def _table_command(table: str, name: str, doc: str, *, by: bool = False):
     @(_by_option if by else _same)
     @_input_options
     @_reference_options
+    @_limits_option
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                   help="Output file: .csv, .tsv, .xlsx, .json, .parquet, .feather, .dta, .xpt, .sav, "
                        "or FHIR R4 .fhir.json / .ndjson (measurements).")
@@ -190,7 +199,7 @@ def _table_command(table: str, name: str, doc: str, *, by: bool = False):
                   help="adam: CDISC ADLB-like variables (USUBJID, PARAMCD, AVAL, ...; measurements only).")
     @_privacy_option
     @_user_errors
-    def command(files, unit, config_path, day_first, reference_set, reference_path, output, safe_csv, shape,
+    def command(files, unit, config_path, day_first, reference_set, reference_path, limits, output, safe_csv, shape,
                 key_file, by="analyte"):
         from markers.pipeline import write_analysis_table
         from markers.report.summary import summary_text
@@ -198,7 +207,7 @@ def _table_command(table: str, name: str, doc: str, *, by: bool = False):
         chosen = "patient_status" if by == "patient" else table
         analysis = write_analysis_table(
             files, output, table=chosen, safe_csv=safe_csv, shape=shape, pseudonymize=key_file,
-            **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+            **_analyse_options(unit, config_path, day_first, reference_set, reference_path, limits))
         _show_notices()
         click.echo(summary_text(analysis.dataset), err=True)
         click.echo(f"Wrote {len(getattr(analysis, chosen))} rows to {output}", err=True)
@@ -261,6 +270,7 @@ class _Progress:
 @cli.command()
 @_input_options
 @_reference_options
+@_limits_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The report: a .pdf, or a .html file (self-contained, works offline).")
 @click.option("--page-size", type=click.Choice(["A4", "Letter"]), default="A4", show_default=True)
@@ -272,7 +282,7 @@ class _Progress:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_privacy_option
 @_user_errors
-def report(files, unit, config_path, day_first, reference_set, reference_path, output, page_size, title,
+def report(files, unit, config_path, day_first, reference_set, reference_path, limits, output, page_size, title,
            png_dir, dpi, jobs, quiet, key_file):
     """Write the PDF (or HTML) report of FILES: cover, cohort table and figures, a page per patient, issues."""
     from markers.pipeline import write_html, write_report
@@ -287,7 +297,7 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
         analysis, pages = (write_html if html else write_report)(
             files, output, page_size=page_size, title=title, png_dir=png_dir, dpi=dpi, jobs=jobs,
             progress=progress, pseudonymize=key_file,
-            **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+            **_analyse_options(unit, config_path, day_first, reference_set, reference_path, limits))
     finally:
         progress.close()
     dataset = analysis.dataset
@@ -300,6 +310,7 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
 @cli.command()
 @_input_options
 @_reference_options
+@_limits_option
 @click.option("--patient", required=True, help="The patient ID, as written in the input.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The figure: .png, .pdf or .svg.")
@@ -308,7 +319,7 @@ def report(files, unit, config_path, day_first, reference_set, reference_path, o
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
 @_privacy_option
 @_user_errors
-def plot(files, unit, config_path, day_first, reference_set, reference_path, patient, output, x_axis, dpi,
+def plot(files, unit, config_path, day_first, reference_set, reference_path, limits, patient, output, x_axis, dpi,
          key_file):
     """Plot one patient's markers over time (× ULN and values with the age-specific limit)."""
     from markers.pipeline import write_patient_figure
@@ -316,7 +327,7 @@ def plot(files, unit, config_path, day_first, reference_set, reference_path, pat
     if key_file is not None and x_axis == "date":
         raise click.UsageError("--x date shows dates; a pseudonymized figure can only use --x day.")
     write_patient_figure(files, output, patient=patient, x=x_axis, dpi=dpi, pseudonymize=key_file,
-                         **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+                         **_analyse_options(unit, config_path, day_first, reference_set, reference_path, limits))
     _show_notices()
     click.echo(f"Wrote {output}", err=True)
 
@@ -324,6 +335,7 @@ def plot(files, unit, config_path, day_first, reference_set, reference_path, pat
 @cli.command()
 @_input_options
 @_reference_options
+@_limits_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .json or .xlsx (patients, curves, tests, estimates) or .csv (the tests).")
 @click.option("--landmark", "landmarks", multiple=True, metavar="MILESTONE",
@@ -335,7 +347,7 @@ def plot(files, unit, config_path, day_first, reference_set, reference_path, pat
               help="No test when the two groups together have fewer events.")
 @_privacy_option
 @_user_errors
-def outcomes(files, unit, config_path, day_first, reference_set, reference_path, output, landmarks, min_patients,
+def outcomes(files, unit, config_path, day_first, reference_set, reference_path, limits, output, landmarks, min_patients,
              min_events, key_file):
     """EFS and OS of FILES by marker status at landmarks: per-patient table, Kaplan-Meier curves, tests."""
     from markers.pipeline import write_outcomes
@@ -343,7 +355,7 @@ def outcomes(files, unit, config_path, day_first, reference_set, reference_path,
     result = write_outcomes(
         files, output, landmarks=landmarks or ("end_of_induction", "complete_remission"), min_patients=min_patients,
         min_events=min_events, pseudonymize=key_file,
-        **_analyse_options(unit, config_path, day_first, reference_set, reference_path))
+        **_analyse_options(unit, config_path, day_first, reference_set, reference_path, limits))
     n = result.patients["patient_id"].nunique()
     click.echo(f"Wrote {output}: {n} patients, {len(result.tests)} comparisons, "
                f"{len(result.issues)} outcome issue(s)", err=True)

@@ -7,9 +7,7 @@ function of its own module for those who want to go step by step.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,29 +59,17 @@ class Analysis:
 
         return patient_status(self.assessment, rules=self.rules)
 
-    def _summary(self) -> tuple[str, list[tuple[str, str]], pd.DataFrame]:
-        from markers.ingest.display import dataset_facts
-        from markers.report.overview import analyte_summary, status_counts
-
-        heading, facts, _files = dataset_facts(self.dataset)
-        statuses = status_counts(self.assessment)
-        facts = [("reference set", self.reference_set), *facts,
-                 ("patient status", ", ".join(f"{s} {n}" for s, n in statuses.items()) or "none")]
-        return heading.replace("Dataset", "Analysis", 1), facts, analyte_summary(self.assessment)
-
     def __repr__(self) -> str:
         """A few lines: counts, reference set, issues by code and a table of patients per analyte."""
-        from markers.ingest.display import text_summary
+        from markers.report.summary import analysis_summary
 
-        heading, facts, table = self._summary()
-        return text_summary(heading, facts, table, issues=self.dataset.issues)
+        return analysis_summary(self)
 
     def _repr_html_(self) -> str:
         """The same summary for Jupyter, as a small HTML fragment."""
-        from markers.ingest.display import html_summary
+        from markers.report.summary import analysis_summary
 
-        heading, facts, table = self._summary()
-        return html_summary(heading, facts, table, issues=self.dataset.issues)
+        return analysis_summary(self, html=True)
 
     def plot_patient(self, patient: str, *, y: str = "x_uln", x: str = "day", ax=None, **kwargs):
         """Plot one patient's markers with its therapy, date of birth and assessment taken from here.
@@ -98,8 +84,9 @@ class Analysis:
         """
         from markers.plot.patient import plot_marker_trend
 
-        return plot_marker_trend(self.measurements, patient=patient, x=x, y=y, therapy=self.dataset.therapy,
-                                 patients=self.dataset.patients, assessment=self.assessment, ax=ax, **kwargs)
+        drawn = day_form(self)  # a date-free analysis is drawn on its days since diagnosis
+        return plot_marker_trend(drawn.measurements, patient=patient, x=x, y=y, therapy=drawn.dataset.therapy,
+                                 patients=drawn.dataset.patients, assessment=drawn.assessment, ax=ax, **kwargs)
 
 
 def analyse(
@@ -110,6 +97,7 @@ def analyse(
     day_first: bool | None = None,
     reference_set: str | None = None,
     reference: str | os.PathLike | None = None,
+    limits: str = "set",
     rules=None,
     today: dt.date | None = None,
     assess: bool = True,
@@ -124,11 +112,13 @@ def analyse(
         As for :func:`markers.ingest.reader.read`.
     reference_set
         Name of a shipped reference set (``markers references --list``); default ARUP 3018863.
-        ``"reported"`` grades each result against its reporting lab's own range (``reported_uln``:
-        a reference-range column, HL7 OBX-7, SDTM LBORNRHI, FHIR referenceRange.high) and
-        against the default set where a result has none; a notice says how many of each.
     reference
         A CSV of your own lab's limits in the same columns (overrides ``reference_set``).
+    limits
+        ``"set"`` (default): grade against the reference set (or ``reference``). ``"reported"``:
+        grade each result against its reporting lab's own range (``reported_uln``: a reference-range
+        column, HL7 OBX-7, SDTM LBORNRHI, FHIR referenceRange.high) and against the set where a
+        result has none; a notice says how many of each (``reference_set="reported"`` is the same).
     rules
         :class:`markers.analysis.assess.AssessmentRules` to change the assessment's defaults.
     assess
@@ -139,102 +129,65 @@ def analyse(
     -------
     Analysis
     """
+    from markers.analysis.choices import chosen_limits, notice_reported_ranges, notice_undated, with_config
+    from markers.analysis.day_events import phases_on_days
     from markers.analysis.flags import flag
-    from markers.analysis.reference import DEFAULT_REFERENCE_SET, load_reference_limits
-    from markers.analysis.reported import REPORTED
     from markers.analysis.timeline import add_timeline
     from markers.ingest.config import load_config
 
     config = config if isinstance(config, Config) else load_config(config)
+    table, name, reported = chosen_limits(limits=limits, reference_set=reference_set, reference=reference)
     dataset = read(paths, unit=unit, config=config, day_first=day_first, today=today)
     dataset.require_measurements()
-    rules = _with_config(rules, config)
-    if reference is not None:
-        limits = load_reference_limits(path=reference)
-        name = os.path.basename(os.fspath(reference))
-    elif reference_set == REPORTED:
-        limits = load_reference_limits(reference_set=None)
-        name = f"reported range (else {DEFAULT_REFERENCE_SET})"
-    else:
-        limits = load_reference_limits(reference_set=reference_set)
-        name = reference_set or DEFAULT_REFERENCE_SET
-    flagged = flag(dataset.measurements, limits=limits, prefer_reported=reference_set == REPORTED)
-    _notice_reported_ranges(dataset.measurements, limits=limits, name=name, chosen=reference_set == REPORTED)
-    _notice_undated(dataset.measurements)
+    rules = with_config(rules, config)
+    flagged = flag(dataset.measurements, limits=table, prefer_reported=reported)
+    notice_reported_ranges(dataset.measurements, limits=table, name=name, chosen=reported)
+    notice_undated(dataset.measurements)
     timed = add_timeline(flagged, therapy=dataset.therapy, patients=dataset.patients)
+    timed = phases_on_days(timed, therapy=dataset.therapy)  # date-free results: the phases from the days
     assessment = None
     if assess:
         from markers.analysis.assess import assess as assess_patients
 
         assessment = assess_patients(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
-    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
-                    rules=rules)
-    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=limits, reference_set=name,
+    return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=table, reference_set=name,
                     rules=rules)
 
 
-def _with_config(rules, config: Config):
-    """The assessment rules with the config file's ``[kinetics] exclude`` samples added."""
-    if not config.kinetics_exclude:
-        return rules
-    from dataclasses import replace
+def day_form(analysis: Analysis) -> Analysis:
+    """A date-free analysis (no result has a calendar date) in the day form the pages draw.
 
-    from markers.analysis.rules import AssessmentRules
-
-    base = rules if rules is not None else AssessmentRules()
-    return replace(base, kinetics_exclude=(*base.kinetics_exclude, *config.kinetics_exclude))
-
-
-def _notice_reported_ranges(measurements, *, limits, name: str, chosen: bool) -> None:
-    """Say how many results carry the lab's own range and how many it grades differently."""
-    from markers.analysis.reported import grade_disagreements
-
-    with_range, differ = grade_disagreements(measurements, limits=limits)
-    if not with_range:
-        return
-    if chosen:
-        fallback = len(measurements) - with_range
-        warnings.warn(f"{with_range} results graded against the reporting lab's own range; {fallback} without one "
-                      f"against the reference set; {differ} of the {with_range} would be graded differently by the set.",
-                      UserWarning, stacklevel=3)
-    elif differ:
-        warnings.warn(f"{differ} of {with_range} results with the lab's own range are graded differently by {name}; "
-                      "use --reference-set reported to grade them against the lab's range.", UserWarning, stacklevel=3)
-
-
-def require_dates(analysis: Analysis, *, what: str) -> None:
-    """Stop with an error when results lack calendar dates: figures and the report draw on a date axis.
-
-    Raises
-    ------
-    InputFormatError
-        Some results come from a date-free table (age at sample or days since diagnosis only).
+    Its tables get ``<stem>_day`` columns (days since diagnosis) instead of the empty date columns,
+    as pseudonymised tables have (:mod:`markers.plot.date_free`); figures, tables and headings
+    then speak in days since diagnosis. A dated analysis is returned as it is.
     """
-    from markers.errors import InputFormatError
-    from markers.schema import SAMPLE_DATE
+    from markers.plot.date_free import in_days
 
-    undated = analysis.measurements[SAMPLE_DATE].isna()
-    if undated.any():
-        files = ", ".join(sorted(set(analysis.measurements.loc[undated, "source_file"].astype(str))))
-        raise InputFormatError(
-            f"{files}: {int(undated.sum())} results have no calendar date (age at sample or days since diagnosis "
-            f"only); {what} needs sample dates. Give the patients' dates of birth so the dates follow from the "
-            "ages, or use `markers normalize` (flags by age, days on the timeline) for date-free tables.")
+    return in_days(analysis)
 
 
-def _notice_undated(measurements) -> None:
-    """Say that date-free results are flagged by age and assessed on days since diagnosis, not dates."""
-    from markers.schema import DAYS_SINCE_DIAGNOSIS, SAMPLE_DATE
+def _date_free_files(analysis: Analysis) -> str:
+    """The input files the (date-free) results come from, for an error message."""
+    return ", ".join(sorted(set(analysis.measurements["source_file"].astype(str))))
 
-    no_date = measurements[SAMPLE_DATE].isna()
-    undated = int(no_date.sum())
-    if undated:
-        dayless = int((no_date & measurements[DAYS_SINCE_DIAGNOSIS].isna()).sum()) \
-            if DAYS_SINCE_DIAGNOSIS in measurements else undated
-        unplaced = f"; {dayless} without a day since diagnosis are not assessed" if dayless else ""
-        warnings.warn(f"{undated} results without calendar dates are flagged by age and placed and assessed by "
-                      f"days since diagnosis (the assessment gives days, not dates){unplaced}.",
-                      UserWarning, stacklevel=3)
+
+def _path_list(paths) -> list:
+    """``paths`` as a list: one path or several."""
+    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+
+
+def _provenance(analysis: Analysis, paths: list, pseudonymize, options: dict) -> dict:
+    """How an output was made (markers' version, the inputs' SHA-256, reference set, options); under
+    pseudonymisation the inputs are named by label and SHA-256, never by file name."""
+    from markers.write.output import provenance_record
+
+    record = provenance_record(inputs=list(paths), options=options, reference_set=analysis.reference_set,
+                               checksums=_checksums(analysis))
+    if pseudonymize is None:
+        return record
+    from markers.privacy.pseudonym import pseudonymous_provenance
+
+    return pseudonymous_provenance(record)
 
 
 def _options(**options) -> dict:
@@ -251,17 +204,13 @@ def prepare(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     pseudonymize: str | os.PathLike | None = None,
-    dates_for: str | None = None,
     **analyse_options,
 ) -> Analysis:
     """:func:`analyse`, then :func:`pseudonymize_analysis` with the key in ``pseudonymize`` (a key file,
-    created when it does not exist yet) when that is given. Every ``write_*`` function starts here.
-    ``dates_for`` names an output that draws on sample dates (:func:`require_dates`): checked before
-    pseudonymization turns the dates into days."""
+    created when it does not exist yet) when that is given: where the table writers start. A date-free
+    analysis is pseudonymized in its day form (:func:`day_form`): its days stay, as the report's do."""
     analysis = analyse(paths, **analyse_options)
-    if dates_for is not None:
-        require_dates(analysis, what=dates_for)
-    return _pseudonymized(analysis, pseudonymize)
+    return analysis if pseudonymize is None else _pseudonymized(day_form(analysis), pseudonymize)
 
 
 def _pseudonymized(analysis: Analysis, pseudonymize: str | os.PathLike | None) -> Analysis:
@@ -315,21 +264,14 @@ def write_analysis_table(
     """
     from markers.write.export import export_table
     from markers.write.guard import os_errors
-    from markers.write.output import provenance_record
 
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
     _check_outputs([(output, "output")], paths, pseudonymize, analyse_options)
     # compute only what is written: the measurements table needs no assessment
     analysis = prepare(paths, pseudonymize=pseudonymize, assess=table != "measurements", **analyse_options)
-    provenance = provenance_record(
-        inputs=list(paths),
-        options=_options(table=table, safe_csv=safe_csv, shape=shape, pseudonymized=pseudonymize is not None,
-                         **analyse_options),
-        reference_set=analysis.reference_set,
-        checksums=_checksums(analysis),
-    )
-    provenance = _private(provenance, pseudonymize)
+    provenance = _provenance(analysis, paths, pseudonymize, _options(
+        table=table, safe_csv=safe_csv, shape=shape, pseudonymized=pseudonymize is not None, **analyse_options))
     frame = getattr(analysis, table)
     if table == "assessment":
         from markers.report.summary import rounded
@@ -339,15 +281,6 @@ def write_analysis_table(
         export_table(frame, output, table=table, shape=shape, inputs=paths, safe_csv=safe_csv,
                      provenance=provenance)
     return analysis
-
-
-def _private(provenance: dict, pseudonymize) -> dict:
-    """Under pseudonymisation the provenance names inputs by label and SHA-256, never by file name."""
-    if pseudonymize is None:
-        return provenance
-    from markers.privacy.pseudonym import pseudonymous_provenance
-
-    return pseudonymous_provenance(provenance)
 
 
 def _check_outputs(outputs: list, paths, key_file, analyse_options: dict) -> None:
@@ -404,61 +337,36 @@ def write_report(
         The analysis and the number of PDF pages written (1 for an HTML report: an ``output``
         ending in ``.html`` or ``.htm`` is written by :func:`write_html` instead).
     """
-    from markers.report.document import build_report, figure_jobs, pdf_metadata, write_pngs, write_report_pdf
     from markers.report.html import is_html_path
+    from markers.report.writers import write_pdf_report
 
     if is_html_path(output):  # report.html: the self-contained HTML report, one page
         return write_html(paths, output, title=title, page_size=page_size, png_dir=png_dir, dpi=dpi, jobs=jobs,
                           progress=progress, pseudonymize=pseudonymize, **analyse_options)[0], 1
-    from markers.write.guard import all_or_nothing, os_errors
-
+    paths = _path_list(paths)
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, dates_for="the report", **analyse_options)
+    analysis = analyse(paths, **analyse_options)
     outcome = _report_outcomes(analysis)  # before pseudonymization: it needs the dates
-    analysis = _pseudonymized(analysis, pseudonymize)
-    dataset = analysis.dataset
-    pages = build_report(
-        dataset,
-        data=analysis.measurements,
-        assessment=analysis.assessment,
-        title=title,
-        page_size=page_size,
-        inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
-        reference_set=analysis.reference_set,
-        progress=progress,
-        outcomes=outcome,
-        patient_status=analysis.patient_status,
-    )
+    analysis = _pseudonymized(day_form(analysis), pseudonymize)
     # provenance in the PDF's own metadata too, so the file can be traced without its cover page
-    from markers.write.output import provenance_record
-
-    provenance = provenance_record(
-        inputs=list(paths),
-        options=_options(page_size=page_size, pseudonymized=pseudonymize is not None, **analyse_options),
-        reference_set=analysis.reference_set,
-        checksums=_checksums(analysis),
-    )
-    provenance = _private(provenance, pseudonymize)
-    provenance.pop("created", None)  # the same inputs must give the same bytes
-    metadata = pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}
-    # the PDF and its PNGs are one output: complete, or removed together
-    with os_errors(output), all_or_nothing([output], [png_dir] if png_dir is not None else []):
-        n_pages = write_report_pdf(pages, output, metadata=metadata, inputs=paths)
-        if png_dir is not None:
-            builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
-                                   assessment=analysis.assessment, page_size=page_size)
-            write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
+    provenance = _provenance(analysis, paths, pseudonymize,
+                             _options(page_size=page_size, pseudonymized=pseudonymize is not None, **analyse_options))
+    n_pages = write_pdf_report(analysis, output, inputs=paths, provenance=provenance, title=title,
+                               page_size=page_size, png_dir=png_dir, dpi=dpi, jobs=jobs, progress=progress,
+                               outcomes=outcome)
     return analysis, n_pages
 
 
 def _report_outcomes(analysis: Analysis):
     """The outcome analysis for the report's outcome pages, or None when the input holds no outcome."""
+    from markers.analysis.day_events import on_day_calendar
     from markers.analysis.outcomes import has_outcome_data, outcomes_of_analysis
 
     dataset = analysis.dataset
-    if not has_outcome_data(dataset.patients, dataset.therapy):
+    therapy = on_day_calendar(dataset.therapy)  # a date-free table's days since diagnosis, as the dates it needs
+    if not has_outcome_data(dataset.patients, therapy):
         return None
-    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=dataset.therapy)
+    return outcomes_of_analysis(analysis.assessment, patients=dataset.patients, therapy=therapy)
 
 
 def write_html(
@@ -486,23 +394,15 @@ def write_html(
     (Analysis, int)
         The analysis and the size of the file in bytes.
     """
-    from markers.report.html import html_parts, write_html_report
-    from markers.write.guard import os_errors
+    from markers.report.writers import write_html_document
 
+    paths = _path_list(paths)
     _check_outputs([(output, "report"), (png_dir, "PNG folder")], paths, pseudonymize, analyse_options)
-    analysis = prepare(paths, pseudonymize=pseudonymize, dates_for="the report", **analyse_options)
-    dataset = analysis.dataset
-    parts = html_parts(dataset, data=analysis.measurements, assessment=analysis.assessment, title=title,
-                       reference_set=analysis.reference_set, progress=progress,
-                       patient_status=analysis.patient_status)
-    with os_errors(output):
-        size = write_html_report(parts, output, inputs=paths)
-    if png_dir is not None:
-        from markers.report.document import figure_jobs, write_pngs
-
-        builders = figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
-                               assessment=analysis.assessment, page_size=page_size)
-        write_pngs(builders, png_dir, dpi=dpi, jobs=jobs or os.cpu_count() or 1)
+    analysis = analyse(paths, **analyse_options)
+    outcome = _report_outcomes(analysis) if png_dir is not None else None  # the PNGs have its pages
+    analysis = _pseudonymized(day_form(analysis), pseudonymize)
+    size = write_html_document(analysis, output, inputs=paths, title=title, page_size=page_size, png_dir=png_dir,
+                               dpi=dpi, jobs=jobs, progress=progress, outcomes=outcome)
     return analysis, size
 
 
@@ -522,29 +422,28 @@ def write_patient_figure(
     ``patient`` is the ID as written in the input (also when ``pseudonymize`` is given: the
     figure then shows the pseudonym and days only).
     """
-    from markers.errors import ConfigError
-    from markers.plot.patient import patient_figure
-    from markers.report.document import save_figure
-    from markers.write.guard import os_errors
+    from markers.errors import ConfigError, InputFormatError
+    from markers.plot.date_free import is_date_free
+    from markers.report.writers import write_patient_page
 
+    paths = _path_list(paths)
     _check_outputs([(output, "figure")], paths, pseudonymize, analyse_options)
     analysis = analyse(paths, **analyse_options)
-    require_dates(analysis, what="a patient figure")
+    if x == "date" and is_date_free(analysis.measurements):
+        raise InputFormatError(f"{_date_free_files(analysis)}: the results have no calendar dates (age at sample or "
+                               "days since diagnosis only): plot them on days since diagnosis (--x day).")
     known = sorted(set(analysis.measurements["patient_id"]))
     if patient not in known:
         listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
         raise ConfigError(f"patient {patient!r} has no measurements in the input; patients: {listed}.")
+    analysis = day_form(analysis)
     if pseudonymize is not None:
         from markers.privacy.pseudonym import load_or_create_key, pseudonym
 
         key = load_or_create_key(pseudonymize)
         analysis = pseudonymize_analysis(analysis, key=key)
         patient = pseudonym(patient, key=key)
-    figure = patient_figure(analysis.measurements, patient=patient, therapy=analysis.dataset.therapy,
-                            patients=analysis.dataset.patients, assessment=analysis.assessment, x=x,
-                            page_size=page_size)
-    with os_errors(output):
-        save_figure(figure, output, dpi=dpi)
+    write_patient_page(analysis, output, patient=patient, x=x, page_size=page_size, dpi=dpi)
     return analysis
 
 
@@ -558,19 +457,9 @@ def pseudonymize_analysis(analysis: Analysis, *, key: bytes) -> Analysis:
     dropped; IDs and dates inside free text are scrubbed. Everything written from the
     result (tables, figures, PDF text and metadata, PNG names) then carries no identity.
     """
-    from dataclasses import replace
+    from markers.privacy.shared import pseudonymized_analysis
 
-    from markers.privacy.pseudonym import pseudonymize_with, status_rise_days
-
-    # one pass: the patients, therapy and issue tables are shared by the dataset and the analysis
-    extra = {"flagged": analysis.measurements}
-    if analysis.assessment is not None:
-        extra["assessment"] = analysis.assessment
-        extra["patient_status"] = analysis.patient_status  # from the dates, before they become days
-    dataset, tables = pseudonymize_with(analysis.dataset, key=key, extra=extra)
-    panel = status_rise_days(tables["patient_status"]) if "patient_status" in tables else None
-    return replace(analysis, dataset=dataset, measurements=tables["flagged"], assessment=tables.get("assessment"),
-                   panel=panel)
+    return pseudonymized_analysis(analysis, key=key)
 
 
 def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events: int,
@@ -579,6 +468,7 @@ def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events:
     from dataclasses import replace
 
     from markers.analysis.assess import AssessmentRules
+    from markers.analysis.day_events import on_day_calendar
     from markers.analysis.outcomes import outcomes_of_analysis
 
     rules = analyse_options.pop("rules", None) or AssessmentRules()
@@ -586,14 +476,13 @@ def _outcomes(paths, *, landmarks: Sequence[str], min_patients: int, min_events:
     rules = replace(rules, milestones=tuple(dict.fromkeys((*rules.milestones, *chosen))))
     analysis = analyse(paths, rules=rules, **analyse_options)
     result = outcomes_of_analysis(analysis.assessment, patients=analysis.dataset.patients,
-                                  therapy=analysis.dataset.therapy, landmarks=chosen, rules=rules,
+                                  therapy=on_day_calendar(analysis.dataset.therapy), landmarks=chosen, rules=rules,
                                   min_patients=min_patients, min_events=min_events)
     if pseudonymize is not None:
-        from markers.privacy.pseudonym import load_or_create_key, pseudonym
+        from markers.privacy.pseudonym import load_or_create_key
+        from markers.privacy.shared import pseudonymized_outcomes
 
-        key = load_or_create_key(pseudonymize)
-        result.patients = result.patients.assign(patient_id=[pseudonym(p, key=key) for p in result.patients["patient_id"]])
-        result.issues = result.issues.iloc[0:0]  # their messages name patients
+        result = pseudonymized_outcomes(result, key=load_or_create_key(pseudonymize))
     return analysis, result
 
 
@@ -648,17 +537,14 @@ def write_outcomes(
     its provenance. Returns the :class:`~markers.analysis.outcomes.Outcomes`."""
     from pathlib import Path
 
-    from markers.write.output import provenance_record, write_table, write_tables
+    from markers.write.output import write_table, write_tables
 
+    paths = _path_list(paths)
     analysis, result = _outcomes(paths, landmarks=landmarks, min_patients=min_patients, min_events=min_events,
                                  pseudonymize=pseudonymize, **analyse_options)
-    provenance = provenance_record(
-        inputs=list(paths),
-        options=_options(landmarks=list(landmarks), min_patients=min_patients, min_events=min_events,
-                         pseudonymized=pseudonymize is not None, **analyse_options),
-        reference_set=analysis.reference_set,
-        checksums=_checksums(analysis),
-    )
+    provenance = _provenance(analysis, paths, None, _options(  # the outcome tables name their inputs as given
+        landmarks=list(landmarks), min_patients=min_patients, min_events=min_events,
+        pseudonymized=pseudonymize is not None, **analyse_options))
     if Path(output).suffix.lower() in (".csv", ".tsv"):
         write_table(result.tests, output, inputs=paths, provenance=provenance, sheet_name="tests")
     else:

@@ -60,10 +60,13 @@ def test_report_is_byte_identical_on_a_second_run(report, tmp_path):
     assert again.read_bytes() == (folder / "report.pdf").read_bytes()
 
 
-def test_report_pngs_one_per_patient_and_cohort_figure(report):
+def test_report_pngs_one_per_patient_cohort_figure_and_outcome_page(report):
     folder, _ = report
     names = sorted(p.name for p in (folder / "png").iterdir())
-    assert names == sorted([f"patient_{p}.png" for p in PATIENTS] + ["cohort_1.png", "cohort_2.png", "cohort_3.png"])
+    # the sample workbook has relapse events: EFS/OS pages from diagnosis, end of induction and complete
+    # remission, as in the PDF
+    assert names == sorted([f"patient_{p}.png" for p in PATIENTS] + ["cohort_1.png", "cohort_2.png", "cohort_3.png"]
+                           + ["outcomes_1.png", "outcomes_2.png", "outcomes_3.png"])
     assert all((folder / "png" / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
 
 

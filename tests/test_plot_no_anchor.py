@@ -64,3 +64,52 @@ def test_axes_level_plot_and_html_figure_too(analysis):
     fig = patient_trend_figure(analysis.measurements, patient="P1")
     assert fig.axes[1].get_xlabel() == FIRST_SAMPLE_AXIS_LABEL
     assert len(_line(fig.axes[0], "VMA").get_xdata()) == 3
+
+
+def test_a_pseudonymized_page_is_drawn_from_the_first_sample_too(analysis):
+    # once an empty page: the pseudonymized rows have no dates to count from, only sample_day (since the
+    # first sample, the patient's anchor here) and no timeline day
+    from markers.pipeline import pseudonymize_analysis
+
+    private = pseudonymize_analysis(analysis, key=b"k" * 32)
+    pid = private.measurements["patient_id"].iloc[0]
+    fig = patient_figure(private.measurements, patient=pid, patients=private.dataset.patients,
+                         assessment=private.assessment)
+    ax1 = fig.axes[0]
+    assert list(np.asarray(_line(ax1, "VMA").get_xdata(), dtype=float)) == [0.0, 30.0, 90.0]
+    assert ax1.get_xlabel() == FIRST_SAMPLE_AXIS_LABEL
+    subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    assert "day 0 = first sample (assumed)" in subtitle and "2024" not in subtitle
+
+
+def test_a_date_free_patient_without_days_is_drawn_from_its_ages(tmp_path):
+    from markers.pipeline import day_form
+
+    path = tmp_path / "commons.csv"  # ages at sample 2000 and 2090 days, no day since diagnosis
+    path.write_text("subject_id,age_at_collection_days,lab_test,result,unit\n"
+                    "C2,2000,HVA,<5,mg/g creat\nC2,2090,HVA,30,mg/g creat\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="2 without a day since diagnosis are not assessed"):
+        drawn = day_form(analyse(path, today=dt.date(2026, 1, 1)))
+    fig = patient_figure(drawn.measurements, patient="C2", patients=drawn.dataset.patients)
+    assert list(np.asarray(_line(fig.axes[0], "HVA").get_xdata(), dtype=float)) == [0.0, 90.0]
+    subtitle = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    # 2000 days = 65 completed months of 30.44 days: 5 y 5 mo
+    assert "day 0 = first sample, at age 5 y 5 mo (assumed)" in subtitle and "2 samples" in subtitle
+
+
+def test_one_sample_is_drawn_on_whole_days_with_its_limit_in_view(tmp_path):
+    from markers.pipeline import day_form
+
+    path = tmp_path / "one.csv"  # one HVA at 2000 days of age: the 3-5 y band, ULN 22 mg/g (ARUP 3018863)
+    path.write_text("subject_id,age_at_collection_days,lab_test,result,unit\nC2,2000,HVA,<5,mg/g creat\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning):
+        drawn = day_form(analyse(path, today=dt.date(2026, 1, 1)))
+    fig = patient_figure(drawn.measurements, patient="C2")
+    values = fig.axes[1]
+    assert values.get_xlim() == (-10.0, 10.0)  # not -0.04 to 0.04
+    assert all(float(t) == int(t) for t in values.get_xticks())
+    uln = next(line for line in values.get_lines() if line.get_gid() == "uln:HVA")
+    assert list(uln.get_ydata()) == [22.0] and uln.get_marker() == "_"
+    low, high = values.get_ylim()
+    assert low < 5.0 and high > 22.0

@@ -21,7 +21,7 @@ from matplotlib.testing.compare import compare_images
 from plot_fixtures import make_assessment, make_data, make_dataset, make_patients, make_therapy, tables_of
 from pypdf import PdfReader
 
-import markers.report.document as report_module
+import markers.report.figure_files as figure_files
 from markers import __version__
 from markers.errors import OutputError
 from markers.plot.cohort import cohort_figures
@@ -422,14 +422,14 @@ def test_write_pngs_sends_figure_jobs_to_each_worker_once(tmp_path, monkeypatch)
                        assessment=make_assessment())
     serial = write_pngs(jobs, tmp_path / "one", dpi=30)
     submitted = []
-    original = report_module.ProcessPoolExecutor.submit
+    original = figure_files.ProcessPoolExecutor.submit
 
     def spy(self, fn, *args, **kwargs):
         submitted.append((fn.__name__, args[0]))
         return original(self, fn, *args, **kwargs)
 
-    monkeypatch.setattr(report_module.ProcessPoolExecutor, "submit", spy)
-    monkeypatch.setattr(report_module._FigureJobs, "__getitem__",
+    monkeypatch.setattr(figure_files.ProcessPoolExecutor, "submit", spy)
+    monkeypatch.setattr(figure_files._FigureJobs, "__getitem__",
                         lambda self, name: pytest.fail(f"the parent made the builder of {name}"))
     parallel = write_pngs(jobs, tmp_path / "two", dpi=30, jobs=2)
     assert submitted == [("_render_worker_png", name) for name in jobs]

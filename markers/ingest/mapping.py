@@ -57,6 +57,11 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "days_since_diagnosis": ("days since diagnosis", "days from diagnosis", "days after diagnosis",
                              "days post diagnosis", "days since dx", "days from dx", "day since diagnosis",
                              "days since initial diagnosis", "days from initial diagnosis"),
+    # date-free event tables (markers.ingest.event_days): the Pediatric Cancer Data Commons keeps every
+    # time point as the age in days (age_at_disease_phase, age_at_course_start)
+    "age_at_event_days": ("age at event days", "age at event in days", "age at disease phase",
+                          "age at disease phase days", "age at course start", "age at course start days"),
+    "age_at_diagnosis_days": ("age at diagnosis days", "age at diagnosis in days", "age at initial diagnosis days"),
     "diagnosis_date": (
         "date of diagnosis", "diagnosis date", "dx date", "date diagnosis", "date of dx", "diagnosed",
         "diagnosedatum",
@@ -88,7 +93,7 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "creatinine_unit": ("creatinine unit", "creatinine units", "creat unit"),
     "event": (
         "event", "therapy event", "treatment event", "milestone", "event name", "therapy", "treatment",
-        "ereignis", "phase", "timepoint", "time point",
+        "ereignis", "phase", "timepoint", "time point", "disease phase",
     ),
     "event_date": ("event date", "date of event", "treatment date", "therapy date"),
     **OUTCOME_SYNONYMS,

@@ -66,6 +66,11 @@ def therapy_records(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Dat
     id_col = require_column(column_map, "patient_id", sheet, "patient ID")
     event_col = require_column(column_map, "event", sheet, "event")
     date_col = column_map.column("event_date")
+    if date_col is None and column_map.column("sample_date") is None:
+        from markers.ingest.event_days import has_event_days, therapy_day_records
+
+        if has_event_days(column_map):  # a date-free table: days since diagnosis or ages at the events
+            return therapy_day_records(reader, column_map, data, id_col=id_col, event_col=event_col)
     if date_col is None:
         date_col = require_column(column_map, "sample_date", sheet, "date")
     headers = column_map.headers

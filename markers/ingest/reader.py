@@ -47,6 +47,7 @@ from markers.schema import (
     DATE_OF_BIRTH,
     DIAGNOSIS_DATE,
     EVENT_DATE,
+    EVENT_DAY,
     OUTCOME_COLUMNS,
     OUTPUT_UNITS,
     PATIENT_COLUMNS,
@@ -348,10 +349,12 @@ def read(  # noqa: PLR0915 - long, to be split (docs/design.md)
         for key in [(reader.sheet.file, reader.sheet.sheet)]
     ]
     rows = pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
-    therapy = pd.concat(therapy_frames, ignore_index=True)[THERAPY_COLUMNS] if therapy_frames else Dataset().therapy
+    therapy = pd.concat(therapy_frames, ignore_index=True) if therapy_frames else Dataset().therapy
+    days = [EVENT_DAY] if EVENT_DAY in therapy.columns else []  # a date-free table's days since diagnosis
+    therapy = therapy[[*THERAPY_COLUMNS, *days]]
     if len(therapy):
         therapy[EVENT_DATE] = pd.to_datetime(therapy[EVENT_DATE])
-        therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE], kind="stable").reset_index(drop=True)
+        therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE, *days], kind="stable").reset_index(drop=True)
     # normalize_records gives the measurements in patient order (patient, sample date, analyte)
     measurements = measurements.reset_index(drop=True)
     return Dataset(

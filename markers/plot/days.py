@@ -14,13 +14,17 @@ import re
 import numpy as np
 import pandas as pd
 
-from markers.schema import DAY, PATIENT_ID, SAMPLE_DATE
+from markers.plot.frames import format_age
+from markers.schema import AGE_DAYS, DAY, PATIENT_ID, SAMPLE_DATE
 
 #: How axes and table headings name the day count.
 DAY_AXIS_LABEL = "days since diagnosis"
 
 #: The note that says it on a page.
 DAY_ORIGIN_NOTE = "day = days since diagnosis (day 0; therapy start when no diagnosis date)"
+
+#: What a cover says when the tables have days, not dates (date-free or pseudonymised).
+DAYS_ONLY = "days since diagnosis (no calendar dates in these tables)"
 
 #: How the axes name the day count of a patient with no diagnosis date and no treatment event.
 FIRST_SAMPLE_AXIS_LABEL = "days since first sample (no diagnosis date or treatment event)"
@@ -54,12 +58,16 @@ def day_origins(data: pd.DataFrame) -> pd.Series:
     return frame.groupby(PATIENT_ID, sort=False)["origin"].first()
 
 
-def anchored_on_first_sample(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+def anchored_on_first_sample(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timestamp | int | str | None]:
     """One patient's rows with ``day`` counted from the first sample when nothing else can anchor it.
 
-    The timeline leaves ``day`` empty for a patient without a diagnosis date or a treatment event;
-    the figures then plot against days since the first sample (its date returned, to be said on
-    the page) instead of plotting nothing. Rows with any ``day`` are returned as they are, with ``None``.
+    The timeline leaves ``day`` empty for a patient without a diagnosis date or a treatment event
+    (or, in a date-free table, without days since diagnosis); the figures then plot against days
+    since the first sample instead of plotting nothing. What stands for the first sample is returned,
+    to be said on the page (:func:`first_sample_note`): its date; or, without dates, ``""`` when a
+    pseudonymised ``sample_day`` gave the days, or the age in days at the first sample when the
+    ages at sample did. Rows with any ``day`` (or nothing to count from) are returned as they are,
+    with ``None``.
 
     Examples
     --------
@@ -68,15 +76,46 @@ def anchored_on_first_sample(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Times
     >>> rows, first = anchored_on_first_sample(r)
     >>> rows["day"].tolist(), f"{first:%Y-%m-%d}"
     ([0, 30], '2024-01-10')
+    >>> r = pd.DataFrame({"patient_id": "C2", "sample_day": pd.array([None, None], dtype="Int64"),
+    ...                   "age_days": [2000, 2090], "day": pd.array([None, None], dtype="Int64")})
+    >>> rows, first = anchored_on_first_sample(r)
+    >>> rows["day"].tolist(), rows["sample_day"].tolist(), first
+    ([0, 90], [0, 90], 2000)
     """
-    if DAY not in rows.columns or SAMPLE_DATE not in rows.columns or rows.empty or rows[DAY].notna().any():
+    if DAY not in rows.columns or rows.empty or rows[DAY].notna().any():
         return rows, None
-    dates = pd.to_datetime(rows[SAMPLE_DATE], errors="coerce")
-    if dates.isna().all():
-        return rows, None
-    first = dates.min().normalize()
-    days = pd.array((dates.dt.normalize() - first).dt.days, dtype="Int64")
-    return rows.assign(**{DAY: days}), first
+    if SAMPLE_DATE in rows.columns:
+        dates = pd.to_datetime(rows[SAMPLE_DATE], errors="coerce")
+        if dates.notna().any():
+            first = dates.min().normalize()
+            days = pd.array((dates.dt.normalize() - first).dt.days, dtype="Int64")
+            return rows.assign(**{DAY: days}), first
+    for column in ("sample_day", AGE_DAYS):  # no date: the pseudonymised days, else the ages at sample
+        if column in rows.columns:
+            counts = pd.to_numeric(rows[column], errors="coerce").astype("float64")
+            if counts.notna().any():
+                start = counts.min()
+                days = pd.array(np.floor(counts - start).to_numpy(), dtype="Float64").astype("Int64")
+                out = rows.assign(**{DAY: days})
+                if "sample_day" in out.columns:
+                    out["sample_day"] = days
+                return out, "" if column == "sample_day" else int(start)
+    return rows, None
+
+
+def first_sample_note(first: pd.Timestamp | int | str) -> str:
+    """What day 0 is when it is the first sample (:func:`anchored_on_first_sample`), for a page heading.
+
+    Examples
+    --------
+    >>> first_sample_note(pd.Timestamp("2024-01-10")), first_sample_note(""), first_sample_note(2000)
+    ('first sample 2024-01-10 (assumed)', 'first sample (assumed)', 'first sample, at age 5 y 5 mo (assumed)')
+    """
+    if isinstance(first, pd.Timestamp):
+        return f"first sample {first:%Y-%m-%d} (assumed)"
+    if isinstance(first, str):
+        return "first sample (assumed)"
+    return f"first sample, at age {format_age(first)} (assumed)"
 
 
 def with_timeline_days(assessment: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:

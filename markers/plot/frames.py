@@ -185,6 +185,25 @@ def sample_key(frame: pd.DataFrame) -> str:
     )
 
 
+def n_samples(rows: pd.DataFrame) -> int:
+    """Distinct samples among ``rows``: by :func:`sample_key`; rows without one (a date-free sample with
+    no day since diagnosis) told apart by their age at sample.
+
+    Examples
+    --------
+    >>> n_samples(pd.DataFrame({"sample_day": pd.array([0, 0, None, None], dtype="Int64"),
+    ...                         "age_days": [400, 400, 2000, 2090]}))
+    3
+    """
+    key = sample_key(rows)
+    unplaced = rows[key].isna().to_numpy(dtype=bool)
+    placed = int(rows.loc[~unplaced, key].nunique())
+    if not unplaced.any():
+        return placed
+    ages = rows.loc[unplaced, "age_days"] if "age_days" in rows.columns else pd.Series([pd.NA] * int(unplaced.sum()))
+    return placed + int(ages.nunique(dropna=False))
+
+
 def day_shift(data: pd.DataFrame | None, *, patient: str) -> float:
     """Days to add to a pseudonymised ``*_day`` column to land on the timeline's ``day`` axis.
 

@@ -43,10 +43,11 @@ from markers.plot.days import (
     DAY_AXIS_LABEL,
     FIRST_SAMPLE_AXIS_LABEL,
     anchored_on_first_sample,
+    first_sample_note,
     reword_days,
     with_timeline_days,
 )
-from markers.plot.frames import check_choice, format_age, patient_rows, rows_of, sample_key, time_origin
+from markers.plot.frames import check_choice, format_age, n_samples, patient_rows, rows_of, time_origin
 from markers.plot.panel import panel_line, panel_with_days
 from markers.plot.samples import sample_notes, sample_table_cells, sample_table_header, shortened, story_rows
 from markers.plot.style import MIN_FONT, PAGE_SIZES, PHASE_COLORS, X_CHOICES
@@ -101,7 +102,8 @@ def _header_lines(rows: pd.DataFrame, *, patient: str, patients: pd.DataFrame | 
     if not any(part.startswith("day 0") for part in parts):
         origin = time_origin(rows, patient=patient)
         parts.append(f"day 0 = {origin:%Y-%m-%d} (therapy start)" if origin is not None else "day 0 = diagnosis")
-    parts.append(f"{rows[sample_key(rows)].nunique()} samples")
+    count = n_samples(rows)
+    parts.append(f"{count} sample" if count == 1 else f"{count} samples")
     if unit_label:
         parts.append(f"values in {unit_label}")
     lines: list[str] = []
@@ -252,7 +254,7 @@ class PatientPage:
         if len(lines) > max_lines:
             lines = lines[: max_lines - 1] + ["    … (see the summary table)"]
         if first_sample is not None:  # nothing to anchor on: say what day 0 is instead
-            subtitle = re.sub(r"day 0 = [^·]*", f"day 0 = first sample {first_sample:%Y-%m-%d} (assumed) ", subtitle, count=1)
+            subtitle = re.sub(r"day 0 = [^·]*", f"day 0 = {first_sample_note(first_sample)} ", subtitle, count=1)
         self._title.set_text(f"Patient {patient}")
         self._subtitle.set_text(subtitle)
         line_h = 0.0135

@@ -110,7 +110,7 @@ def plot_cohort_spaghetti(data: pd.DataFrame, *, analyte: str, assessment: pd.Da
     ax.axhline(1.0, color="#D55E00", linewidth=1.0, linestyle="--", zorder=3, gid="uln:1x", label="1× ULN")
     ax.set_yscale("log", nonpositive="mask")
     plain_log_axis(ax)
-    panel_title(ax, f"{analyte}: {len(keep)} informative patients")
+    panel_title(ax, f"{analyte}: {len(keep)} informative patient{'' if len(keep) == 1 else 's'}")
     ax.set_xlabel(DAY_AXIS_LABEL, fontsize=MIN_FONT + 1)
     ax.set_ylabel("× ULN (log)", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from markers.errors import MissingColumnError
@@ -266,8 +267,12 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         if y == "value" and ULN in sub.columns:
             sx, sy = uln_steps(sub, x=x, date_of_birth=course.date_of_birth)
             if len(sx):
+                # one sample: a step of no length would not show; a short dash at the limit does
+                dash = {"marker": "_", "markersize": 14} if len(sx) == 1 else {}
+                if len(sx) == 1:  # and in view
+                    y_seen.extend(float(v) for v in np.asarray(sy, dtype=float) if v > 0)
                 ax.plot(sx, sy, drawstyle="steps-post", linestyle=":", linewidth=1.3, color=color, zorder=2,
-                        label=f"{analyte} ULN", gid=f"uln:{analyte}")
+                        label=f"{analyte} ULN", gid=f"uln:{analyte}", **dash)
 
     ax.set_yscale("log", nonpositive="mask")
     if y_seen:
@@ -282,6 +287,11 @@ def draw_course(ax: Axes, course: Course, *, y: str, grade_cutoffs: tuple[float,
         annotate_extremes(ax, arow, course.analytes, x=x, y=y, origin=origin, shift=shift, x_range=x_range)
 
     ax.margins(x=0.04)
+    if x == "day" and x_min is not None and x_max is not None and x_max - x_min < 1:
+        lo, hi = ax.get_xlim()
+        if hi - lo < 2:  # one day and nothing else in time: whole days around it, not fractions of one
+            ax.set_xlim(x_min - 10, x_max + 10)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     day_label = FIRST_SAMPLE_AXIS_LABEL if course.first_sample is not None else DAY_AXIS_LABEL
     ax.set_xlabel(day_label if x == "day" else "sample date", fontsize=MIN_FONT + 1)
     ax.tick_params(labelsize=MIN_FONT)

@@ -28,7 +28,7 @@ from markers import __version__
 from markers.analysis.panel import PANEL_STATUSES
 from markers.ingest.dataset import Dataset
 from markers.plot.cohort import iter_cohort_figures
-from markers.plot.days import FIRST_SAMPLE_AXIS_LABEL, anchored_on_first_sample
+from markers.plot.days import DAYS_ONLY, FIRST_SAMPLE_AXIS_LABEL, anchored_on_first_sample
 from markers.plot.frames import PatientRows, patient_rows, sample_key
 from markers.plot.panel import PANEL_FOOTNOTE, panel_line, panel_with_days, report_panel
 from markers.plot.trend import grade_legend_handles, plot_marker_trend
@@ -44,7 +44,7 @@ from markers.report.html_tables import (
     table,
 )
 from markers.report.overview import PATIENT_STATUSES, patient_overview
-from markers.schema import ANALYTES, PATIENT_ID
+from markers.schema import ANALYTES, PATIENT_ID, SAMPLE_DATE
 from markers.write.output import atomic_write
 
 __all__ = ["HTML_SUFFIXES", "figure_data_uri", "html_parts", "is_html_path", "patient_trend_figure",
@@ -153,6 +153,7 @@ def _cover(dataset: Dataset, *, data: pd.DataFrame, title: str, reference_set: s
         ("Software", f"markers {__version__}"),
         ("Reference set", reference_set or "not stated"),
         ("Unit", dataset.unit),
+        *([("Time", DAYS_ONLY)] if SAMPLE_DATE not in data.columns else []),
         ("Patients", str(data[PATIENT_ID].astype(str).nunique() if len(data) else 0)),
         ("Samples", f"{n_samples} ({len(data)} results)"),
         ("Rejected rows", str(dataset.n_rejected)),

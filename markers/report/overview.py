@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from markers.plot.frames import day_column, sample_key
-from markers.schema import ANALYTE, ANALYTES, DAY, PATIENT_ID, SAMPLE_DATE
+from markers.plot.frames import day_column, n_samples, sample_key
+from markers.schema import ANALYTE, ANALYTES, DAY, PATIENT_ID
 
 __all__ = ["OVERVIEW_COLUMNS", "PATIENT_STATUSES", "analyte_summary", "natural_key", "patient_overview",
            "patient_status", "status_counts"]
@@ -119,7 +119,6 @@ def patient_overview(data: pd.DataFrame, assessment: pd.DataFrame) -> pd.DataFra
         (the earliest day of a confirmed re-elevation, ``nan`` if none).
     """
     order = {a: i for i, a in enumerate(ANALYTES)}
-    key = sample_key(data) if len(data) else SAMPLE_DATE
     assessed = dict(tuple(assessment.groupby(assessment[PATIENT_ID].astype(str), sort=False))) \
         if len(assessment) else {}
     records = []
@@ -138,7 +137,7 @@ def patient_overview(data: pd.DataFrame, assessment: pd.DataFrame) -> pd.DataFra
             "status": patient_status(a_rows),
             "markers": " ".join(sorted(set(rows[ANALYTE].astype(str)), key=lambda a: (order.get(a, 99), a))),
             "informative": " ".join(informative),
-            "samples": int(rows[key].nunique()),
+            "samples": n_samples(rows),
             "first_day": float(days.min()),
             "last_day": float(days.max()),
             "max_baseline_x_uln": float(baseline.max()) if baseline.notna().any() else float("nan"),

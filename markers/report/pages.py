@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from markers import __version__
 from markers.ingest.dataset import Dataset
 from markers.plot.cohort import cohort_analytes
+from markers.plot.days import DAYS_ONLY
 from markers.plot.frames import sample_key
 from markers.plot.style import GRADE_COLORS, MIN_FONT, PAGE_SIZES
 from markers.plot.table import add_table
@@ -24,6 +25,7 @@ from markers.schema import (
     ANALYTE,
     ANALYTES,
     PATIENT_ID,
+    SAMPLE_DATE,
 )
 
 #: Summary-table columns: (assessment column, header, relative width).
@@ -162,6 +164,7 @@ def cover_page(dataset: Dataset, *, data: pd.DataFrame, title: str, page_size: s
         ("Software", f"markers {__version__}"),
         ("Reference set", reference_set or "not stated"),
         ("Unit", dataset.unit),
+        *([("Time", DAYS_ONLY)] if SAMPLE_DATE not in data.columns else []),
         ("Patients", f"{n_patients}"),
         ("Samples", f"{n_samples} ({len(data)} results)"),
         ("Rejected rows", f"{dataset.n_rejected} (rows left out whole)"),

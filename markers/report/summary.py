@@ -146,3 +146,18 @@ def rounded(table):
             continue
         out[column] = out[column].round(digits)
     return out
+
+
+def analysis_summary(analysis, *, html: bool = False) -> str:
+    """An analysis (:func:`markers.pipeline.analyse`) in a few lines, or a small HTML fragment: counts,
+    reference set, patient statuses, issues by code and a table of patients per analyte."""
+    from markers.ingest.display import dataset_facts, html_summary, text_summary
+    from markers.report.overview import analyte_summary, status_counts
+
+    heading, facts, _files = dataset_facts(analysis.dataset)
+    statuses = status_counts(analysis.assessment)
+    facts = [("reference set", analysis.reference_set), *facts,
+             ("patient status", ", ".join(f"{s} {n}" for s, n in statuses.items()) or "none")]
+    render = html_summary if html else text_summary
+    return render(heading.replace("Dataset", "Analysis", 1), facts, analyte_summary(analysis.assessment),
+                  issues=analysis.dataset.issues)
