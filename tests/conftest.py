@@ -20,6 +20,17 @@ def rng():
 
 
 @pytest.fixture(scope="session")
+def sample_analysis():
+    """``analyse`` of the two shipped sample files, made once for every module that reads it (do not modify)."""
+    from pathlib import Path
+
+    from markers.pipeline import analyse
+
+    sample = Path(__file__).parent.parent / "sample_data"
+    return analyse([str(sample / "study_workbook.xlsx"), str(sample / "lab_export_eu.csv")])
+
+
+@pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     """The bad-input corpus (tests/corpus/make_corpus.py), built once for every test that reads it."""
     from corpus import make_corpus
