@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/study_workbook.xlsx sample_data/lab_export_eu.csv
 
-.PHONY: demo test venv clean bench bench-full
+.PHONY: demo test quick venv clean bench bench-full
 
 $(BIN)/markers: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: venv
 test: venv
 	@./.ci/install-system-deps
 	$(BIN)/python -m pytest
+
+# The quick loop: every test but the slow ones, on two processes (a file's tests stay on one, so
+# its module fixtures are made once).
+quick: venv
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
 
 bench: venv
 	$(BIN)/python benchmarks/run.py --quick

@@ -8,22 +8,17 @@ stories), worked out by hand: 330 rows read = 316 kept + 2 rejected + 12 skipped
 from __future__ import annotations
 
 import html.parser
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
-from markers.pipeline import analyse
-
-SAMPLE = Path(__file__).parent.parent / "sample_data"
-FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
 ISSUES = ("issues: 3 errors, 4 warnings: missing-patient-id 1, non-numeric-result 1, sample-before-birth 1, "
           "dilute-urine 2, duplicate-result 2")
 
 
 @pytest.fixture(scope="module")
-def analysis():
-    return analyse(FILES)
+def analysis(sample_analysis):
+    return sample_analysis
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Tests of markers.ingest.parse: result cells and date cells, vectorised."""
+"""Tests of markers.ingest.parse (results and dates modules): result cells and date cells, vectorised."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import markers.ingest.parse as parse_module
+import markers.ingest.date_parts as date_parts_module
 from markers.errors import AmbiguousDateError, MarkersError
 from markers.ingest.parse import (
     RESULT_STATUS,
@@ -262,7 +262,7 @@ def one_date(cell: object, **options: object) -> tuple[object, str]:
 @pytest.fixture
 def today_2026_11_25(monkeypatch):
     """Pin 'today' so the two-digit-year pivot is deterministic."""
-    monkeypatch.setattr(parse_module, "_today", lambda: dt.date(2026, 11, 25))
+    monkeypatch.setattr(date_parts_module, "_today", lambda: dt.date(2026, 11, 25))
 
 
 def test_excel_serial_epoch_by_hand():
@@ -587,7 +587,7 @@ def test_long_result_column_parses_distinct_cells_once_with_the_same_output():
     assert first["text"].tolist() == ["<0.5", "45.2", "45.2 H", "QNS", "", "", "12,5", "7"]
     # every block of 8 is the same as the first: 50 x "ok" for "<0.5"
     assert (out["status"] == "ok").sum() == 5 * 50
-    from markers.ingest.parse import _parse_result_cells
+    from markers.ingest.results import _parse_result_cells
 
     pd.testing.assert_frame_equal(out, _parse_result_cells(values, decimal_comma=None))
 

@@ -16,9 +16,9 @@ FILES = [str(SAMPLE / "study_workbook.xlsx"), str(SAMPLE / "lab_export_eu.csv")]
 
 
 @pytest.fixture(scope="module")
-def originals():
+def originals(sample_analysis):
     """Every patient ID and every date of the un-pseudonymized analysis, in the forms a file could hold."""
-    analysis = analyse(FILES)
+    analysis = sample_analysis
     ids = set(analysis.dataset.patients["patient_id"]) | set(analysis.measurements["patient_id"])
     dates = set()
     for frame in (analysis.measurements, analysis.dataset.patients, analysis.dataset.therapy, analysis.assessment):

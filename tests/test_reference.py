@@ -574,8 +574,11 @@ def test_user_file_empty(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
+    import markers.analysis.ages
+    import markers.analysis.limit_sets
     import markers.analysis.reference
 
-    result = doctest.testmod(markers.analysis.reference)
-    assert result.attempted >= 6
-    assert result.failed == 0
+    results = [doctest.testmod(module) for module in (
+        markers.analysis.ages, markers.analysis.limit_sets, markers.analysis.reference)]
+    assert sum(r.attempted for r in results) >= 6
+    assert sum(r.failed for r in results) == 0

@@ -60,6 +60,7 @@ def _check_row(cells, expected):
             assert got == want
 
 
+@pytest.mark.slow  # renders every page of the report (1-5 s)
 def test_pdf_has_the_patient_level_table_and_lines(analysis):
     table, footnote, lines = _pages(analysis, status=analysis.patient_status)
     assert sorted(table) == sorted(EXPECTED)  # NB-016: no informative marker, no row
@@ -72,11 +73,13 @@ def test_pdf_has_the_patient_level_table_and_lines(analysis):
     assert "Patient-level status: informativeness unknown" in lines["NB-016"]
 
 
+@pytest.mark.slow  # renders every page of the report (1-5 s)
 def test_pdf_status_defaults_to_the_assessment(analysis):
     table, _, _ = _pages(analysis, status=None)
     assert table["NB-018"][-1] == "524"
 
 
+@pytest.mark.slow  # renders every page of the report (1-5 s)
 def test_pseudonymized_pdf_keeps_the_rise_day(analysis):
     shared = pseudonymize_analysis(analysis, key=KEY)
     table, _, lines = _pages(shared, status=shared.patient_status)
@@ -115,6 +118,7 @@ class _Rows(HTMLParser):
             self._row = None
 
 
+@pytest.mark.slow  # renders every page of the report (1-5 s)
 def test_html_cohort_table_has_the_panel_columns_and_filters(analysis):
     text = "".join(html_parts(analysis.dataset, data=analysis.measurements, assessment=analysis.assessment,
                               patient_status=analysis.patient_status))

@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from workbooks import write_workbook
 
 from markers.cli import cli
-from markers.pipeline import analyse
 from markers.plot.cohort import STATUS_COLORS, cohort_figures, plot_cohort_spaghetti, plot_swimmer
 from markers.plot.patient import patient_figure, plot_marker_trend
 from markers.report.appendix import appendix_pages
@@ -57,8 +56,8 @@ FILES = [SAMPLE / "study_workbook.xlsx", SAMPLE / "lab_export_eu.csv"]
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return analyse(FILES)
+def sample(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +202,7 @@ def test_swimmer_event_symbols_are_the_same_in_plot_and_legend():
         assert sum(to_rgba(drawn.get_markeredgecolor())[:3]) < 0.5
 
 
+@pytest.mark.slow  # draws every cohort figure of the sample (2-3 s)
 def test_swimmer_says_which_marker_the_strip_shows(sample):
     ds = sample.dataset
     pages = cohort_figures(sample.measurements, therapy=ds.therapy, assessment=sample.assessment)

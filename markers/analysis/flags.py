@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -143,7 +144,7 @@ def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
     return pd.Series(default, index=frame.index)
 
 
-def flag(  # noqa: PLR0915 - long, to be split (docs/design.md)
+def flag(
     measurements: pd.DataFrame,
     *,
     limits: pd.DataFrame,
@@ -206,50 +207,87 @@ def flag(  # noqa: PLR0915 - long, to be split (docs/design.md)
         )
     out = measurements.copy()
     _fill_age_days(out)
+    found = _limits_by_unit(out, limits)
+    if prefer_reported and REPORTED_ULN in out:
+        _prefer_reported(out, found)
+    x_uln, grade = _grades(out, found.uln, found.exclusive, cutoffs)
+    elevated = pd.arrays.BooleanArray((grade >= 1) & (grade < len(GRADE_ORDER)), grade >= len(GRADE_ORDER))
 
+    out[ULN] = found.uln
+    out[X_ULN] = x_uln
+    out[ELEVATED] = pd.Series(elevated, index=out.index)
+    out[GRADE] = pd.Series(_names(_GRADE_NAMES, grade), index=out.index)
+    if found.whole is not None:
+        out[REFERENCE_SET] = found.whole[REFERENCE_SET].array
+        out[AGE_BAND_LABEL] = found.whole[AGE_BAND_LABEL].array
+    else:
+        out[REFERENCE_SET] = pd.array(found.reference_set, dtype=CELL_DTYPE)
+        out[AGE_BAND_LABEL] = pd.array(found.band, dtype=CELL_DTYPE)
+    out[LIMIT_CHANGED] = limit_changed(out)
+    _warn_24_hour(out, found.collection)
+    return out
+
+
+@dataclass
+class _Found:
+    """The limit found for each row (positional arrays); ``whole``: the lookup itself when one unit covers all rows."""
+
+    uln: np.ndarray
+    exclusive: np.ndarray
+    collection: np.ndarray
+    reference_set: np.ndarray
+    band: np.ndarray
+    whole: pd.DataFrame | None = None
+
+
+def _limits_by_unit(out: pd.DataFrame, limits: pd.DataFrame) -> _Found:
+    """The limit of each row in the row's unit; a unit that is not a ratio to creatinine gets none (with a warning)."""
     unit_codes, unit_names = distinct(out[UNIT], exact=False)
     unknown_units = sorted({str(u) for u in unit_names[:-1] if _ratio_kind(u) is None})
     if unknown_units:
         warnings.warn(
             f"unit(s) {', '.join(unknown_units)} are not a ratio to creatinine; "
             "those results get grade 'no_reference'.",
-            stacklevel=2,
+            stacklevel=3,  # the caller of flag()
         )
     # one lookup per unit (a table is in one unit, so usually one lookup for every row);
     # positional, so that a frame with a repeated index label is flagged like any other
     n = len(out)
-    uln = np.full(n, np.nan)
-    exclusive = np.zeros(n, dtype=bool)
-    collection = np.full(n, "", dtype=object)
-    reference_set = np.full(n, "", dtype=object)
-    band = np.full(n, "", dtype=object)
-    whole = None
+    found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), collection=np.full(n, "", dtype=object),
+                   reference_set=np.full(n, "", dtype=object), band=np.full(n, "", dtype=object))
     for code, unit in enumerate(unit_names[:-1]):
         if str(unit) in unknown_units:
             continue
         rows = np.flatnonzero(unit_codes == code)
-        found = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
-        uln[rows] = found[ULN].to_numpy(dtype=float)
-        exclusive[rows] = found[ULN_EXCLUSIVE].to_numpy(dtype=bool)
-        collection[rows] = found[LIMIT_COLLECTION].to_numpy(dtype=object)
+        looked_up = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
+        found.uln[rows] = looked_up[ULN].to_numpy(dtype=float)
+        found.exclusive[rows] = looked_up[ULN_EXCLUSIVE].to_numpy(dtype=bool)
+        found.collection[rows] = looked_up[LIMIT_COLLECTION].to_numpy(dtype=object)
         if len(rows) == n:
-            whole = found  # every row in one unit: keep the lookup's own text columns
+            found.whole = looked_up  # every row in one unit: keep the lookup's own text columns
             continue
-        reference_set[rows] = found[REFERENCE_SET].to_numpy(dtype=object)
-        band[rows] = found[AGE_BAND_LABEL].to_numpy(dtype=object)
+        found.reference_set[rows] = looked_up[REFERENCE_SET].to_numpy(dtype=object)
+        found.band[rows] = looked_up[AGE_BAND_LABEL].to_numpy(dtype=object)
+    return found
 
-    if prefer_reported and REPORTED_ULN in out:
-        reported = pd.to_numeric(out[REPORTED_ULN], errors="coerce").to_numpy(dtype=float)
-        use = np.isfinite(reported) & (reported > 0)
-        if use.any():
-            uln[use] = reported[use]
-            if whole is not None:
-                reference_set = whole[REFERENCE_SET].to_numpy(dtype=object).copy()
-                band = whole[AGE_BAND_LABEL].to_numpy(dtype=object).copy()
-                whole = None
-            reference_set[use] = REPORTED_RANGE
-            band[use] = ""
 
+def _prefer_reported(out: pd.DataFrame, found: _Found) -> None:
+    """The reporting lab's own upper limit where a result has one, instead of the reference set's."""
+    reported = pd.to_numeric(out[REPORTED_ULN], errors="coerce").to_numpy(dtype=float)
+    use = np.isfinite(reported) & (reported > 0)
+    if use.any():
+        found.uln[use] = reported[use]
+        if found.whole is not None:
+            found.reference_set = found.whole[REFERENCE_SET].to_numpy(dtype=object).copy()
+            found.band = found.whole[AGE_BAND_LABEL].to_numpy(dtype=object).copy()
+            found.whole = None
+        found.reference_set[use] = REPORTED_RANGE
+        found.band[use] = ""
+
+
+def _grades(out: pd.DataFrame, uln: np.ndarray, exclusive: np.ndarray,
+            cutoffs: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's multiple of its limit and its grade code, censored results settled only where they can be."""
     value = pd.to_numeric(out[VALUE], errors="coerce").to_numpy(dtype=float)
     below, above, inclusive_sign = _censor_sides(out)
     inclusive = _column(out, CENSOR_INCLUSIVE, False).fillna(False).to_numpy(dtype=bool) | inclusive_sign
@@ -271,23 +309,7 @@ def flag(  # noqa: PLR0915 - long, to be split (docs/design.md)
     above_grade = np.where(inclusive, _grade_of_value(ratio, cutoffs), _grade_above(ratio, cutoffs))
     settled_above = np.where(inclusive & ~exclusive, ratio > c1, ratio >= c1)
     grade = np.where(above, np.where(settled_above, above_grade, _INDETERMINATE), grade)
-    grade = np.where(has_ref, grade, _NO_REFERENCE)
-
-    elevated = pd.arrays.BooleanArray((grade >= 1) & (grade < len(GRADE_ORDER)), grade >= len(GRADE_ORDER))
-
-    out[ULN] = uln
-    out[X_ULN] = x_uln
-    out[ELEVATED] = pd.Series(elevated, index=out.index)
-    out[GRADE] = pd.Series(_names(_GRADE_NAMES, grade), index=out.index)
-    if whole is not None:
-        out[REFERENCE_SET] = whole[REFERENCE_SET].array
-        out[AGE_BAND_LABEL] = whole[AGE_BAND_LABEL].array
-    else:
-        out[REFERENCE_SET] = pd.array(reference_set, dtype=CELL_DTYPE)
-        out[AGE_BAND_LABEL] = pd.array(band, dtype=CELL_DTYPE)
-    out[LIMIT_CHANGED] = limit_changed(out)
-    _warn_24_hour(out, collection)
-    return out
+    return x_uln, np.where(has_ref, grade, _NO_REFERENCE)
 
 
 #: Column added by :func:`flag`: the ULN differs from the previous sample's (same patient and analyte).

@@ -14,12 +14,13 @@ every source row ends ``kept``, ``rejected`` (with an error issue) or ``skipped`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +226,7 @@ def text_encoding(encoding: str | None) -> Iterator[None]:
         _TEXT_ENCODING.reset(token)
 
 
-def read(  # noqa: PLR0915 - long, to be split (docs/design.md)
+def read(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     unit: str = "mg/g",
@@ -288,57 +289,98 @@ def read(  # noqa: PLR0915 - long, to be split (docs/design.md)
     encoding = encoding if encoding is not None else _TEXT_ENCODING.get()
     encoding = check_encoding(encoding) if encoding is not None else None
     log = IssueLog()
+    found = _Found()
     dictionaries = redcap_dictionaries(paths, dictionary)
-    files, readers, seen = [], [], []
-    labels = input_labels(paths)
-    record_frames, patient_frames, therapy_frames = [], [], []
-    have_patient_sheet = False
-    for path in paths:
-        # the checksum is computed on the other core while the file is parsed (hashlib and
-        # file reads let go of the interpreter lock)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            checksum = pool.submit(raw_io.sha256_of, path)
-            sheets = structured_sheets(read_sheets(path, encoding=encoding, limits=config.limits), dictionaries=dictionaries, config=config)
-            label = labels[len(files)]
-            if label != Path(path).name:  # two inputs of one name: each is told by its path as given
-                sheets = [replace(sheet, file=label) for sheet in sheets]
-            files.append({"file": label, "path": str(path), "sha256": checksum.result(),
-                          "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
+    for path, label in zip(paths, input_labels(paths), strict=True):
+        sheets = _read_file(path, label, found, encoding=encoding, config=config, dictionaries=dictionaries)
         while sheets:
             # each sheet's raw cells are let go as soon as its records are out: a full sheet's
             # cells weigh as much as everything else together (peak memory, issue of scale)
-            reader = SheetReader(sheets.pop(0), config=config, day_first=day_first, issues=log)
-            readers.append(reader)
-            found = reader.body()
-            seen.append(sheet_summary(reader, found))
-            if found is not None and not found[3].empty:
-                _, column_map, role, data = found
-                if role == "measurements":
-                    record_frames.append(measurement_records(reader, column_map, data))
-                elif role == "patients":
-                    have_patient_sheet = True
-                    patient_frames.append(patient_records(reader, column_map, data))
-                elif role == "therapy":
-                    therapy_frames.append(therapy_records(reader, column_map, data))
-                del data
-            del found
-            reader.release_cells()
+            _take_sheet(SheetReader(sheets.pop(0), config=config, day_first=day_first, issues=log), found)
 
-    if len(record_frames) == 1:
-        records = record_frames[0].reset_index(drop=True)  # one sheet: no copy of a million records
+    if len(found.records) == 1:
+        records = found.records[0].reset_index(drop=True)  # one sheet: no copy of a million records
     else:
-        records = pd.concat(record_frames, ignore_index=True) if record_frames else pd.DataFrame()
-    patients = _merge_patients(patient_frames, records, log)
-    if len(records):
-        measurements, issues, record_status = normalize_records(records, output_unit=output_unit, config=config, patients=patients, today=today)
-        log.extend(issues)
-        sheet_ids = {i for frame in patient_frames for i in frame[PATIENT_ID]} if have_patient_sheet else None
-        measurements, collapsed = warn_and_deduplicate(measurements, sheet_patient_ids=sheet_ids, log=log)
-    else:
-        measurements = Dataset().measurements
+        records = pd.concat(found.records, ignore_index=True) if found.records else pd.DataFrame()
+    patients = _merge_patients(found.patients, records, log)
+    measurements, record_status, collapsed = _normalized(
+        records, found, log, output_unit=output_unit, config=config, patients=patients, today=today
+    )
+    # normalize_records gives the measurements in patient order (patient, sample date, analyte)
+    return Dataset(
+        measurements=measurements.reset_index(drop=True),
+        patients=patients,
+        therapy=_therapy(found.therapy),
+        issues=log.to_frame(),
+        rows=_rows(found.readers, record_status, measurements, collapsed),
+        files=pd.DataFrame(found.files, columns=["file", "path", "sha256", "format"]),
+        unit=output_unit,
+        seen=tuple(found.seen),
+    )
+
+
+@dataclass
+class _Found:
+    """What the sheets of a run gave, in reading order: files, sheet readers and their records."""
+
+    files: list[dict] = dataclasses.field(default_factory=list)
+    readers: list[SheetReader] = dataclasses.field(default_factory=list)
+    seen: list = dataclasses.field(default_factory=list)
+    records: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    patients: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    therapy: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    have_patient_sheet: bool = False
+
+
+def _read_file(path, label: str, found: _Found, *, encoding: str | None, config: Config, dictionaries) -> list:
+    """One input file's sheets (records of structured formats included); its entry added to ``found.files``."""
+    # the checksum is computed on the other core while the file is parsed (hashlib and
+    # file reads let go of the interpreter lock)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checksum = pool.submit(raw_io.sha256_of, path)
+        sheets = structured_sheets(read_sheets(path, encoding=encoding, limits=config.limits), dictionaries=dictionaries, config=config)
+        if label != Path(path).name:  # two inputs of one name: each is told by its path as given
+            sheets = [replace(sheet, file=label) for sheet in sheets]
+        found.files.append({"file": label, "path": str(path), "sha256": checksum.result(),
+                            "format": sheets[0].fmt if sheets else Path(path).suffix.lstrip(".")})
+    return sheets
+
+
+def _take_sheet(reader: SheetReader, found: _Found) -> None:
+    """One sheet's records by its role, added to ``found``; the sheet's cells let go."""
+    found.readers.append(reader)
+    body = reader.body()
+    found.seen.append(sheet_summary(reader, body))
+    if body is not None and not body[3].empty:
+        _, column_map, role, data = body
+        if role == "measurements":
+            found.records.append(measurement_records(reader, column_map, data))
+        elif role == "patients":
+            found.have_patient_sheet = True
+            found.patients.append(patient_records(reader, column_map, data))
+        elif role == "therapy":
+            found.therapy.append(therapy_records(reader, column_map, data))
+        del data
+    del body
+    reader.release_cells()
+
+
+def _normalized(records: pd.DataFrame, found: _Found, log: IssueLog, *, output_unit: str, config: Config,
+                patients: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """The tidy measurements, each record's status and the rows collapsed as duplicates."""
+    if not len(records):
         record_status = pd.DataFrame(columns=["file", "sheet", "row", "reject", "creatinine"])
-        collapsed = []
+        return Dataset().measurements, record_status, []
+    measurements, issues, record_status = normalize_records(records, output_unit=output_unit, config=config, patients=patients, today=today)
+    log.extend(issues)
+    sheet_ids = {i for frame in found.patients for i in frame[PATIENT_ID]} if found.have_patient_sheet else None
+    measurements, collapsed = warn_and_deduplicate(measurements, sheet_patient_ids=sheet_ids, log=log)
+    return measurements, record_status, collapsed
 
+
+def _rows(readers: list[SheetReader], record_status: pd.DataFrame, measurements: pd.DataFrame,
+          collapsed: list) -> pd.DataFrame:
+    """The row accounting of every sheet read."""
     status_by_sheet = _by_sheet(record_status, "file", "sheet")
     measurements_by_sheet = _by_sheet(measurements, SOURCE_FILE, SOURCE_SHEET)
     no_status, no_measurements = record_status.iloc[0:0], measurements.iloc[0:0]
@@ -348,23 +390,15 @@ def read(  # noqa: PLR0915 - long, to be split (docs/design.md)
         for reader in readers
         for key in [(reader.sheet.file, reader.sheet.sheet)]
     ]
-    rows = pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
-    therapy = pd.concat(therapy_frames, ignore_index=True) if therapy_frames else Dataset().therapy
+    return pd.concat(rows_frames, ignore_index=True) if rows_frames else Dataset().rows
+
+
+def _therapy(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The therapy events of every therapy sheet, sorted by patient and date."""
+    therapy = pd.concat(frames, ignore_index=True) if frames else Dataset().therapy
     days = [EVENT_DAY] if EVENT_DAY in therapy.columns else []  # a date-free table's days since diagnosis
     therapy = therapy[[*THERAPY_COLUMNS, *days]]
     if len(therapy):
         therapy[EVENT_DATE] = pd.to_datetime(therapy[EVENT_DATE])
         therapy = therapy.sort_values([PATIENT_ID, EVENT_DATE, *days], kind="stable").reset_index(drop=True)
-    # normalize_records gives the measurements in patient order (patient, sample date, analyte)
-    measurements = measurements.reset_index(drop=True)
-    return Dataset(
-        measurements=measurements,
-        patients=patients,
-        therapy=therapy,
-        issues=log.to_frame(),
-        rows=rows,
-        files=pd.DataFrame(files, columns=["file", "path", "sha256", "format"]),
-        unit=output_unit,
-        seen=tuple(seen),
-    )
-
+    return therapy
