@@ -103,6 +103,17 @@ def test_pseudonymized_patients_table(tmp_path, api):
     ids = {r["patient_id"] for r in payload["patients"]}
     assert len(ids) == 100 and all(re.fullmatch(r"P-[0-9a-f]{12}", i) for i in ids)
     assert "NB-0" not in target.read_text(encoding="utf-8")
+    assert "outcomes_cohort" not in target.read_text(encoding="utf-8")  # provenance names no input file
     # the statistics do not depend on the names
     written = [float("nan") if r["logrank_chi2"] is None else r["logrank_chi2"] for r in payload["tests"]]
     assert written == pytest.approx(api.tests["logrank_chi2"].tolist(), nan_ok=True)
+
+
+def test_output_equal_to_an_input_is_refused_before_any_work(tmp_path):
+    source = tmp_path / "cohort.xlsx"
+    source.write_bytes(Path(COHORT).read_bytes())
+    result = CliRunner().invoke(cli, ["outcomes", str(source), "-o", str(source)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "cohort.xlsx" in result.output
+    assert source.read_bytes() == Path(COHORT).read_bytes()
