@@ -317,8 +317,8 @@ def assess(
     if data.empty:
         return typed_assessment(pd.DataFrame({c: [] for c in columns}))
     seg = Segments(*boundaries(data))
-    patient = data[PATIENT_ID].to_numpy(dtype=object)[seg.starts]
-    analyte = data[ANALYTE].astype(str).to_numpy(dtype=object)[seg.starts]
+    patient = data[PATIENT_ID].take(seg.starts).to_numpy(dtype=object)  # one Python str per course, not per row
+    analyte = data[ANALYTE].take(seg.starts).astype(str).to_numpy(dtype=object)
     table = anchor_table(data, therapy=therapy, patients=patients).reindex(pd.Index(patient))
     anchors = {name: table[name].to_numpy(dtype=float) for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
@@ -331,7 +331,7 @@ def assess(
     out[PATIENT_ID], out[ANALYTE] = patient, analyte
     if courses.assumed.any():
         _warn_assumed(patient[courses.assumed])
-    return typed_assessment(pd.DataFrame({name: out[name] for name in columns}, columns=columns))
+    return typed_assessment(pd.DataFrame({name: out[name] for name in columns}, columns=columns, copy=False))
 
 
 def _warn_assumed(patients: np.ndarray) -> None:

@@ -100,7 +100,11 @@ def _exclusions(data: pd.DataFrame, rules: AssessmentRules) -> np.ndarray:
 
 def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
     """Plain arrays of the sorted measurements: days, values, x ULN, ULN, censoring, exclusions, states."""
-    censor = data[CENSOR].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    # text columns by distinct value: a Python str per distinct value, never one per row
+    censor_codes, censors = pd.factorize(data[CENSOR])
+    censor = np.append(pd.Series(censors, dtype=object).fillna("").astype(str).str.strip().to_numpy(dtype=object),
+                       "")[censor_codes]
+    unit_codes, units = pd.factorize(data[UNIT].astype(str))
     return {
         "days": np.where(data["_dated"].to_numpy(dtype=bool), as_days(data[SAMPLE_DATE]),
                          data["_day"].to_numpy(dtype=float)),
@@ -113,7 +117,7 @@ def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
         "below": np.isin(censor, ["<", "<="]),
         "exclude": _exclusions(data, rules),
         "states": _state_codes(data[ELEVATED_COLUMN]),
-        "unit": data[UNIT].astype(str).to_numpy(dtype=object),
+        "unit": np.append(np.asarray(units, dtype=object), None)[unit_codes],
     }
 
 
@@ -132,22 +136,39 @@ def sorted_courses(measurements: pd.DataFrame) -> pd.DataFrame:
             "assess flagged measurements: markers.analysis.flags.flag(measurements, limits=...)."
         )
     extra = [c for c in (ULN, EXCLUDE_FROM_KINETICS) if c in measurements.columns]
-    data = measurements[[*_REQUIRED, *extra]].copy()
-    data[PATIENT_ID] = data[PATIENT_ID].astype(str)
-    data[SAMPLE_DATE] = pd.to_datetime(data[SAMPLE_DATE]).astype("datetime64[ns]")
-    data["_day"] = _source_days(measurements)
+    pid = measurements[PATIENT_ID].astype(str)
+    dates = pd.to_datetime(measurements[SAMPLE_DATE]).astype("datetime64[ns]")
+    day = _source_days(measurements)
     # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
-    patient, _ = pd.factorize(data[PATIENT_ID])
-    has_date = data[SAMPLE_DATE].notna().to_numpy()
-    data["_dated"] = (np.bincount(patient, weights=has_date, minlength=patient.max(initial=-1) + 1) > 0)[patient]
-    data = data[has_date | (~data["_dated"] & data["_day"].notna())]
-    code, analytes = pd.factorize(data[ANALYTE])
-    # the panel's order; any other code after it (a missing one: code -1, the appended last entry)
-    rank = np.array([*(ANALYTES.index(a) if a in ANALYTES else len(ANALYTES) for a in analytes), len(ANALYTES)],
-                    dtype=float)
-    data["_order"] = rank[code] if len(code) else np.zeros(0)
-    data["_axis"] = np.where(data["_dated"], as_days(data[SAMPLE_DATE]), data["_day"])
-    return data.sort_values([PATIENT_ID, "_order", ANALYTE, "_axis"], kind="stable").reset_index(drop=True)
+    patient, _ = pd.factorize(pid)
+    has_date = dates.notna().to_numpy()
+    dated = (np.bincount(patient[patient >= 0], weights=has_date[patient >= 0],
+                         minlength=patient.max(initial=-1) + 1) > 0)[patient] & (patient >= 0)
+    rows = np.flatnonzero(has_date | (~dated & ~np.isnan(day)))
+    axis = np.where(dated, as_days(dates), day)
+    order = rows[_course_order(pid, measurements[ANALYTE], axis, rows)]
+    # one take of the columns used, in course order (no copy of the whole table, no second sort)
+    data = measurements[[*_REQUIRED, *extra]].take(order).reset_index(drop=True)
+    data[PATIENT_ID] = pid.take(order).array
+    data[SAMPLE_DATE] = dates.to_numpy()[order]
+    data["_day"] = day[order]
+    data["_dated"] = dated[order]
+    return data
+
+
+def _sort_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes in sorted order of the distinct values, a missing value after all of them."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes), uniques
+
+
+def _course_order(pid: pd.Series, analyte: pd.Series, axis: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions into ``rows`` sorting them by patient, analyte (panel order, then name) and day; stable."""
+    patient, _ = _sort_codes(pid)
+    code, analytes = _sort_codes(analyte)
+    # the panel's order; any other code after it (a missing one: the appended last entry)
+    rank = np.array([*(ANALYTES.index(a) if a in ANALYTES else len(ANALYTES) for a in analytes), len(ANALYTES)])
+    return np.lexsort((axis[rows], code[rows], rank[code[rows]], patient[rows]))
 
 
 def _source_days(measurements: pd.DataFrame) -> np.ndarray:
