@@ -58,6 +58,7 @@ from markers.analysis.assess_text import (
     informative_words,
     limit_step_words,
     status_words,
+    text_array,
     when_words,
 )
 from markers.analysis.course import ELEVATED, LIMIT_STEP, NORMAL, UNKNOWN
@@ -78,6 +79,10 @@ from markers.schema import ANALYTE, EVENTS, PATIENT_ID
 logger = logging.getLogger(__name__)
 
 __all__ = ["ASSESSMENT_COLUMNS", "DAY_COLUMNS", "EXCLUDE_FROM_KINETICS", "AssessmentRules", "assess", "assessment_columns"]
+
+
+#: Object columns that are not text (True/False/None, typed later).
+_OBJECT = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
 
 
 class _Courses:
@@ -327,11 +332,13 @@ def assess(
     for step in (_start, _informative, _normalization, _persistence, _rises, _kinetics, _place):
         step(courses)
     out = courses.out
-    out.update(ratios(seg, courses.base, out["informative"], patient, analyte, courses.arrays, rules))
+    out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules))
     out[PATIENT_ID], out[ANALYTE] = patient, analyte
     if courses.assumed.any():
         _warn_assumed(patient[courses.assumed])
-    return typed_assessment(pd.DataFrame({name: out[name] for name in columns}, columns=columns, copy=False))
+    table = {name: text_array(out[name]) if out[name].dtype == object and name not in _OBJECT else out[name]
+             for name in columns}
+    return typed_assessment(pd.DataFrame(table, columns=columns, copy=False))
 
 
 def _warn_assumed(patients: np.ndarray) -> None:

@@ -8,13 +8,16 @@ courses that need a sentence, never a function call per course.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 from markers.analysis.anchors import FIRST_TREATMENT
 from markers.analysis.course import LIMIT_STEP
 from markers.analysis.grouped_fits import sample_words
 from markers.analysis.segments import Segments
 
-__all__ = ["INFORMATIVE_WORDS", "append", "informative_words", "limit_step_words", "status_words", "when_words"]
+__all__ = ["INFORMATIVE_WORDS", "append", "informative_words", "limit_step_words", "status_words", "text_array",
+           "when_words"]
 
 _STATUS = np.array(["indeterminate", "normal", "elevated", "elevated"], dtype=object)  # by state + 1
 
@@ -35,12 +38,18 @@ def status_words(states: np.ndarray) -> np.ndarray:
 def informative_words(elevated: np.ndarray, late: np.ndarray, assumed: np.ndarray, unknown: np.ndarray
                       ) -> np.ndarray:
     """The words for ``informative`` of each course with a baseline (plain: ``assess_reference._informative``)."""
-    kind = np.where(assumed, " (assumed baseline: first sample)", np.where(late, " (late baseline)", ""))
-    return np.select(
-        [elevated, unknown, assumed, late],
-        ["informative" + kind.astype(object), INFORMATIVE_WORDS["unknown"], INFORMATIVE_WORDS["assumed"],
-         INFORMATIVE_WORDS["late"]],
-        INFORMATIVE_WORDS["normal"]).astype(object)
+    words = np.array(["informative", "informative (late baseline)", "informative (assumed baseline: first sample)",
+                      INFORMATIVE_WORDS["unknown"], INFORMATIVE_WORDS["assumed"], INFORMATIVE_WORDS["late"],
+                      INFORMATIVE_WORDS["normal"]], dtype=object)
+    code = np.select([elevated & assumed, elevated & late, elevated, unknown, assumed, late], [2, 1, 0, 3, 4, 5], 6)
+    return words[code]
+
+
+def text_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array of text (None: missing) as the table's text type, each distinct value converted once."""
+    codes, uniques = pd.factorize(values)
+    table = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
+    return pd.array(table.take(pa.array(codes, mask=codes < 0)), dtype="str")
 
 
 def when_words(groups: np.ndarray, rows: np.ndarray, days: np.ndarray, dated: np.ndarray, anchors: dict

@@ -127,16 +127,19 @@ def _molar_factor(analyte: str) -> float:
 
 def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np.ndarray, analyte: np.ndarray,
            arrays: dict, rules: AssessmentRules) -> dict:
-    """The VMA/HVA ratio columns of each group (plain: :func:`markers.analysis.ratio.fill_ratios`)."""
+    """The VMA/HVA ratio columns of each group (plain: :func:`markers.analysis.ratio.fill_ratios`).
+
+    ``informative`` is a boolean array: ``informative`` is True (not False, not unknown)."""
     size = seg.size
     out = {"vma_hva_ratio_mass": np.full(size, np.nan), "vma_hva_ratio_molar": np.full(size, np.nan),
            "low_vma_hva_ratio": np.full(size, None, dtype=object), "vma_hva_ratio_note": np.full(size, "", dtype=object)}
-    vma = np.flatnonzero(analyte == "VMA")
-    hva = np.flatnonzero(analyte == "HVA")
-    both, at_v, at_h = np.intersect1d(patient[vma], patient[hva], assume_unique=True, return_indices=True)
-    v_group, h_group = vma[at_v], hva[at_h]
-    order = np.argsort(np.minimum(v_group, h_group), kind="stable")  # the patients in table order
-    v_group, h_group = v_group[order], h_group[order]
+    # the groups are sorted by patient: a patient's number is the count of patient changes before it
+    patient_no = np.r_[0, np.cumsum(patient[1:] != patient[:-1])] if size else np.zeros(0, dtype=np.int64)
+    of_vma, of_hva = (np.full(int(patient_no[-1]) + 1 if size else 0, NONE) for _ in range(2))
+    vma, hva = np.flatnonzero(analyte == "VMA"), np.flatnonzero(analyte == "HVA")
+    of_vma[patient_no[vma]], of_hva[patient_no[hva]] = vma, hva
+    both = (of_vma != NONE) & (of_hva != NONE)
+    v_group, h_group = of_vma[both], of_hva[both]  # patients in table order
     keep = (base[v_group] != NONE) & (base[h_group] != NONE)
     v_group, h_group = v_group[keep], h_group[keep]
     v_row, h_row = base[v_group], base[h_group]
@@ -162,7 +165,7 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     mass = v / h
     masses = molar_masses()
     molar = mass * masses["HVA"] / masses["VMA"]
-    secreting = (informative[v_group] == True) | (informative[h_group] == True)  # noqa: E712 (object: True/False/None)
+    secreting = informative[v_group] | informative[h_group]
     low = np.where(secreting, mass < rules.low_ratio_cutoff, None).astype(object)
     note = np.where(secreting, RATIO_SOURCE, "not interpreted: neither VMA nor HVA elevated at baseline").astype(object)
     for groups in (v_group, h_group):
