@@ -328,7 +328,9 @@ def assess(
     anchors = {name: table[name].to_numpy(dtype=float) for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
         anchors.setdefault(code, np.full(seg.size, np.nan))
-    courses = _Courses(seg, course_arrays(data, rules), anchors, rules)
+    arrays = course_arrays(data, rules)
+    del data, table  # the sorted copy is in the arrays now: let it go before the rules run (peak memory)
+    courses = _Courses(seg, arrays, anchors, rules)
     for step in (_start, _informative, _normalization, _persistence, _rises, _kinetics, _place):
         step(courses)
     out = courses.out
