@@ -180,8 +180,14 @@ def ensure(cache: pathlib.Path, *, rows: int, fmt: str, seed: int = 20240, patie
     ``patients=None`` is the registry shape (``SAMPLES_PER_PATIENT`` samples per patient).
     """
     cache.mkdir(parents=True, exist_ok=True)
-    shape = "" if patients is None else f"_p{patients}"
-    path = cache / f"long_{rows}{shape}_seed{seed}.{fmt}"
+    path = path_for(cache, rows=rows, fmt=fmt, seed=seed, patients=patients)
     if not path.exists():
         (write_xlsx if fmt == "xlsx" else write_csv)(path, rows=rows, seed=seed, patients=patients)
     return path
+
+
+def path_for(cache: pathlib.Path, *, rows: int, fmt: str, seed: int = 20240, patients: int | None = None
+             ) -> pathlib.Path:
+    """Where :func:`ensure` keeps the input for ``(rows, fmt, seed, patients)``."""
+    shape = "" if patients is None else f"_p{patients}"
+    return cache / f"long_{rows}{shape}_seed{seed}.{fmt}"

@@ -61,6 +61,21 @@ def _env() -> dict[str, str]:
 LONG_RUN_SECONDS = 60.0
 
 
+def ensure_input(cache: Path, **spec: object) -> Path:
+    """The cached input ``spec`` (see ``generate.ensure``), generated in a child process when missing.
+
+    Generating a million rows here would leave this process large, and a child's peak memory
+    (``ru_maxrss``) starts from the size of the process that started it: every later
+    measurement would report at least that much.
+    """
+    path = generate.path_for(cache, **spec)
+    if not path.exists():
+        code = (f"import sys, pathlib; sys.path.insert(0, {str(HERE)!r}); import generate; "
+                f"generate.ensure(pathlib.Path({str(cache)!r}), **{spec!r})")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    return path
+
+
 def measure(stage: str, *args: object, repeat: int = 3) -> dict:
     """Median seconds and median peak RSS of ``repeat`` fresh-process runs of one stage."""
     runs = []
@@ -143,7 +158,7 @@ def bench_reading(sizes: list[int], *, cache: Path, repeat: int, quick: bool, ta
     for size in sizes:
         n = 1 if (quick and size >= LARGEST) else repeat
         for fmt in ("xlsx", "csv"):
-            path = generate.ensure(cache, rows=size, fmt=fmt)
+            path = ensure_input(cache, rows=size, fmt=fmt)
             print(f"\n{fmt} {size:,} rows ({path.stat().st_size / 2**20:.1f} MB), median of {n}:", flush=True)
             entry = results.setdefault(f"{fmt}_{size}", {})
             if fmt == "xlsx":
@@ -196,7 +211,7 @@ def bench_report(patient_counts: tuple[int, ...], *, cache: Path, repeat: int, t
         return {"available": False}
     results: dict = {"available": True}
     for patients in patient_counts:
-        path = generate.ensure(cache, rows=patients * ROWS_PER_PATIENT, fmt="csv")
+        path = ensure_input(cache, rows=patients * ROWS_PER_PATIENT, fmt="csv")
         print(f"\nreport on {patients:,} patients, median of {repeat}:", flush=True)
         entry = results[str(patients)] = {}
         pdf = entry["pdf"] = measure("report_pdf", path, repeat=repeat)
@@ -284,7 +299,7 @@ def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targe
                     continue
                 if fmt == "xlsx" and shape != "registry" and size >= LARGEST:
                     continue  # the xlsx target is on the registry; a million-row follow-up workbook adds only time
-                path = generate.ensure(cache, rows=size, fmt=fmt, patients=patients)
+                path = ensure_input(cache, rows=size, fmt=fmt, patients=patients)
                 who = f"{size // ROWS_PER_PATIENT:,}" if patients is None else f"{patients:,}"
                 print(f"\n{shape} {fmt}, {size:,} rows, {who} patients ({path.stat().st_size / 2**20:.1f} MB), "
                       f"whole processes, median of {n}:", flush=True)
@@ -329,7 +344,7 @@ def bench_scaling(*, cache: Path, repeat: int, targets: Targets, counts: tuple[i
     results: dict = {}
     print(f"\nscaling: {SCALING_ROWS:,}-row registry CSV by number of patients, median of {repeat}:", flush=True)
     for patients in counts:
-        path = generate.ensure(cache, rows=SCALING_ROWS, fmt="csv", patients=patients)
+        path = ensure_input(cache, rows=SCALING_ROWS, fmt="csv", patients=patients)
         entry = results[str(patients)] = {}
         for name in names:
             entry[name] = commands.command(name, path, repeat=repeat)
@@ -351,7 +366,7 @@ def bench_scaling(*, cache: Path, repeat: int, targets: Targets, counts: tuple[i
 
 def bench_report_command(patients: int, *, cache: Path, repeat: int, targets: Targets) -> dict:
     """`markers report` (PDF and a PNG per figure, one process) against bare matplotlib drawing as many figures."""
-    path = generate.ensure(cache, rows=patients * ROWS_PER_PATIENT, fmt="csv")
+    path = ensure_input(cache, rows=patients * ROWS_PER_PATIENT, fmt="csv")
     print(f"\nreport command on {patients:,} patients, median of {repeat}:", flush=True)
     ours = commands.command("report", path, repeat=repeat)
     ours["typed"] = commands.typed("report", path)

@@ -23,8 +23,12 @@ diagnosis (``day``, else ``days_since_diagnosis``; diagnosis = day 0, therapy ev
 ``event_day`` column); its date columns stay empty and the ``<finding>_day`` columns, which count
 from the timeline's day 0 for every patient, are filled.
 
-The work is done on numpy arrays sorted once and sliced by (patient, analyte) boundaries; the
-rules themselves are the small functions of :mod:`markers.analysis.course`.
+The work is done on numpy arrays sorted once, for all (patient, analyte) courses at once over
+their sorted boundaries (:mod:`markers.analysis.segments`): no Python call per course. Each
+vectorised rule (:mod:`markers.analysis.grouped_rules`, :mod:`markers.analysis.grouped_fits`)
+is the twin of a plain per-course function (:mod:`markers.analysis.course`,
+:mod:`markers.analysis.response`), and ``tests/test_assess_fast.py`` holds the whole table to
+the plain per-course implementation (:mod:`markers.analysis.assess_reference`) on random courses.
 """
 
 from __future__ import annotations
@@ -35,286 +39,225 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from markers.analysis.anchors import FIRST_TREATMENT, ORIGIN, as_days, day_anchors, patient_anchors
-from markers.analysis.course import ELEVATED, LIMIT_STEP, NORMAL, UNKNOWN, baseline, limit_steps
-from markers.analysis.ratio import fill_ratios
-from markers.analysis.response import judge_course
+from markers.analysis.anchors import FIRST_TREATMENT, ORIGIN
+from markers.analysis.assess_data import (
+    ASSESSMENT_COLUMNS,
+    DATE_COLUMNS,
+    DAY_COLUMNS,
+    DEFAULT_RULES,
+    EXCLUDE_FROM_KINETICS,
+    anchor_table,
+    assessment_columns,
+    boundaries,
+    course_arrays,
+    sorted_courses,
+    typed_assessment,
+)
+from markers.analysis.assess_text import (
+    append,
+    informative_words,
+    limit_step_words,
+    status_words,
+    text_array,
+    when_words,
+)
+from markers.analysis.course import ELEVATED, LIMIT_STEP, NORMAL, UNKNOWN
+from markers.analysis.grouped_fits import half_life_notes, half_lives, ratios
+from markers.analysis.grouped_rules import (
+    baselines,
+    limit_step_states,
+    milestone_samples,
+    nadirs,
+    normalizations,
+    persistence,
+    rises,
+)
 from markers.analysis.rules import AssessmentRules
-from markers.errors import MissingColumnError
-from markers.schema import (
-    ANALYTE,
-    ANALYTES,
-    CENSOR,
-    DAY,
-    DAYS_SINCE_DIAGNOSIS,
-    PATIENT_ID,
-    SAMPLE_DATE,
-    ULN,
-    UNIT,
-    VALUE,
-    X_ULN,
-)
-from markers.schema import (
-    ELEVATED as ELEVATED_COLUMN,
-)
+from markers.analysis.segments import NONE, Segments
+from markers.schema import ANALYTE, EVENTS, PATIENT_ID
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ASSESSMENT_COLUMNS", "DAY_COLUMNS", "EXCLUDE_FROM_KINETICS", "AssessmentRules", "assess", "assessment_columns"]
 
-#: Optional measurements column: a true value leaves the sample out of the half-life fit.
-EXCLUDE_FROM_KINETICS = "exclude_from_kinetics"
 
-_DEFAULT_RULES = AssessmentRules()
-
-_DATE_COLUMNS = ("baseline_date", "nadir_date", "first_normal_date", "normalized_date", "reelevation_date",
-                 "unconfirmed_rise_date", "last_sample_date")
-#: Beside each ``<stem>_date``, ``<stem>_day``: days since the timeline's day 0 (the diagnosis, else the
-#: therapy start; the ``day`` of the measurements), filled for dated and date-free patients alike.
-DAY_COLUMNS = tuple(c[: -len("_date")] + "_day" for c in _DATE_COLUMNS)
+#: Object columns that are not text (True/False/None, typed later).
+_OBJECT = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
 
 
-def assessment_columns(milestones: tuple[str, ...] = _DEFAULT_RULES.all_milestones) -> list[str]:
-    """Column names of :func:`assess`'s result for the given milestones, in order."""
-    return [
-        PATIENT_ID, ANALYTE, "n_samples", "informative",
-        "baseline_date", "baseline_value", "baseline_x_uln", "baseline_late", "baseline_assumed",
-        "nadir_date", "nadir_value", "nadir_x_uln", "first_normal_date",
-        "normalized", "normalized_date", "days_to_normalization", "normalization",
-        *[f"status_{m}" for m in milestones],
-        "persistent", "persistent_at", "reelevation", "reelevation_date",
-        "unconfirmed_rise_date", "unconfirmed_rise_x_uln", "limit_steps",
-        "last_sample_date", "last_status",
-        "half_life_days", "k_per_day", "half_life_r2", "half_life_n", "half_life_points", "half_life_note",
-        "vma_hva_ratio_mass", "vma_hva_ratio_molar", "low_vma_hva_ratio", "vma_hva_ratio_note", "summary",
-        *DAY_COLUMNS,
-    ]
+class _Courses:
+    """Every course's arrays, baseline and the columns filled so far (``out``, one array per column)."""
+
+    def __init__(self, seg: Segments, arrays: dict, anchors: dict, rules: AssessmentRules) -> None:
+        self.seg, self.arrays, self.anchors, self.rules = seg, arrays, anchors, rules
+        self.days = arrays["days"]
+        self.states = limit_step_states(seg, arrays["states"], arrays["values"], arrays["uln"], arrays["censored"])
+        self.base, self.late, self.assumed = baselines(seg, self.days, anchors, rules)
+        self.has_base = self.base != NONE
+        self.out: dict[str, np.ndarray] = {}
+
+    def column(self, name: str, fill: object, dtype: object = object) -> np.ndarray:
+        self.out[name] = np.full(self.seg.size, fill, dtype=dtype)
+        return self.out[name]
+
+    def put(self, name: str, groups: np.ndarray, rows: np.ndarray, source: np.ndarray) -> None:
+        """Column ``name`` of ``groups`` from ``source`` at ``rows``."""
+        self.out[name][groups] = source[rows]
+
+    def when(self, groups: np.ndarray, rows: np.ndarray) -> list[str]:
+        return when_words(groups, rows, self.days, self.arrays["dated"], self.anchors)
 
 
-#: Columns for the default rules.
-ASSESSMENT_COLUMNS = assessment_columns()
-
-_BOOLEAN_COLUMNS = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
-_FLOAT_COLUMNS = ("baseline_value", "baseline_x_uln", "nadir_value", "nadir_x_uln", "unconfirmed_rise_x_uln",
-                  "half_life_days", "k_per_day", "half_life_r2", "vma_hva_ratio_mass", "vma_hva_ratio_molar")
-_REQUIRED = (PATIENT_ID, SAMPLE_DATE, ANALYTE, VALUE, UNIT, CENSOR, X_ULN, ELEVATED_COLUMN)
-_STATUS_WORDS = {NORMAL: "normal", ELEVATED: "elevated", LIMIT_STEP: "elevated", UNKNOWN: "indeterminate"}
-
-
-class Group:
-    """One patient × analyte: array slices of the sorted table (positions 0..n-1, by date)."""
-
-    __slots__ = ("analyte", "censored", "censored_below", "dated", "days", "exclude", "patient", "states",
-                 "uln", "unit", "values", "x_uln")
-
-    def __init__(self, arrays: dict, start: int, stop: int, *, patient: str, analyte: str) -> None:
-        self.patient, self.analyte = patient, analyte
-        self.days = arrays["days"][start:stop].tolist()  # lists: a few samples, walked in Python
-        self.values = arrays["values"][start:stop]
-        self.x_uln = arrays["x_uln"][start:stop]
-        self.uln = arrays["uln"][start:stop]
-        self.censored = arrays["censored"][start:stop]
-        self.censored_below = arrays["below"][start:stop]
-        self.exclude = arrays["exclude"][start:stop]
-        self.unit = arrays["unit"][start]
-        self.dated = bool(arrays["dated"][start])  # False: ``days`` count from the diagnosis (date-free)
-        raw = arrays["states"][start:stop].tolist()
-        self.states = limit_steps(raw, self.values, self.uln, self.censored)
-
-    def __len__(self) -> int:
-        return len(self.days)
-
-    def status(self, i: int) -> str:
-        return _STATUS_WORDS[self.states[i]]
+def _start(c: _Courses) -> None:
+    """The columns every course has: size, last sample, milestone statuses, baseline, nadir, limit steps."""
+    seg, out, status = c.seg, c.out, status_words(c.states)
+    out["n_samples"] = seg.stops - seg.starts
+    out["last_sample_date"] = c.days[seg.last]
+    out["last_status"] = status[seg.last]
+    out["limit_steps"] = limit_step_words(seg, c.states, c.arrays)
+    c.samples = milestone_samples(seg, c.days, c.anchors, c.rules)
+    for milestone, rows in c.samples.items():
+        present = ~np.isnan(c.anchors[milestone])
+        out[f"status_{milestone}"] = np.where(present, np.where(rows == NONE, "no sample", status[rows]), "")
+    groups, rows = np.flatnonzero(c.has_base), c.base[c.has_base]
+    for name in ("baseline_date", "baseline_value", "baseline_x_uln", "nadir_date", "nadir_value", "nadir_x_uln",
+                 "first_normal_date"):
+        c.column(name, np.nan, float)
+    for name, source in (("baseline_date", c.days), ("baseline_value", c.arrays["values"]),
+                         ("baseline_x_uln", c.arrays["x_uln"])):
+        c.put(name, groups, rows, source)
+    out["baseline_late"], out["baseline_assumed"] = c.late & c.has_base, c.assumed
+    nadir = nadirs(seg, c.base, c.arrays["x_uln"], c.arrays["censored"], c.arrays["below"])
+    found = np.flatnonzero(nadir != NONE)
+    for name, source in (("nadir_date", c.days), ("nadir_value", c.arrays["values"]),
+                         ("nadir_x_uln", c.arrays["x_uln"])):
+        c.put(name, found, nadir[found], source)
+    c.first_normal = seg.first(seg.after(c.base) & (c.states == NORMAL))
+    found = np.flatnonzero(c.first_normal != NONE)
+    c.put("first_normal_date", found, c.first_normal[found], c.days)
 
 
-def _row_start(g: Group, anchors: dict, rules: AssessmentRules) -> dict:
-    return {
-        PATIENT_ID: g.patient, ANALYTE: g.analyte, "n_samples": len(g), "informative": pd.NA,
-        "baseline_date": np.nan, "baseline_value": np.nan, "baseline_x_uln": np.nan, "baseline_late": False,
-        "baseline_assumed": False, "nadir_date": np.nan, "nadir_value": np.nan, "nadir_x_uln": np.nan,
-        "first_normal_date": np.nan, "normalized": pd.NA, "normalized_date": np.nan,
-        "days_to_normalization": pd.NA, "normalization": "", "persistent": pd.NA, "persistent_at": "",
-        "reelevation": pd.NA, "reelevation_date": np.nan, "unconfirmed_rise_date": np.nan,
-        "unconfirmed_rise_x_uln": np.nan, "limit_steps": _limit_step_words(g),
-        "last_sample_date": g.days[-1], "last_status": g.status(len(g) - 1),
-        "half_life_days": np.nan, "k_per_day": np.nan, "half_life_r2": np.nan, "half_life_n": pd.NA,
-        "half_life_points": "", "half_life_note": "",
-    }
+def _informative(c: _Courses) -> None:
+    """``informative``, its words (the summary's start) and the half-life note of uninformative courses."""
+    state = np.where(c.has_base, c.states[np.where(c.has_base, c.base, 0)], UNKNOWN)
+    elevated = c.has_base & ((state == ELEVATED) | (state == LIMIT_STEP))
+    unknown = c.has_base & ~elevated & (state == UNKNOWN)
+    undecided = unknown | (c.has_base & ~elevated & (c.assumed | c.late))
+    informative = c.column("informative", None)
+    informative[elevated] = True
+    informative[c.has_base & ~elevated & ~undecided] = False
+    c.informative = elevated
+    summary = c.column("summary", "no baseline sample")
+    summary[c.has_base] = informative_words(elevated, c.late, c.assumed, unknown)[c.has_base]
+    note = c.column("half_life_note", "no baseline sample")
+    note[c.has_base & ~elevated] = np.where(undecided, "informativeness unknown", "not informative")[
+        c.has_base & ~elevated]
+    alone = elevated & (c.base == c.seg.last)
+    note[alone] = "no sample after baseline"
+    append(summary, np.flatnonzero(alone), ["no sample after baseline"] * int(alone.sum()))
+    c.respond = elevated & ~alone
 
 
-def _limit_step_words(g: Group) -> str:
-    steps = [i for i, s in enumerate(g.states) if s == LIMIT_STEP]
-    return "; ".join(f"{when_sampled(g, i)}: elevated only by a lower limit ({g.uln[i]:g} {g.unit})" for i in steps)
+def _normalization(c: _Courses) -> None:
+    respond = c.respond
+    confirmed, unconfirmed = normalizations(c.seg, c.states, np.where(respond, c.base, NONE),
+                                            c.rules.normalized_consecutive)
+    normalized = c.column("normalized", None)
+    normalized[respond] = False
+    kind = c.column("normalization", "")
+    kind[respond] = "none"
+    date = c.column("normalized_date", np.nan, float)
+    days_to = c.column("days_to_normalization", np.nan, float)
+    groups = np.flatnonzero(confirmed != NONE)
+    rows = confirmed[groups]
+    normalized[groups], kind[groups] = True, "confirmed"
+    date[groups] = c.days[rows]
+    first = c.anchors[FIRST_TREATMENT][groups]
+    days_to[groups] = np.where(np.isnan(first), np.nan, np.trunc(c.days[rows] - first))
+    waiting = np.flatnonzero(unconfirmed != NONE)
+    kind[waiting] = "unconfirmed"
+    words = np.full(c.seg.size, "not normalized", dtype=object)
+    words[groups] = ["normalized on " + w for w in c.when(groups, rows)]
+    words[waiting] = [f"normal at last sample ({w}), unconfirmed: repeat advised"
+                      for w in c.when(waiting, unconfirmed[waiting])]
+    append(c.out["summary"], np.flatnonzero(respond), words[respond])
+    c.normal_at = confirmed
 
 
-def when_sampled(g: Group, i: int) -> str:
-    """The sample's ISO date, or ``day N`` (since diagnosis) for a date-free patient."""
-    return str(np.datetime64(int(g.days[i]), "D")) if g.dated else f"day {int(g.days[i])}"
+def _persistence(c: _Courses) -> None:
+    """``persistent`` at the persistence milestones (default: complete remission, Matser 2025 [S13])."""
+    rules, respond, summary = c.rules, c.respond, c.out["summary"]
+    found = persistence(c.samples, c.anchors, c.states, np.where(respond, c.base, NONE), rules)
+    persistent = c.column("persistent", None)
+    at_name = c.column("persistent_at", "")
+    present = found["present"].any(axis=1) if found["present"].size else np.zeros(c.seg.size, dtype=bool)
+    names = " or ".join(m.replace("_", " ") for m in rules.persistence_milestones)
+    append(summary, np.flatnonzero(respond & ~present), f"persistence not judged (no {names} in the timeline)")
+    judged = respond & present
+    groups = np.flatnonzero(judged & (found["at"] != NONE))
+    persistent[groups] = True
+    at_name[groups] = found["names"][groups, found["at"][groups]]
+    append(summary, groups, ["persistent at " + n.replace("_", " ") for n in at_name[groups].tolist()])
+    open_ = judged & (found["at"] == NONE)
+    for k in range(found["usable"].shape[1]):
+        step = np.flatnonzero(open_ & found["usable"][:, k] & (found["states"][:, k] == LIMIT_STEP))
+        append(summary, step, [f"elevated at {n.replace('_', ' ')} only because the age limit stepped down "
+                               "(value within the previous limit): not counted as persistence"
+                               for n in found["names"][step, k].tolist()])
+    none = np.flatnonzero(open_ & ~found["usable"].any(axis=1))
+    milestones = np.array(rules.persistence_milestones, dtype=object)
+    append(summary, none, ["persistence not assessable (no sample after baseline near "
+                           f"{' or '.join(m.replace('_', ' ') for m in milestones[mask])})"
+                           for mask in found["present"][none]])
+    persistent[open_ & found["judged"]] = False
 
 
-def _choose_baseline(g: Group, anchors: dict, rules: AssessmentRules) -> tuple[int | None, bool, bool]:
-    """(position, late, assumed) of the baseline sample."""
-    diagnosis, first = anchors["diagnosis"], anchors[FIRST_TREATMENT]
-    if np.isnan(diagnosis) and np.isnan(first):
-        return 0, False, True  # documented fallback: the first sample as an assumed baseline
-    before = rules.baseline_window_before_days
-    opens = diagnosis - before if not np.isnan(diagnosis) else first - before
-    closes = first if not np.isnan(first) else diagnosis
-    pos, late = baseline(g.days, opens=opens, closes=closes, late_days=rules.late_baseline_days)
-    return pos, late, False
+def _rises(c: _Courses) -> None:
+    """Re-elevation (confirmed) or an unconfirmed rise after a confirmed normalization."""
+    reelevation = c.column("reelevation", None)
+    reelevation[c.respond] = False
+    date = c.column("reelevation_date", np.nan, float)
+    rise_date = c.column("unconfirmed_rise_date", np.nan, float)
+    rise_x = c.column("unconfirmed_rise_x_uln", np.nan, float)
+    confirmed, unconfirmed = rises(c.seg, c.states, c.normal_at, c.rules.reelevation_consecutive,
+                                   x_uln=c.arrays["x_uln"], below=c.arrays["below"],
+                                   single_x_uln=c.rules.reelevation_single_x_uln)
+    groups = np.flatnonzero(confirmed != NONE)
+    reelevation[groups] = True
+    date[groups] = c.days[confirmed[groups]]
+    summary = c.out["summary"]
+    append(summary, groups, ["re-elevated on " + w for w in c.when(groups, confirmed[groups])])
+    groups = np.flatnonzero(unconfirmed != NONE)
+    rows = unconfirmed[groups]
+    rise_date[groups] = c.days[rows]
+    rise_x[groups] = c.arrays["x_uln"][rows]
+    last = (rows == c.seg.last[groups]).tolist()
+    append(summary, groups, [f"unconfirmed rise on {w} ({x:.1f}x ULN): "
+                             f"{'repeat advised' if end else 'not confirmed by the next sample'}"
+                             for w, x, end in zip(c.when(groups, rows), rise_x[groups].tolist(), last, strict=True)])
 
 
-def _nadir(g: Group, base: int, row: dict) -> None:
-    after = [i for i in range(base + 1, len(g))
-             if (not g.censored[i] or g.censored_below[i]) and np.isfinite(g.x_uln[i])]
-    if after:
-        nadir = min(after, key=lambda i: (g.x_uln[i], i))
-        row.update(nadir_date=g.days[nadir], nadir_value=g.values[nadir], nadir_x_uln=g.x_uln[nadir])
-    first_normal = next((i for i in range(base + 1, len(g)) if g.states[i] == NORMAL), None)
-    if first_normal is not None:
-        row["first_normal_date"] = g.days[first_normal]
+def _kinetics(c: _Courses) -> None:
+    """Half-life from the baseline to the first normal sample (or the sample before it); none without one."""
+    fit = c.respond & (c.first_normal != NONE)
+    note = c.out["half_life_note"]
+    note[c.respond & ~fit] = "no normal sample after baseline: no end point for the fit"
+    end = c.first_normal if c.rules.kinetics_end == "first_normal" else c.first_normal - 1
+    fits = half_lives(c.seg, fit, c.base, end, c.arrays)
+    for name in ("half_life_days", "k_per_day", "half_life_r2"):
+        c.out[name] = np.where(fit, fits[name], np.nan)
+    c.out["half_life_n"] = np.where(fit, fits["half_life_n"], np.nan)
+    c.out["half_life_points"] = np.where(fit, fits["points"], "").astype(object)
+    note[fit] = half_life_notes(fits, fit)
 
 
-def _informative(g: Group, base: int, late: bool, assumed: bool) -> tuple[object, str]:
-    """``informative`` and the words for it."""
-    state = g.states[base]
-    if state in (ELEVATED, LIMIT_STEP):
-        kind = " (assumed baseline: first sample)" if assumed else " (late baseline)" if late else ""
-        return True, f"informative{kind}"
-    if state == UNKNOWN:
-        return pd.NA, "informativeness unknown (baseline indeterminate)"
-    if assumed:
-        return pd.NA, ("informativeness unknown (assumed baseline normal: first sample, no diagnosis date "
-                       "or treatment event to tell whether it precedes treatment)")
-    if late:
-        return pd.NA, "informativeness unknown (normal late baseline: the first sample follows treatment)"
-    return False, "not marker-informative (normal at baseline)"
-
-
-def assess_group(g: Group, *, anchors: dict, rules: AssessmentRules) -> tuple[dict, int | None]:
-    """One row of the assessment for one patient × analyte, and the baseline position."""
-    row = _row_start(g, anchors, rules)
-    base, late, assumed = _choose_baseline(g, anchors, rules)
-    judge = judge_course(g, base=base, anchors=anchors, rules=rules)
-    row.update(judge.milestone_columns)
-    if base is None:
-        row["summary"] = "no baseline sample"
-        row["half_life_note"] = "no baseline sample"
-        return row, None
-    row.update(baseline_date=g.days[base], baseline_value=g.values[base], baseline_x_uln=g.x_uln[base],
-               baseline_late=late, baseline_assumed=assumed)
-    _nadir(g, base, row)
-    informative, words = _informative(g, base, late, assumed)
-    row["informative"] = informative
-    if informative is not True:
-        row["summary"] = words
-        row["half_life_note"] = "not informative" if informative is False else "informativeness unknown"
-        return row, base
-    row.update(judge.response_columns())
-    row["summary"] = "; ".join([words, *judge.words])
-    return row, base
-
-
-def _state_codes(elevated: pd.Series) -> np.ndarray:
-    values = elevated.astype("boolean")
-    codes = np.where(values.fillna(False).to_numpy(dtype=bool), ELEVATED, NORMAL).astype(np.int8)
-    codes[values.isna().to_numpy()] = UNKNOWN
-    return codes
-
-
-def _exclusions(data: pd.DataFrame, rules: AssessmentRules) -> np.ndarray:
-    """Samples the user leaves out of the half-life fit: the column, and the rules' triples."""
-    exclude = np.zeros(len(data), dtype=bool)
-    if EXCLUDE_FROM_KINETICS in data:
-        column = data[EXCLUDE_FROM_KINETICS]
-        text = column.astype(str).str.strip().str.casefold()
-        exclude |= text.isin(["true", "1", "yes", "y", "x"]).to_numpy() & column.notna().to_numpy()
-    if rules.kinetics_exclude:
-        day = data[SAMPLE_DATE].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        pid = data[PATIENT_ID].to_numpy(dtype=object)
-        analyte = data[ANALYTE].astype(str).to_numpy(dtype=object)
-        for patient, code, date in rules.kinetics_exclude:
-            exclude |= (pid == str(patient)) & (day == str(date)) & ((analyte == code) if code else True)
-    return exclude
-
-
-def _arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
-    censor = data[CENSOR].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-    return {
-        "days": np.where(data["_dated"].to_numpy(dtype=bool), as_days(data[SAMPLE_DATE]),
-                         data["_day"].to_numpy(dtype=float)),
-        "dated": data["_dated"].to_numpy(dtype=bool),
-        "values": pd.to_numeric(data[VALUE], errors="coerce").to_numpy(dtype=float),
-        "x_uln": pd.to_numeric(data[X_ULN], errors="coerce").to_numpy(dtype=float),
-        "uln": (pd.to_numeric(data[ULN], errors="coerce").to_numpy(dtype=float) if ULN in data
-                else np.full(len(data), np.nan)),
-        "censored": censor != "",
-        "below": np.isin(censor, ["<", "<="]),
-        "exclude": _exclusions(data, rules),
-        "states": _state_codes(data[ELEVATED_COLUMN]),
-        "unit": data[UNIT].astype(str).to_numpy(dtype=object),
-    }
-
-
-def _prepared(measurements: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in _REQUIRED if c not in measurements.columns]
-    if missing:
-        raise MissingColumnError(
-            f"the measurements table lacks column(s) {', '.join(repr(c) for c in missing)}; "
-            "assess flagged measurements: markers.analysis.flags.flag(measurements, limits=...)."
-        )
-    extra = [c for c in (ULN, EXCLUDE_FROM_KINETICS) if c in measurements.columns]
-    data = measurements[[*_REQUIRED, *extra]].copy()
-    data[PATIENT_ID] = data[PATIENT_ID].astype(str)
-    data[SAMPLE_DATE] = pd.to_datetime(data[SAMPLE_DATE]).astype("datetime64[ns]")
-    data["_day"] = _source_days(measurements)
-    # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
-    dated_patients = data.loc[data[SAMPLE_DATE].notna(), PATIENT_ID].unique()
-    data["_dated"] = data[PATIENT_ID].isin(dated_patients)
-    data = data[data[SAMPLE_DATE].notna() | (~data["_dated"] & data["_day"].notna())]
-    order = {code: i for i, code in enumerate(ANALYTES)}
-    data["_order"] = data[ANALYTE].map(order).fillna(len(ANALYTES))
-    data["_axis"] = np.where(data["_dated"], as_days(data[SAMPLE_DATE]), data["_day"])
-    return data.sort_values([PATIENT_ID, "_order", ANALYTE, "_axis"], kind="stable").reset_index(drop=True)
-
-
-def _source_days(measurements: pd.DataFrame) -> np.ndarray:
-    """Days since diagnosis of each sample without a date: the timeline's ``day``, else the source's own."""
-    days = np.full(len(measurements), np.nan)
-    for column in (DAYS_SINCE_DIAGNOSIS, DAY):
-        if column in measurements.columns:
-            given = pd.to_numeric(measurements[column], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
-            days = np.where(np.isnan(given), days, given)
-    return days
-
-
-def _boundaries(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Start and stop positions of each (patient, analyte) run of the sorted table."""
-    pid = pd.factorize(data[PATIENT_ID])[0]
-    analyte = pd.factorize(data[ANALYTE].astype(str))[0]
-    key = pid.astype(np.int64) * (int(analyte.max(initial=0)) + 1) + analyte
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    return starts, np.r_[starts[1:], len(key)]
-
-
-def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: [] for c in columns})
-    for column in _DATE_COLUMNS:
-        days = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        frame[column] = pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]")
-    for column in _BOOLEAN_COLUMNS:
-        frame[column] = frame[column].astype("boolean")
-    for column in _FLOAT_COLUMNS:
-        frame[column] = frame[column].astype(float)
-    for column in ("baseline_late", "baseline_assumed"):
-        frame[column] = frame[column].astype(bool)
-    for column in DAY_COLUMNS:
-        frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce"), dtype="Float64").astype("Int64")
-    frame["n_samples"] = frame["n_samples"].astype("int64")
-    frame["days_to_normalization"] = frame["days_to_normalization"].astype("Int64")
-    frame["half_life_n"] = frame["half_life_n"].astype("Int64")
-    return frame
+def _place(c: _Courses) -> None:
+    """Fill the ``<stem>_day`` columns from day 0; a date-free patient's date columns stay empty."""
+    origin = c.anchors[ORIGIN]
+    undated = ~c.arrays["dated"][c.seg.starts]
+    for date_column, day_column in zip(DATE_COLUMNS, DAY_COLUMNS, strict=True):
+        c.out[day_column] = c.out[date_column] - origin
+        c.out[date_column] = np.where(undated, np.nan, c.out[date_column])
 
 
 def assess(
@@ -373,53 +316,40 @@ def assess(
     >>> assess(m, therapy=t, patients=pd.DataFrame())["summary"].item()
     'informative; normalized on day 59 after first treatment; persistence not judged (no complete remission in the timeline)'
     """
-    rules = rules if rules is not None else _DEFAULT_RULES
+    rules = rules if rules is not None else DEFAULT_RULES
     columns = assessment_columns(rules.all_milestones)
-    data = _prepared(measurements)
+    data = sorted_courses(measurements)
     if data.empty:
-        return _typed([], columns)
-    starts, stops = _boundaries(data)
-    pids = data[PATIENT_ID].to_numpy(dtype=object)
-    analytes = data[ANALYTE].astype(str).to_numpy(dtype=object)
-    anchor_rows = _anchor_rows(data, therapy=therapy, patients=patients)
-    arrays = _arrays(data, rules)
-    rows, bases = [], []
-    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-        group = Group(arrays, start, stop, patient=pids[start], analyte=analytes[start])
-        row, base = assess_group(group, anchors=anchor_rows[pids[start]], rules=rules)
-        _place(row, group, anchor_rows[pids[start]][ORIGIN])
-        rows.append(row)
-        bases.append(None if base is None else start + base)
-    fill_ratios(rows, bases, data, rules)
-    _warn_assumed(rows)
-    return _typed(rows, columns)
+        return typed_assessment(pd.DataFrame({c: [] for c in columns}))
+    seg = Segments(*boundaries(data))
+    patient = data[PATIENT_ID].take(seg.starts).to_numpy(dtype=object)  # one Python str per course, not per row
+    analyte = data[ANALYTE].take(seg.starts).astype(str).to_numpy(dtype=object)
+    table = anchor_table(data, therapy=therapy, patients=patients).reindex(pd.Index(patient))
+    anchors = {name: table[name].to_numpy(dtype=float) for name in table.columns}
+    for code in (*EVENTS, *rules.all_milestones):
+        anchors.setdefault(code, np.full(seg.size, np.nan))
+    arrays = course_arrays(data, rules)
+    del data, table  # the sorted copy is in the arrays now: let it go before the rules run (peak memory)
+    courses = _Courses(seg, arrays, anchors, rules)
+    for step in (_start, _informative, _normalization, _persistence, _rises, _kinetics, _place):
+        step(courses)
+    out = courses.out
+    out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules))
+    out[PATIENT_ID], out[ANALYTE] = patient, analyte
+    if courses.assumed.any():
+        _warn_assumed(patient[courses.assumed])
+    table = {name: text_array(out[name]) if out[name].dtype == object and name not in _OBJECT else out[name]
+             for name in columns}
+    return typed_assessment(pd.DataFrame(table, columns=columns, copy=False))
 
 
-def _anchor_rows(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> dict:
-    """Per patient: anchors in float days since 1970 (dated patients) or since diagnosis (date-free)."""
-    dated = data.groupby(PATIENT_ID, sort=False)["_dated"].first()
-    rows = patient_anchors(therapy, patients=patients, index=pd.Index(dated.index[dated.to_numpy(dtype=bool)]))
-    free = day_anchors(therapy, index=pd.Index(dated.index[~dated.to_numpy(dtype=bool)]))
-    return {**rows.to_dict("index"), **free.to_dict("index")}
-
-
-def _place(row: dict, g: Group, origin: float) -> None:
-    """Fill the ``<stem>_day`` columns from day 0; a date-free patient's date columns stay empty."""
-    for date_column, day_column in zip(_DATE_COLUMNS, DAY_COLUMNS, strict=True):
-        value = row.get(date_column, np.nan)
-        row[day_column] = value - origin if not (np.isnan(value) or np.isnan(origin)) else np.nan
-        if not g.dated:
-            row[date_column] = np.nan
-
-
-def _warn_assumed(rows: list[dict]) -> None:
-    assumed = sorted({r[PATIENT_ID] for r in rows if r["baseline_assumed"]})
-    if assumed:
-        warnings.warn(
-            f"{len(assumed)} patient(s) have neither a diagnosis date nor a treatment event "
-            f"({', '.join(assumed[:5])}{', ...' if len(assumed) > 5 else ''}): their first sample is taken as "
-            "an assumed baseline (column baseline_assumed), so a normal first sample leaves informativeness "
-            "unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.",
-            UserWarning,
-            stacklevel=3,
-        )
+def _warn_assumed(patients: np.ndarray) -> None:
+    assumed = sorted(set(patients.tolist()))
+    warnings.warn(
+        f"{len(assumed)} patient(s) have neither a diagnosis date nor a treatment event "
+        f"({', '.join(assumed[:5])}{', ...' if len(assumed) > 5 else ''}): their first sample is taken as "
+        "an assumed baseline (column baseline_assumed), so a normal first sample leaves informativeness "
+        "unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.",
+        UserWarning,
+        stacklevel=3,
+    )

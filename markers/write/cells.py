@@ -71,8 +71,8 @@ def text_columns(frame: pd.DataFrame, *, safe_csv: bool) -> Iterator[tuple[int, 
         if name in dates:
             date_only = dates[name]
             if date_only:  # the usual case, in one call: the per-value loop cost seconds per million rows
-                text = series.dt.strftime("%Y-%m-%d").astype(object)
-                yield position, text.where(series.notna(), None)
+                # Arrow text, not a Python str per cell (a million dates: ~70 MB less at the write's peak)
+                yield position, series.dt.strftime("%Y-%m-%d").astype("str")
                 continue
             yield position, pd.Series(
                 [None if is_missing(v) else iso(v, date_only=date_only) for v in series],

@@ -1,0 +1,218 @@
+"""The assessment's input made ready, and the shape of its result.
+
+Both implementations of the assessment (the vectorised :func:`markers.analysis.assess.assess`
+and the plain per-course :mod:`markers.analysis.assess_reference`) start here: the flagged
+measurements checked, sorted once by patient, analyte and date, turned into plain arrays with
+the (patient, analyte) boundaries and each patient's anchor days; and they end here, in one
+typed table with the columns of :func:`assessment_columns`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from markers.analysis.anchors import as_days, day_anchors, patient_anchors
+from markers.analysis.course import ELEVATED, NORMAL, UNKNOWN
+from markers.analysis.rules import AssessmentRules
+from markers.errors import MissingColumnError
+from markers.schema import (
+    ANALYTE,
+    ANALYTES,
+    CENSOR,
+    DAY,
+    DAYS_SINCE_DIAGNOSIS,
+    PATIENT_ID,
+    SAMPLE_DATE,
+    ULN,
+    UNIT,
+    VALUE,
+    X_ULN,
+)
+from markers.schema import (
+    ELEVATED as ELEVATED_COLUMN,
+)
+
+__all__ = ["ASSESSMENT_COLUMNS", "DATE_COLUMNS", "DAY_COLUMNS", "DEFAULT_RULES", "EXCLUDE_FROM_KINETICS",
+           "anchor_table", "assessment_columns", "boundaries", "course_arrays", "sorted_courses",
+           "typed_assessment"]
+
+#: Optional measurements column: a true value leaves the sample out of the half-life fit.
+EXCLUDE_FROM_KINETICS = "exclude_from_kinetics"
+
+DEFAULT_RULES = AssessmentRules()
+
+DATE_COLUMNS = ("baseline_date", "nadir_date", "first_normal_date", "normalized_date", "reelevation_date",
+                "unconfirmed_rise_date", "last_sample_date")
+#: Beside each ``<stem>_date``, ``<stem>_day``: days since the timeline's day 0 (the diagnosis, else the
+#: therapy start; the ``day`` of the measurements), filled for dated and date-free patients alike.
+DAY_COLUMNS = tuple(c[: -len("_date")] + "_day" for c in DATE_COLUMNS)
+
+
+def assessment_columns(milestones: tuple[str, ...] = DEFAULT_RULES.all_milestones) -> list[str]:
+    """Column names of the assessment for the given milestones, in order."""
+    return [
+        PATIENT_ID, ANALYTE, "n_samples", "informative",
+        "baseline_date", "baseline_value", "baseline_x_uln", "baseline_late", "baseline_assumed",
+        "nadir_date", "nadir_value", "nadir_x_uln", "first_normal_date",
+        "normalized", "normalized_date", "days_to_normalization", "normalization",
+        *[f"status_{m}" for m in milestones],
+        "persistent", "persistent_at", "reelevation", "reelevation_date",
+        "unconfirmed_rise_date", "unconfirmed_rise_x_uln", "limit_steps",
+        "last_sample_date", "last_status",
+        "half_life_days", "k_per_day", "half_life_r2", "half_life_n", "half_life_points", "half_life_note",
+        "vma_hva_ratio_mass", "vma_hva_ratio_molar", "low_vma_hva_ratio", "vma_hva_ratio_note", "summary",
+        *DAY_COLUMNS,
+    ]
+
+
+#: Columns for the default rules.
+ASSESSMENT_COLUMNS = assessment_columns()
+
+_BOOLEAN_COLUMNS = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
+_FLOAT_COLUMNS = ("baseline_value", "baseline_x_uln", "nadir_value", "nadir_x_uln", "unconfirmed_rise_x_uln",
+                  "half_life_days", "k_per_day", "half_life_r2", "vma_hva_ratio_mass", "vma_hva_ratio_molar")
+_REQUIRED = (PATIENT_ID, SAMPLE_DATE, ANALYTE, VALUE, UNIT, CENSOR, X_ULN, ELEVATED_COLUMN)
+
+
+def _state_codes(elevated: pd.Series) -> np.ndarray:
+    values = elevated.astype("boolean")
+    codes = np.where(values.fillna(False).to_numpy(dtype=bool), ELEVATED, NORMAL).astype(np.int8)
+    codes[values.isna().to_numpy()] = UNKNOWN
+    return codes
+
+
+def _exclusions(data: pd.DataFrame, rules: AssessmentRules) -> np.ndarray:
+    """Samples the user leaves out of the half-life fit: the column, and the rules' triples."""
+    exclude = np.zeros(len(data), dtype=bool)
+    if EXCLUDE_FROM_KINETICS in data:
+        column = data[EXCLUDE_FROM_KINETICS]
+        text = column.astype(str).str.strip().str.casefold()
+        exclude |= text.isin(["true", "1", "yes", "y", "x"]).to_numpy() & column.notna().to_numpy()
+    if rules.kinetics_exclude:
+        day = data[SAMPLE_DATE].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        pid = data[PATIENT_ID].to_numpy(dtype=object)
+        analyte = data[ANALYTE].astype(str).to_numpy(dtype=object)
+        for patient, code, date in rules.kinetics_exclude:
+            exclude |= (pid == str(patient)) & (day == str(date)) & ((analyte == code) if code else True)
+    return exclude
+
+
+def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
+    """Plain arrays of the sorted measurements: days, values, x ULN, ULN, censoring, exclusions, states."""
+    # text columns by distinct value: a Python str per distinct value, never one per row
+    censor_codes, censors = pd.factorize(data[CENSOR])
+    censor = np.append(pd.Series(censors, dtype=object).fillna("").astype(str).str.strip().to_numpy(dtype=object),
+                       "")[censor_codes]
+    unit_codes, units = pd.factorize(data[UNIT].astype(str))
+    return {
+        "days": np.where(data["_dated"].to_numpy(dtype=bool), as_days(data[SAMPLE_DATE]),
+                         data["_day"].to_numpy(dtype=float)),
+        "dated": data["_dated"].to_numpy(dtype=bool),
+        "values": pd.to_numeric(data[VALUE], errors="coerce").to_numpy(dtype=float),
+        "x_uln": pd.to_numeric(data[X_ULN], errors="coerce").to_numpy(dtype=float),
+        "uln": (pd.to_numeric(data[ULN], errors="coerce").to_numpy(dtype=float) if ULN in data
+                else np.full(len(data), np.nan)),
+        "censored": censor != "",
+        "below": np.isin(censor, ["<", "<="]),
+        "exclude": _exclusions(data, rules),
+        "states": _state_codes(data[ELEVATED_COLUMN]),
+        "unit": np.append(np.asarray(units, dtype=object), None)[unit_codes],
+    }
+
+
+def sorted_courses(measurements: pd.DataFrame) -> pd.DataFrame:
+    """The measurements the assessment uses, sorted by patient, analyte (panel order) and day.
+
+    Raises
+    ------
+    MissingColumnError
+        When a needed column is missing (unflagged data lacks ``elevated``).
+    """
+    missing = [c for c in _REQUIRED if c not in measurements.columns]
+    if missing:
+        raise MissingColumnError(
+            f"the measurements table lacks column(s) {', '.join(repr(c) for c in missing)}; "
+            "assess flagged measurements: markers.analysis.flags.flag(measurements, limits=...)."
+        )
+    extra = [c for c in (ULN, EXCLUDE_FROM_KINETICS) if c in measurements.columns]
+    pid = measurements[PATIENT_ID].astype(str)
+    dates = pd.to_datetime(measurements[SAMPLE_DATE]).astype("datetime64[ns]")
+    day = _source_days(measurements)
+    # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
+    patient, _ = pd.factorize(pid)
+    has_date = dates.notna().to_numpy()
+    dated = (np.bincount(patient[patient >= 0], weights=has_date[patient >= 0],
+                         minlength=patient.max(initial=-1) + 1) > 0)[patient] & (patient >= 0)
+    rows = np.flatnonzero(has_date | (~dated & ~np.isnan(day)))
+    axis = np.where(dated, as_days(dates), day)
+    order = rows[_course_order(pid, measurements[ANALYTE], axis, rows)]
+    # one take of the columns used, in course order (no copy of the whole table, no second sort)
+    data = measurements[[*_REQUIRED, *extra]].take(order).reset_index(drop=True)
+    data[PATIENT_ID] = pid.take(order).array
+    data[SAMPLE_DATE] = dates.to_numpy()[order]
+    data["_day"] = day[order]
+    data["_dated"] = dated[order]
+    return data
+
+
+def _sort_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes in sorted order of the distinct values, a missing value after all of them."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes), uniques
+
+
+def _course_order(pid: pd.Series, analyte: pd.Series, axis: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions into ``rows`` sorting them by patient, analyte (panel order, then name) and day; stable."""
+    patient, _ = _sort_codes(pid)
+    code, analytes = _sort_codes(analyte)
+    # the panel's order; any other code after it (a missing one: the appended last entry)
+    rank = np.array([*(ANALYTES.index(a) if a in ANALYTES else len(ANALYTES) for a in analytes), len(ANALYTES)])
+    return np.lexsort((axis[rows], code[rows], rank[code[rows]], patient[rows]))
+
+
+def _source_days(measurements: pd.DataFrame) -> np.ndarray:
+    """Days since diagnosis of each sample without a date: the timeline's ``day``, else the source's own."""
+    days = np.full(len(measurements), np.nan)
+    for column in (DAYS_SINCE_DIAGNOSIS, DAY):
+        if column in measurements.columns:
+            given = pd.to_numeric(measurements[column], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+            days = np.where(np.isnan(given), days, given)
+    return days
+
+
+def boundaries(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop positions of each (patient, analyte) run of the sorted table."""
+    pid = pd.factorize(data[PATIENT_ID])[0]
+    analyte = pd.factorize(data[ANALYTE].astype(str))[0]
+    key = pid.astype(np.int64) * (int(analyte.max(initial=0)) + 1) + analyte
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return starts, np.r_[starts[1:], len(key)]
+
+
+def anchor_table(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Per patient: anchors in float days since 1970 (dated patients) or since diagnosis (date-free)."""
+    dated = data.groupby(PATIENT_ID, sort=False)["_dated"].first()
+    rows = patient_anchors(therapy, patients=patients, index=pd.Index(dated.index[dated.to_numpy(dtype=bool)]))
+    free = day_anchors(therapy, index=pd.Index(dated.index[~dated.to_numpy(dtype=bool)]))
+    parts = [table for table in (rows, free) if len(table)]
+    return pd.concat(parts) if len(parts) > 1 else parts[0] if parts else rows
+
+
+def typed_assessment(frame: pd.DataFrame) -> pd.DataFrame:
+    """The assessment's columns in their types: dates, nullable booleans and integers, floats."""
+    for column in DATE_COLUMNS:
+        days = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        frame[column] = pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]")
+    for column in _BOOLEAN_COLUMNS:
+        frame[column] = frame[column].astype("boolean")
+    for column in _FLOAT_COLUMNS:
+        frame[column] = frame[column].astype(float)
+    for column in ("baseline_late", "baseline_assumed"):
+        frame[column] = frame[column].astype(bool)
+    for column in DAY_COLUMNS:
+        frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce"), dtype="Float64").astype("Int64")
+    frame["n_samples"] = frame["n_samples"].astype("int64")
+    frame["days_to_normalization"] = frame["days_to_normalization"].astype("Int64")
+    frame["half_life_n"] = frame["half_life_n"].astype("Int64")
+    return frame

@@ -1,0 +1,84 @@
+"""The words of the assessment (statuses, summaries, limit steps), built for all courses at once.
+
+The same words as the plain per-course code (:mod:`markers.analysis.response`,
+:mod:`markers.analysis.assess_reference`); Python runs only in list comprehensions over the
+courses that need a sentence, never a function call per course.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from markers.analysis.anchors import FIRST_TREATMENT
+from markers.analysis.course import LIMIT_STEP
+from markers.analysis.grouped_fits import sample_words
+from markers.analysis.segments import Segments
+
+__all__ = ["INFORMATIVE_WORDS", "append", "informative_words", "limit_step_words", "status_words", "text_array",
+           "when_words"]
+
+_STATUS = np.array(["indeterminate", "normal", "elevated", "elevated"], dtype=object)  # by state + 1
+
+INFORMATIVE_WORDS = {
+    "unknown": "informativeness unknown (baseline indeterminate)",
+    "assumed": ("informativeness unknown (assumed baseline normal: first sample, no diagnosis date "
+                "or treatment event to tell whether it precedes treatment)"),
+    "late": "informativeness unknown (normal late baseline: the first sample follows treatment)",
+    "normal": "not marker-informative (normal at baseline)",
+}
+
+
+def status_words(states: np.ndarray) -> np.ndarray:
+    """``normal``, ``elevated`` (a limit step included) or ``indeterminate`` for each state code."""
+    return _STATUS[states.astype(np.int64) + 1]
+
+
+def informative_words(elevated: np.ndarray, late: np.ndarray, assumed: np.ndarray, unknown: np.ndarray
+                      ) -> np.ndarray:
+    """The words for ``informative`` of each course with a baseline (plain: ``assess_reference._informative``)."""
+    words = np.array(["informative", "informative (late baseline)", "informative (assumed baseline: first sample)",
+                      INFORMATIVE_WORDS["unknown"], INFORMATIVE_WORDS["assumed"], INFORMATIVE_WORDS["late"],
+                      INFORMATIVE_WORDS["normal"]], dtype=object)
+    code = np.select([elevated & assumed, elevated & late, elevated, unknown, assumed, late], [2, 1, 0, 3, 4, 5], 6)
+    return words[code]
+
+
+def text_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array of text (None: missing) as the table's text type, each distinct value converted once."""
+    codes, uniques = pd.factorize(values)
+    table = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
+    return pd.array(table.take(pa.array(codes, mask=codes < 0)), dtype="str")
+
+
+def when_words(groups: np.ndarray, rows: np.ndarray, days: np.ndarray, dated: np.ndarray, anchors: dict
+               ) -> list[str]:
+    """Each sample's day in the report's words (plain: ``Judgement.when``): days since diagnosis, else
+    after the first treatment, else its date (or ``day N``)."""
+    day = days[rows]
+    diagnosis, first = anchors["diagnosis"][groups], anchors[FIRST_TREATMENT][groups]
+    plain = sample_words(day, dated[rows]).tolist()
+    return [f"day {int(d - x)} since diagnosis" if x == x else p if f != f else f"day {int(d - f)} after first treatment"
+            for d, x, f, p in zip(day.tolist(), diagnosis.tolist(), first.tolist(), plain, strict=True)]
+
+
+def limit_step_words(seg: Segments, states: np.ndarray, arrays: dict) -> np.ndarray:
+    """Per course: its samples elevated only by a lower limit, ``"; "``-separated."""
+    rows = np.flatnonzero(states == LIMIT_STEP)
+    out = np.full(seg.size, "", dtype=object)
+    if not len(rows):
+        return out
+    when = sample_words(arrays["days"][rows], arrays["dated"][rows]).tolist()
+    text = [f"{w}: elevated only by a lower limit ({u:g} {unit})"
+            for w, u, unit in zip(when, arrays["uln"][rows].tolist(), arrays["unit"][rows].tolist(), strict=True)]
+    groups = seg.gid[rows]
+    for group, words in zip(groups.tolist(), text, strict=True):  # a rare event: a few rows at most
+        out[group] = f"{out[group]}; {words}" if out[group] else words
+    return out
+
+
+def append(summary: np.ndarray, groups: np.ndarray, words: list[str] | np.ndarray) -> None:
+    """Add ``words`` to the summaries of ``groups`` (in place), ``"; "``-separated."""
+    if len(groups):
+        summary[groups] = summary[groups] + "; " + np.asarray(words, dtype=object)
