@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
+import typing
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -123,11 +124,25 @@ def _analyte_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         for row in csv.DictReader(handle):
             for name in [row["code"], row["name"], *row["synonyms"].split("|")]:
                 synonyms[normalise_header(name)] = row["code"]
-    loinc: dict[str, tuple[str, str]] = {}
     with resources.files("markers").joinpath("data", "loinc.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            loinc[row["loinc"]] = (row["analyte"], row["measure"])
+        loinc, short_names = read_loinc_table(handle)
+    synonyms.update(short_names)
     return synonyms, loinc
+
+
+def read_loinc_table(handle: typing.IO[str]) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """(LOINC -> (analyte, measure), normalised LOINC short name -> analyte) from ``loinc.csv`` text.
+
+    A row's ``short_name`` (empty where no public source was found) is recognised as a test name
+    or column header just as the analyte's own names are.
+    """
+    loinc: dict[str, tuple[str, str]] = {}
+    short_names: dict[str, str] = {}
+    for row in csv.DictReader(handle):
+        loinc[row["loinc"]] = (row["analyte"], row["measure"])
+        if (row.get("short_name") or "").strip():
+            short_names[normalise_header(row["short_name"])] = row["analyte"]
+    return loinc, short_names
 
 
 _RATIO_WORDS = re.compile(
