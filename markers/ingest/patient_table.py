@@ -1,0 +1,80 @@
+"""The run's patient table: patients sheets merged, completed from what the measurement rows say."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from markers.ingest.issues import IssueLog
+from markers.ingest.normalize import located_cells
+from markers.schema import (
+    AGE_AT_DIAGNOSIS_DAYS,
+    DATE_OF_BIRTH,
+    DIAGNOSIS_DATE,
+    OUTCOME_COLUMNS,
+    PATIENT_COLUMNS,
+    PATIENT_ID,
+    SEX,
+    SOURCE_CELL,
+    SOURCE_FILE,
+    SOURCE_SHEET,
+)
+
+
+def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    """One row per patient from patients sheets, completed by dates of birth and sex given on measurement rows."""
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PATIENT_COLUMNS)
+    if len(table):
+        dup = table.duplicated(PATIENT_ID, keep="first")
+        first = table.drop_duplicates(PATIENT_ID).set_index(PATIENT_ID)
+        for rec in table[dup].itertuples():
+            ref = first.loc[rec.patient_id]
+            same_dob = (pd.isna(ref[DATE_OF_BIRTH]) and pd.isna(rec.date_of_birth)) or ref[DATE_OF_BIRTH] == rec.date_of_birth
+            if not same_dob or ref[SEX] != rec.sex:
+                log.add("conflicting-patient", file=rec.source_file, sheet=rec.source_sheet, cell=rec.source_cell,
+                        column="patient ID", value=rec.patient_id,
+                        message=f"Patient {rec.patient_id} is listed again with different details; the first is kept")
+        table = table[~dup.to_numpy()]
+    if len(records) and "dob" in records:
+        ids = records["patient_id"]
+        wanted = (ids.notna() & ~ids.isin(set(table[PATIENT_ID]))).to_numpy(dtype=bool)
+        columns = ["patient_id", "sex", "dob", "file", "sheet", "row", "id_col"] + (["location"] if "location" in records else [])
+        extra = records[columns] if wanted.all() else records.loc[wanted, columns]
+        if len(extra):
+            in_row_order = (extra["file"].iloc[0] == extra["file"]).all() and (extra["sheet"].iloc[0] == extra["sheet"]).all() \
+                and extra["row"].is_monotonic_increasing
+            if not in_row_order:
+                extra = extra.sort_values(["file", "sheet", "row"], kind="stable")
+            extra = extra.drop_duplicates("patient_id")
+            add = pd.DataFrame(
+                {
+                    PATIENT_ID: extra["patient_id"].to_numpy(),
+                    SEX: extra["sex"].to_numpy(),
+                    DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
+                    DIAGNOSIS_DATE: pd.NaT,
+                    AGE_AT_DIAGNOSIS_DAYS: pd.NA,
+                    SOURCE_FILE: extra["file"].to_numpy(),
+                    SOURCE_SHEET: extra["sheet"].to_numpy(),
+                    SOURCE_CELL: located_cells(extra, extra["id_col"]),
+                }
+            )
+            table = pd.concat([table, add], ignore_index=True) if len(table) else add
+    table = table.reset_index(drop=True)
+    for column in (DATE_OF_BIRTH, DIAGNOSIS_DATE):
+        table[column] = pd.to_datetime(table[column])
+    _fill_dates_from_records(table, records)
+    table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
+    outcome = [c for c in OUTCOME_COLUMNS if c in table.columns]  # only when a patients sheet carries them
+    return table[PATIENT_COLUMNS + outcome].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+
+
+def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None:
+    """Fill a patient's missing date of birth or diagnosis date from the measurement rows (first given)."""
+    for field, column in (("dob", DATE_OF_BIRTH), ("diagnosis", DIAGNOSIS_DATE)):
+        if not len(records) or field not in records or not table[column].isna().any():
+            continue
+        given = pd.DataFrame({"id": records["patient_id"].to_numpy(dtype=object),
+                              "date": pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy()}).dropna()
+        if given.empty:
+            continue
+        first = given.drop_duplicates("id").set_index("id")["date"]
+        table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
