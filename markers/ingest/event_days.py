@@ -109,10 +109,15 @@ def therapy_day_records(reader, column_map, data: pd.DataFrame, *, id_col: int, 
         else:  # an age at the event, but none at diagnosis to count from
             why = "Event age given, but no age at diagnosis for the patient (an 'Initial Diagnosis' row or column)"
         reader.add_issue("invalid-event", row, time_col, headers[time_col], said, why)
-    bad = no_id | no_event | no_day
+    return kept_events(reader, out, no_id | no_event | no_day, event_col=event_col, header=headers[event_col])
+
+
+def kept_events(reader, out: pd.DataFrame, bad: pd.Series, *, event_col: int, header: str) -> pd.DataFrame:
+    """The therapy rows not ``bad`` (those are rejected as ``invalid-event``); an event name markers does
+    not know is an ``unrecognised-event`` warning on a kept row. For dated and date-free tables alike."""
     unknown = ~bad & (out[EVENT] == "")
     for row in out.index[unknown]:
-        reader.add_issue("unrecognised-event", row, event_col, headers[event_col], out.at[row, EVENT_LABEL])
+        reader.add_issue("unrecognised-event", row, event_col, header, out.at[row, EVENT_LABEL])
     reader.mark(out.index[bad], "rejected", "invalid-event")
     reader.mark(out.index[~bad], "kept", "therapy-event")
     return out[~bad.to_numpy()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from markers.ingest.event_days import has_event_days, kept_events, therapy_day_records
 from markers.ingest.mapping import ColumnMap
 from markers.ingest.outcome_cells import outcome_fields
 from markers.ingest.record_cells import require_column, sex_code
@@ -67,8 +68,6 @@ def therapy_records(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Dat
     event_col = require_column(column_map, "event", sheet, "event")
     date_col = column_map.column("event_date")
     if date_col is None and column_map.column("sample_date") is None:
-        from markers.ingest.event_days import has_event_days, therapy_day_records
-
         if has_event_days(column_map):  # a date-free table: days since diagnosis or ages at the events
             return therapy_day_records(reader, column_map, data, id_col=id_col, event_col=event_col)
     if date_col is None:
@@ -92,9 +91,4 @@ def therapy_records(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Dat
             reader.add_issue("invalid-event", row, event_col, headers[event_col], "", "Therapy row without an event")
         else:
             reader.add_issue("invalid-event", row, date_col, headers[date_col], data.at[row, date_col], "Therapy event without a valid date")
-    unknown = ~bad & (out[EVENT] == "")
-    for row in out.index[unknown]:
-        reader.add_issue("unrecognised-event", row, event_col, headers[event_col], out.at[row, EVENT_LABEL])
-    reader.mark(out.index[bad], "rejected", "invalid-event")
-    reader.mark(out.index[~bad], "kept", "therapy-event")
-    return out[~bad.to_numpy()]
+    return kept_events(reader, out, bad, event_col=event_col, header=headers[event_col])

@@ -45,7 +45,6 @@ def guard_outputs(outputs: list, paths, key_file, analyse_options: dict) -> None
     """Refuse, before any work, outputs that would overwrite what the run reads or cannot be written."""
     from markers.write.guard import check_outputs
 
-    inputs = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    check_outputs([(o, role) for o, role in outputs if o is not None], inputs=inputs,
+    check_outputs([(o, role) for o, role in outputs if o is not None], inputs=path_list(paths),
                   config=analyse_options.get("config"), reference=analyse_options.get("reference"),
                   key_file=key_file)

@@ -305,14 +305,7 @@ def _ods_padded(path: pathlib.Path) -> None:
     body = (f"<table:table-row>{head}</table:table-row><table:table-row>{row}</table:table-row>"
             '<table:table-row table:number-rows-repeated="1048574"><table:table-cell '
             'table:number-columns-repeated="1024"/></table:table-row>')
-    content = _ODS_HEAD.split('<table:table-row>')[0] + body + _ODS_TAIL
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.spreadsheet")
-        zf.writestr("META-INF/manifest.xml", b'<?xml version="1.0"?><manifest:manifest '
-                    b'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
-        zf.writestr("content.xml", content.encode())
-    path.write_bytes(out.getvalue())
+    path.write_bytes(ods_sheet(body))
 
 
 def _styled_tail(path: pathlib.Path) -> None:
