@@ -125,3 +125,18 @@ def test_nullable_integers_and_booleans_as_pandas_writes_them():
                           "small": pd.array([255, 0, None], dtype="UInt8")})
     assert b"".join(csv_chunks(frame)) == b"age_days,elevated,small\r\n418,True,255\r\n,,0\r\n-3,False,\r\n"
     assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_quotes_only_where_a_field_needs_them(sep):
+    # clean text (no byte needs quoting) in most slices, one field per kind of trigger in one slice
+    text = [f"P{i:04d}" for i in range(1_000)]
+    text[450], text[451], text[452], text[453], text[454] = "a,b", 'say "hi"', "cr\ronly", "two\nlines", "tab\there"
+    frame = pd.DataFrame({"id": pd.array(text, dtype="str"), "x": np.arange(1_000) / 8})
+    written = b"".join(csv_chunks(frame, sep=sep, chunk_rows=100))
+    assert written == frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode()
+    lines = written.split(b"\r\n")
+    assert lines[1] == f"P0000{sep}0.0".encode()
+    assert lines[452] == (b'"say ""hi"""' + sep.encode() + b"56.375")
+    assert lines[451] == (b'"a,b"' if sep == "," else b"a,b") + sep.encode() + b"56.25"
+    assert lines[455].startswith(b'"tab\there"' if sep == "\t" else b"tab\there")

@@ -32,11 +32,28 @@ def _needs_quotes(sep: str) -> str:
 
 def _quote(values: pa.Array, sep: str) -> pa.Array:
     """Quote the fields that need it, as ``csv.writer`` with ``QUOTE_MINIMAL`` does."""
+    if not _may_need_quotes(values, sep):
+        return values
     mask = pc.match_substring_regex(values, _needs_quotes(sep))
     if not pc.any(mask).as_py():
         return values
     quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(values, '"', '""'), _text('"'), _text(""))
     return pc.if_else(mask, quoted, values)
+
+
+def _may_need_quotes(values: pa.Array, sep: str) -> bool:
+    """Whether the bytes under ``values`` hold a separator, quote, CR or LF anywhere (a byte search).
+
+    The data buffer holds every field of the array (and of a slice, more), so when none of the
+    four bytes is in it no field needs quotes: the common case, decided without a per-field regex.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        return any(_may_need_quotes(chunk, sep) for chunk in values.chunks)
+    data = values.buffers()[2] if len(values.buffers()) > 2 else None
+    if data is None:
+        return False
+    octets = data.to_pybytes()  # one copy; ``in`` on bytes is a memchr per character
+    return any(char in octets for char in (sep.encode(), b'"', b"\r", b"\n"))
 
 
 def _large_text(texts: np.ndarray) -> pa.Array:
@@ -136,8 +153,9 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
             fields.append(text if numeric else _quote(text, sep))
         if len(fields) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
             fields[0] = pc.if_else(pc.equal(fields[0], _text("")), _text('""'), fields[0])
-        lines = pc.binary_join_element_wise(*fields, _text(sep)) if len(fields) > 1 else fields[0]
-        yield _buffer_bytes(pc.binary_join_element_wise(lines, _text(eol), _text("")))
+        # the line end joins the last field (short), not the whole line: one pass over the row text less
+        fields[-1] = pc.binary_join_element_wise(fields[-1], _text(eol), _text(""))
+        yield _buffer_bytes(pc.binary_join_element_wise(*fields, _text(sep)) if len(fields) > 1 else fields[0])
 
 
 def _buffer_bytes(lines: pa.Array) -> bytes:
