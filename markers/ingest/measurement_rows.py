@@ -17,13 +17,13 @@ from markers.ingest.record_cells import (
     age_days_from_columns,
     joined_comparator,
     no_cells,
+    patient_ids,
     require_column,
     sex_code,
     whole_days,
 )
 from markers.ingest.units import ACCEPTED_SPELLINGS
 from markers.readers.cells import (
-    cell_ids,
     cell_text,
     constant_category,
     constant_text,
@@ -84,7 +84,7 @@ def _common_fields(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Data
         "file": constant_category(sheet.file, n),
         "sheet": constant_category(sheet.sheet, n),
         "row": data.index.to_numpy(dtype=np.int64),
-        "patient_id": cell_ids(data[id_col]).array,
+        "patient_id": patient_ids(data[id_col]).array,
         "id_col": np.full(n, id_col, dtype=np.int64),
     }
     if dateless:

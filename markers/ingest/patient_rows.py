@@ -7,8 +7,8 @@ import pandas as pd
 from markers.ingest.event_days import has_event_days, kept_events, therapy_day_records
 from markers.ingest.mapping import ColumnMap
 from markers.ingest.outcome_cells import outcome_fields
-from markers.ingest.record_cells import require_column, sex_code
-from markers.readers.cells import cell_ids, cell_text, map_text
+from markers.ingest.record_cells import patient_ids, require_column, sex_code
+from markers.readers.cells import cell_text, map_text
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -32,7 +32,7 @@ def patient_records(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Dat
     id_col = require_column(column_map, "patient_id", sheet, "patient ID")
     headers = column_map.headers
     out = pd.DataFrame(index=data.index)
-    out[PATIENT_ID] = cell_ids(data[id_col])
+    out[PATIENT_ID] = patient_ids(data[id_col])
     sex_col = column_map.column("sex")
     out[SEX] = map_text(data[sex_col], sex_code, default="") if sex_col is not None else ""
     for role, name in (("date_of_birth", DATE_OF_BIRTH), ("diagnosis_date", DIAGNOSIS_DATE)):
@@ -74,7 +74,7 @@ def therapy_records(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Dat
         date_col = require_column(column_map, "sample_date", sheet, "date")
     headers = column_map.headers
     out = pd.DataFrame(index=data.index)
-    out[PATIENT_ID] = cell_ids(data[id_col])
+    out[PATIENT_ID] = patient_ids(data[id_col])
     out[EVENT_LABEL] = cell_text(data[event_col])
     labels = {t: canonical_event(t, aliases=reader.config.events) for t in pd.unique(out[EVENT_LABEL])}
     out[EVENT] = out[EVENT_LABEL].map(labels).fillna("")

@@ -7,11 +7,11 @@ import pandas as pd
 
 from markers.errors import MissingColumnError
 from markers.ingest.mapping import ColumnMap
-from markers.readers.cells import SEX_CODES, cell_text, map_text, text_of
+from markers.readers.cells import SEX_CODES, cell_ids, cell_text, distinct, map_text, text_of, text_series
 from markers.readers.files import CELL_DTYPE, RawSheet
 
 __all__ = ["COMPARATOR_WORDS", "DATE_FREE_ROLES", "age_days_from_columns", "comparator_sign", "joined_comparator",
-           "no_cells", "require_column", "sex_code", "whole_days"]
+           "no_cells", "patient_ids", "require_column", "sex_code", "whole_days"]
 
 
 def require_column(column_map: ColumnMap, role: str, sheet: RawSheet, what: str) -> int:
@@ -25,6 +25,23 @@ def require_column(column_map: ColumnMap, role: str, sheet: RawSheet, what: str)
             f"Rename the column, or map it in the config file's [columns] table, e.g. \"My header\" = \"{role}\"."
         )
     return position
+
+
+def patient_ids(values: pd.Series) -> pd.Series:
+    """:func:`markers.readers.cells.cell_ids` (IDs as text, stripped, blanks missing), for a text column
+    without a Python call per distinct ID: a registry has as many IDs as patients.
+
+    A text column's distinct cells are ``str``, for which ``cell_ids`` gives ``v.strip() or None``;
+    the column comes back as it is when no ID changes. Other columns go to ``cell_ids``.
+    """
+    if not isinstance(values.dtype, pd.StringDtype):
+        return cell_ids(values)
+    codes, uniques = distinct(values)
+    texts = uniques[:-1].tolist()
+    stripped = [text.strip() or None for text in texts]
+    if stripped == texts:
+        return values
+    return text_series([*stripped, None], codes, index=values.index)
 
 
 #: A separate comparator column's words, as the sign they stand for.

@@ -1,0 +1,27 @@
+"""Patient IDs of a text column without a Python call per ID: the same text as cell_ids gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from markers.ingest.record_cells import patient_ids
+from markers.readers.cells import cell_ids
+
+
+def test_text_ids_stripped_blanks_missing():
+    values = pd.Series(pd.array(["0042", " NB-1 ", "", "   ", None, "NB-1", "\u00a0P7\u2003", "a b"], dtype="str"))
+    got = patient_ids(values)
+    assert [None if pd.isna(v) else v for v in got] == ["0042", "NB-1", None, None, None, "NB-1", "P7", "a b"]
+    pd.testing.assert_series_equal(got, cell_ids(values))
+
+
+def test_clean_text_column_comes_back_as_it_is():
+    values = pd.Series(pd.array([f"P{i:05d}" for i in range(1_000)] + [None], dtype="str"))
+    assert patient_ids(values) is values
+
+
+def test_other_columns_as_cell_ids():
+    values = pd.Series([42.0, "0042", None, 7, np.nan, " x "], dtype=object)
+    pd.testing.assert_series_equal(patient_ids(values), cell_ids(values))
+    assert [None if pd.isna(v) else v for v in patient_ids(values)] == ["42", "0042", None, "7", None, "x"]
