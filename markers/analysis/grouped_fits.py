@@ -146,9 +146,9 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     keep = ~arrays["censored"][v_row] & ~arrays["censored"][h_row]
     v_group, h_group, v_row, h_row = v_group[keep], h_group[keep], v_row[keep], h_row[keep]
     units = arrays["unit"]
-    v_unit, h_unit = units[v_row].astype(str), units[h_row].astype(str)
-    v_wrong = ~np.isin(v_unit, [MASS_RATIO, MOLAR_RATIO])
-    h_wrong = ~np.isin(h_unit, [MASS_RATIO, MOLAR_RATIO])
+    v_unit, h_unit = units[v_row], units[h_row]  # compared as they are: no text array per course
+    v_wrong = (v_unit != MASS_RATIO) & (v_unit != MOLAR_RATIO)
+    h_wrong = (h_unit != MASS_RATIO) & (h_unit != MOLAR_RATIO)
     if (v_wrong | h_wrong).any():
         i = int(np.argmax(v_wrong | h_wrong))
         name, unit = ("VMA", str(v_unit[i])) if v_wrong[i] else ("HVA", str(h_unit[i]))
@@ -167,7 +167,9 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     molar = mass * masses["HVA"] / masses["VMA"]
     secreting = informative[v_group] | informative[h_group]
     low = np.where(secreting, mass < rules.low_ratio_cutoff, None).astype(object)
-    note = np.where(secreting, RATIO_SOURCE, "not interpreted: neither VMA nor HVA elevated at baseline").astype(object)
+    # the two notes taken by index: one Python str each, not one per course
+    note = np.array([RATIO_SOURCE, "not interpreted: neither VMA nor HVA elevated at baseline"],
+                    dtype=object)[np.where(secreting, 0, 1)]
     for groups in (v_group, h_group):
         out["vma_hva_ratio_mass"][groups] = mass
         out["vma_hva_ratio_molar"][groups] = molar
