@@ -220,8 +220,8 @@ def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str)
                        f"{info.file_size:,} bytes", "the file is damaged or forged; save it again from Excel")
 
 
-def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
-                          limits: ReadLimits | None = None) -> dict[str, list[tuple[int, int]]]:
+def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None,
+                          count: bool = True) -> dict[str, list[tuple[int, int]]]:
     """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
 
     Every XML part is inflated once, in 1 MiB chunks, against a running byte
@@ -238,6 +238,8 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
         ``"xlsx"`` (also xlsm) or ``"ods"``.
     limits : ReadLimits, optional
         Default ``ReadLimits()``.
+    count : bool
+        xlsx: count rows and formulas here too (False: ``xlsx_counts`` does, beside the reader).
 
     Returns
     -------
@@ -263,7 +265,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
     budget = [0]
     scans: dict = {}
     with zipfile.ZipFile(path) as zf:
-        sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" else {}
+        sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" and count else {}
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or not part.lower().endswith(".xml"):
@@ -271,14 +273,13 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
             if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
-                extent, scan = _XlsxExtent(), sheet_scan.XlsxPartScan(name, part)
-
+                extent, scan = _XlsxExtent(), sheet_scan.XlsxPartScan(name, part) if count else None
                 def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated, both)
-                if part.lower() in sheet_names:
+                _stream_part(zf, info, name, budget, limits.max_inflated, both if count else extent.feed)
+                if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
                 _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
