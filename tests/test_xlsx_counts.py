@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import pathlib
+import zlib
 
 import pytest
 from corpus.hostile_cases import _sheet_xml, xlsx
 
-from markers.errors import InputFormatError
+from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers.files import read_raw
-from markers.readers.limits import check_workbook_extent
+from markers.readers.limits import ReadLimits, check_workbook_extent
+from markers.readers.read_ahead import read_ahead
 from markers.readers.xlsx_counts import CountedBeside, count_sheets
+from markers.readers.xlsx_extent import XlsxExtent
 
 SAMPLES = pathlib.Path(__file__).parent.parent / "sample_data"
 
@@ -60,3 +64,48 @@ def test_an_error_in_the_block_stops_the_count_and_goes_on(tmp_path):
         with CountedBeside(path) as counting:
             raise KeyError("from the reader")
     assert not counting._thread.is_alive()
+
+
+def test_the_bounded_extent_reads_only_far_rows_and_wide_cells():
+    # rows 1..3 and 120,000 (six digits: bounded by 999,999), a cell at AB120000 (column 28, exact),
+    # and row 1,000,001 (seven digits: exact)
+    part = (b'<row r="1"><c r="A1"><v>1</v></c></row><row r="3"/><row r="120000"><c r="AB120000"><v>2</v></c></row>')
+    bound = XlsxExtent(exact=False)
+    bound.feed(part, 0)
+    assert bound.extent() == (999_999, 28)
+    bound.feed(b'<row r="1000001"><c r="A1000001"><v>3</v></c></row>', 0)
+    assert bound.extent() == (1_000_001, 28)
+    exact = XlsxExtent()
+    exact.feed(part, 0)
+    assert exact.extent() == (120_000, 28)
+
+
+def _far_cell(tmp_path) -> pathlib.Path:
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(xlsx(_sheet_xml('<row r="100000"><c r="AB100000"><v>1</v></c></row>')))
+    return path
+
+
+def test_a_bound_over_the_limit_is_measured_exactly_before_refusing(tmp_path):
+    # the exact extent is 100,000 rows x 28 columns (AB) = 2,800,000 cells; the bound 999,999 x 28 is over 3,000,000
+    path = _far_cell(tmp_path)
+    check_workbook_extent(path, "xlsx", count=False, limits=ReadLimits(max_cells=3_000_000))
+    with pytest.raises(UnsafeInputError, match=r"spans 100,000 rows x 28 columns \(2,800,000 cells; limit 2,000,000"):
+        check_workbook_extent(path, "xlsx", count=False, limits=ReadLimits(max_cells=2_000_000))
+
+
+def test_read_ahead_gives_every_chunk_in_order_and_raises_a_read_error_in_place():
+    with read_ahead(io.BytesIO(b"abcdefg"), 3) as chunks:
+        assert list(chunks) == [b"abc", b"def", b"g"]
+
+    class Broken(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            if self.tell() >= 3:
+                raise zlib.error("invalid stored block lengths")
+            return super().read(size)
+
+    taken = []
+    with pytest.raises(zlib.error, match="invalid stored block"):
+        with read_ahead(Broken(b"abcdefg"), 3) as chunks:
+            taken.extend(chunks)
+    assert taken == [b"abc"]
