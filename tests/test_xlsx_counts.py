@@ -13,6 +13,7 @@ from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers.files import read_raw
 from markers.readers.limits import ReadLimits, check_workbook_extent
 from markers.readers.read_ahead import read_ahead
+from markers.readers.row_count import XlsxRowCount
 from markers.readers.xlsx_counts import CountedBeside, count_sheets
 from markers.readers.xlsx_extent import XlsxExtent
 
@@ -109,3 +110,32 @@ def test_read_ahead_gives_every_chunk_in_order_and_raises_a_read_error_in_place(
         with read_ahead(Broken(b"abcdefg"), 3) as chunks:
             taken.extend(chunks)
     assert taken == [b"abc"]
+
+
+@pytest.mark.parametrize("size", [40, 1 << 20])
+def test_rows_counted_by_their_first_cells_or_row_by_row(size):
+    # rows 3 and 4 start with a value (an inline string, a number); row 5 with a styled empty cell, then a value;
+    # row 6 holds only a styled cell; row 7 only a formula without a value: rows 3, 4 and 5 hold values
+    part = (b'<sheetData><row r="3"><c r="A3" t="inlineStr"><is><t>P1</t></is></c></row>'
+            b'<row r="4" spans="1:2"><c r="A4"><v>4.2</v></c><c r="B4"><v>1</v></c></row>'
+            b'<row r="5"><c r="A5" s="1"/><c r="B5"><v>2</v></c></row><row r="6"><c r="A6" s="1"/></row>'
+            b'<row r="7"><c r="A7"><f>1+1</f></c></row></sheetData>')
+    count = XlsxRowCount()
+    tail = b""
+    for start in range(0, len(part), size):
+        chunk = part[start:start + size]
+        count.feed(tail + chunk, len(tail))
+        tail = chunk[-256:]
+    count.feed(tail, len(tail))
+    assert count.rows().tolist() == [3, 4, 5]
+
+
+def test_a_piece_whose_rows_all_start_with_a_value_is_counted_from_the_first_cells():
+    count = XlsxRowCount()
+    plain = (b'<row r="3"><c r="A3" t="inlineStr"><is><t>P1</t></is></c></row>'
+             b'<row r="4" spans="1:2"><c r="A4"><v>4.2</v></c></row><row r="9"><c r="A9"><v>0</v></c></row>')
+    assert count._feed_first_cells(plain)
+    assert count.rows().tolist() == [3, 4, 9]
+    # a row whose first cell is styled and empty is left to the exact count
+    assert not XlsxRowCount()._feed_first_cells(b'<row r="5"><c r="A5" s="1"/><c r="B5"><v>2</v></c></row>')
+    assert not XlsxRowCount()._feed_first_cells(b'<rowBreaks count="1"/>')
