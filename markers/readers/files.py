@@ -21,6 +21,7 @@ message and work on a million cells without a Python object for each.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -41,6 +42,7 @@ from markers.readers.sheet import CELL_DTYPE, RawSheet, cell_ref, column_letter,
 from markers.readers.text import read_text
 from markers.readers.workbook import read_workbook
 from markers.readers.xls_extent import check_xls_extent
+from markers.readers.xlsx_counts import CountedBeside
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +166,8 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     kind = content_kind(path)
     scans = {}
     if kind in ("xlsx", "ods"):
-        scans = check_workbook_extent(path, kind, limits=limits)  # before the fast reader sizes its buffers from the file's claims
+        # before the fast reader sizes its buffers from the file's claims; xlsx rows are counted beside the reader
+        scans = check_workbook_extent(path, kind, limits=limits, count=kind != "xlsx")
     elif kind == "xls":
         scans = check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
@@ -175,5 +178,6 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
             UserWarning,
             stacklevel=2,
         )
-    sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
-    return counted_sheets(path.name, sheets, scans, max_rows=max_rows)
+    with CountedBeside(path) if kind == "xlsx" else contextlib.nullcontext() as counting:
+        sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+    return counted_sheets(path.name, sheets, counting.scans if counting else scans, max_rows=max_rows)

@@ -38,14 +38,14 @@ class FormulaScan:
         cell element cut at the edge (a formula of any length) is kept from its
         ``<c`` and seen whole with the next piece, so it is found exactly once.
         """
-        piece = self.carry + chunk[overlap:]
+        piece = self.carry + memoryview(chunk)[overlap:]
         cut = open_cell_start(piece)
         self.carry = piece[cut:]
         if len(self.carry) > _MAX_CARRY:  # not a cell Excel writes (a formula is at most 8,192 characters)
             self.carry = b""
+        if piece.find(b"<f", 0, cut) < 0:
+            return  # no formula: nothing cut or copied
         piece = piece[:cut]
-        if b"<f" not in piece:
-            return
         for match in _CELL.finditer(piece):
             body = match.group(2)
             if b"<f" not in body or b"<v" in body:

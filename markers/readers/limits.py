@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from markers.errors import InputFormatError, UnsafeInputError
+from markers.readers.read_ahead import read_ahead
+from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
+from markers.readers.xlsx_extent import XlsxExtent as _XlsxExtent
 
 __all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
 
-#: The last row and column an xlsx sheet can have (ECMA-376 / Excel: 1,048,576 rows, XFD).
-XLSX_MAX_ROW = 1_048_576
-XLSX_MAX_COLUMN = 16_384
 _CHUNK = 1 << 20
 
 
@@ -72,60 +72,17 @@ class ReadLimits:
     max_xls_cells: int = 4_000_000
 
 
-def column_number(letters: bytes | str) -> int:
-    """The 1-based column number of column letters (``A`` = 1, ``XFD`` = 16,384).
-
-    Examples
-    --------
-    >>> column_number("A"), column_number("Z"), column_number("AA"), column_number("XFD")
-    (1, 26, 27, 16384)
-    """
-    if isinstance(letters, bytes):
-        letters = letters.decode("ascii")
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + ord(char) - 64
-    return number
-
-
 def _too_big(name: str, what: str, fix: str = "delete the stray cells (Ctrl+End shows the last one) "
              "and save the file again") -> UnsafeInputError:
     return UnsafeInputError(f"{name}: {what}; markers refuses it before reading: {fix}.")
 
 
 # -- ZIP-based workbooks -------------------------------------------------------------
-
-# Each pattern starts with a literal (r=") so that the regex engine skips ahead with a fast search:
-# a leading \\s or optional namespace prefix made a 55 MB sheet take seconds per pattern.
-# (No other SpreadsheetML attribute name ends in "r": r=" is the row or cell reference.)
-_BIG_ROW = re.compile(rb'r="(\d{6,})"')  # row attributes from row 100,000 on (cells start with letters)
-_WIDE_CELL = re.compile(rb'r="([A-Za-z]{2,})(\d+)"')  # cells from column AA on
 _SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\s(?:uniqueCount|count)=\"(\d+)\"")
 _ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>|<table:table-row\b([^>]*)/>|</table:table-row>|"
                       rb"<table:table-cell\b([^>]*?)(/?)>|<table:table[\s>]")
 _ODS_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
 _ODS_COLS_REPEATED = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
-
-
-@dataclass
-class _XlsxExtent:
-    """The farthest row and column seen in one sheet part, from cell and row references."""
-
-    rows: int = 0
-    row_tags: int = 0
-    columns: int = 26  # single-letter columns are not looked at one by one: Z bounds them
-
-    def feed(self, chunk: bytes, overlap: int) -> None:
-        """Take one piece of the part; its first ``overlap`` bytes were in the previous piece."""
-        numbers = _BIG_ROW.findall(chunk)
-        if numbers:
-            self.rows = max(self.rows, max(int(number[:12]) for number in numbers))
-        # rows without a number count too: the n-th <row> is row n at least (one <rowBreaks> may count;
-        # rows written with a namespace prefix, <x:row>, are bounded by their r attributes only)
-        self.row_tags += chunk.count(b"<row") - chunk.count(b"<row", 0, overlap)
-        for letters, number in _WIDE_CELL.findall(chunk):
-            self.columns = max(self.columns, column_number(letters[:8]))
-            self.rows = max(self.rows, int(number[:12]))
 
 
 @dataclass
@@ -179,8 +136,8 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: 
     """Inflate one part in chunks, feeding ``sink`` (overlapping chunk edges), within the running budget."""
     tail = b""
     try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
+        with zf.open(info) as fh, read_ahead(fh, _CHUNK) as chunks:
+            for chunk in chunks:
                 budget[0] += len(chunk)
                 if budget[0] > limit:
                     raise _too_big(name, f"its XML parts inflate to more than {limit:,} bytes (counted while "
@@ -220,8 +177,8 @@ def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str)
                        f"{info.file_size:,} bytes", "the file is damaged or forged; save it again from Excel")
 
 
-def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
-                          limits: ReadLimits | None = None) -> dict[str, list[tuple[int, int]]]:
+def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None,
+                          count: bool = True) -> dict[str, list[tuple[int, int]]]:
     """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
 
     Every XML part is inflated once, in 1 MiB chunks, against a running byte
@@ -238,6 +195,8 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
         ``"xlsx"`` (also xlsm) or ``"ods"``.
     limits : ReadLimits, optional
         Default ``ReadLimits()``.
+    count : bool
+        xlsx: count rows and formulas here too (False: ``xlsx_counts`` does, beside the reader).
 
     Returns
     -------
@@ -263,7 +222,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
     budget = [0]
     scans: dict = {}
     with zipfile.ZipFile(path) as zf:
-        sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" else {}
+        sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" and count else {}
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or not part.lower().endswith(".xml"):
@@ -271,16 +230,18 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *,
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
             if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
-                extent, scan = _XlsxExtent(), sheet_scan.XlsxPartScan(name, part)
-
+                extent, scan = _XlsxExtent(exact=count), sheet_scan.XlsxPartScan(name, part) if count else None
                 def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated, both)
-                if part.lower() in sheet_names:
+                _stream_part(zf, info, name, budget, limits.max_inflated, both if count else extent.feed)
+                if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
-                _refuse_extent(name, part, max(extent.rows, extent.row_tags), extent.columns, limits, xlsx=True)
+                if not extent.settled(limits.max_cells):  # the bound alone does not pass: measure exactly
+                    extent = _XlsxExtent()
+                    _stream_part(zf, info, name, [0], limits.max_inflated, extent.feed)
+                _refuse_extent(name, part, *extent.extent(), limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)
 

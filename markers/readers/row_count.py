@@ -34,6 +34,9 @@ __all__ = ["RowCount", "SheetScan", "XlsxRowCount", "check_rows_agree", "counted
 
 _ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
 _ROW_NUMBER = re.compile(rb'\br="(\d{1,12})"')
+# every "<row"; when it is a row tag numbered first, its number and whether its first cell starts with a
+# value (<v>) or an inline string (<is>)
+_ROW_FIRST = re.compile(rb'<row(?: r="(\d{1,12})"[^>]*>(?:<c\b[^>]*>)?(<v>|<is)?)?')
 _FIRST_CELL_ROW = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="[A-Za-z]{1,3}(\d{1,12})"')
 # a value: <v>4.2</v> (also <v></v>, the empty text of a formula giving ""), or an inline string <is>;
 # not <v/>, which every reader reads as no value
@@ -68,7 +71,7 @@ class RowCount:
 
     def add_many(self, rows: list[int]) -> None:
         """Rows found in one piece, mostly consecutive: added as runs."""
-        if not rows:
+        if not len(rows):
             return
         numbers = np.asarray(rows, dtype=np.int64)
         breaks = np.flatnonzero(np.diff(numbers) != 1) + 1
@@ -83,8 +86,13 @@ class RowCount:
             return np.zeros(0, dtype=np.int64)
         first = np.frombuffer(self._first, dtype=np.int64)
         count = np.frombuffer(self._count, dtype=np.int64)
+        if len(first) == 1:
+            return np.arange(first[0], first[0] + count[0], dtype=np.int64)
         starts = np.repeat(first - np.concatenate(([0], np.cumsum(count)[:-1])), count)
-        return np.unique(starts + np.arange(int(count.sum()), dtype=np.int64))
+        rows = starts + np.arange(int(count.sum()), dtype=np.int64)
+        if (first[1:] >= first[:-1] + count[:-1]).all():
+            return rows  # runs in order, apart: already sorted and distinct
+        return np.unique(rows)
 
 
 @dataclass
@@ -110,14 +118,16 @@ class XlsxRowCount(RowCount):
 
     def feed(self, chunk: bytes, overlap: int) -> None:
         """Take one piece of the part; its first ``overlap`` bytes were in the previous piece (ignored here)."""
-        piece = self.carry + chunk[overlap:]
+        piece = self.carry + memoryview(chunk)[overlap:]
         end = _complete(piece)
         self.carry = piece[end:]
         if len(self.carry) > _MAX_CARRY:
             raise InputFormatError(f"{self.name}: the part {self.part!r} holds a tag longer than "
                                    f"{_MAX_CARRY:,} bytes: it is damaged; open the file in Excel and save it again.")
         if b":row" not in piece and b't="e"' not in piece:
-            self._feed_plain(piece[:end])  # no prefixes, no error cells: vectorised
+            data = piece[:end]  # no prefixes, no error cells: by first cells, else vectorised
+            if not self._feed_first_cells(data):
+                self._feed_plain(data)
             return
         start = 0
         for match in _ROW.finditer(piece, 0, end):
@@ -131,6 +141,28 @@ class XlsxRowCount(RowCount):
                 self.row = int(cell.group(1)) if cell else self.row + 1
             start = match.end()
         self._scan(piece, start, end)
+
+    def _feed_first_cells(self, data: bytes) -> bool:
+        """The count of :meth:`_feed_plain` when every row of the piece is numbered and its first cell holds a value.
+
+        One regular expression reads, for each ``<row r="123" ...>``, whether its
+        first cell starts with ``<v>`` or ``<is`` (then the row holds a value). A
+        piece with a row tag it does not read so, or a row whose first cell is
+        empty, styled or a formula, is left to the exact per-row count (False).
+        """
+        found = _ROW_FIRST.findall(data)  # one match for every "<row" of the piece
+        if not found:
+            return False
+        numbers, firsts = zip(*found, strict=True)
+        if b"" in firsts:
+            return False  # not a numbered row tag (<rowBreaks ...), or a first cell without a value
+        start = data.find(b"<row")
+        if self.row > 0 and (data.find(b"<v>", 0, start) >= 0 or data.find(b"<is", 0, start) >= 0):
+            self.add(self.row)  # the rest of the row open before this piece
+        rows = np.array(list(map(int, numbers)), dtype=np.int64)
+        self.add_many(rows)
+        self.row = int(rows[-1])
+        return True
 
     def _feed_plain(self, data: bytes) -> None:
         """The same count for a piece without namespace prefixes or error cells, vectorised.
@@ -264,6 +296,8 @@ def check_rows_agree(file: str, sheet: str, counted: np.ndarray, cells: pd.DataF
     if max_rows is not None:
         counted = counted[counted <= max_rows]
     delivered = rows_with_values(cells)
+    if np.array_equal(counted, delivered):
+        return  # both sorted and distinct: equal arrays are equal sets (no sort needed)
     lost = np.setdiff1d(counted, delivered)
     extra = np.setdiff1d(delivered, counted)
     if not len(lost) and not len(extra):
