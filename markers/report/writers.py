@@ -31,16 +31,24 @@ def write_pdf_report(analysis: Any, output: str | os.PathLike, *, inputs: Sequen
     the same bytes). The PDF and the PNGs are one output: complete, or removed together.
     """
     dataset = analysis.dataset
-    pages = document.build_report(
-        dataset, data=analysis.measurements, assessment=analysis.assessment, title=title, page_size=page_size,
-        inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
-        reference_set=analysis.reference_set, progress=progress, outcomes=outcomes,
-        patient_status=analysis.patient_status)
     provenance = {key: value for key, value in provenance.items() if key != "created"}
     metadata = document.pdf_metadata(title=title) | {"Subject": json.dumps(provenance, sort_keys=True, default=str)}
+    # On one core the PNGs are the PDF's own pages, each drawn once more as it leaves the PDF
+    # (building a patient's page is a third of its cost); on more, workers build them alongside.
+    inline = png_dir is not None and (jobs or os.cpu_count() or 1) == 1
     with os_errors(output), all_or_nothing([output], [png_dir] if png_dir is not None else []):
+        saved = None
+        if inline:
+            names = document.figure_jobs(analysis.measurements, therapy=dataset.therapy, patients=dataset.patients,
+                                         assessment=analysis.assessment, page_size=page_size, outcomes=outcomes)
+            saved = document.png_saver(names, png_dir, dpi=dpi)
+        pages = document.build_report(
+            dataset, data=analysis.measurements, assessment=analysis.assessment, title=title, page_size=page_size,
+            inputs_sha256=dict(zip(dataset.files["file"], dataset.files["sha256"], strict=True)),
+            reference_set=analysis.reference_set, progress=progress, outcomes=outcomes,
+            patient_status=analysis.patient_status, saved=saved)
         n_pages = document.write_report_pdf(pages, output, metadata=metadata, inputs=inputs)
-        if png_dir is not None:
+        if png_dir is not None and not inline:
             write_report_pngs(analysis, png_dir, page_size=page_size, dpi=dpi, jobs=jobs, outcomes=outcomes)
     return n_pages
 
