@@ -51,7 +51,7 @@ from markers.plot.frames import check_choice, format_age, n_samples, patient_row
 from markers.plot.panel import panel_line, panel_with_days
 from markers.plot.samples import sample_notes, sample_table_cells, sample_table_header, shortened, story_rows
 from markers.plot.style import MIN_FONT, PAGE_SIZES, PHASE_COLORS, X_CHOICES
-from markers.plot.table import add_table, line_text
+from markers.plot.table import LineText, add_table, line_text
 from markers.plot.trend import (
     Course,
     analyte_legend_handles,
@@ -308,6 +308,8 @@ class PatientPage:
             legend = self._legends[key] = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left",
                                                  fontsize=MIN_FONT, frameon=False, title="analytes / grades",
                                                  title_fontsize=MIN_FONT)
+            for text in [*legend.get_texts(), legend.get_title()]:
+                text.__class__ = LineText  # one line each, drawn at once (markers.plot.table.LineText)
         legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 
