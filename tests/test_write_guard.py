@@ -124,19 +124,25 @@ def test_png_dir_under_a_file_is_refused_before_the_pdf(lab, tmp_path):
 
 @pytest.mark.slow
 def test_pdf_is_removed_when_the_pngs_fail(lab, tmp_path, monkeypatch):
-    import markers.report.document as document
+    import markers.report.figure_files as figure_files
 
     pdf, pngs = tmp_path / "report.pdf", tmp_path / "pngs"
-    real = document.write_pngs
+    real = figure_files.save_figure
+    written: list[str] = []
 
-    def one_then_full(builders, directory, **kwargs):
-        real(dict(list(builders.items())[:1]), directory, **kwargs)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(pathlib.Path(directory) / "second.png"))
+    # the first PNG is written, the disk is full at the second (on one core each PNG is saved as
+    # its page leaves the PDF, so the PDF is not finished either)
+    def one_then_full(fig, path, **kwargs):
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(pathlib.Path(path).parent / "second.png"))
+        written.append(str(path))
+        real(fig, path, **kwargs)
 
-    monkeypatch.setattr(document, "write_pngs", one_then_full)
+    monkeypatch.setattr(figure_files, "save_figure", one_then_full)
     result = CliRunner().invoke(cli, ["report", str(lab), "-o", str(pdf), "--quiet", "--png-dir", str(pngs),
                                       "--jobs", "1"])
     _one_error(result, "second.png", "free some disk space")
+    assert len(written) == 1
     assert not pdf.exists()
     assert not pngs.exists()  # the folder the run created goes with its files
     _no_temporaries(tmp_path)

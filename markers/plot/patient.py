@@ -51,7 +51,7 @@ from markers.plot.frames import check_choice, format_age, n_samples, patient_row
 from markers.plot.panel import panel_line, panel_with_days
 from markers.plot.samples import sample_notes, sample_table_cells, sample_table_header, shortened, story_rows
 from markers.plot.style import MIN_FONT, PAGE_SIZES, PHASE_COLORS, X_CHOICES
-from markers.plot.table import add_table
+from markers.plot.table import LineText, add_table, line_text
 from markers.plot.trend import (
     Course,
     analyte_legend_handles,
@@ -210,9 +210,9 @@ class PatientPage:
         # A canvas of its own keeps one Agg renderer from page to page, and with it matplotlib's
         # cache of text sizes (titles, labels, legend and tick texts repeat on every page).
         FigureCanvasAgg(fig)
-        self._title = fig.text(0.06, 0.975, "", fontsize=14, fontweight="bold", va="top", gid="title")
-        self._subtitle = fig.text(0.06, 0.950, "", fontsize=MIN_FONT + 1, va="top", color="#333333",
-                                  gid="subtitle")
+        self._title = line_text(fig, 0.06, 0.975, "", fontsize=14, fontweight="bold", va="top", gid="title")
+        self._subtitle = line_text(fig, 0.06, 0.950, "", fontsize=MIN_FONT + 1, va="top", color="#333333",
+                                   gid="subtitle")
         self._ax1 = fig.add_axes((0.09, 0.5, 0.66, 0.25))
         self._ax2 = fig.add_axes((0.09, 0.2, 0.66, 0.25), sharex=self._ax1)
         self._fixed = {id(self._title), id(self._subtitle)}
@@ -262,7 +262,7 @@ class PatientPage:
         gids = [f"panel:{i}" for i in range(len(panel))] + [f"summary:{i}" for i in range(len(lines))]
         lines = panel + lines
         for i, (line, gid) in enumerate(zip(lines, gids, strict=False)):
-            fig.text(0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=gid)
+            line_text(fig, 0.06, 0.928 - i * line_h, line, fontsize=MIN_FONT, va="top", gid=gid)
         top = 0.928 - len(lines) * line_h - 0.035
         panel_h = 0.25
         left, width = 0.09, 0.66
@@ -308,6 +308,8 @@ class PatientPage:
             legend = self._legends[key] = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left",
                                                  fontsize=MIN_FONT, frameon=False, title="analytes / grades",
                                                  title_fontsize=MIN_FONT)
+            for text in [*legend.get_texts(), legend.get_title()]:
+                text.__class__ = LineText  # one line each, drawn at once (markers.plot.table.LineText)
         legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 

@@ -1,4 +1,16 @@
-"""A table of text cells drawn fast: one collection of rectangles and each cell's text placed directly."""
+"""A table of text cells drawn fast: one collection of rectangles and each cell's text placed directly.
+
+Also :class:`LineText`, one line of page text drawn straight to the renderer in the same way. A
+patient page's header (title, subtitle, the status and assessment lines) and the sample
+table's caption are single left-aligned lines. ``Text.draw`` measures every line before it
+draws it (to stack lines and align them), and Agg renders text glyph by glyph: on a page of
+such lines that was a third of its drawing time. A :class:`LineText` puts the baseline where
+``Text`` puts it (for ``va="top"``: the font's ascent below the top, or the line's own height
+when its glyphs reach higher, as ``Text`` stacks lines) and hands the string to the renderer at
+once; on Agg through FreeType in one call (``_RasterText``, as the sample table does). Any
+other case (several lines, rotation, other alignments, math, a box, effects, clipping) is drawn
+by ``Text`` itself.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +28,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox, offset_copy
 
 from markers import _compat
@@ -205,11 +218,12 @@ class _RasterText:
     width. A string with a glyph the font lacks is left to the renderer (``draw`` returns False).
     """
 
-    def __init__(self, renderer: RendererAgg, prop: FontProperties) -> None:
+    def __init__(self, renderer: RendererAgg, prop: FontProperties, colour: Any = None) -> None:
         self.renderer = renderer
         self.font = get_font(findfont(prop))
         self.size = prop.get_size_in_points()
-        self.colour = np.round(np.asarray(to_rgba(rcParams["text.color"])) * 255).astype(np.uint8)
+        rgba = to_rgba(rcParams["text.color"] if colour is None else colour)
+        self.colour = np.round(np.asarray(rgba) * 255).astype(np.uint8)
 
     def draw(self, gc: Any, left: float, baseline: float, text: str) -> bool:
         """Draw ``text`` with its baseline at ``baseline`` (pixels from the bottom) from ``left``."""
@@ -250,5 +264,65 @@ def add_table(fig: Figure, rect: tuple[float, float, float, float], header: Sequ
     fig.add_artist(table)
     if caption:
         above = offset_copy(fig.transFigure, fig=fig, y=rcParams["axes.titlepad"], units="points")
-        fig.text(rect[0], rect[1] + rect[3], caption, fontsize=MIN_FONT + 1, va="baseline", transform=above)
+        line_text(fig, rect[0], rect[1] + rect[3], caption, fontsize=MIN_FONT + 1, va="baseline", transform=above)
     return table
+
+
+class LineText(Text):
+    """A ``Text`` whose single left-aligned line is drawn without ``Text``'s layout (see the module)."""
+
+    def _direct(self) -> bool:
+        text = self.get_text()
+        return (bool(text) and "\n" not in text and "$" not in text and self.get_rotation() == 0
+                and self.get_horizontalalignment() == "left" and self.get_verticalalignment() in ("top", "baseline")
+                and not self.get_usetex() and self.get_bbox_patch() is None and not self.get_path_effects()
+                and not self.get_wrap() and self.get_clip_box() is None and self.get_clip_path() is None
+                # a top-aligned line sits its font's ascent below the top where Text stacks lines by
+                # the font's metrics (linespacing "normal", matplotlib 3.11; not with PostScript core fonts)
+                and (self.get_verticalalignment() == "baseline"
+                     or (self.get_linespacing() == "normal" and not rcParams["pdf.use14corefonts"]
+                         and not rcParams["ps.useafm"])))
+
+    def draw(self, renderer: Any) -> None:
+        if renderer is None or not self.get_visible() or not self._direct():
+            super().draw(renderer)
+            return
+        prop, text = self.get_fontproperties(), self.get_text()
+        left, y = self.get_transform().transform(self.get_unitless_position())
+        if self.get_verticalalignment() == "top":
+            ascent = renderer.points_to_pixels(prop.get_size_in_points()) * _font_box(prop)[0]
+            _, full, below = _measure(renderer, text, prop)
+            y -= max(full - below, ascent)  # as Text places a line: by its glyphs' height if taller
+        self._renderer = renderer
+        renderer.open_group("text", self.get_gid())
+        gc = renderer.new_gc()
+        colour = to_rgba(self.get_color(), self.get_alpha())
+        gc.set_foreground(colour, isRGBA=True)
+        gc.set_antialiased(self._antialiased)
+        gc.set_url(self.get_url())
+        raster = isinstance(renderer, RendererAgg) and self.get_url() is None
+        if not (raster and _RasterText(renderer, prop, colour=colour).draw(gc, left, y, text)):
+            canvas_height = renderer.get_canvas_width_height()[1]
+            renderer.draw_text(gc, left, canvas_height - y if renderer.flipy() else y, text, prop, 0.0,
+                               ismath=False, mtext=self)
+        gc.restore()
+        renderer.close_group("text")
+        self.stale = False
+
+
+def line_text(fig: Figure, x: float, y: float, s: str, **kwargs: Any) -> Text:
+    """``fig.text(x, y, s, **kwargs)`` drawn as a :class:`LineText`; it stays one of ``fig.texts``.
+
+    ``Figure.text`` is the public way to put a text among the figure's texts; the text it made
+    then takes :class:`LineText`'s drawing (a subclass adding no state, only ``draw``).
+
+    Examples
+    --------
+    >>> fig = Figure()
+    >>> t = line_text(fig, 0.1, 0.9, "Patient P1", va="top")
+    >>> isinstance(t, LineText), fig.texts[0] is t
+    (True, True)
+    """
+    text = fig.text(x, y, s, **kwargs)
+    text.__class__ = LineText
+    return text

@@ -33,7 +33,7 @@ from markers.plot.panel import panel_cells, panel_with_days, report_panel
 from markers.plot.patient import PatientPage
 from markers.plot.style import PAGE_SIZES
 from markers.report.appendix import appendix_chunks, appendix_pages
-from markers.report.figure_files import figure_jobs, save_figure, write_pngs
+from markers.report.figure_files import figure_jobs, png_saver, save_figure, write_pngs
 from markers.report.pages import (
     cover_page,
     n_cohort_pages,
@@ -52,6 +52,7 @@ __all__ = [
     "build_report",
     "figure_jobs",
     "pdf_metadata",
+    "png_saver",
     "report_date",
     "save_figure",
     "write_pngs",
@@ -148,6 +149,7 @@ def build_report(
     created: datetime | None = None,
     outcomes: Any = None,
     patient_status: pd.DataFrame | None = None,
+    saved: Callable[[str, Figure], None] | None = None,
 ) -> Iterator[Figure]:
     """The report's pages, one at a time.
 
@@ -182,6 +184,11 @@ def build_report(
     patient_status
         The patient-level panel status (``Analysis.patient_status``); default computed from
         ``assessment``. Its table follows the cohort summary; each patient page has its line.
+    saved
+        Called as ``saved(name, figure)`` once a figure page has been saved (when the next page is
+        asked for), named as :func:`figure_jobs` names it (``cohort_1``, ``outcomes_1``,
+        ``patient_<id>``): the report's PNGs are then drawn from the PDF's own pages, which are not
+        built a second time.
 
     Yields
     ------
@@ -211,9 +218,11 @@ def build_report(
     total += outcomes.patients["landmark"].nunique() if outcomes is not None else 0  # one page per landmark
     done = 0
 
-    def tick(label: str) -> None:
+    def tick(label: str, fig: Figure | None = None, name: str = "") -> None:
         nonlocal done
         done += 1
+        if saved is not None and fig is not None:
+            saved(name, fig)
         if progress is not None:
             progress(done, total, label)
 
@@ -226,24 +235,26 @@ def build_report(
     for fig in panel_pages(panel_rows, page_size=page_size):
         yield fig
         tick("patient-level status")
-    for fig in iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment, page_size=page_size):
+    for number, fig in enumerate(iter_cohort_figures(data, therapy=dataset.therapy, assessment=assessment,
+                                                     page_size=page_size), start=1):
         yield fig
-        tick("cohort")
+        tick("cohort", fig, f"cohort_{number}")
     if outcomes is not None:  # EFS/OS by marker status (markers.plot.survival)
         from markers.plot.survival import outcome_pages
 
-        for fig in outcome_pages(outcomes, page_size=page_size):
+        for number, fig in enumerate(outcome_pages(outcomes, page_size=page_size), start=1):
             yield fig
-            tick("outcomes")
+            tick("outcomes", fig, f"outcomes_{number}")
     # Each page gets only its patient's rows, found by one grouping of each table, and is drawn
     # on the same figure as the page before it (PatientPage).
     of = [PatientRows(frame) for frame in (data, dataset.therapy, dataset.patients, assessment)]
     page = PatientPage(page_size=page_size)
     for pid in patients:
         rows, therapy, known, assessed = (table(pid) for table in of)
-        yield page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
+        fig = page.draw(rows, patient=pid, therapy=therapy, patients=known, assessment=assessed,
                         unit_label=dataset.unit, status=panel)
-        tick(f"patient {pid}")
+        yield fig
+        tick(f"patient {pid}", fig, f"patient_{pid}")
     for fig in appendix_pages(dataset, page_size=page_size):
         yield fig
         tick("appendix")

@@ -15,7 +15,7 @@ import io
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from markers.plot.patient import PatientPage
 from markers.report.pages import n_cohort_pages, patient_ids
 from markers.write.output import atomic_write, png_bytes, write_bytes_atomic
 
-__all__ = ["figure_jobs", "safe_filename", "save_figure", "write_pngs"]
+__all__ = ["figure_jobs", "png_paths", "png_saver", "safe_filename", "save_figure", "write_pngs"]
 
 _FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
 
@@ -121,6 +121,42 @@ def _render_png(make: Callable[[], Figure] | Figure, path: str, dpi: int) -> str
     return path
 
 
+def png_paths(names: Iterable[str], directory: str | os.PathLike[str]) -> dict[str, Path]:
+    """``{name: <directory>/<safe name>.png}``, the folder created if missing.
+
+    Raises
+    ------
+    OutputError
+        Two names map to the same file name.
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name in names:
+        path = folder / f"{safe_filename(name)}.png"
+        if path in paths.values():
+            raise OutputError(f"Figures {name!r} and another name would both be written to {path.name}; "
+                              "rename one of them.")
+        paths[name] = path
+    return paths
+
+
+def png_saver(names: Iterable[str], directory: str | os.PathLike[str], *, dpi: int = 150
+              ) -> Callable[[str, Figure], None]:
+    """``save(name, figure)``: the PNG of an already built figure, named as :func:`write_pngs` names it.
+
+    For :func:`markers.report.document.build_report`'s ``saved``: the PDF's pages become the PNGs,
+    each drawn once more at ``dpi`` rather than built again (one process). A name not in
+    ``names`` raises ``KeyError``.
+    """
+    paths = png_paths(names, directory)
+
+    def save(name: str, fig: Figure) -> None:
+        save_figure(fig, paths[name], dpi=dpi)
+
+    return save
+
+
 def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], directory: str | os.PathLike[str],
                *, dpi: int = 150, jobs: int = 1) -> list[Path]:
     """Write one PNG per named figure into ``directory``.
@@ -158,15 +194,7 @@ def write_pngs(figures_by_name: Mapping[str, Callable[[], Figure] | Figure], dir
     """
     if jobs < 1:
         raise OutputError(f"jobs={jobs}: give at least 1 worker.")
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for name in figures_by_name:
-        path = folder / f"{safe_filename(name)}.png"
-        if path in paths.values():
-            raise OutputError(f"Figures {name!r} and another name would both be written to {path.name}; "
-                              "rename one of them.")
-        paths[name] = path
+    paths = png_paths(figures_by_name, directory)
     if jobs == 1:
         try:
             for count, (name, make) in enumerate(figures_by_name.items(), start=1):
