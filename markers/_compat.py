@@ -104,3 +104,14 @@ def reset_data_limits(ax: Any) -> None:
         ax.ignore_existing_data_limits = True
     except AttributeError:  # pragma: no cover - depends on the installed matplotlib
         ax.relim()
+
+
+def linespacing_is_normal(text: Any) -> bool:
+    """Whether ``text`` stacks its lines by the font's own metrics (``linespacing="normal"``, matplotlib 3.11).
+
+    ``Text.get_linespacing`` and the ``"normal"`` value are new in 3.11; before, lines were stacked at
+    a fixed multiple of the font size and there is no public getter. ``False`` there, so that callers
+    relying on the 3.11 placement fall back to ``Text``'s own drawing.
+    """
+    getter = getattr(text, "get_linespacing", None)
+    return getter is not None and getter() == "normal"

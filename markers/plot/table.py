@@ -280,7 +280,7 @@ class LineText(Text):
                 # a top-aligned line sits its font's ascent below the top where Text stacks lines by
                 # the font's metrics (linespacing "normal", matplotlib 3.11; not with PostScript core fonts)
                 and (self.get_verticalalignment() == "baseline"
-                     or (self.get_linespacing() == "normal" and not rcParams["pdf.use14corefonts"]
+                     or (_compat.linespacing_is_normal(self) and not rcParams["pdf.use14corefonts"]
                          and not rcParams["ps.useafm"])))
 
     def draw(self, renderer: Any) -> None:
