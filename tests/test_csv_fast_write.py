@@ -140,3 +140,18 @@ def test_quotes_only_where_a_field_needs_them(sep):
     assert lines[452] == (b'"say ""hi"""' + sep.encode() + b"56.375")
     assert lines[451] == (b'"a,b"' if sep == "," else b"a,b") + sep.encode() + b"56.25"
     assert lines[455].startswith(b'"tab\there"' if sep == "\t" else b"tab\there")
+
+
+def test_the_quote_search_reads_only_its_own_chunk():
+    # a chunk of rows is a slice sharing its column's whole buffer: the search for bytes that need
+    # quotes looks at the chunk's own fields, so one comma in row 450 is seen by the chunk that holds
+    # it and by no other chunk
+    from markers.write.csvtext import _field_text, _may_need_quotes
+
+    text = [f"P{i:04d}" for i in range(1_000)]
+    text[450] = "a,b"
+    column = pd.Series(pd.array(text, dtype="str"))
+    found = [_may_need_quotes(_field_text(column.iloc[start:start + 100]), ",") for start in range(0, 1_000, 100)]
+    assert found == [False, False, False, False, True, False, False, False, False, False]
+    assert not _may_need_quotes(_field_text(column.iloc[451:]), ",")
+    assert _may_need_quotes(_field_text(column.iloc[450:451]), ",")

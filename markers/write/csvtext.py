@@ -42,17 +42,22 @@ def _quote(values: pa.Array, sep: str) -> pa.Array:
 
 
 def _may_need_quotes(values: pa.Array, sep: str) -> bool:
-    """Whether the bytes under ``values`` hold a separator, quote, CR or LF anywhere (a byte search).
+    """Whether the fields of ``values`` hold a separator, quote, CR or LF anywhere (a byte search).
 
-    The data buffer holds every field of the array (and of a slice, more), so when none of the
-    four bytes is in it no field needs quotes: the common case, decided without a per-field regex.
+    The fields of a string array are one run of bytes in its data buffer, so when none of the
+    four bytes is in that run no field needs quotes: the common case, decided without a
+    per-field regex. A slice (a chunk of the rows) shares its column's whole buffer: only the
+    slice's own run is read, so each chunk costs its own bytes, not the column's.
     """
     if isinstance(values, pa.ChunkedArray):
         return any(_may_need_quotes(chunk, sep) for chunk in values.chunks)
-    data = values.buffers()[2] if len(values.buffers()) > 2 else None
-    if data is None:
+    buffers = values.buffers()
+    if len(buffers) < 3 or buffers[2] is None or not len(values):
         return False
-    octets = data.to_pybytes()  # one copy; ``in`` on bytes is a memchr per character
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=values.offset + len(values) + 1)
+    first, last = int(offsets[values.offset]), int(offsets[-1])
+    octets = buffers[2].slice(first, last - first).to_pybytes()  # ``in`` on bytes is a memchr per character
     return any(char in octets for char in (sep.encode(), b'"', b"\r", b"\n"))
 
 
