@@ -54,10 +54,11 @@ from markers.analysis.assess_data import (
     typed_assessment,
 )
 from markers.analysis.assess_text import (
+    INFORMATIVE_CODE_WORDS,
+    STATUS_WORDS,
     append,
-    informative_words,
+    informative_codes,
     limit_step_words,
-    status_words,
     text_array,
     when_words,
 )
@@ -74,6 +75,7 @@ from markers.analysis.grouped_rules import (
 )
 from markers.analysis.rules import AssessmentRules
 from markers.analysis.segments import NONE, Segments
+from markers.analysis.words import Words
 from markers.schema import ANALYTE, EVENTS, PATIENT_ID
 
 logger = logging.getLogger(__name__)
@@ -81,8 +83,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["ASSESSMENT_COLUMNS", "DAY_COLUMNS", "EXCLUDE_FROM_KINETICS", "AssessmentRules", "assess", "assessment_columns"]
 
 
-#: Object columns that are not text (True/False/None, typed later).
-_OBJECT = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
+#: Columns of True/False/unknown, held as int8 codes (1, 0, -1) until the table is built.
+_BOOLEAN = ("informative", "normalized", "persistent", "reelevation", "low_vma_hva_ratio")
 
 
 class _Courses:
@@ -100,6 +102,11 @@ class _Courses:
         self.out[name] = np.full(self.seg.size, fill, dtype=dtype)
         return self.out[name]
 
+    def words(self, name: str, fill: str) -> Words:
+        """A text column, as codes into its distinct words (:class:`~markers.analysis.words.Words`)."""
+        self.out[name] = Words(self.seg.size, fill)
+        return self.out[name]
+
     def put(self, name: str, groups: np.ndarray, rows: np.ndarray, source: np.ndarray) -> None:
         """Column ``name`` of ``groups`` from ``source`` at ``rows``."""
         self.out[name][groups] = source[rows]
@@ -110,15 +117,17 @@ class _Courses:
 
 def _start(c: _Courses) -> None:
     """The columns every course has: size, last sample, milestone statuses, baseline, nadir, limit steps."""
-    seg, out, status = c.seg, c.out, status_words(c.states)
+    seg, out = c.seg, c.out
+    status = c.states.astype(np.int64) + 1  # each sample's status, a code into STATUS_WORDS
     out["n_samples"] = seg.stops - seg.starts
     out["last_sample_date"] = c.days[seg.last]
-    out["last_status"] = status[seg.last]
+    c.words("last_status", "").put(slice(None), status[seg.last], STATUS_WORDS)
     out["limit_steps"] = limit_step_words(seg, c.states, c.arrays)
     c.samples = milestone_samples(seg, c.days, c.anchors, c.rules)
     for milestone, rows in c.samples.items():
         present = ~np.isnan(c.anchors[milestone])
-        out[f"status_{milestone}"] = np.where(present, np.where(rows == NONE, "no sample", status[rows]), "")
+        code = np.where(rows == NONE, len(STATUS_WORDS), status[np.where(rows == NONE, 0, rows)])
+        c.words(f"status_{milestone}", "").put(present, code[present], [*STATUS_WORDS, "no sample"])
     groups, rows = np.flatnonzero(c.has_base), c.base[c.has_base]
     for name in ("baseline_date", "baseline_value", "baseline_x_uln", "nadir_date", "nadir_value", "nadir_x_uln",
                  "first_normal_date"):
@@ -143,18 +152,19 @@ def _informative(c: _Courses) -> None:
     elevated = c.has_base & ((state == ELEVATED) | (state == LIMIT_STEP))
     unknown = c.has_base & ~elevated & (state == UNKNOWN)
     undecided = unknown | (c.has_base & ~elevated & (c.assumed | c.late))
-    informative = c.column("informative", None)
+    informative = c.column("informative", -1, np.int8)
     informative[elevated] = True
     informative[c.has_base & ~elevated & ~undecided] = False
     c.informative = elevated
-    summary = c.column("summary", "no baseline sample")
-    summary[c.has_base] = informative_words(elevated, c.late, c.assumed, unknown)[c.has_base]
-    note = c.column("half_life_note", "no baseline sample")
-    note[c.has_base & ~elevated] = np.where(undecided, "informativeness unknown", "not informative")[
-        c.has_base & ~elevated]
+    summary = c.words("summary", "no baseline sample")
+    summary.put(c.has_base, informative_codes(elevated, c.late, c.assumed, unknown)[c.has_base],
+                INFORMATIVE_CODE_WORDS)
+    note = c.words("half_life_note", "no baseline sample")
+    uninformative = c.has_base & ~elevated
+    note.put(uninformative, undecided[uninformative].astype(np.int64), ["not informative", "informativeness unknown"])
     alone = elevated & (c.base == c.seg.last)
     note[alone] = "no sample after baseline"
-    append(summary, np.flatnonzero(alone), ["no sample after baseline"] * int(alone.sum()))
+    append(summary, np.flatnonzero(alone), "no sample after baseline")
     c.respond = elevated & ~alone
 
 
@@ -162,9 +172,9 @@ def _normalization(c: _Courses) -> None:
     respond = c.respond
     confirmed, unconfirmed = normalizations(c.seg, c.states, np.where(respond, c.base, NONE),
                                             c.rules.normalized_consecutive)
-    normalized = c.column("normalized", None)
+    normalized = c.column("normalized", -1, np.int8)
     normalized[respond] = False
-    kind = c.column("normalization", "")
+    kind = c.words("normalization", "")
     kind[respond] = "none"
     date = c.column("normalized_date", np.nan, float)
     days_to = c.column("days_to_normalization", np.nan, float)
@@ -176,11 +186,12 @@ def _normalization(c: _Courses) -> None:
     days_to[groups] = np.where(np.isnan(first), np.nan, np.trunc(c.days[rows] - first))
     waiting = np.flatnonzero(unconfirmed != NONE)
     kind[waiting] = "unconfirmed"
-    words = np.full(c.seg.size, "not normalized", dtype=object)
-    words[groups] = ["normalized on " + w for w in c.when(groups, rows)]
-    words[waiting] = [f"normal at last sample ({w}), unconfirmed: repeat advised"
-                      for w in c.when(waiting, unconfirmed[waiting])]
-    append(c.out["summary"], np.flatnonzero(respond), words[respond])
+    summary = c.out["summary"]
+    # each course that responds gets one of the three (confirmed and waiting courses respond)
+    append(summary, np.flatnonzero(respond & (confirmed == NONE) & (unconfirmed == NONE)), "not normalized")
+    append(summary, groups, ["normalized on " + w for w in c.when(groups, rows)])
+    append(summary, waiting, [f"normal at last sample ({w}), unconfirmed: repeat advised"
+                              for w in c.when(waiting, unconfirmed[waiting])])
     c.normal_at = confirmed
 
 
@@ -188,8 +199,8 @@ def _persistence(c: _Courses) -> None:
     """``persistent`` at the persistence milestones (default: complete remission, Matser 2025 [S13])."""
     rules, respond, summary = c.rules, c.respond, c.out["summary"]
     found = persistence(c.samples, c.anchors, c.states, np.where(respond, c.base, NONE), rules)
-    persistent = c.column("persistent", None)
-    at_name = c.column("persistent_at", "")
+    persistent = c.column("persistent", -1, np.int8)
+    at_name = c.words("persistent_at", "")
     present = found["present"].any(axis=1) if found["present"].size else np.zeros(c.seg.size, dtype=bool)
     names = " or ".join(m.replace("_", " ") for m in rules.persistence_milestones)
     append(summary, np.flatnonzero(respond & ~present), f"persistence not judged (no {names} in the timeline)")
@@ -214,7 +225,7 @@ def _persistence(c: _Courses) -> None:
 
 def _rises(c: _Courses) -> None:
     """Re-elevation (confirmed) or an unconfirmed rise after a confirmed normalization."""
-    reelevation = c.column("reelevation", None)
+    reelevation = c.column("reelevation", -1, np.int8)
     reelevation[c.respond] = False
     date = c.column("reelevation_date", np.nan, float)
     rise_date = c.column("unconfirmed_rise_date", np.nan, float)
@@ -247,7 +258,7 @@ def _kinetics(c: _Courses) -> None:
     for name in ("half_life_days", "k_per_day", "half_life_r2"):
         c.out[name] = np.where(fit, fits[name], np.nan)
     c.out["half_life_n"] = np.where(fit, fits["half_life_n"], np.nan)
-    c.out["half_life_points"] = np.where(fit, fits["points"], "").astype(object)
+    c.out["half_life_points"] = fits["points"]  # a course has fit points only when it is fitted
     note[fit] = half_life_notes(fits, fit)
 
 
@@ -324,8 +335,11 @@ def assess(
     seg = Segments(*boundaries(data))
     patient = data[PATIENT_ID].take(seg.starts).to_numpy(dtype=object)  # one Python str per course, not per row
     analyte = data[ANALYTE].take(seg.starts).astype(str).to_numpy(dtype=object)
-    table = anchor_table(data, therapy=therapy, patients=patients).reindex(pd.Index(patient))
-    anchors = {name: table[name].to_numpy(dtype=float) for name in table.columns}
+    table = anchor_table(data, therapy=therapy, patients=patients)
+    # each course's row of the table: a patient's courses are adjacent, so its ID is looked up once
+    first = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
+    rows = table.index.get_indexer(patient[first])[np.repeat(np.arange(len(first)), np.diff(np.r_[first, seg.size]))]
+    anchors = {name: table[name].to_numpy(dtype=float)[rows] for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
         anchors.setdefault(code, np.full(seg.size, np.nan))
     arrays = course_arrays(data, rules)
@@ -337,14 +351,27 @@ def assess(
     out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules))
     out[PATIENT_ID], out[ANALYTE] = patient, analyte
     if courses.assumed.any():
-        _warn_assumed(patient[courses.assumed])
-    table = {name: text_array(out[name]) if out[name].dtype == object and name not in _OBJECT else out[name]
-             for name in columns}
+        _warn_assumed(patient, courses.assumed)
+    table = {name: _table_column(name, out[name]) for name in columns}
     return typed_assessment(pd.DataFrame(table, columns=columns, copy=False))
 
 
-def _warn_assumed(patients: np.ndarray) -> None:
-    assumed = sorted(set(patients.tolist()))
+def _table_column(name: str, values: np.ndarray | Words) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A column of ``out`` as the table holds it: text as text, the int8 codes of :data:`_BOOLEAN` as booleans."""
+    if isinstance(values, Words):
+        return values.text()
+    if name in _BOOLEAN:
+        return pd.arrays.BooleanArray(values == 1, values < 0)
+    return text_array(values) if values.dtype == object else values
+
+
+def _warn_assumed(patient: np.ndarray, assumed: np.ndarray) -> None:
+    """Warn about the patients of the ``assumed`` courses (``patient``: each course's, courses grouped by patient)."""
+    courses = np.flatnonzero(assumed)
+    # a patient's courses are adjacent: one name per patient from the first of its courses, then sorted
+    # (the courses are in patient order already, so the sort has little to do)
+    first = courses[np.r_[True, patient[courses[1:]] != patient[courses[:-1]]]] if len(courses) else courses
+    assumed = sorted(patient[first].tolist())
     warnings.warn(
         f"{len(assumed)} patient(s) have neither a diagnosis date nor a treatment event "
         f"({', '.join(assumed[:5])}{', ...' if len(assumed) > 5 else ''}): their first sample is taken as "

@@ -15,11 +15,14 @@ from markers.analysis.anchors import FIRST_TREATMENT
 from markers.analysis.course import LIMIT_STEP
 from markers.analysis.grouped_fits import sample_words
 from markers.analysis.segments import Segments
+from markers.analysis.words import Words
 
-__all__ = ["INFORMATIVE_WORDS", "append", "informative_words", "limit_step_words", "status_words", "text_array",
-           "when_words"]
+__all__ = ["INFORMATIVE_WORDS", "STATUS_WORDS", "append", "informative_codes", "limit_step_words", "status_words",
+           "text_array", "when_words"]
 
-_STATUS = np.array(["indeterminate", "normal", "elevated", "elevated"], dtype=object)  # by state + 1
+#: A sample's status by its state code + 1 (:data:`markers.analysis.course.UNKNOWN` is -1).
+STATUS_WORDS = ("indeterminate", "normal", "elevated", "elevated")
+_STATUS = np.array(STATUS_WORDS, dtype=object)
 
 INFORMATIVE_WORDS = {
     "unknown": "informativeness unknown (baseline indeterminate)",
@@ -35,14 +38,17 @@ def status_words(states: np.ndarray) -> np.ndarray:
     return _STATUS[states.astype(np.int64) + 1]
 
 
-def informative_words(elevated: np.ndarray, late: np.ndarray, assumed: np.ndarray, unknown: np.ndarray
+#: The words of :func:`informative_codes`, by code.
+INFORMATIVE_CODE_WORDS = ("informative", "informative (late baseline)", "informative (assumed baseline: first sample)",
+                          INFORMATIVE_WORDS["unknown"], INFORMATIVE_WORDS["assumed"], INFORMATIVE_WORDS["late"],
+                          INFORMATIVE_WORDS["normal"])
+
+
+def informative_codes(elevated: np.ndarray, late: np.ndarray, assumed: np.ndarray, unknown: np.ndarray
                       ) -> np.ndarray:
-    """The words for ``informative`` of each course with a baseline (plain: ``assess_reference._informative``)."""
-    words = np.array(["informative", "informative (late baseline)", "informative (assumed baseline: first sample)",
-                      INFORMATIVE_WORDS["unknown"], INFORMATIVE_WORDS["assumed"], INFORMATIVE_WORDS["late"],
-                      INFORMATIVE_WORDS["normal"]], dtype=object)
-    code = np.select([elevated & assumed, elevated & late, elevated, unknown, assumed, late], [2, 1, 0, 3, 4, 5], 6)
-    return words[code]
+    """For each course with a baseline, its words for ``informative`` as a code into
+    :data:`INFORMATIVE_CODE_WORDS` (plain: ``assess_reference._informative``)."""
+    return np.select([elevated & assumed, elevated & late, elevated, unknown, assumed, late], [2, 1, 0, 3, 4, 5], 6)
 
 
 def text_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -63,22 +69,31 @@ def when_words(groups: np.ndarray, rows: np.ndarray, days: np.ndarray, dated: np
             for d, x, f, p in zip(day.tolist(), diagnosis.tolist(), first.tolist(), plain, strict=True)]
 
 
-def limit_step_words(seg: Segments, states: np.ndarray, arrays: dict) -> np.ndarray:
+def limit_step_words(seg: Segments, states: np.ndarray, arrays: dict) -> Words:
     """Per course: its samples elevated only by a lower limit, ``"; "``-separated."""
     rows = np.flatnonzero(states == LIMIT_STEP)
-    out = np.full(seg.size, "", dtype=object)
+    out = Words(seg.size, "")
     if not len(rows):
         return out
     when = sample_words(arrays["days"][rows], arrays["dated"][rows]).tolist()
     text = [f"{w}: elevated only by a lower limit ({u:g} {unit})"
             for w, u, unit in zip(when, arrays["uln"][rows].tolist(), arrays["unit"][rows].tolist(), strict=True)]
-    groups = seg.gid[rows]
-    for group, words in zip(groups.tolist(), text, strict=True):  # a rare event: a few rows at most
-        out[group] = f"{out[group]}; {words}" if out[group] else words
+    joined: dict[int, str] = {}
+    for group, words in zip(seg.gid[rows].tolist(), text, strict=True):  # a rare event: a few rows at most
+        joined[group] = f"{joined[group]}; {words}" if group in joined else words
+    out[np.array(list(joined), dtype=np.int64)] = list(joined.values())
     return out
 
 
-def append(summary: np.ndarray, groups: np.ndarray, words: list[str] | np.ndarray) -> None:
-    """Add ``words`` to the summaries of ``groups`` (in place), ``"; "``-separated."""
-    if len(groups):
-        summary[groups] = summary[groups] + "; " + np.asarray(words, dtype=object)
+def append(summary: Words, groups: np.ndarray, words: str | list[str] | np.ndarray) -> None:
+    """Add ``words`` (one for all, or one per group) to the summaries of ``groups`` (in place), ``"; "``-separated.
+
+    Groups that have the same summary and get the same word share the new summary's str."""
+    if not len(groups):
+        return
+    if isinstance(words, str):  # one new sentence per distinct old summary, not per course
+        old = summary.codes[groups]
+        distinct, back = np.unique(old, return_inverse=True)
+        summary.put(groups, back, [summary.words[k] + "; " + words for k in distinct.tolist()])
+        return
+    summary[groups] = summary[groups] + "; " + np.asarray(words, dtype=object)

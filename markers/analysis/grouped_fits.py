@@ -16,6 +16,7 @@ from markers.analysis.kinetics import MIN_POINTS
 from markers.analysis.ratio import RATIO_SOURCE
 from markers.analysis.rules import AssessmentRules
 from markers.analysis.segments import NONE, Segments
+from markers.analysis.words import Words
 from markers.errors import UnknownUnitError
 from markers.ingest.units import molar_masses
 from markers.schema import MASS_RATIO, MOLAR_RATIO
@@ -108,15 +109,18 @@ def sample_words(days: np.ndarray, dated: np.ndarray) -> np.ndarray:
     return text
 
 
-def _point_words(seg: Segments, points: np.ndarray, arrays: dict) -> np.ndarray:
+def _point_words(seg: Segments, points: np.ndarray, arrays: dict) -> Words:
     """Per group: its fit's sample dates (or days), ``"; "``-separated."""
-    if not seg.n_rows:
-        return np.empty(0, dtype=object)
-    tokens = np.full(seg.n_rows, "", dtype=object)
+    out = Words(seg.size, "")
     rows = np.flatnonzero(points)
-    tokens[rows] = sample_words(arrays["days"][rows], arrays["dated"][rows]) + "; "
-    joined = np.add.reduceat(tokens, seg.starts)
-    return np.array([t[:-2] for t in joined.tolist()], dtype=object)
+    if not len(rows):
+        return out
+    # joined over the fitted rows only: a course without a point keeps its "" (no str built for it)
+    tokens = sample_words(arrays["days"][rows], arrays["dated"][rows]) + "; "
+    group = seg.gid[rows]
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    out[group[first]] = [t[:-2] for t in np.add.reduceat(tokens, first).tolist()]
+    return out
 
 
 def _molar_factor(analyte: str) -> float:
@@ -132,7 +136,7 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     ``informative`` is a boolean array: ``informative`` is True (not False, not unknown)."""
     size = seg.size
     out = {"vma_hva_ratio_mass": np.full(size, np.nan), "vma_hva_ratio_molar": np.full(size, np.nan),
-           "low_vma_hva_ratio": np.full(size, None, dtype=object), "vma_hva_ratio_note": np.full(size, "", dtype=object)}
+           "low_vma_hva_ratio": np.full(size, -1, dtype=np.int8), "vma_hva_ratio_note": Words(size, "")}
     # the groups are sorted by patient: a patient's number is the count of patient changes before it
     patient_no = np.r_[0, np.cumsum(patient[1:] != patient[:-1])] if size else np.zeros(0, dtype=np.int64)
     of_vma, of_hva = (np.full(int(patient_no[-1]) + 1 if size else 0, NONE) for _ in range(2))
@@ -166,13 +170,12 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     masses = molar_masses()
     molar = mass * masses["HVA"] / masses["VMA"]
     secreting = informative[v_group] | informative[h_group]
-    low = np.where(secreting, mass < rules.low_ratio_cutoff, None).astype(object)
-    # the two notes taken by index: one Python str each, not one per course
-    note = np.array([RATIO_SOURCE, "not interpreted: neither VMA nor HVA elevated at baseline"],
-                    dtype=object)[np.where(secreting, 0, 1)]
+    low = np.where(secreting, mass < rules.low_ratio_cutoff, -1).astype(np.int8)  # True/False/unknown: 1/0/-1
+    # the two notes by code: one Python str each, not one per course
+    note = np.where(secreting, 0, 1)
     for groups in (v_group, h_group):
         out["vma_hva_ratio_mass"][groups] = mass
         out["vma_hva_ratio_molar"][groups] = molar
         out["low_vma_hva_ratio"][groups] = low
-        out["vma_hva_ratio_note"][groups] = note
+        out["vma_hva_ratio_note"].put(groups, note, [RATIO_SOURCE, "not interpreted: neither VMA nor HVA elevated at baseline"])
     return out

@@ -1,0 +1,51 @@
+"""A text column of the assessment kept as codes into its distinct words until the table is built."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["Words"]
+
+
+class Words:
+    """A text column as one code per course into its distinct words.
+
+    A word is one Python str however many courses carry it, and the column becomes the table's
+    text by an Arrow take of the codes: no str per course, and no hashing of one per course as
+    factorizing an object array of long sentences would need.
+    """
+
+    def __init__(self, size: int, fill: str) -> None:
+        self.codes = np.zeros(size, dtype=np.int64)
+        self.words: list[str] = [fill]
+        self._code = {fill: 0}
+
+    def code_of(self, words: list[str] | np.ndarray) -> np.ndarray:
+        """The code of each of ``words`` (a new word gets the next one)."""
+        codes = []
+        for word in words:
+            code = self._code.get(word)
+            if code is None:
+                code = self._code[word] = len(self.words)
+                self.words.append(word)
+            codes.append(code)
+        return np.array(codes, dtype=np.int64)
+
+    def __setitem__(self, where: np.ndarray, words: str | list[str] | np.ndarray) -> None:
+        """``column[where] = word`` (every course in ``where``) or ``= words`` (one per course)."""
+        self.codes[where] = self.code_of([words])[0] if isinstance(words, str) else self.code_of(words)
+
+    def put(self, where: np.ndarray, codes: np.ndarray, words: list[str] | np.ndarray) -> None:
+        """``column[where] = words[codes]``, each of ``words`` looked up once."""
+        self.codes[where] = self.code_of(words)[codes]
+
+    def __getitem__(self, where: np.ndarray) -> np.ndarray:
+        """The words of the courses in ``where`` (an object array of shared strs)."""
+        return np.array(self.words, dtype=object)[self.codes[where]]
+
+    def text(self) -> pd.api.extensions.ExtensionArray:
+        """The column as the table's text type."""
+        table = pa.array(self.words, type=pa.large_string())
+        return pd.array(table.take(pa.array(self.codes)), dtype="str")
