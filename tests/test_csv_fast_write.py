@@ -155,3 +155,20 @@ def test_the_quote_search_reads_only_its_own_chunk():
     assert found == [False, False, False, False, True, False, False, False, False, False]
     assert not _may_need_quotes(_field_text(column.iloc[451:]), ",")
     assert _may_need_quotes(_field_text(column.iloc[450:451]), ",")
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_repetitive_text_is_quoted_once_per_distinct_value(sep):
+    # a long column of a few sentences (the assessment's notes and summaries): quoted by distinct value
+    words = ["informative; normalized on day 59", 'a "quoted" word', "no, sample", "plain", "two\nlines", "tab\tin"]
+    codes = np.arange(6_000) % len(words)
+    frame = pd.DataFrame({"summary": pd.array(np.array(words, dtype=object)[codes], dtype="str"),
+                          "n": pd.array(np.where(codes == 1, None, codes), dtype="Int64"),
+                          "x": np.where(codes == 2, np.nan, codes / 4)})
+    written = b"".join(csv_chunks(frame, sep=sep))
+    assert written == frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode()
+    lines = written.split(b"\r\n")
+    s = sep.encode()
+    assert lines[2] == b'"a ""quoted"" word"' + s + s + b"0.25"
+    assert lines[3] == (b'"no, sample"' if sep == "," else b"no, sample") + s + b"2" + s
+    assert lines[6] == (b"tab\tin" if sep == "," else b'"tab\tin"') + s + b"5" + s + b"1.25"

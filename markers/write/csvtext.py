@@ -18,8 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: Rows formatted per slice: bounds the memory of the text built at once.
-CHUNK_ROWS = 200_000
+#: Cells formatted per slice of rows: bounds the memory of the text built at once. A wide table
+#: (the assessment's 48 columns) gets fewer rows per slice than a narrow one: its slices' text is
+#: then made in memory the allocator has already mapped, not in fresh pages (faulting in 100 MB of
+#: new pages cost more than formatting the text).
+CHUNK_CELLS = 1_000_000
 
 
 def _text(value: str) -> pa.Scalar:
@@ -34,6 +37,10 @@ def _quote(values: pa.Array, sep: str) -> pa.Array:
     """Quote the fields that need it, as ``csv.writer`` with ``QUOTE_MINIMAL`` does."""
     if not _may_need_quotes(values, sep):
         return values
+    if isinstance(values, pa.Array) and len(values) > 1_000:
+        encoded = pc.dictionary_encode(values)
+        if 4 * len(encoded.dictionary) <= len(values):  # repetitive text (notes, summaries): each distinct value once
+            return _quote(encoded.dictionary, sep).take(encoded.indices)
     mask = pc.match_substring_regex(values, _needs_quotes(sep))
     if not pc.any(mask).as_py():
         return values
@@ -66,18 +73,25 @@ def _large_text(texts: np.ndarray) -> pa.Array:
     return pa.array(texts).cast(pa.large_string())
 
 
-def _numbers_text(values: np.ndarray) -> pa.Array:
-    """``values.astype(str)`` (pandas' formatting of numbers) as Arrow text, each distinct value formatted once.
+def _numbers_text(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """``values.astype(str)`` (pandas' formatting of numbers) as Arrow text, each distinct value formatted once;
+    ``''`` where ``missing`` holds.
 
     Distinct by bit pattern, so ``-0.0`` keeps its sign; formatting is the slow part (shortest
-    round-trip digits), and a lab table repeats its numbers a lot.
+    round-trip digits), and a lab table repeats its numbers a lot. A missing value is one more
+    code, taken with the others (an often empty column costs one take, not a take and a choice).
     """
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
-        return _large_text(values.astype(str))
+        text = _large_text(values.astype(str))
+        return pc.if_else(pa.array(missing), _text(""), text) if missing is not None else text
     uniques = uniques.view(values.dtype) if values.dtype.kind == "f" else uniques
-    return pc.take(_large_text(np.asarray(uniques).astype(str)), pa.array(codes))
+    texts = np.asarray(uniques).astype(str)
+    if missing is not None:
+        texts = np.append(texts, "")
+        codes[missing] = len(uniques)
+    return pc.take(_large_text(texts), pa.array(codes))
 
 
 def _field_text(series: pd.Series) -> pa.Array | None:
@@ -87,11 +101,11 @@ def _field_text(series: pd.Series) -> pa.Array | None:
         values = series.to_numpy()
         if dtype.kind == "f":
             missing = np.isnan(values)
-            return pc.if_else(pa.array(missing), _text(""), _numbers_text(values)) if missing.any() else _numbers_text(values)
+            return _numbers_text(values, missing) if missing.any() else _numbers_text(values)
         return _numbers_text(values)
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
-        return pc.if_else(pa.array(series.isna().to_numpy()), _text(""), _numbers_text(values))
+        return _numbers_text(values, series.isna().to_numpy())
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         values = pa.array(series)  # the column's own Arrow data, no copy
         return pc.fill_null(values.cast(pa.large_string()), _text(""))
@@ -107,11 +121,12 @@ def _field_text(series: pd.Series) -> pa.Array | None:
 
 
 def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r\n",
-               chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes] | None:
+               chunk_rows: int | None = None) -> Iterator[bytes] | None:
     """UTF-8 pieces of ``frame.to_csv(index=False, sep=sep, lineterminator=lineterminator)``.
 
     ``None`` when a column is of a kind this writer does not format (the caller falls back to
-    pandas), or the frame has no columns or non-text column labels.
+    pandas), or the frame has no columns or non-text column labels. ``chunk_rows``: rows per
+    slice (default: :data:`CHUNK_CELLS` cells' worth).
     """
     if not len(frame.columns) or any(isinstance(c, tuple) for c in frame.columns):
         return None
@@ -119,7 +134,8 @@ def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r
     columns = [frame.iloc[:, position] for position in range(frame.shape[1])]
     if not all(_kind_ok(series) for series in columns):
         return None
-    return _generate(columns, header, sep, lineterminator, chunk_rows)
+    rows = chunk_rows if chunk_rows is not None else max(1_000, CHUNK_CELLS // len(columns))
+    return _generate(columns, header, sep, lineterminator, rows)
 
 
 #: pandas' nullable integers and booleans: written as ``str()`` of each value, ``<NA>`` empty.
