@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -17,15 +19,19 @@ FIRST_TREATMENT = "first_treatment"
 #: ``markers.analysis.timeline.add_timeline`` counts ``day``.
 ORIGIN = "origin"
 
-_EPOCH = np.datetime64("1970-01-01", "ns")
-_DAY = np.timedelta64(1, "D")
+
+
+_NS_PER_DAY = 86_400_000_000_000.0
 
 
 def as_days(dates: object) -> np.ndarray:
     """Float days since 1970-01-01 (NaN for a missing date) of datetime-like values."""
-    values = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
-    days = (values - _EPOCH) / _DAY
-    return np.where(np.isnat(values), np.nan, days).astype(float)
+    if isinstance(dates, np.ndarray | pd.Series) and dates.dtype == np.dtype("datetime64[ns]"):
+        values = np.asarray(dates)  # already nanoseconds: no conversion
+    else:
+        values = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
+    # nanoseconds since 1970 / one day's: the same float as (values - 1970-01-01) / 1 day
+    return np.where(np.isnat(values), np.nan, values.view(np.int64) / _NS_PER_DAY)
 
 
 def patient_anchors(therapy: pd.DataFrame, *, patients: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
@@ -50,10 +56,20 @@ def patient_anchors(therapy: pd.DataFrame, *, patients: pd.DataFrame | None, ind
     >>> int(patient_anchors(t, patients=None, index=pd.Index(["P1"]))["first_treatment"].iloc[0])
     19727
     """
-    dates = event_dates(therapy, patients=patients).reindex(index)
-    table = pd.DataFrame({code: as_days(dates[code]) for code in EVENTS}, index=index)
-    table[FIRST_TREATMENT] = table[list(TREATMENT_EVENTS)].min(axis=1, skipna=True)
-    table[ORIGIN] = table["diagnosis"].fillna(table["therapy_start"])
+    dates = event_dates(therapy, patients=patients)
+    # the days of every code (a column each), converted at once for the patients with any event only
+    days = np.full((len(index), len(EVENTS)), np.nan)
+    at = index.get_indexer(dates.index)
+    found = at >= 0
+    if found.any():
+        known = dates[list(EVENTS)].to_numpy(dtype="datetime64[ns]")[found]
+        days[at[found]] = as_days(known.ravel()).reshape(known.shape)
+    table = pd.DataFrame(days, index=index, columns=list(EVENTS))
+    with warnings.catch_warnings():  # a patient without any treatment: NaN, as a skipna minimum gives
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table[FIRST_TREATMENT] = np.nanmin(table[list(TREATMENT_EVENTS)].to_numpy(), axis=1) if len(index) else []
+    diagnosis = table["diagnosis"].to_numpy()
+    table[ORIGIN] = np.where(np.isnan(diagnosis), table["therapy_start"].to_numpy(), diagnosis)
     return table
 
 

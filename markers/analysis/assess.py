@@ -75,7 +75,7 @@ from markers.analysis.grouped_rules import (
 )
 from markers.analysis.rules import AssessmentRules
 from markers.analysis.segments import NONE, Segments
-from markers.analysis.words import Words
+from markers.analysis.words import Words, coded_text
 from markers.schema import ANALYTE, EVENTS, PATIENT_ID
 
 logger = logging.getLogger(__name__)
@@ -333,13 +333,14 @@ def assess(
     if data.empty:
         return typed_assessment(pd.DataFrame({c: [] for c in columns}))
     seg = Segments(*boundaries(data))
-    patient = data[PATIENT_ID].take(seg.starts).to_numpy(dtype=object)  # one Python str per course, not per row
-    analyte = data[ANALYTE].take(seg.starts).astype(str).to_numpy(dtype=object)
+    # each course's patient and analyte as codes into their distinct values (courses are in patient
+    # order, so a patient's number is its rank): no Python str per course
+    patient, names = pd.factorize(data[PATIENT_ID].take(seg.starts))
+    analyte_code, analytes = pd.factorize(data[ANALYTE].take(seg.starts).astype(str))
+    analyte = np.append(np.asarray(analytes, dtype=object), None)[analyte_code]
     table = anchor_table(data, therapy=therapy, patients=patients)
-    # each course's row of the table: a patient's courses are adjacent, so its ID is looked up once
-    first = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]])
-    rows = table.index.get_indexer(patient[first])[np.repeat(np.arange(len(first)), np.diff(np.r_[first, seg.size]))]
-    anchors = {name: table[name].to_numpy(dtype=float)[rows] for name in table.columns}
+    rows = table.index.get_indexer(names)[patient]  # one look-up per patient; -1 (none): the NaN row appended
+    anchors = {name: np.append(table[name].to_numpy(dtype=float), np.nan)[rows] for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
         anchors.setdefault(code, np.full(seg.size, np.nan))
     arrays = course_arrays(data, rules)
@@ -348,10 +349,10 @@ def assess(
     for step in (_start, _informative, _normalization, _persistence, _rises, _kinetics, _place):
         step(courses)
     out = courses.out
-    out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules))
-    out[PATIENT_ID], out[ANALYTE] = patient, analyte
+    out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules, names=names))
+    out[PATIENT_ID], out[ANALYTE] = coded_text(patient, names), coded_text(analyte_code, analytes)
     if courses.assumed.any():
-        _warn_assumed(patient, courses.assumed)
+        _warn_assumed(patient, courses.assumed, names)
     table = {name: _table_column(name, out[name]) for name in columns}
     return typed_assessment(pd.DataFrame(table, columns=columns, copy=False))
 
@@ -365,13 +366,10 @@ def _table_column(name: str, values: np.ndarray | Words) -> np.ndarray | pd.api.
     return text_array(values) if values.dtype == object else values
 
 
-def _warn_assumed(patient: np.ndarray, assumed: np.ndarray) -> None:
-    """Warn about the patients of the ``assumed`` courses (``patient``: each course's, courses grouped by patient)."""
-    courses = np.flatnonzero(assumed)
-    # a patient's courses are adjacent: one name per patient from the first of its courses, then sorted
-    # (the courses are in patient order already, so the sort has little to do)
-    first = courses[np.r_[True, patient[courses[1:]] != patient[courses[:-1]]]] if len(courses) else courses
-    assumed = sorted(patient[first].tolist())
+def _warn_assumed(patient: np.ndarray, assumed: np.ndarray, names: pd.Index) -> None:
+    """Warn about the patients of the ``assumed`` courses (``patient``: each course's code into ``names``)."""
+    # the courses are in patient order already, so the sort has little to do
+    assumed = sorted(names.take(np.unique(patient[assumed])).tolist())
     warnings.warn(
         f"{len(assumed)} patient(s) have neither a diagnosis date nor a treatment event "
         f"({', '.join(assumed[:5])}{', ...' if len(assumed) > 5 else ''}): their first sample is taken as "

@@ -140,13 +140,13 @@ def sorted_courses(measurements: pd.DataFrame) -> pd.DataFrame:
     dates = pd.to_datetime(measurements[SAMPLE_DATE]).astype("datetime64[ns]")
     day = _source_days(measurements)
     # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
-    patient, _ = pd.factorize(pid)
+    patient, ids = pd.factorize(pid, sort=True)  # codes in the order of the IDs (-1: missing), for both jobs
     has_date = dates.notna().to_numpy()
     dated = (np.bincount(patient[patient >= 0], weights=has_date[patient >= 0],
                          minlength=patient.max(initial=-1) + 1) > 0)[patient] & (patient >= 0)
     rows = np.flatnonzero(has_date | (~dated & ~np.isnan(day)))
     axis = np.where(dated, as_days(dates), day)
-    order = rows[_course_order(pid, measurements[ANALYTE], axis, rows)]
+    order = rows[_course_order(np.where(patient < 0, len(ids), patient), measurements[ANALYTE], axis, rows)]
     # one take of the columns used, in course order (no copy of the whole table, no second sort)
     data = measurements[[*_REQUIRED, *extra]].take(order).reset_index(drop=True)
     data[PATIENT_ID] = pid.take(order).array
@@ -162,13 +162,16 @@ def _sort_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.where(codes < 0, len(uniques), codes), uniques
 
 
-def _course_order(pid: pd.Series, analyte: pd.Series, axis: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Positions into ``rows`` sorting them by patient, analyte (panel order, then name) and day; stable."""
-    patient, _ = _sort_codes(pid)
+def _course_order(patient: np.ndarray, analyte: pd.Series, axis: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions into ``rows`` sorting them by patient (codes in ID order, a missing one last), analyte
+    (panel order, then name) and day; stable."""
     code, analytes = _sort_codes(analyte)
     # the panel's order; any other code after it (a missing one: the appended last entry)
     rank = np.array([*(ANALYTES.index(a) if a in ANALYTES else len(ANALYTES) for a in analytes), len(ANALYTES)])
-    return np.lexsort((axis[rows], code[rows], rank[code[rows]], patient[rows]))
+    # patient, rank and code as one number in the same order (one sort key instead of three)
+    codes = len(analytes) + 1
+    key = (patient[rows].astype(np.int64) * (len(ANALYTES) + 1) + rank[code[rows]]) * codes + code[rows]
+    return np.lexsort((axis[rows], key))
 
 
 def _source_days(measurements: pd.DataFrame) -> np.ndarray:
@@ -199,11 +202,37 @@ def anchor_table(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.Data
     return pd.concat(parts) if len(parts) > 1 else parts[0] if parts else rows
 
 
+def _whole(values: np.ndarray, limit: float) -> np.ndarray | None:
+    """``values`` (floats, NaN: missing) as int64 when every present one is a whole number within
+    ``limit``; else None (the caller converts as pandas does, with its errors)."""
+    present = values[~np.isnan(values)]
+    if not (np.abs(present) < limit).all() or not np.array_equal(present, np.trunc(present)):
+        return None
+    return np.where(np.isnan(values), 0, values).astype(np.int64)
+
+
+def _as_dates(days: np.ndarray) -> np.ndarray:
+    """``pd.to_datetime(days, unit="D")`` (NaN: NaT) in datetime64[ns]; whole days by a numpy cast."""
+    whole = _whole(days, 100_000)  # within pandas' nanosecond range (about 1677-2262)
+    if whole is None:
+        return pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]").to_numpy()
+    return np.where(np.isnan(days), np.datetime64("NaT"), whole.astype("datetime64[D]")).astype("datetime64[ns]")
+
+
+def _as_int64(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``Float64`` -> ``Int64`` of the numbers (pandas' conversion, and its error for a fraction)."""
+    floats = pd.to_numeric(values, errors="coerce")
+    if floats.dtype == np.float64:
+        whole = _whole(floats.to_numpy(), 2.0**62)
+        if whole is not None:  # the same values, without building a Float64 array first
+            return pd.arrays.IntegerArray(whole, np.isnan(floats.to_numpy()))
+    return pd.array(floats, dtype="Float64").astype("Int64")
+
+
 def typed_assessment(frame: pd.DataFrame) -> pd.DataFrame:
     """The assessment's columns in their types: dates, nullable booleans and integers, floats."""
     for column in DATE_COLUMNS:
-        days = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        frame[column] = pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]")
+        frame[column] = _as_dates(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float))
     for column in _BOOLEAN_COLUMNS:
         frame[column] = frame[column].astype("boolean")
     for column in _FLOAT_COLUMNS:
@@ -211,8 +240,8 @@ def typed_assessment(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("baseline_late", "baseline_assumed"):
         frame[column] = frame[column].astype(bool)
     for column in DAY_COLUMNS:
-        frame[column] = pd.array(pd.to_numeric(frame[column], errors="coerce"), dtype="Float64").astype("Int64")
+        frame[column] = _as_int64(frame[column])
     frame["n_samples"] = frame["n_samples"].astype("int64")
-    frame["days_to_normalization"] = frame["days_to_normalization"].astype("Int64")
-    frame["half_life_n"] = frame["half_life_n"].astype("Int64")
+    for column in ("days_to_normalization", "half_life_n"):
+        frame[column] = _as_int64(frame[column]) if frame[column].dtype == np.float64 else frame[column].astype("Int64")
     return frame

@@ -9,6 +9,7 @@ across all groups), so the numbers are the same to the last bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -130,10 +131,11 @@ def _molar_factor(analyte: str) -> float:
 
 
 def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np.ndarray, analyte: np.ndarray,
-           arrays: dict, rules: AssessmentRules) -> dict:
+           arrays: dict, rules: AssessmentRules, *, names: Sequence[str]) -> dict:
     """The VMA/HVA ratio columns of each group (plain: :func:`markers.analysis.ratio.fill_ratios`).
 
-    ``informative`` is a boolean array: ``informative`` is True (not False, not unknown)."""
+    ``informative`` is a boolean array: ``informative`` is True (not False, not unknown). ``patient``:
+    each group's patient as a code into ``names``."""
     size = seg.size
     out = {"vma_hva_ratio_mass": np.full(size, np.nan), "vma_hva_ratio_molar": np.full(size, np.nan),
            "low_vma_hva_ratio": np.full(size, -1, dtype=np.int8), "vma_hva_ratio_note": Words(size, "")}
@@ -157,7 +159,7 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
         i = int(np.argmax(v_wrong | h_wrong))
         name, unit = ("VMA", str(v_unit[i])) if v_wrong[i] else ("HVA", str(h_unit[i]))
         raise UnknownUnitError(
-            f"patient {patient[v_group[i]]}, {name}: unit {unit!r} is not {MASS_RATIO!r} or {MOLAR_RATIO!r}; "
+            f"patient {names[patient[v_group[i]]]}, {name}: unit {unit!r} is not {MASS_RATIO!r} or {MOLAR_RATIO!r}; "
             "assess the measurements returned by markers.ingest.reader.read()."
         )
     values = arrays["values"]

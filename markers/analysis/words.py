@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["Words"]
+__all__ = ["Words", "coded_text"]
 
 
 class Words:
@@ -49,3 +49,9 @@ class Words:
         """The column as the table's text type."""
         table = pa.array(self.words, type=pa.large_string())
         return pd.array(table.take(pa.array(self.codes)), dtype="str")
+
+
+def coded_text(codes: np.ndarray, words: pd.Index) -> pd.api.extensions.ExtensionArray:
+    """``words[codes]`` as the table's text type (a code of -1: missing), by an Arrow take."""
+    table = pa.array(words.array, type=pa.large_string())
+    return pd.array(table.take(pa.array(codes, mask=codes < 0)), dtype="str")
