@@ -172,3 +172,17 @@ def test_repetitive_text_is_quoted_once_per_distinct_value(sep):
     assert lines[2] == b'"a ""quoted"" word"' + s + s + b"0.25"
     assert lines[3] == (b'"no, sample"' if sep == "," else b"no, sample") + s + b"2" + s
     assert lines[6] == (b"tab\tin" if sep == "," else b'"tab\tin"') + s + b"5" + s + b"1.25"
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_blocks_runs_and_slices_write_what_pandas_writes(sep, monkeypatch):
+    # columns coded by distinct value and joined in runs, over several blocks and slices that do not line up
+    import markers.write.csvtext as csvtext
+
+    frame = generated(5_000, seed=11)
+    frame["flag"] = pd.array(np.where(np.arange(5_000) % 3 == 0, None, np.arange(5_000) % 2 == 0), dtype="boolean")
+    frame["empty"] = np.full(5_000, np.nan)
+    frame["status"] = pd.array(np.array(["normal", "elevated", "a,b"], dtype=object)[np.arange(5_000) % 3], dtype="str")
+    monkeypatch.setattr(csvtext, "BLOCK_ROWS", 1_200)
+    written = b"".join(csv_chunks(text_frame(frame, safe_csv=False), sep=sep, chunk_rows=500))
+    assert written == old_bytes(frame, safe_csv=False, sep=sep)

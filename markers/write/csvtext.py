@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 #: then made in memory the allocator has already mapped, not in fresh pages (faulting in 100 MB of
 #: new pages cost more than formatting the text).
 CHUNK_CELLS = 1_000_000
+#: Rows whose columns are turned into codes and distinct texts at once (at most a few MB per column).
+BLOCK_ROWS = 200_000
 
 
 def _text(value: str) -> pa.Scalar:
@@ -37,10 +39,6 @@ def _quote(values: pa.Array, sep: str) -> pa.Array:
     """Quote the fields that need it, as ``csv.writer`` with ``QUOTE_MINIMAL`` does."""
     if not _may_need_quotes(values, sep):
         return values
-    if isinstance(values, pa.Array) and len(values) > 1_000:
-        encoded = pc.dictionary_encode(values)
-        if 4 * len(encoded.dictionary) <= len(values):  # repetitive text (notes, summaries): each distinct value once
-            return _quote(encoded.dictionary, sep).take(encoded.indices)
     mask = pc.match_substring_regex(values, _needs_quotes(sep))
     if not pc.any(mask).as_py():
         return values
@@ -73,39 +71,61 @@ def _large_text(texts: np.ndarray) -> pa.Array:
     return pa.array(texts).cast(pa.large_string())
 
 
-def _numbers_text(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
-    """``values.astype(str)`` (pandas' formatting of numbers) as Arrow text, each distinct value formatted once;
+#: A column's text: ``(codes, texts)``, each row's text being ``texts[code]`` (a column that repeats
+#: its values), or ``(None, texts)``, one text per row.
+Field = tuple[np.ndarray | None, pa.Array]
+
+
+def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Field:
+    """``values.astype(str)`` (pandas' formatting of numbers), each distinct value formatted once;
     ``''`` where ``missing`` holds.
 
     Distinct by bit pattern, so ``-0.0`` keeps its sign; formatting is the slow part (shortest
-    round-trip digits), and a lab table repeats its numbers a lot. A missing value is one more
-    code, taken with the others (an often empty column costs one take, not a take and a choice).
+    round-trip digits), and a lab table repeats its numbers a lot. A missing value is one more code.
     """
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
         text = _large_text(values.astype(str))
-        return pc.if_else(pa.array(missing), _text(""), text) if missing is not None else text
+        return None, pc.if_else(pa.array(missing), _text(""), text) if missing is not None else text
     uniques = uniques.view(values.dtype) if values.dtype.kind == "f" else uniques
     texts = np.asarray(uniques).astype(str)
     if missing is not None:
         texts = np.append(texts, "")
         codes[missing] = len(uniques)
-    return pc.take(_large_text(texts), pa.array(codes))
+    return codes, _large_text(texts)
 
 
-def _field_text(series: pd.Series) -> pa.Array | None:
-    """The text pandas writes for each value of ``series`` (missing -> ''); None for other kinds."""
+def _text_field(values: pa.Array, sep: str) -> Field:
+    """Quoted text; a column that repeats its values (notes, summaries, dates) as codes into its
+    distinct values, each quoted once."""
+    if len(values) > 1_000:
+        encoded = pc.dictionary_encode(values)
+        if 4 * len(encoded.dictionary) <= len(values):
+            return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), _quote(encoded.dictionary, sep)
+    return None, _quote(values, sep)
+
+
+def _field(series: pd.Series, sep: str) -> Field | None:
+    """The text pandas writes for each value of ``series`` (missing -> ''), quoted; None for other kinds."""
     dtype = series.dtype
+    # Numbers (digits, '.', '-', '+', 'e', inf, True/False) never hold a separator or a quote.
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
         values = series.to_numpy()
         if dtype.kind == "f":
             missing = np.isnan(values)
-            return _numbers_text(values, missing) if missing.any() else _numbers_text(values)
-        return _numbers_text(values)
+            return _numbers_field(values, missing) if missing.any() else _numbers_field(values)
+        return _numbers_field(values)
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
-        return _numbers_text(values, series.isna().to_numpy())
+        return _numbers_field(values, series.isna().to_numpy())
+    text = _field_text(series)
+    return None if text is None else _text_field(text, sep)
+
+
+def _field_text(series: pd.Series) -> pa.Array | None:
+    """The text of a text column (missing -> ''), unquoted; None for other kinds."""
+    dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         values = pa.array(series)  # the column's own Arrow data, no copy
         return pc.fill_null(values.cast(pa.large_string()), _text(""))
@@ -120,9 +140,56 @@ def _field_text(series: pd.Series) -> pa.Array | None:
     return None
 
 
+def _chunk_text(field: Field, start: int, stop: int) -> pa.Array:
+    """The text of rows ``start:stop`` of a field."""
+    codes, texts = field
+    return texts.slice(start, stop - start) if codes is None else texts.take(pa.array(codes[start:stop]))
+
+
+def _joined_runs(fields: list[Field], sep: str, limit: int) -> list[Field]:
+    """The fields, adjacent coded fields joined into one where their combinations are few.
+
+    A run of columns with few distinct values (the assessment's flags, statuses, notes and empty
+    columns) has few distinct combinations: each combination's text is joined once and taken per
+    row, so the rows' join has a handful of parts instead of one per column. ``limit`` bounds the
+    number of combinations of a run.
+    """
+    parts: list[Field] = []
+    run: list[Field] = []
+    size = 1
+    for codes, texts in fields:
+        if codes is not None and size * len(texts) <= limit:
+            run.append((codes, texts))
+            size *= len(texts)
+            continue
+        if run:
+            parts.append(_run_field(run, sep))
+        run, size = ([(codes, texts)], len(texts)) if codes is not None else ([], 1)
+        if codes is None:
+            parts.append((codes, texts))
+    if run:
+        parts.append(_run_field(run, sep))
+    return parts
+
+
+def _run_field(run: list[Field], sep: str) -> Field:
+    """A run of coded fields as one: the ``sep``-joined text of every combination of their codes."""
+    if len(run) == 1:
+        return run[0]
+    combination = np.zeros(len(run[0][0]), dtype=np.int64)
+    for codes, texts in run:  # mixed radix: the run's codes as one number per row
+        combination = combination * len(texts) + codes
+    number = np.arange(np.prod([len(texts) for _, texts in run], dtype=np.int64))
+    pieces, stride = [], 1
+    for _, texts in reversed(run):  # each combination's code of each field (the last field varies fastest)
+        pieces.append(texts.take(pa.array(number // stride % len(texts))))
+        stride *= len(texts)
+    return combination, pc.binary_join_element_wise(*reversed(pieces), _text(sep))
+
+
 def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r\n",
-               chunk_rows: int | None = None) -> Iterator[bytes] | None:
-    """UTF-8 pieces of ``frame.to_csv(index=False, sep=sep, lineterminator=lineterminator)``.
+               chunk_rows: int | None = None) -> Iterator[bytes | memoryview] | None:
+    """UTF-8 pieces (bytes-like) of ``frame.to_csv(index=False, sep=sep, lineterminator=lineterminator)``.
 
     ``None`` when a column is of a kind this writer does not format (the caller falls back to
     pandas), or the frame has no columns or non-text column labels. ``chunk_rows``: rows per
@@ -156,34 +223,40 @@ def _kind_ok(series: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
-def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, chunk_rows: int) -> Iterator[bytes]:
+def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, chunk_rows: int
+              ) -> Iterator[bytes | memoryview]:
     quoted_header = _quote(header, sep).to_pylist()
     if len(quoted_header) == 1 and quoted_header[0] == "":
         quoted_header = ['""']
     yield (sep.join(quoted_header) + eol).encode("utf-8")
     rows = len(columns[0])
-    for start in range(0, rows, chunk_rows):
+    # each column's codes and distinct texts once per block of rows (a column costs a few calls
+    # whatever its length); the rows' text then a slice of rows at a time
+    block_rows = max(chunk_rows, BLOCK_ROWS)
+    for block in range(0, rows, block_rows):
         fields = []
         for series in columns:
-            text = _field_text(series.iloc[start:start + chunk_rows])
-            if text is None:
+            field = _field(series.iloc[block:block + block_rows], sep)
+            if field is None:
                 raise ValueError(f"column {series.name!r} changed kind while writing")
-            # Numbers (digits, '.', '-', '+', 'e', inf, True/False) never hold a separator or a quote.
-            numeric = (isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiub") or _masked_int_or_bool(
-                series.dtype)
-            fields.append(text if numeric else _quote(text, sep))
-        if len(fields) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
-            fields[0] = pc.if_else(pc.equal(fields[0], _text("")), _text('""'), fields[0])
-        # the line end joins the last field (short), not the whole line: one pass over the row text less
-        fields[-1] = pc.binary_join_element_wise(fields[-1], _text(eol), _text(""))
-        yield _buffer_bytes(pc.binary_join_element_wise(*fields, _text(sep)) if len(fields) > 1 else fields[0])
+            fields.append(field)
+        length = min(block_rows, rows - block)
+        parts = _joined_runs(fields, sep, limit=max(16, length // 4))
+        for start in range(0, length, chunk_rows):
+            texts = [_chunk_text(part, start, min(start + chunk_rows, length)) for part in parts]
+            if len(columns) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
+                texts[0] = pc.if_else(pc.equal(texts[0], _text("")), _text('""'), texts[0])
+            # the line end joins the last field (short), not the whole line: one pass over the row text less
+            texts[-1] = pc.binary_join_element_wise(texts[-1], _text(eol), _text(""))
+            yield _buffer_bytes(pc.binary_join_element_wise(*texts, _text(sep)) if len(texts) > 1 else texts[0])
 
 
-def _buffer_bytes(lines: pa.Array) -> bytes:
-    """The concatenated UTF-8 of a string array without building Python strings per row."""
+def _buffer_bytes(lines: pa.Array) -> memoryview | bytes:
+    """The concatenated UTF-8 of a string array without building Python strings per row: a view of
+    the array's own buffer (no copy of the text; the view keeps the buffer alive)."""
     lines = pa.concat_arrays([lines]) if lines.offset else lines
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1)
     data = lines.buffers()[2]
     if data is None:
         return b""
-    return data.to_pybytes()[offsets[0]:offsets[-1]]
+    return memoryview(data)[offsets[0]:offsets[-1]]
