@@ -78,11 +78,19 @@ def test_small_chunks_and_edge_shapes():
 
 def test_other_column_kinds_fall_back_to_pandas(tmp_path):
     frame = pd.DataFrame({"n": pd.array([1.5, None], dtype="Float64"), "c": pd.Categorical(["a", "b,c"]),
-                          "mixed": [1, "x"]})
-    assert csv_chunks(frame[["n"]]) is None and csv_chunks(frame[["c"]]) is None
+                          "mixed": [1, "x"], "k": pd.Categorical([1, 2])})
+    assert csv_chunks(frame[["n"]]) is None and csv_chunks(frame[["k"]]) is None
     assert csv_chunks(frame[["mixed"]]) is None
     write_table(frame, tmp_path / "t.csv")
-    assert (tmp_path / "t.csv").read_bytes() == b'n,c,mixed\r\n1.5,a,1\r\n,"b,c",x\r\n'
+    assert (tmp_path / "t.csv").read_bytes() == b'n,c,mixed,k\r\n1.5,a,1,1\r\n,"b,c",x,2\r\n'
+
+
+def test_text_categories_are_written_by_code():
+    # a categorical of text (the dates of text_frame) is written column-wise: each category quoted once
+    frame = pd.DataFrame({"c": pd.Categorical(["a", None, "b,c", "a"], categories=["b,c", "a", "unused"]),
+                          "x": [1, 2, 3, 4]})
+    assert b"".join(csv_chunks(frame)) == b'c,x\r\na,1\r\n,2\r\n"b,c",3\r\na,4\r\n'
+    assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()
 
 
 @pytest.mark.parametrize("safe_csv", [False, True])

@@ -368,11 +368,16 @@ def _table_column(name: str, values: np.ndarray | Words) -> np.ndarray | pd.api.
 
 def _warn_assumed(patient: np.ndarray, assumed: np.ndarray, names: pd.Index) -> None:
     """Warn about the patients of the ``assumed`` courses (``patient``: each course's code into ``names``)."""
-    # the courses are in patient order already, so the sort has little to do
-    assumed = sorted(names.take(np.unique(patient[assumed])).tolist())
+    codes = patient[assumed]  # nondecreasing: a patient's courses are adjacent and coded in course order
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
+    if names.is_monotonic_increasing:  # the courses are sorted by patient ID: the first five codes come first
+        first, count = names.take(codes[:5]).tolist(), len(codes)
+    else:
+        ordered = sorted(names.take(codes).tolist())
+        first, count = ordered[:5], len(ordered)
     warnings.warn(
-        f"{len(assumed)} patient(s) have neither a diagnosis date nor a treatment event "
-        f"({', '.join(assumed[:5])}{', ...' if len(assumed) > 5 else ''}): their first sample is taken as "
+        f"{count} patient(s) have neither a diagnosis date nor a treatment event "
+        f"({', '.join(first)}{', ...' if count > 5 else ''}): their first sample is taken as "
         "an assumed baseline (column baseline_assumed), so a normal first sample leaves informativeness "
         "unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.",
         UserWarning,

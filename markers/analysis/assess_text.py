@@ -93,7 +93,11 @@ def append(summary: Words, groups: np.ndarray, words: str | list[str] | np.ndarr
         return
     if isinstance(words, str):  # one new sentence per distinct old summary, not per course
         old = summary.codes[groups]
-        distinct, back = np.unique(old, return_inverse=True)
-        summary.put(groups, back, [summary.words[k] + "; " + words for k in distinct.tolist()])
+        seen = np.zeros(len(summary.words), dtype=bool)
+        seen[old] = True
+        distinct = np.flatnonzero(seen)
+        position = np.zeros(len(summary.words), dtype=np.int64)
+        position[distinct] = np.arange(len(distinct))  # a table, not a sort: codes are small numbers
+        summary.put(groups, position[old], [summary.words[k] + "; " + words for k in distinct.tolist()])
         return
     summary[groups] = summary[groups] + "; " + np.asarray(words, dtype=object)

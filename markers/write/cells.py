@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 #: First characters that make a spreadsheet treat a text cell as a formula
 #: (OWASP "CSV injection"); tab and carriage return are included because
@@ -87,14 +86,16 @@ def text_columns(frame: pd.DataFrame, *, safe_csv: bool) -> Iterator[tuple[int, 
 
 
 def date_text(series: pd.Series) -> pd.Series:
-    """``series.dt.strftime("%Y-%m-%d").astype("str")``, each distinct date formatted once.
+    """The text of ``series.dt.strftime("%Y-%m-%d")``, each distinct date formatted once, as a
+    categorical of those texts (NaT: missing).
 
-    A registry's million samples fall on a few thousand days; Arrow takes the texts by code.
+    A registry's million samples fall on a few thousand days: the writer takes the texts by code
+    (pandas' own writer writes a categorical's values, the same text).
     """
-    codes, uniques = pd.factorize(series)  # NaT -> -1
-    texts = pa.array([*uniques.strftime("%Y-%m-%d"), None], type=pa.large_string())
-    taken = texts.take(pa.array(np.where(codes < 0, len(uniques), codes)))
-    return pd.Series(pd.array(taken, dtype="str"), index=series.index, name=series.name)
+    codes, uniques = pd.factorize(series)  # NaT -> -1; distinct days, so distinct texts
+    texts = pd.Index(pd.array(uniques.strftime("%Y-%m-%d"), dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts)), index=series.index,
+                     name=series.name)
 
 
 def _text_values(series: pd.Series, *, safe_csv: bool) -> list[object]:

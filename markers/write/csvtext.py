@@ -119,8 +119,18 @@ def _field(series: pd.Series, sep: str) -> Field | None:
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
         return _numbers_field(values, series.isna().to_numpy())
+    if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        texts = pa.array(dtype.categories.array, type=pa.large_string())
+        return np.where(codes < 0, len(texts), codes), _quote(pa.concat_arrays([texts, pa.array([""], pa.large_string())]), sep)
     text = _field_text(series)
     return None if text is None else _text_field(text, sep)
+
+
+def _text_categories(dtype: object) -> bool:
+    """A categorical of text categories (written as its categories' text, ``''`` when missing)."""
+    return isinstance(dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(dtype.categories, skipna=False) in (
+        "string", "empty")
 
 
 def _field_text(series: pd.Series) -> pa.Array | None:
@@ -218,7 +228,7 @@ def _kind_ok(series: pd.Series) -> bool:
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "fiub" or _masked_int_or_bool(dtype):
         return True
-    if isinstance(dtype, pd.StringDtype):
+    if isinstance(dtype, pd.StringDtype) or _text_categories(dtype):
         return True
     return pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
