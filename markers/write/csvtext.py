@@ -252,6 +252,7 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
             fields.append(field)
         length = min(block_rows, rows - block)
         parts = _joined_runs(fields, sep, limit=max(16, length // 4))
+        del fields  # a run's own codes are in its combination now: let them go before the text is made
         for start in range(0, length, chunk_rows):
             texts = [_chunk_text(part, start, min(start + chunk_rows, length)) for part in parts]
             if len(columns) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
