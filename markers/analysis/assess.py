@@ -337,7 +337,7 @@ def assess(
     # order, so a patient's number is its rank): no Python str per course
     patient, names = pd.factorize(data[PATIENT_ID].take(seg.starts))
     analyte_code, analytes = pd.factorize(data[ANALYTE].take(seg.starts).astype(str))
-    analyte = np.append(np.asarray(analytes, dtype=object), None)[analyte_code]
+    analyte = np.append(np.asarray(analytes, dtype=str), "")[analyte_code]  # fixed-width text: compared in C
     table = anchor_table(data, therapy=therapy, patients=patients)
     rows = table.index.get_indexer(names)[patient]  # one look-up per patient; -1 (none): the NaN row appended
     anchors = {name: np.append(table[name].to_numpy(dtype=float), np.nan)[rows] for name in table.columns}
