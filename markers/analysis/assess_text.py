@@ -17,12 +17,11 @@ from markers.analysis.grouped_fits import sample_words
 from markers.analysis.segments import Segments
 from markers.analysis.words import Words
 
-__all__ = ["INFORMATIVE_WORDS", "STATUS_WORDS", "append", "informative_codes", "limit_step_words", "status_words",
+__all__ = ["INFORMATIVE_CODE_WORDS", "INFORMATIVE_WORDS", "STATUS_WORDS", "append", "informative_codes", "limit_step_words",
            "text_array", "when_words"]
 
 #: A sample's status by its state code + 1 (:data:`markers.analysis.course.UNKNOWN` is -1).
 STATUS_WORDS = ("indeterminate", "normal", "elevated", "elevated")
-_STATUS = np.array(STATUS_WORDS, dtype=object)
 
 INFORMATIVE_WORDS = {
     "unknown": "informativeness unknown (baseline indeterminate)",
@@ -31,11 +30,6 @@ INFORMATIVE_WORDS = {
     "late": "informativeness unknown (normal late baseline: the first sample follows treatment)",
     "normal": "not marker-informative (normal at baseline)",
 }
-
-
-def status_words(states: np.ndarray) -> np.ndarray:
-    """``normal``, ``elevated`` (a limit step included) or ``indeterminate`` for each state code."""
-    return _STATUS[states.astype(np.int64) + 1]
 
 
 #: The words of :func:`informative_codes`, by code.
