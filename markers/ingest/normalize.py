@@ -207,10 +207,13 @@ def _output_values(records: pd.DataFrame, parsed: pd.DataFrame, units: UnitColum
     range_codes, range_texts = distinct(records["range_raw"]) if "range_raw" in records else (np.zeros(n, dtype=np.int64), np.array([None], dtype=object))
     reported_raw = np.array([upper_limit(t) for t in range_texts], dtype=float)[range_codes] * scale
     analyte_codes, analyte_names = analyte
+    # each unit kind's records found once (the kinds are an object array: a comparison costs a pass of objects)
+    of_kind = {unit_kind: ok & (kind == unit_kind) for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc")}
     for code in np.unique(analyte_codes[ok]):
         name = analyte_names[code]
-        for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc"):
-            rows = ok & (analyte_codes == code) & (kind == unit_kind)
+        of_analyte = analyte_codes == code
+        for unit_kind, kept in of_kind.items():
+            rows = kept & of_analyte
             if not rows.any():
                 continue
             if unit_kind in ("mass_ratio", "molar_ratio"):

@@ -18,7 +18,7 @@ from markers.ingest.interferences import interference_messages
 from markers.ingest.issues import issue_frame
 from markers.ingest.units import ACCEPTED_SPELLINGS, Unit, parse_unit
 from markers.readers import files as raw_io
-from markers.readers.cells import cell_refs, distinct
+from markers.readers.cells import cell_refs, distinct, per_distinct
 from markers.readers.files import CELL_DTYPE
 
 __all__ = ["Rejections", "UnitColumns", "check_cells", "check_results", "check_units", "issue_rows",
@@ -174,7 +174,8 @@ def warn_about(rej: Rejections, kind: np.ndarray, is_creatinine: np.ndarray) -> 
     """Warnings on kept records: a LOINC code against its unit, an interfering substance, a 24-hour ratio."""
     records = rej.records
     # a LOINC code's property (mass ratio, molar ratio, concentration) must agree with the unit
-    expected = records["loinc_measure"].map(_LOINC_UNIT_KIND).fillna("").to_numpy(dtype=object)
+    # once per distinct measure (a handful), not a dictionary look-up per record
+    expected = per_distinct(records["loinc_measure"], lambda measure: _LOINC_UNIT_KIND.get(measure, ""), empty="")
     mismatch = (expected != "") & (kind != "") & (kind != expected) & rej.open & ~is_creatinine
     rej.warn(mismatch, "loinc-unit-mismatch", "unit_col", "unit", "unit_text",
              "The LOINC code's property (mass ratio, molar ratio or concentration) does not match the unit")
