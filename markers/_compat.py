@@ -7,9 +7,11 @@ plotting module. Written against matplotlib 3.10; the fallbacks keep 3.8 and 3.9
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.transforms import Bbox
 
 try:
@@ -115,3 +117,86 @@ def linespacing_is_normal(text: Any) -> bool:
     """
     getter = getattr(text, "get_linespacing", None)
     return getter is not None and getter() == "normal"
+
+
+# -- PDF text: a string's text object written once per file, then repeated ----------------------------
+
+#: Per PDF file (``RendererPdf.file``): ``{key: bytes}`` of the text objects already written to it.
+_PDF_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+#: Texts remembered per file; a report repeats a few thousand (headings, dates, values, legend labels).
+PDF_TEXTS_PER_FILE = 8192
+
+
+def pdf_renderer(renderer: Any) -> Any:
+    """The ``RendererPdf`` that draws text for ``renderer`` (itself, or inside a ``MixedModeRenderer``), else None.
+
+    ``MixedModeRenderer`` hands its drawing methods over as bound methods of the renderer it wraps, so the
+    ``draw_text`` method's owner is the renderer that writes (public attributes only).
+    """
+    try:
+        from matplotlib.backends.backend_pdf import RendererPdf
+    except ImportError:  # pragma: no cover - depends on the installed matplotlib
+        return None
+    owner = getattr(getattr(renderer, "draw_text", None), "__self__", None)
+    return owner if isinstance(owner, RendererPdf) else None
+
+
+def _record_writes(file: Any, draw: Any) -> bytes:
+    """What ``draw()`` writes to the PDF ``file`` (through ``PdfFile.write``), held back and returned."""
+    chunks: list[bytes] = []
+    file.write = chunks.append  # an instance attribute: PdfFile.output calls self.write
+    try:
+        draw()
+    finally:
+        del file.write
+    return b"".join(chunks)
+
+
+def pdf_draw_text(renderer: Any, gc: Any, x: float, y: float, text: str, prop: Any, *, mtext: Any = None) -> bool:
+    """Draw one unrotated line of plain text on a PDF renderer, the same bytes as ``renderer.draw_text``.
+
+    ``RendererPdf.draw_text`` (matplotlib 3.10-3.11) writes ``q``, a matrix placing the text at (x, y),
+    then a text object (``BT`` ... ``ET``) and ``Q``. The text object depends only on the string, its
+    font and size and the file's font subsets (which are fixed once a glyph is used), not on where the
+    text goes; laying it out (every glyph loaded, tracked for the subset and written with its kerning)
+    was a third of a report page's PDF time, and a report repeats most of its strings page after page.
+    The first time a string is written to a file its text object is kept; later, only the colour, ``q``
+    and the matrix are written before it, as ``draw_text`` writes them (``PdfFile.output`` with ``Op``).
+
+    Returns False, having drawn nothing, when ``renderer`` does not write PDF or the case is not this
+    plain one (a link, font features, PostScript core fonts, or bytes not shaped as expected): the
+    caller then draws the text as usual.
+    """
+    pdf = pdf_renderer(renderer)
+    if pdf is None or gc.get_url() is not None:
+        return False
+    features = mtext.get_fontfeatures() if mtext is not None and hasattr(mtext, "get_fontfeatures") else None
+    language = mtext.get_language() if mtext is not None and hasattr(mtext, "get_language") else None
+    if features or language or rcParams["pdf.use14corefonts"]:
+        return False
+    try:
+        from matplotlib.backends.backend_pdf import Op
+        from matplotlib.font_manager import findfont
+
+        file = pdf.file
+        texts = _PDF_TEXTS.setdefault(file, {})
+        key = (text, prop, findfont(prop), rcParams["pdf.fonttype"])
+        body = texts.get(key)
+        if body is not None:
+            pdf.check_gc(gc, gc.get_rgb())
+            file.output(Op.gsave)
+            file.output(1.0, 0.0, -0.0, 1.0, x, y, Op.concat_matrix)  # draw_text's rotation matrix at angle 0
+            file.write(body)
+            return True
+        pdf.check_gc(gc, gc.get_rgb())  # the colour first, so that what is recorded is the text alone
+        written = _record_writes(file, lambda: pdf.draw_text(gc, x, y, text, prop, 0.0, ismath=False, mtext=mtext))
+    except (AttributeError, ImportError, TypeError):  # pragma: no cover - depends on the installed matplotlib
+        return False
+    file.write(written)
+    start = written.find(b"\nBT\n")
+    # q, the matrix, then the text object closed by ET and Q: anything else is written but not kept
+    if written.startswith(b"q\n") and start > 0 and written.endswith(b"ET\nQ\n") and written.count(b"\nBT\n") == 1 \
+            and len(texts) < PDF_TEXTS_PER_FILE:
+        texts[key] = written[start + 1:]
+    return True

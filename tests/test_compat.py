@@ -107,3 +107,51 @@ def test_font_box_from_the_fonts_attributes_when_tables_are_gone():
     font.get_sfnt_table = None  # not callable: the interface changed
     # height 2384 − (1901 + 483) = 0 line gap
     assert compat.font_box(font) == pytest.approx((1901 / 2048, 483 / 2048, 0.0))
+
+
+def _pdf_bytes(fig):
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    out = io.BytesIO()
+    with PdfPages(out, metadata={"CreationDate": None, "ModDate": None}) as pdf:
+        pdf.savefig(fig)
+        pdf.savefig(fig)  # the same texts again: the second page's come from the first's
+    return out.getvalue()
+
+
+def _text_page():
+    from markers.plot.table import line_text
+
+    fig = Figure(figsize=(3, 2))
+    line_text(fig, 0.1, 0.9, "Patient P1", va="top")
+    line_text(fig, 0.1, 0.8, "Patient P1", va="top", color="red")  # the same string in another colour
+    add_table(fig, (0.1, 0.1, 0.8, 0.5), ["day", "VMA\n×ULN"], [["0", "12.5"], ["14", "—"], ["0", "12.5"]])
+    return fig
+
+
+def test_pdf_text_repeated_from_its_first_text_object_gives_the_same_file(monkeypatch):
+    cached = _pdf_bytes(_text_page())
+    monkeypatch.setattr(compat, "pdf_draw_text", lambda *args, **kwargs: False)  # draw_text for every string
+    assert cached == _pdf_bytes(_text_page())
+
+
+def test_pdf_text_keeps_one_text_object_per_string_and_font():
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+    with PdfPages(io.BytesIO()) as pdf:
+        pdf.savefig(_text_page())
+        (texts,) = [v for k, v in compat._PDF_TEXTS.items() if k is pdf._file]
+        # "Patient P1" (twice, one font), "day", "VMA", "×ULN" in bold; "0", "12.5", "14", "—": 8 strings
+        assert sorted(key[0] for key in texts) == ["0", "12.5", "14", "Patient P1", "VMA", "day", "×ULN", "—"]
+        assert all(body.startswith(b"BT\n") and body.endswith(b"ET\nQ\n") for body in texts.values())
+
+
+def test_pdf_text_is_not_taken_on_other_renderers():
+    fig = _text_page()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    assert compat.pdf_renderer(renderer) is None
+    gc = renderer.new_gc()
+    assert compat.pdf_draw_text(renderer, gc, 0.0, 0.0, "P1", FontProperties(size=8)) is False

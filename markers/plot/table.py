@@ -200,8 +200,9 @@ class GridTable(Artist):
                         width = 2 * (cx - start)  # so that cx - width / 2 is the padded left edge
                     if prop in raster and raster[prop].draw(gc, cx - width / 2, baseline, line):
                         continue
-                    renderer.draw_text(gc, cx - width / 2, baseline if flip is None else flip - baseline,
-                                       line, prop, 0.0, ismath=False)
+                    at = (cx - width / 2, baseline if flip is None else flip - baseline)
+                    if not _compat.pdf_draw_text(renderer, gc, *at, line, prop):
+                        renderer.draw_text(gc, *at, line, prop, 0.0, ismath=False)
         gc.restore()
         renderer.close_group("table")
         self.stale = False
@@ -303,8 +304,9 @@ class LineText(Text):
         raster = isinstance(renderer, RendererAgg) and self.get_url() is None
         if not (raster and _RasterText(renderer, prop, colour=colour).draw(gc, left, y, text)):
             canvas_height = renderer.get_canvas_width_height()[1]
-            renderer.draw_text(gc, left, canvas_height - y if renderer.flipy() else y, text, prop, 0.0,
-                               ismath=False, mtext=self)
+            at = (left, canvas_height - y if renderer.flipy() else y)
+            if not _compat.pdf_draw_text(renderer, gc, *at, text, prop, mtext=self):
+                renderer.draw_text(gc, *at, text, prop, 0.0, ismath=False, mtext=self)
         gc.restore()
         renderer.close_group("text")
         self.stale = False
