@@ -200,3 +200,60 @@ def pdf_draw_text(renderer: Any, gc: Any, x: float, y: float, text: str, prop: A
             and len(texts) < PDF_TEXTS_PER_FILE:
         texts[key] = written[start + 1:]
     return True
+
+
+# -- a legend laid out once ---------------------------------------------------------------------------
+
+
+def _layout_key(renderer: Any) -> tuple[Any, ...]:
+    """What an offset box's layout depends on besides its own content: how the renderer measures text
+    (PDF, Agg, SVG: a vector backend hands measuring to the backend's own), its resolution, and the
+    settings that change text sizes."""
+    measure = renderer.get_text_width_height_descent
+    return (getattr(measure, "__qualname__", type(renderer).__name__), renderer.points_to_pixels(1.0),
+            *(rcParams[k] for k in ("text.hinting", "text.hinting_factor", "text.kerning_factor",
+                                    "pdf.use14corefonts", "ps.useafm")))
+
+
+def _remembered(method: Any) -> Any:
+    memo: dict[tuple[Any, ...], Any] = {}
+
+    def call(renderer: Any) -> Any:
+        key = _layout_key(renderer)
+        if key not in memo:
+            memo[key] = method(renderer)
+        return memo[key]
+
+    return call
+
+
+def freeze_legend_layout(legend: Any) -> bool:
+    """Lay out ``legend``'s boxes once per kind of renderer, instead of on every draw.
+
+    A ``Legend`` draws a tree of offset boxes (``Legend._legend_box``: packers of handle areas and
+    ``TextArea``s), and each level asks each child for its size again (``_get_bbox_and_child_offsets``,
+    ``get_bbox``, matplotlib 3.8-3.11), so a 20-entry legend laid its texts out about 70 times a draw.
+    Their sizes depend only on the renderer's way of measuring and its resolution while the entries do
+    not change, so each box's answer is kept per renderer kind (the legend's place, from its anchor, is
+    still found on every draw). Only for a legend whose entries and styles are never changed afterwards,
+    and whose texts are single lines (a ``TextArea`` sets its baseline while measuring only for several).
+    Returns False, changing nothing, when the legend is not built that way.
+    """
+    root = getattr(legend, "_legend_box", None)
+    if root is None or not hasattr(root, "_get_bbox_and_child_offsets"):
+        return False
+    texts = [t.get_text() for t in [*legend.get_texts(), legend.get_title()]]
+    if any("\n" in text for text in texts):
+        return False
+    boxes, todo = [], [root]
+    while todo:
+        box = todo.pop()
+        boxes.append(box)
+        todo.extend(child for child in box.get_children() if hasattr(child, "_get_bbox_and_child_offsets"))
+    for box in boxes:
+        # Packers (VPacker, HPacker) answer through _get_bbox_and_child_offsets; areas override get_bbox
+        if "get_bbox" in vars(type(box)):
+            box.get_bbox = _remembered(box.get_bbox)
+        else:
+            box._get_bbox_and_child_offsets = _remembered(box._get_bbox_and_child_offsets)
+    return True

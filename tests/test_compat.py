@@ -155,3 +155,59 @@ def test_pdf_text_is_not_taken_on_other_renderers():
     assert compat.pdf_renderer(renderer) is None
     gc = renderer.new_gc()
     assert compat.pdf_draw_text(renderer, gc, 0.0, 0.0, "P1", FontProperties(size=8)) is False
+
+
+def _legend_figure(*, frozen):
+    from matplotlib.legend import Legend
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(3, 2))
+    handles = [Line2D([], [], color="C0", marker="o", label="VMA (circles)"),
+               Line2D([], [], color="C1", linestyle=":", label="HVA ULN")]
+    legend = Legend(fig, handles, [h.get_label() for h in handles], loc="upper left", title="analytes")
+    if frozen:
+        assert compat.freeze_legend_layout(legend)
+    legend.set_bbox_to_anchor((0.1, 0.9))
+    fig.add_artist(legend)
+    return fig, legend
+
+
+def _pixels(fig):
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def test_frozen_legend_draws_the_same_pixels_and_pdf():
+    plain, plain_legend = _legend_figure(frozen=False)
+    frozen, legend = _legend_figure(frozen=True)
+    assert np.array_equal(_pixels(plain), _pixels(frozen))
+    for each in (legend, plain_legend):  # moved, as a page places it again: the place is found anew
+        each.set_bbox_to_anchor((0.3, 0.5))
+    assert np.array_equal(_pixels(plain), _pixels(frozen))
+    assert _pdf_bytes(plain) == _pdf_bytes(frozen)
+
+
+def test_frozen_legend_lays_out_each_text_once_per_renderer_kind(monkeypatch):
+    from matplotlib.offsetbox import TextArea
+
+    calls = []
+    original = TextArea.get_bbox
+    monkeypatch.setattr(TextArea, "get_bbox", lambda self, renderer: calls.append(self) or original(self, renderer))
+    fig, _ = _legend_figure(frozen=True)
+    _pixels(fig)
+    assert len(calls) == 3  # the title and two labels, once each
+    _pixels(fig)
+    _pixels(fig)
+    assert len(calls) == 3  # drawn again at the same resolution: nothing measured
+    fig.set_dpi(200)
+    _pixels(fig)
+    assert len(calls) == 6  # another resolution: each measured once more
+
+
+def test_legend_with_a_two_line_label_is_not_frozen():
+    from matplotlib.legend import Legend
+    from matplotlib.lines import Line2D
+
+    legend = Legend(Figure(), [Line2D([], [])], ["two\nlines"])
+    assert compat.freeze_legend_layout(legend) is False

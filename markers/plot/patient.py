@@ -310,6 +310,8 @@ class PatientPage:
                                                  title_fontsize=MIN_FONT)
             for text in [*legend.get_texts(), legend.get_title()]:
                 text.__class__ = LineText  # one line each, drawn at once (markers.plot.table.LineText)
+            # its entries never change: laid out once for the PDF and once for the PNGs, not on every page
+            _compat.freeze_legend_layout(legend)
         legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 
