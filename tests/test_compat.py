@@ -211,3 +211,39 @@ def test_legend_with_a_two_line_label_is_not_frozen():
 
     legend = Legend(Figure(), [Line2D([], [])], ["two\nlines"])
     assert compat.freeze_legend_layout(legend) is False
+
+
+def _log_axes(*, once):
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_axes((0.25, 0.2, 0.7, 0.7))
+    ax.plot([1, 5, 9], [0.4, 30, 7])
+    ax.set_yscale("log")
+    ax.set_ylabel("× ULN (log)")
+    ax.set_xlabel("day")
+    if once:
+        assert compat.ticks_once_per_draw(ax.yaxis) and compat.ticks_once_per_draw(ax.xaxis)
+    return fig, ax
+
+
+def test_ticks_once_per_draw_draws_the_same_page():
+    plain, _ = _log_axes(once=False)
+    once, ax = _log_axes(once=True)
+    assert np.array_equal(_pixels(plain), _pixels(once))
+    assert _pdf_bytes(plain) == _pdf_bytes(once)
+    for each in (plain, once):  # new limits between draws: the ticks are found anew
+        each.axes[0].set_ylim(2, 3000)
+    assert np.array_equal(_pixels(plain), _pixels(once))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [t.get_text() for t in plain.axes[0].get_yticklabels()]
+
+
+def test_ticks_once_per_draw_updates_the_ticks_once_a_draw(monkeypatch):
+    from matplotlib.axis import YAxis
+
+    calls = []
+    original = YAxis._update_ticks
+    monkeypatch.setattr(YAxis, "_update_ticks", lambda self: calls.append(self) or original(self))
+    fig, ax = _log_axes(once=True)
+    _pixels(fig)
+    assert len(calls) == 1  # for the ticks, the axis label's place and the spine's extent alike
+    ax.get_yticklabels()
+    assert len(calls) == 2  # outside a draw: as before

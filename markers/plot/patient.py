@@ -215,6 +215,8 @@ class PatientPage:
                                    gid="subtitle")
         self._ax1 = fig.add_axes((0.09, 0.5, 0.66, 0.25))
         self._ax2 = fig.add_axes((0.09, 0.2, 0.66, 0.25), sharex=self._ax1)
+        for axis in (self._ax1.xaxis, self._ax1.yaxis, self._ax2.xaxis, self._ax2.yaxis):
+            _compat.ticks_once_per_draw(axis)  # not again to place the axis label
         self._fixed = {id(self._title), id(self._subtitle)}
         self._legends: dict[tuple[tuple[str, ...], tuple[str, ...]], Legend] = {}
 
