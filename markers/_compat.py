@@ -7,6 +7,7 @@ plotting module. Written against matplotlib 3.10; the fallbacks keep 3.8 and 3.9
 
 from __future__ import annotations
 
+import types
 import weakref
 from typing import Any
 
@@ -190,7 +191,9 @@ def pdf_draw_text(renderer: Any, gc: Any, x: float, y: float, text: str, prop: A
             file.write(body)
             return True
         pdf.check_gc(gc, gc.get_rgb())  # the colour first, so that what is recorded is the text alone
-        written = _record_writes(file, lambda: pdf.draw_text(gc, x, y, text, prop, 0.0, ismath=False, mtext=mtext))
+        # the class's own draw_text: the renderer's may be kept_pdf_texts' own
+        written = _record_writes(file, lambda: type(pdf).draw_text(pdf, gc, x, y, text, prop, 0.0, ismath=False,
+                                                                   mtext=mtext))
     except (AttributeError, ImportError, TypeError):  # pragma: no cover - depends on the installed matplotlib
         return False
     file.write(written)
@@ -199,6 +202,30 @@ def pdf_draw_text(renderer: Any, gc: Any, x: float, y: float, text: str, prop: A
     if written.startswith(b"q\n") and start > 0 and written.endswith(b"ET\nQ\n") and written.count(b"\nBT\n") == 1 \
             and len(texts) < PDF_TEXTS_PER_FILE:
         texts[key] = written[start + 1:]
+    return True
+
+
+def _draw_text_kept(pdf: Any, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False,
+                    mtext: Any = None) -> None:
+    """``RendererPdf.draw_text``, through :func:`pdf_draw_text` for unrotated plain text."""
+    if angle == 0 and ismath is False and pdf_draw_text(pdf, gc, x, y, s, prop, mtext=mtext):
+        return
+    type(pdf).draw_text(pdf, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+
+def kept_pdf_texts(renderer: Any) -> bool:
+    """Make every later text of this PDF renderer's page go through :func:`pdf_draw_text`.
+
+    Tick labels, axis labels, titles and notes are drawn by matplotlib's ``Text`` with
+    ``renderer.draw_text``; the renderer (one per PDF page, matplotlib 3.10-3.11) is given its own
+    ``draw_text`` that repeats a string's kept text object when it can and calls the class's
+    otherwise. Returns False, changing nothing, when ``renderer`` does not write PDF.
+    """
+    pdf = pdf_renderer(renderer)
+    if pdf is None:
+        return False
+    if "draw_text" not in vars(pdf):
+        pdf.draw_text = types.MethodType(_draw_text_kept, pdf)  # still a method of the renderer: pdf_renderer finds it
     return True
 
 

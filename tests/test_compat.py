@@ -253,3 +253,29 @@ def test_ticks_once_per_draw_updates_the_ticks_once_a_draw(monkeypatch):
     assert len(calls) == 1  # for the ticks, the axis label's place and the spine's extent alike
     ax.get_yticklabels()
     assert len(calls) == 2  # outside a draw: as before
+
+
+def test_kept_pdf_texts_writes_matplotlibs_own_texts_the_same():
+    import io
+
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from markers.plot.table import KeptPdfTexts
+
+    plain, _ = _log_axes(once=False)
+    kept, ax = _log_axes(once=False)
+    kept.add_artist(KeptPdfTexts())
+    ax.text(2, 5, "rotated", rotation=90)  # not kept: written by draw_text itself
+    plain.axes[0].text(2, 5, "rotated", rotation=90)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        assert _pdf_bytes(plain) == _pdf_bytes(kept)
+        assert np.array_equal(_pixels(plain), _pixels(kept))  # nothing drawn on other renderers
+        with PdfPages(io.BytesIO()) as pdf:
+            pdf.savefig(kept)
+            (texts,) = [v for k, v in compat._PDF_TEXTS.items() if k is pdf._file]
+            words = {key[0] for key in texts}
+    # the x label and the tick labels, as plain_log_axis and the default locator label them; not the
+    # rotated y label nor the rotated note
+    assert {"day", "1", "10", "2", "4", "6", "8"} <= words
+    assert not {"× ULN (log)", "rotated"} & words

@@ -341,6 +341,25 @@ class LineText(Text):
         self.stale = False
 
 
+class KeptPdfTexts(Artist):
+    """Draws nothing; on a PDF page, first of all, has the page's texts written as kept text objects.
+
+    With it, matplotlib's own texts (tick labels, axis labels, titles, notes) repeat a string's text
+    object as :class:`GridTable` and :class:`LineText` do (``markers._compat.kept_pdf_texts``): add
+    it to a figure that is saved as PDF page after page.
+    """
+
+    zorder = -np.inf  # before any other artist of the figure
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_in_layout(False)
+
+    def draw(self, renderer: Any) -> None:
+        _compat.kept_pdf_texts(renderer)
+        self.stale = False
+
+
 def line_text(fig: Figure, x: float, y: float, s: str, **kwargs: Any) -> Text:
     """``fig.text(x, y, s, **kwargs)`` drawn as a :class:`LineText`; it stays one of ``fig.texts``.
 
