@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 
 import matplotlib.pyplot as plt
@@ -25,6 +26,7 @@ from plot_fixtures import (
 )
 
 import markers._compat as compat_module
+import markers.plot.table as table_module
 from markers.errors import ConfigError, MissingColumnError
 from markers.plot.events import phase_spans, place_phase_labels
 from markers.plot.frames import format_age, time_origin
@@ -529,9 +531,24 @@ def test_png_table_text_goes_to_the_renderer_if_freetypes_interface_changes(monk
         raise TypeError("set_text() got an unexpected keyword argument 'flags'")
 
     monkeypatch.setattr(compat_module, "_agg_hinting_flag", changed)
+    monkeypatch.setattr(table_module, "_BITMAPS", collections.OrderedDict())  # nothing rendered before
     fig = Figure(figsize=(4, 3))
     add_table(fig, (0.1, 0.2, 0.8, 0.3), ["patient"], [["P1"], ["P2"]])
     assert [call[0] for call in _drawn_text(fig, RendererAgg, "png", 40)] == ["patient", "P1", "P2"]
+
+
+def test_png_table_text_rendered_again_from_its_first_image(monkeypatch):
+    # A string the table has rendered before (same font, size and resolution) is not rendered again,
+    # and lands on the same pixels; in another colour it is rendered anew.
+    monkeypatch.setattr(table_module, "_BITMAPS", collections.OrderedDict())
+    fig = Figure(figsize=(4, 3))
+    add_table(fig, (0.1, 0.2, 0.8, 0.3), ["patient"], [["P1"], ["P1"]])
+    first = _ink(fig, 80)
+    assert sorted(key[1] for key in table_module._BITMAPS) == ["P1", "patient"]
+    calls = []
+    monkeypatch.setattr(compat_module, "freetype_bitmap", lambda *args, **kwargs: calls.append(args) or None)
+    assert np.array_equal(_ink(fig, 80), first)
+    assert calls == []
 
 
 def test_png_table_text_with_a_glyph_the_font_lacks_goes_to_the_renderer():

@@ -51,7 +51,7 @@ from markers.plot.frames import check_choice, format_age, n_samples, patient_row
 from markers.plot.panel import panel_line, panel_with_days
 from markers.plot.samples import sample_notes, sample_table_cells, sample_table_header, shortened, story_rows
 from markers.plot.style import MIN_FONT, PAGE_SIZES, PHASE_COLORS, X_CHOICES
-from markers.plot.table import LineText, add_table, line_text
+from markers.plot.table import KeptPdfTexts, LineText, add_table, line_text
 from markers.plot.trend import (
     Course,
     analyte_legend_handles,
@@ -215,13 +215,17 @@ class PatientPage:
                                    gid="subtitle")
         self._ax1 = fig.add_axes((0.09, 0.5, 0.66, 0.25))
         self._ax2 = fig.add_axes((0.09, 0.2, 0.66, 0.25), sharex=self._ax1)
-        self._fixed = {id(self._title), id(self._subtitle)}
+        for axis in (self._ax1.xaxis, self._ax1.yaxis, self._ax2.xaxis, self._ax2.yaxis):
+            _compat.ticks_once_per_draw(axis)  # not again to place the axis label
+        # every page's texts written to a PDF once, then repeated (markers.plot.table.KeptPdfTexts)
+        self._kept = fig.add_artist(KeptPdfTexts())
+        self._fixed = {id(self._title), id(self._subtitle), id(self._kept)}
         self._legends: dict[tuple[tuple[str, ...], tuple[str, ...]], Legend] = {}
 
     def _clear(self) -> None:
         """Leave the page as :meth:`__init__` made it: no artist of the previous patient, fresh limits."""
         fig = self.figure
-        for artist in [*fig.legends, *fig.artists, *(t for t in fig.texts if id(t) not in self._fixed)]:
+        for artist in [*fig.legends, *(a for a in [*fig.artists, *fig.texts] if id(a) not in self._fixed)]:
             artist.remove()
         for ax in (self._ax1, self._ax2):
             for artist in [*ax.lines, *ax.patches, *ax.texts, *ax.collections, *ax.images, *ax.artists]:
@@ -310,6 +314,8 @@ class PatientPage:
                                                  title_fontsize=MIN_FONT)
             for text in [*legend.get_texts(), legend.get_title()]:
                 text.__class__ = LineText  # one line each, drawn at once (markers.plot.table.LineText)
+            # its entries never change: laid out once for the PDF and once for the PNGs, not on every page
+            _compat.freeze_legend_layout(legend)
         legend.set_bbox_to_anchor(anchor)
         fig.add_artist(legend)
 

@@ -200,8 +200,9 @@ class GridTable(Artist):
                         width = 2 * (cx - start)  # so that cx - width / 2 is the padded left edge
                     if prop in raster and raster[prop].draw(gc, cx - width / 2, baseline, line):
                         continue
-                    renderer.draw_text(gc, cx - width / 2, baseline if flip is None else flip - baseline,
-                                       line, prop, 0.0, ismath=False)
+                    at = (cx - width / 2, baseline if flip is None else flip - baseline)
+                    if not _compat.pdf_draw_text(renderer, gc, *at, line, prop):
+                        renderer.draw_text(gc, *at, line, prop, 0.0, ismath=False)
         gc.restore()
         renderer.close_group("table")
         self.stale = False
@@ -227,25 +228,54 @@ class _RasterText:
 
     def draw(self, gc: Any, left: float, baseline: float, text: str) -> bool:
         """Draw ``text`` with its baseline at ``baseline`` (pixels from the bottom) from ``left``."""
-        drawn = _compat.freetype_bitmap(self.font, text, size=self.size, dpi=self.renderer.dpi,
-                                        antialiased=bool(rcParams["text.antialiased"]))
+        drawn = self._bitmap(text)
         if drawn is None:
             # a glyph the font lacks, or FreeType's interface changed: the renderer draws it
             return False
-        ink, x_offset, y_offset, descent = drawn
-        if not ink.size:
+        image, x_offset, y_offset, descent = drawn
+        if not image.size:
             return True  # nothing to draw (spaces)
         # Placed as matplotlib placed a FreeType bitmap: whole pixels, its lower edge at the
         # descent below the baseline (rows counted from the top, the image top row first).
         top_down = self.renderer.height - baseline
         x = round(left + x_offset / 64)
         lower = round(top_down + y_offset / 64 + descent / 64) + 1
+        # draw_image takes the lower-left corner from the bottom and the rows bottom first.
+        self.renderer.draw_image(gc, x, self.renderer.height - lower, image)
+        return True
+
+    def _bitmap(self, text: str) -> tuple[np.ndarray, float, float, float] | None:
+        """``text`` as a coloured image, rows bottom first, with FreeType's offsets; remembered.
+
+        The image does not depend on where the text goes (FreeType lays it out from its own origin
+        and the renderer places it on whole pixels), so a string a report repeats page after page
+        (headings, "—", dates, values, legend labels) is rendered once.
+        """
+        antialiased = bool(rcParams["text.antialiased"])
+        key = (self.font.fname, text, self.size, self.renderer.dpi, antialiased, self.colour.tobytes(),
+               *(rcParams[k] for k in ("text.hinting", "text.hinting_factor", "text.kerning_factor")))
+        drawn = _BITMAPS.get(key)
+        if drawn is not None:
+            _BITMAPS.move_to_end(key)
+            return drawn
+        found = _compat.freetype_bitmap(self.font, text, size=self.size, dpi=self.renderer.dpi,
+                                        antialiased=antialiased)
+        if found is None:
+            return None
+        ink, x_offset, y_offset, descent = found
         image = np.empty(ink.shape + (4,), dtype=np.uint8)
         image[..., :3] = self.colour[:3]
         image[..., 3] = (ink.astype(np.uint16) * self.colour[3] // 255).astype(np.uint8)
-        # draw_image takes the lower-left corner from the bottom and the rows bottom first.
-        self.renderer.draw_image(gc, x, self.renderer.height - lower, image[::-1])
-        return True
+        image = image[::-1].copy()
+        drawn = _BITMAPS[key] = (image, x_offset, y_offset, descent)
+        if len(_BITMAPS) > 4096:
+            _BITMAPS.popitem(last=False)
+        return drawn
+
+
+#: Texts rendered by :class:`_RasterText`, most recent last (see ``_RasterText._bitmap``).
+_BITMAPS: collections.OrderedDict[tuple[Any, ...], tuple[np.ndarray, float, float, float]] = \
+    collections.OrderedDict()
 
 
 def add_table(fig: Figure, rect: tuple[float, float, float, float], header: Sequence[str],
@@ -303,10 +333,30 @@ class LineText(Text):
         raster = isinstance(renderer, RendererAgg) and self.get_url() is None
         if not (raster and _RasterText(renderer, prop, colour=colour).draw(gc, left, y, text)):
             canvas_height = renderer.get_canvas_width_height()[1]
-            renderer.draw_text(gc, left, canvas_height - y if renderer.flipy() else y, text, prop, 0.0,
-                               ismath=False, mtext=self)
+            at = (left, canvas_height - y if renderer.flipy() else y)
+            if not _compat.pdf_draw_text(renderer, gc, *at, text, prop, mtext=self):
+                renderer.draw_text(gc, *at, text, prop, 0.0, ismath=False, mtext=self)
         gc.restore()
         renderer.close_group("text")
+        self.stale = False
+
+
+class KeptPdfTexts(Artist):
+    """Draws nothing; on a PDF page, first of all, has the page's texts written as kept text objects.
+
+    With it, matplotlib's own texts (tick labels, axis labels, titles, notes) repeat a string's text
+    object as :class:`GridTable` and :class:`LineText` do (``markers._compat.kept_pdf_texts``): add
+    it to a figure that is saved as PDF page after page.
+    """
+
+    zorder = -np.inf  # before any other artist of the figure
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_in_layout(False)
+
+    def draw(self, renderer: Any) -> None:
+        _compat.kept_pdf_texts(renderer)
         self.stale = False
 
 
