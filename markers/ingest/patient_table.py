@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from markers.ingest.issues import IssueLog
@@ -72,9 +73,12 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
     for field, column in (("dob", DATE_OF_BIRTH), ("diagnosis", DIAGNOSIS_DATE)):
         if not len(records) or field not in records or not table[column].isna().any():
             continue
-        given = pd.DataFrame({"id": records["patient_id"].to_numpy(dtype=object),
-                              "date": pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy()}).dropna()
-        if given.empty:
+        # each patient's first given date, found by the IDs' codes: no Python object per record
+        codes, ids = pd.factorize(records["patient_id"].array, use_na_sentinel=True)
+        dates = pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy(dtype="datetime64[ns]")
+        given = np.flatnonzero((codes >= 0) & ~np.isnat(dates))
+        if not len(given):
             continue
-        first = given.drop_duplicates("id").set_index("id")["date"]
+        patients, first_of = np.unique(codes[given], return_index=True)
+        first = pd.Series(dates[given[first_of]], index=pd.Index(ids.take(patients)))
         table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
