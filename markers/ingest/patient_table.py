@@ -7,6 +7,7 @@ import pandas as pd
 
 from markers.ingest.issues import IssueLog
 from markers.ingest.normalize import located_cells
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -48,8 +49,8 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
             extra = extra.drop_duplicates("patient_id")
             add = pd.DataFrame(
                 {
-                    PATIENT_ID: extra["patient_id"].to_numpy(),
-                    SEX: extra["sex"].to_numpy(),
+                    PATIENT_ID: _as_given(extra["patient_id"]),
+                    SEX: _as_given(extra["sex"]),
                     DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
                     DIAGNOSIS_DATE: pd.NaT,
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
@@ -82,3 +83,9 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
         patients, first_of = np.unique(codes[given], return_index=True)
         first = pd.Series(dates[given[first_of]], index=pd.Index(ids.take(patients)))
         table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
+
+
+def _as_given(values: pd.Series) -> object:
+    """A text column's own Arrow array (what the frame would infer again from a Python string per patient);
+    other columns as an object array, as before."""
+    return values.array if values.dtype == CELL_DTYPE else values.to_numpy()
