@@ -25,3 +25,29 @@ def test_other_columns_as_cell_ids():
     values = pd.Series([42.0, "0042", None, 7, np.nan, " x "], dtype=object)
     pd.testing.assert_series_equal(patient_ids(values), cell_ids(values))
     assert [None if pd.isna(v) else v for v in patient_ids(values)] == ["42", "0042", None, "7", None, "x"]
+
+
+def test_every_whitespace_character_at_either_end_as_str_strip():
+    # the quick test for a column that needs no change must catch every character str.strip removes
+    spaces = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()]
+    cells = [f"{s}P1" for s in spaces] + [f"P2{s}" for s in spaces] + ["P3", "\x1c", "P\x1f4"]
+    for cell in cells:
+        values = pd.Series(pd.array(["P0", cell], dtype="str"))
+        pd.testing.assert_series_equal(patient_ids(values), cell_ids(values))
+    values = pd.Series(pd.array(["\x1cP1", "P2\u3000", "P\x1f4"], dtype="str"))
+    assert [None if pd.isna(v) else v for v in patient_ids(values)] == ["P1", "P2", "P\x1f4"]
+
+
+def test_positions_of_wanted_ids_as_a_pandas_index_gives_them():
+    from markers.ingest.normalize import _positions_of
+
+    cases = [
+        (pd.Series(pd.array(["P2", "P1", None, "P3"], dtype="str")), ["P1", "P3", "P9", None], [1, 3, -1, -1]),
+        (pd.Series(pd.array(["P2", "P1"], dtype="str")), ["P1", "P3", None], [1, -1, -1]),
+        (pd.Series(["P2", 7], dtype=object), ["P2", None], [0, -1]),
+        (pd.Series(pd.array([], dtype="str")), [None], [-1]),
+    ]
+    for ids, wanted, expected in cases:
+        wanted = np.array(wanted, dtype=object)
+        assert _positions_of(ids, wanted).tolist() == expected
+        assert pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object)).tolist() == expected

@@ -12,6 +12,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from markers.errors import InputFormatError
 from markers.ingest.config import Config
@@ -79,9 +81,26 @@ def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
     return parts[0] if len(parts) == 1 else pd.concat(parts).reindex(records.index)
 
 
+def _positions_of(ids: pd.Series, wanted: np.ndarray) -> np.ndarray:
+    """Each wanted ID's position in ``ids`` (distinct IDs), -1 where it is not there.
+
+    Text IDs on both sides are matched by Arrow's hash table, without a Python object per patient;
+    anything else by a pandas index. A missing wanted ID is not found in a text column, as with the index.
+    """
+    wanted_text = pa.array(wanted, from_pandas=True)
+    if isinstance(ids.dtype, pd.StringDtype) and (pa.types.is_string(wanted_text.type)
+                                                  or pa.types.is_large_string(wanted_text.type)):
+        table = pa.array(ids.array)
+        if pa.types.is_string(table.type) or pa.types.is_large_string(table.type):
+            found = pc.index_in(wanted_text.cast(pa.large_string()), value_set=table.cast(pa.large_string()),
+                                skip_nulls=True)
+            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object))
+
+
 def _by_patient(ids: pd.Series, values: np.ndarray, wanted: np.ndarray, *, missing: object) -> np.ndarray:
     """``values`` of the patients ``wanted`` (by ID, one entry per wanted ID), ``missing`` for unknown IDs."""
-    position = pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object))
+    position = _positions_of(ids, wanted)
     return np.where(position >= 0, np.append(values, np.array([missing], dtype=values.dtype))[position], missing)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from markers.ingest.issues import IssueLog
 from markers.ingest.normalize import located_cells
+from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
     DATE_OF_BIRTH,
@@ -47,8 +49,8 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
             extra = extra.drop_duplicates("patient_id")
             add = pd.DataFrame(
                 {
-                    PATIENT_ID: extra["patient_id"].to_numpy(),
-                    SEX: extra["sex"].to_numpy(),
+                    PATIENT_ID: _as_given(extra["patient_id"]),
+                    SEX: _as_given(extra["sex"]),
                     DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
                     DIAGNOSIS_DATE: pd.NaT,
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
@@ -72,9 +74,18 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
     for field, column in (("dob", DATE_OF_BIRTH), ("diagnosis", DIAGNOSIS_DATE)):
         if not len(records) or field not in records or not table[column].isna().any():
             continue
-        given = pd.DataFrame({"id": records["patient_id"].to_numpy(dtype=object),
-                              "date": pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy()}).dropna()
-        if given.empty:
+        # each patient's first given date, found by the IDs' codes: no Python object per record
+        codes, ids = pd.factorize(records["patient_id"].array, use_na_sentinel=True)
+        dates = pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy(dtype="datetime64[ns]")
+        given = np.flatnonzero((codes >= 0) & ~np.isnat(dates))
+        if not len(given):
             continue
-        first = given.drop_duplicates("id").set_index("id")["date"]
+        patients, first_of = np.unique(codes[given], return_index=True)
+        first = pd.Series(dates[given[first_of]], index=pd.Index(ids.take(patients)))
         table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
+
+
+def _as_given(values: pd.Series) -> object:
+    """A text column's own Arrow array (what the frame would infer again from a Python string per patient);
+    other columns as an object array, as before."""
+    return values.array if values.dtype == CELL_DTYPE else values.to_numpy()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from markers.errors import MissingColumnError
 from markers.ingest.mapping import ColumnMap
@@ -27,15 +29,26 @@ def require_column(column_map: ColumnMap, role: str, sheet: RawSheet, what: str)
     return position
 
 
+#: A cell whose first or last character is anything but printable ASCII other than the space: only
+#: such a cell can change under ``str.strip`` (or be blank). RE2 matches it in C, cell by cell.
+_MAY_STRIP = r"^[^\x21-\x7e]|[^\x21-\x7e]$|^$"
+
+
 def patient_ids(values: pd.Series) -> pd.Series:
     """:func:`markers.readers.cells.cell_ids` (IDs as text, stripped, blanks missing), for a text column
     without a Python call per distinct ID: a registry has as many IDs as patients.
 
-    A text column's distinct cells are ``str``, for which ``cell_ids`` gives ``v.strip() or None``;
-    the column comes back as it is when no ID changes. Other columns go to ``cell_ids``.
+    A text column's distinct cells are ``str``, for which ``cell_ids`` gives ``v.strip() or None``.
+    Arrow first looks for a cell that could change (:data:`_MAY_STRIP`); when there is none, the
+    column comes back as it is, without a Python object per row or per patient. Other columns,
+    and text columns with such a cell, are mapped once per distinct ID.
     """
     if not isinstance(values.dtype, pd.StringDtype):
         return cell_ids(values)
+    if values.dtype.storage == "pyarrow":
+        uniques = pd.unique(values.array)  # Arrow text: hashed in C, no Python object per ID
+        if not pc.any(pc.match_substring_regex(pa.array(uniques), _MAY_STRIP)).as_py():
+            return values
     codes, uniques = distinct(values)
     texts = uniques[:-1].tolist()
     stripped = [text.strip() or None for text in texts]
