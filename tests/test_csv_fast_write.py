@@ -227,3 +227,21 @@ def test_empty_and_two_valued_columns_by_their_shortcuts(sep):
     assert texts.to_pylist() == ["False", "True", ""] and codes[:3].tolist() == [1, 0, 2]
     codes, texts = _field(frame["id"], sep)
     assert codes is None and texts.to_pylist()[:2] == ["P00000", "P00001"]
+
+
+def test_date_columns_midnight_by_whole_days_and_empty_ones_without_hashing(tmp_path):
+    # midnight is a whole number of days of nanoseconds (before 1970 too); a column of NaT only
+    # (a finding no course reached) is written empty
+    from markers.write.cells import date_text, datetime_columns
+
+    frame = pd.DataFrame({
+        "day": pd.to_datetime(["1960-03-01", None, "2024-02-29"]),
+        "stamp": pd.to_datetime(["1969-12-31 23:59", None, "2024-02-29 00:00"]),
+        "none": pd.to_datetime([None, None, None]),
+    }).astype("datetime64[ns]")  # the assessment's unit
+    assert datetime_columns(frame) == {"day": True, "stamp": False, "none": True}
+    assert date_text(frame["none"]).isna().all()
+    target = tmp_path / "d.csv"
+    write_table(frame, target)
+    assert target.read_bytes() == (b"day,stamp,none\r\n1960-03-01,1969-12-31T23:59:00,\r\n,,\r\n"
+                                   b"2024-02-29,2024-02-29T00:00:00,\r\n")

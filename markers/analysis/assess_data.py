@@ -118,6 +118,9 @@ def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
         "exclude": _exclusions(data, rules),
         "states": _state_codes(data[ELEVATED_COLUMN]),
         "unit": np.append(np.asarray(units, dtype=object), None)[unit_codes],
+        # the same units as codes into ``units`` (a missing one: the appended None), compared as numbers
+        "unit_code": unit_codes,
+        "units": np.append(np.asarray(units, dtype=object), None),
     }
 
 
