@@ -228,6 +228,9 @@ def _whole(values: np.ndarray, limit: float) -> np.ndarray | None:
 
 def _as_dates(days: np.ndarray) -> np.ndarray:
     """``pd.to_datetime(days, unit="D")`` (NaN: NaT) in datetime64[ns]; whole days by a numpy cast."""
+    missing = np.isnan(days)
+    if missing.all():  # a finding no course reached (most at one sample per course): no conversion
+        return np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
     whole = _whole(days, 100_000)  # within pandas' nanosecond range (about 1677-2262)
     if whole is None:
         return pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]").to_numpy()
@@ -238,6 +241,9 @@ def _as_int64(values: pd.Series) -> pd.api.extensions.ExtensionArray:
     """``Float64`` -> ``Int64`` of the numbers (pandas' conversion, and its error for a fraction)."""
     floats = pd.to_numeric(values, errors="coerce")
     if floats.dtype == np.float64:
+        missing = np.isnan(floats.to_numpy())
+        if missing.all():  # no number at all: nothing to convert
+            return pd.arrays.IntegerArray(np.zeros(len(missing), dtype=np.int64), missing)
         whole = _whole(floats.to_numpy(), 2.0**62)
         if whole is not None:  # the same values, without building a Float64 array first
             return pd.arrays.IntegerArray(whole, np.isnan(floats.to_numpy()))
