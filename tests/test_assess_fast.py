@@ -136,3 +136,20 @@ def test_patients_of_the_courses_from_the_sort_codes():
     assert ids.tolist() == ["P1", "P10", "P2"] and dated.tolist() == [True, False, True]
     patient, names = _course_patients(data, seg)
     assert patient.tolist() == [0, 1, 1, 2, 2] and names.tolist() == ["P1", "P10", "P2"]
+
+
+def test_course_order_by_one_key_for_whole_days_as_by_lexsort():
+    # whole days join the patient/analyte key in one stable sort; times of day (fractions) and
+    # missing days keep the two-key sort: the order is the same either way, ties in row order
+    from markers.analysis.assess_data import _course_order
+
+    patient = np.array([1, 0, 1, 0, 0, 1])
+    analyte = pd.Series(["HVA", "VMA", "VMA", "VMA", "HVA", "VMA"])
+    rows = np.arange(6)
+    whole = np.array([3.0, 5.0, 2.0, 5.0, -1.0, 2.0])
+    # patient 0: VMA (day 5, rows 1 then 3), HVA (row 4); patient 1: VMA (day 2, rows 2 then 5), HVA (row 0)
+    assert _course_order(patient, analyte, whole, rows).tolist() == [1, 3, 4, 2, 5, 0]
+    timed = np.array([3.0, 5.5, 2.0, 5.25, -1.0, 2.0])
+    assert _course_order(patient, analyte, timed, rows).tolist() == [3, 1, 4, 2, 5, 0]
+    missing = np.array([3.0, np.nan, 2.0, 5.0, -1.0, 2.0])
+    assert _course_order(patient, analyte, missing, rows).tolist() == [3, 1, 4, 2, 5, 0]
