@@ -221,6 +221,8 @@ def test_empty_and_two_valued_columns_by_their_shortcuts(sep):
     assert lines[3] == b"P00002" + s * 4 + b"False" + s + s + b"0.5"
     codes, texts = _field(frame["nadir_value"], sep)
     assert texts.to_pylist() == [""] and not codes.any()
+    codes, texts = _field(frame["nadir_day"], sep)
+    assert texts.to_pylist() == [""] and not codes.any()
     codes, texts = _field(frame["status"], sep)
     assert texts.to_pylist() == [""] and not codes.any()
     codes, texts = _field(frame["informative"], sep)

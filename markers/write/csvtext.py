@@ -137,8 +137,11 @@ def _field(series: pd.Series, sep: str) -> Field | None:
             return _numbers_field(values, missing) if missing.any() else _numbers_field(values)
         return _numbers_field(values)
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
+        missing = series.isna().to_numpy()
+        if missing.all():  # no value to convert (a finding no course reached)
+            return np.zeros(len(missing), dtype=np.int64), _large_text(np.array([""]))
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
-        return _numbers_field(values, series.isna().to_numpy())
+        return _numbers_field(values, missing)
     if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)
         codes = series.cat.codes.to_numpy().astype(np.int64)
         texts = pa.array(dtype.categories.array, type=pa.large_string())
