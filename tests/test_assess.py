@@ -553,3 +553,16 @@ def test_unflagged_measurements_raise():
 def test_invalid_rules_raise(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         AssessmentRules(**kwargs)
+
+
+def test_assumed_baseline_warning_names_the_first_five_ids_in_text_order():
+    # IDs given out of order; the warning names the first five in text order ("P10" before "P2")
+    ids = ["P7", "P10", "P2", "P1", "P3", "P5", "P4"]
+    m = pd.DataFrame({
+        "patient_id": ids, "analyte": ["VMA"] * 7,
+        "sample_date": pd.to_datetime(["2024-01-01"] * 7),
+        "value": [10.0] * 7, "unit": ["mg/g creatinine"] * 7, "censor": [""] * 7, "x_uln": [10 / 27] * 7,
+        "elevated": pd.array([False] * 7, dtype="boolean"),
+    })
+    with pytest.warns(UserWarning, match=r"^7 patient\(s\) have neither .* \(P1, P10, P2, P3, P4, \.\.\.\)"):
+        assess(m, therapy=pd.DataFrame(), patients=pd.DataFrame())

@@ -111,3 +111,45 @@ def test_segments_first_last_and_minimum_per_group():
     assert seg.first(mask).tolist() == [-1, 2, -1]
     assert seg.last_row(mask).tolist() == [-1, 4, -1]
     assert seg.minimum(values, mask).tolist() == [np.inf, 4.0, np.inf]
+
+
+def test_patients_of_the_courses_from_the_sort_codes():
+    # the courses' patients are read from the runs of the sort's patient codes, not by hashing each
+    # course's ID: IDs in text order, one entry per patient, dated or not as its samples are
+    from markers.analysis.assess import _course_patients
+    from markers.analysis.assess_data import boundaries, patient_runs, sorted_courses
+
+    m = pd.DataFrame({
+        "patient_id": ["P2", "P10", "P2", "P1", "P10", "P2"],
+        "analyte": ["VMA", "HVA", "HVA", "VMA", "VMA", "VMA"],
+        "sample_date": pd.to_datetime(["2024-01-03", None, "2024-01-01", "2024-02-01", None, "2024-01-02"]),
+        "day": [2, 5, 0, 31, 3, 1],
+        "value": [1.0] * 6, "unit": ["mg/g creatinine"] * 6, "censor": [""] * 6, "x_uln": [0.5] * 6,
+        "elevated": pd.array([False] * 6, dtype="boolean"),
+    })
+    data = sorted_courses(m)
+    # P1 VMA | P10 VMA (day 3), P10 HVA (day 5) | P2 VMA (days 1, 2), P2 HVA
+    assert data["patient_id"].tolist() == ["P1", "P10", "P10", "P2", "P2", "P2"]
+    seg = Segments(*boundaries(data))
+    assert seg.starts.tolist() == [0, 1, 2, 3, 5]
+    ids, dated = patient_runs(data)
+    assert ids.tolist() == ["P1", "P10", "P2"] and dated.tolist() == [True, False, True]
+    patient, names = _course_patients(data, seg)
+    assert patient.tolist() == [0, 1, 1, 2, 2] and names.tolist() == ["P1", "P10", "P2"]
+
+
+def test_course_order_by_one_key_for_whole_days_as_by_lexsort():
+    # whole days join the patient/analyte key in one stable sort; times of day (fractions) and
+    # missing days keep the two-key sort: the order is the same either way, ties in row order
+    from markers.analysis.assess_data import _course_order
+
+    patient = np.array([1, 0, 1, 0, 0, 1])
+    analyte = pd.Series(["HVA", "VMA", "VMA", "VMA", "HVA", "VMA"])
+    rows = np.arange(6)
+    whole = np.array([3.0, 5.0, 2.0, 5.0, -1.0, 2.0])
+    # patient 0: VMA (day 5, rows 1 then 3), HVA (row 4); patient 1: VMA (day 2, rows 2 then 5), HVA (row 0)
+    assert _course_order(patient, analyte, whole, rows).tolist() == [1, 3, 4, 2, 5, 0]
+    timed = np.array([3.0, 5.5, 2.0, 5.25, -1.0, 2.0])
+    assert _course_order(patient, analyte, timed, rows).tolist() == [3, 1, 4, 2, 5, 0]
+    missing = np.array([3.0, np.nan, 2.0, 5.0, -1.0, 2.0])
+    assert _course_order(patient, analyte, missing, rows).tolist() == [3, 1, 4, 2, 5, 0]

@@ -194,3 +194,56 @@ def test_blocks_runs_and_slices_write_what_pandas_writes(sep, monkeypatch):
     monkeypatch.setattr(csvtext, "BLOCK_ROWS", 1_200)
     written = b"".join(csv_chunks(text_frame(frame, safe_csv=False), sep=sep, chunk_rows=500))
     assert written == old_bytes(frame, safe_csv=False, sep=sep)
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_empty_and_two_valued_columns_by_their_shortcuts(sep):
+    # a registry's assessment: findings empty in every row, flags of two or three values, one ID per
+    # row; each is coded without hashing (or not coded at all) and written as pandas writes it
+    from markers.write.csvtext import _field
+
+    rows = 3_000
+    frame = pd.DataFrame({
+        "id": pd.array([f"P{i:05d}" for i in range(rows)], dtype="str"),
+        "nadir_value": np.full(rows, np.nan),
+        "nadir_day": pd.array([None] * rows, dtype="Int64"),
+        "status": pd.array([""] * rows, dtype="str"),
+        "late": np.arange(rows) % 3 == 1,
+        "informative": pd.array(np.where(np.arange(rows) % 3 == 2, None, np.arange(rows) % 3 == 0), dtype="boolean"),
+        "x": np.arange(rows) / 4,
+    })
+    written = b"".join(csv_chunks(frame, sep=sep, chunk_rows=700))
+    assert written == frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode()
+    s = sep.encode()
+    lines = written.split(b"\r\n")
+    assert lines[1] == b"P00000" + s * 4 + b"False" + s + b"True" + s + b"0.0"
+    assert lines[2] == b"P00001" + s * 4 + b"True" + s + b"False" + s + b"0.25"
+    assert lines[3] == b"P00002" + s * 4 + b"False" + s + s + b"0.5"
+    codes, texts = _field(frame["nadir_value"], sep)
+    assert texts.to_pylist() == [""] and not codes.any()
+    codes, texts = _field(frame["nadir_day"], sep)
+    assert texts.to_pylist() == [""] and not codes.any()
+    codes, texts = _field(frame["status"], sep)
+    assert texts.to_pylist() == [""] and not codes.any()
+    codes, texts = _field(frame["informative"], sep)
+    assert texts.to_pylist() == ["False", "True", ""] and codes[:3].tolist() == [1, 0, 2]
+    codes, texts = _field(frame["id"], sep)
+    assert codes is None and texts.to_pylist()[:2] == ["P00000", "P00001"]
+
+
+def test_date_columns_midnight_by_whole_days_and_empty_ones_without_hashing(tmp_path):
+    # midnight is a whole number of days of nanoseconds (before 1970 too); a column of NaT only
+    # (a finding no course reached) is written empty
+    from markers.write.cells import date_text, datetime_columns
+
+    frame = pd.DataFrame({
+        "day": pd.to_datetime(["1960-03-01", None, "2024-02-29"]),
+        "stamp": pd.to_datetime(["1969-12-31 23:59", None, "2024-02-29 00:00"]),
+        "none": pd.to_datetime([None, None, None]),
+    }).astype("datetime64[ns]")  # the assessment's unit
+    assert datetime_columns(frame) == {"day": True, "stamp": False, "none": True}
+    assert date_text(frame["none"]).isna().all()
+    target = tmp_path / "d.csv"
+    write_table(frame, target)
+    assert target.read_bytes() == (b"day,stamp,none\r\n1960-03-01,1969-12-31T23:59:00,\r\n,,\r\n"
+                                   b"2024-02-29,2024-02-29T00:00:00,\r\n")

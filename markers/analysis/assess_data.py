@@ -34,8 +34,8 @@ from markers.schema import (
 )
 
 __all__ = ["ASSESSMENT_COLUMNS", "DATE_COLUMNS", "DAY_COLUMNS", "DEFAULT_RULES", "EXCLUDE_FROM_KINETICS",
-           "anchor_table", "assessment_columns", "boundaries", "course_arrays", "sorted_courses",
-           "typed_assessment"]
+           "anchor_table", "assessment_columns", "boundaries", "course_arrays", "patient_runs", "sorted_courses",
+           "typed_assessment", "typed_columns"]
 
 #: Optional measurements column: a true value leaves the sample out of the half-life fit.
 EXCLUDE_FROM_KINETICS = "exclude_from_kinetics"
@@ -118,6 +118,9 @@ def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
         "exclude": _exclusions(data, rules),
         "states": _state_codes(data[ELEVATED_COLUMN]),
         "unit": np.append(np.asarray(units, dtype=object), None)[unit_codes],
+        # the same units as codes into ``units`` (a missing one: the appended None), compared as numbers
+        "unit_code": unit_codes,
+        "units": np.append(np.asarray(units, dtype=object), None),
     }
 
 
@@ -150,6 +153,7 @@ def sorted_courses(measurements: pd.DataFrame) -> pd.DataFrame:
     # one take of the columns used, in course order (no copy of the whole table, no second sort)
     data = measurements[[*_REQUIRED, *extra]].take(order).reset_index(drop=True)
     data[PATIENT_ID] = pid.take(order).array
+    data["_patient"] = np.where(patient < 0, len(ids), patient)[order]  # nondecreasing: a run per patient
     data[SAMPLE_DATE] = dates.to_numpy()[order]
     data["_day"] = day[order]
     data["_dated"] = dated[order]
@@ -171,7 +175,11 @@ def _course_order(patient: np.ndarray, analyte: pd.Series, axis: np.ndarray, row
     # patient, rank and code as one number in the same order (one sort key instead of three)
     codes = len(analytes) + 1
     key = (patient[rows].astype(np.int64) * (len(ANALYTES) + 1) + rank[code[rows]]) * codes + code[rows]
-    return np.lexsort((axis[rows], key))
+    days = axis[rows]
+    if len(days) and np.isfinite(days).all() and key.max() < 2**31 and days.max() - days.min() < 2**31:
+        if np.array_equal(days, np.trunc(days)):  # whole days (dates): the day joins the key, one stable sort
+            return np.argsort(key * 2**32 + (days - days.min()).astype(np.int64), kind="stable")
+    return np.lexsort((days, key))
 
 
 def _source_days(measurements: pd.DataFrame) -> np.ndarray:
@@ -186,18 +194,29 @@ def _source_days(measurements: pd.DataFrame) -> np.ndarray:
 
 def boundaries(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Start and stop positions of each (patient, analyte) run of the sorted table."""
-    pid = pd.factorize(data[PATIENT_ID])[0]
+    pid = data["_patient"].to_numpy()  # the patient codes of the sort (equal codes: equal IDs)
     analyte = pd.factorize(data[ANALYTE].astype(str))[0]
     key = pid.astype(np.int64) * (int(analyte.max(initial=0)) + 1) + analyte
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     return starts, np.r_[starts[1:], len(key)]
 
 
+def patient_runs(data: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Each patient of the sorted table once, in table order (a missing ID left out), and whether the
+    patient is assessed on dates (its ``_dated``): what a groupby of the IDs' first rows gives, read
+    from the runs of the sort's patient codes instead of hashing every row's ID."""
+    codes = data["_patient"].to_numpy()
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+    ids = data[PATIENT_ID].take(first)
+    present = ids.notna().to_numpy()
+    return pd.Index(ids.array[present], name=PATIENT_ID), data["_dated"].to_numpy(dtype=bool)[first[present]]
+
+
 def anchor_table(data: pd.DataFrame, *, therapy: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     """Per patient: anchors in float days since 1970 (dated patients) or since diagnosis (date-free)."""
-    dated = data.groupby(PATIENT_ID, sort=False)["_dated"].first()
-    rows = patient_anchors(therapy, patients=patients, index=pd.Index(dated.index[dated.to_numpy(dtype=bool)]))
-    free = day_anchors(therapy, index=pd.Index(dated.index[~dated.to_numpy(dtype=bool)]))
+    ids, dated = patient_runs(data)
+    rows = patient_anchors(therapy, patients=patients, index=ids[dated])
+    free = day_anchors(therapy, index=ids[~dated])
     parts = [table for table in (rows, free) if len(table)]
     return pd.concat(parts) if len(parts) > 1 else parts[0] if parts else rows
 
@@ -213,6 +232,9 @@ def _whole(values: np.ndarray, limit: float) -> np.ndarray | None:
 
 def _as_dates(days: np.ndarray) -> np.ndarray:
     """``pd.to_datetime(days, unit="D")`` (NaN: NaT) in datetime64[ns]; whole days by a numpy cast."""
+    missing = np.isnan(days)
+    if missing.all():  # a finding no course reached (most at one sample per course): no conversion
+        return np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
     whole = _whole(days, 100_000)  # within pandas' nanosecond range (about 1677-2262)
     if whole is None:
         return pd.to_datetime(np.where(np.isnan(days), np.nan, days), unit="D").astype("datetime64[ns]").to_numpy()
@@ -223,10 +245,42 @@ def _as_int64(values: pd.Series) -> pd.api.extensions.ExtensionArray:
     """``Float64`` -> ``Int64`` of the numbers (pandas' conversion, and its error for a fraction)."""
     floats = pd.to_numeric(values, errors="coerce")
     if floats.dtype == np.float64:
+        missing = np.isnan(floats.to_numpy())
+        if missing.all():  # no number at all: nothing to convert
+            return pd.arrays.IntegerArray(np.zeros(len(missing), dtype=np.int64), missing)
         whole = _whole(floats.to_numpy(), 2.0**62)
         if whole is not None:  # the same values, without building a Float64 array first
             return pd.arrays.IntegerArray(whole, np.isnan(floats.to_numpy()))
     return pd.array(floats, dtype="Float64").astype("Int64")
+
+
+def typed_columns(columns: dict[str, object]) -> dict[str, object]:
+    """:func:`typed_assessment` on the columns before the table is built (numpy arrays, Boolean
+    arrays, text): each column converted once, not set into a frame one at a time."""
+    typed = dict(columns)
+    for column in DATE_COLUMNS:
+        typed[column] = _as_dates(_floats(typed[column]))
+    for column in _FLOAT_COLUMNS:
+        typed[column] = _floats(typed[column])
+    for column in ("baseline_late", "baseline_assumed"):
+        typed[column] = np.asarray(typed[column]).astype(bool)
+    for column in (*DAY_COLUMNS, "days_to_normalization", "half_life_n"):
+        values = typed[column]
+        floats = isinstance(values, np.ndarray) and values.dtype == np.float64
+        typed[column] = _as_int64(pd.Series(values)) if floats or column in DAY_COLUMNS else (
+            pd.Series(values).astype("Int64").array)
+    typed["n_samples"] = np.asarray(typed["n_samples"]).astype("int64")
+    for column in _BOOLEAN_COLUMNS:
+        if not isinstance(typed[column], pd.arrays.BooleanArray):
+            typed[column] = pd.Series(typed[column]).astype("boolean").array
+    return typed
+
+
+def _floats(values: object) -> np.ndarray:
+    """``pd.to_numeric(values, errors="coerce")`` as float64 (a float64 array as it is)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
 
 
 def typed_assessment(frame: pd.DataFrame) -> pd.DataFrame:

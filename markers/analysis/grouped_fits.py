@@ -151,20 +151,22 @@ def ratios(seg: Segments, base: np.ndarray, informative: np.ndarray, patient: np
     v_row, h_row = base[v_group], base[h_group]
     keep = ~arrays["censored"][v_row] & ~arrays["censored"][h_row]
     v_group, h_group, v_row, h_row = v_group[keep], h_group[keep], v_row[keep], h_row[keep]
-    units = arrays["unit"]
-    v_unit, h_unit = units[v_row], units[h_row]  # compared as they are: no text array per course
-    v_wrong = (v_unit != MASS_RATIO) & (v_unit != MOLAR_RATIO)
-    h_wrong = (h_unit != MASS_RATIO) & (h_unit != MOLAR_RATIO)
+    # each distinct unit compared once; the samples' units by code (-1, missing: the last entry)
+    units = arrays["units"]
+    molar_unit = np.array([unit == MOLAR_RATIO for unit in units])
+    known_unit = molar_unit | np.array([unit == MASS_RATIO for unit in units])
+    v_code, h_code = arrays["unit_code"][v_row], arrays["unit_code"][h_row]
+    v_wrong, h_wrong = ~known_unit[v_code], ~known_unit[h_code]
     if (v_wrong | h_wrong).any():
         i = int(np.argmax(v_wrong | h_wrong))
-        name, unit = ("VMA", str(v_unit[i])) if v_wrong[i] else ("HVA", str(h_unit[i]))
+        name, unit = ("VMA", str(units[v_code[i]])) if v_wrong[i] else ("HVA", str(units[h_code[i]]))
         raise UnknownUnitError(
             f"patient {names[patient[v_group[i]]]}, {name}: unit {unit!r} is not {MASS_RATIO!r} or {MOLAR_RATIO!r}; "
             "assess the measurements returned by markers.ingest.reader.read()."
         )
     values = arrays["values"]
-    v = np.where(v_unit == MOLAR_RATIO, values[v_row] / _molar_factor("VMA"), values[v_row])
-    h = np.where(h_unit == MOLAR_RATIO, values[h_row] / _molar_factor("HVA"), values[h_row])
+    v = np.where(molar_unit[v_code], values[v_row] / _molar_factor("VMA"), values[v_row])
+    h = np.where(molar_unit[h_code], values[h_row] / _molar_factor("HVA"), values[h_row])
     with np.errstate(invalid="ignore"):
         keep = h > 0
     v_group, h_group, v, h = v_group[keep], h_group[keep], v[keep], h[keep]

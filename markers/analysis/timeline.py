@@ -132,10 +132,10 @@ def _diagnosis_from_patients(patients: pd.DataFrame | None) -> pd.Series:
     """patient_id -> diagnosis date from the patients table (first non-missing per patient)."""
     if patients is None or PATIENT_ID not in patients.columns or DIAGNOSIS_DATE not in patients.columns:
         return pd.Series(dtype="datetime64[ns]")
-    table = patients[[PATIENT_ID, DIAGNOSIS_DATE]].copy()
-    table[PATIENT_ID] = table[PATIENT_ID].astype(str)
-    table[DIAGNOSIS_DATE] = pd.to_datetime(table[DIAGNOSIS_DATE]).astype("datetime64[ns]")
-    table = table.dropna(subset=[DIAGNOSIS_DATE])
+    dates = pd.to_datetime(patients[DIAGNOSIS_DATE]).astype("datetime64[ns]")
+    known = dates.notna().to_numpy()
+    # the IDs of the patients with a date only as text (a registry without diagnosis dates: none)
+    table = pd.DataFrame({PATIENT_ID: patients[PATIENT_ID][known].astype(str), DIAGNOSIS_DATE: dates[known]})
     return table.groupby(PATIENT_ID, sort=True)[DIAGNOSIS_DATE].first()
 
 

@@ -31,6 +31,9 @@ def is_missing(value: object) -> bool:
     return False
 
 
+_NS_PER_DAY = 86_400 * 10**9
+
+
 def datetime_columns(frame: pd.DataFrame) -> dict[str, bool]:
     """Datetime columns -> True when every value is at midnight (written as a date)."""
     result: dict[str, bool] = {}
@@ -39,6 +42,10 @@ def datetime_columns(frame: pd.DataFrame) -> dict[str, bool]:
         if isinstance(series, pd.DataFrame):  # duplicate column names
             continue
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            if series.dtype == np.dtype("datetime64[ns]"):  # midnight: nanoseconds a whole number of days
+                stamps = series.to_numpy().view(np.int64)
+                result[name] = not (stamps[stamps != np.iinfo(np.int64).min] % _NS_PER_DAY).any()
+                continue
             stamps = series.dropna()
             if getattr(stamps.dt, "tz", None) is not None:
                 stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -92,6 +99,10 @@ def date_text(series: pd.Series) -> pd.Series:
     A registry's million samples fall on a few thousand days: the writer takes the texts by code
     (pandas' own writer writes a categorical's values, the same text).
     """
+    if series.dtype == np.dtype("datetime64[ns]") and np.isnat(series.to_numpy()).all():
+        # no date at all (a finding no course reached): no hashing of the NaTs
+        return pd.Series(pd.Categorical.from_codes(np.full(len(series), -1), dtype=pd.CategoricalDtype(
+            pd.Index(pd.array([], dtype="str")))), index=series.index, name=series.name)
     codes, uniques = pd.factorize(series)  # NaT -> -1; distinct days, so distinct texts
     texts = pd.Index(pd.array(uniques.strftime("%Y-%m-%d"), dtype="str"))
     return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts)), index=series.index,

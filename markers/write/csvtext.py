@@ -83,6 +83,15 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
     Distinct by bit pattern, so ``-0.0`` keeps its sign; formatting is the slow part (shortest
     round-trip digits), and a lab table repeats its numbers a lot. A missing value is one more code.
     """
+    if missing is not None and missing.all():  # an empty column (most of a registry's findings): one code
+        return np.zeros(len(values), dtype=np.int64), _large_text(np.array([""]))
+    if values.dtype.kind == "b":  # two texts; the values are their codes (no hashing)
+        codes = values.astype(np.int64)
+        texts = np.array([False, True]).astype(str)
+        if missing is not None:
+            texts = np.append(texts, "")
+            codes[missing] = 2
+        return codes, _large_text(texts)
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
@@ -99,11 +108,22 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
 def _text_field(values: pa.Array, sep: str) -> Field:
     """Quoted text; a column that repeats its values (notes, summaries, dates) as codes into its
     distinct values, each quoted once."""
-    if len(values) > 1_000:
+    if len(values) > 1_000 and not _text_bytes(values):  # every field empty: one code, no hashing
+        return np.zeros(len(values), dtype=np.int64), pa.array([""], type=pa.large_string())
+    # a sample's distinct values tell a column of IDs (one text per row: no codes) from a repetitive one
+    if len(values) > 1_000 and len(pc.unique(values.slice(0, 1_000))) <= 250:
         encoded = pc.dictionary_encode(values)
         if 4 * len(encoded.dictionary) <= len(values):
             return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), _quote(encoded.dictionary, sep)
     return None, _quote(values, sep)
+
+
+def _text_bytes(values: pa.Array) -> int:
+    """The bytes of text the fields of ``values`` (a large_string array without missing values) hold."""
+    if isinstance(values, pa.ChunkedArray):
+        return sum(_text_bytes(chunk) for chunk in values.chunks)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64, count=values.offset + len(values) + 1)
+    return int(offsets[-1] - offsets[values.offset])
 
 
 def _field(series: pd.Series, sep: str) -> Field | None:
@@ -117,8 +137,11 @@ def _field(series: pd.Series, sep: str) -> Field | None:
             return _numbers_field(values, missing) if missing.any() else _numbers_field(values)
         return _numbers_field(values)
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
+        missing = series.isna().to_numpy()
+        if missing.all():  # no value to convert (a finding no course reached)
+            return np.zeros(len(missing), dtype=np.int64), _large_text(np.array([""]))
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
-        return _numbers_field(values, series.isna().to_numpy())
+        return _numbers_field(values, missing)
     if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)
         codes = series.cat.codes.to_numpy().astype(np.int64)
         texts = pa.array(dtype.categories.array, type=pa.large_string())
@@ -188,7 +211,9 @@ def _run_field(run: list[Field], sep: str) -> Field:
         return run[0]
     combination = np.zeros(len(run[0][0]), dtype=np.int64)
     for codes, texts in run:  # mixed radix: the run's codes as one number per row
-        combination = combination * len(texts) + codes
+        if len(texts) > 1:  # a one-text field's digit is 0 in every row
+            combination *= len(texts)
+            combination += codes
     number = np.arange(np.prod([len(texts) for _, texts in run], dtype=np.int64))
     pieces, stride = [], 1
     for _, texts in reversed(run):  # each combination's code of each field (the last field varies fastest)

@@ -1,0 +1,37 @@
+"""Text columns of the assessment as codes into their distinct words (markers.analysis.words)."""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from markers.analysis.words import LONG_TEXT, Words
+
+
+def test_short_and_long_words_become_the_same_text():
+    # short words are taken by Arrow; sentences longer than LONG_TEXT bytes per course are joined
+    # into one buffer: either way the column reads word by word, non-ASCII text included
+    long = "informativeness unknown (assumed baseline normal: ÜÖ µg/mg " + "x" * LONG_TEXT + ")"
+    for words in (["normal", "élevé"], [long, "short"]):
+        column = Words(5, "")
+        column[np.array([1, 3])] = words[0]
+        column[np.array([4])] = words[1]
+        text = column.text()
+        assert text.dtype == pd.StringDtype(na_value=np.nan)
+        assert list(text) == ["", words[0], "", words[0], words[1]]
+        assert pa.array(text).type == pa.large_string()
+
+
+def test_codes_put_by_distinct_word():
+    column = Words(4, "none")
+    column.put(np.array([0, 2, 3]), np.array([1, 0, 1]), ["a", "b"])
+    # rows 0, 2, 3 get words[1], words[0], words[1]: "b", "a", "b"; each word coded once, in first use
+    assert column.codes.tolist() == [2, 0, 1, 2] and column.words == ["none", "a", "b"]
+    assert column[np.array([3, 1])].tolist() == ["b", "none"]
+
+
+def test_a_column_of_empty_words_only():
+    column = Words(3, "")
+    column[np.array([1])] = ""
+    text = column.text()
+    assert list(text) == ["", "", ""] and text.dtype == pd.StringDtype(na_value=np.nan)
+    assert pa.array(text).type == pa.large_string() and pa.array(text).null_count == 0
