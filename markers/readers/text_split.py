@@ -75,8 +75,10 @@ def split_fast(utf8: bytes, delimiter: str) -> pd.DataFrame | None:
     sends the file to the csv module at once, and a line break inside quotes
     (one record over two lines) shows as fewer records than lines. The width is that of the first records;
     lines of another width (title lines, short or long rows) are handed back by
-    the parser with their line numbers and split by the csv module, then put
-    back at their lines. Anything else the parser refuses goes to the csv
+    the parser and split by the csv module, then put back at their lines. A
+    large file is parsed in blocks on all cores, which hands the odd lines back
+    without their numbers: they are found again in the text, or the file is
+    parsed again in one block. Anything else the parser refuses goes to the csv
     module as a whole. Cells are text; an empty cell is missing.
     """
     if not utf8 or lone_carriage_return(utf8):
