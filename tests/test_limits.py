@@ -82,3 +82,17 @@ def test_text_file_line_lengths_and_count_across_chunks(tmp_path):
     with pytest.raises(InputFormatError, match=r"line 2 is longer than 11 bytes"):
         check_text_file(path, limits=ReadLimits(max_line_bytes=11))
     assert check_text_file(path, limits=ReadLimits(max_line_bytes=12)).lines == 2
+
+
+def test_text_file_line_count_with_every_kind_of_break(tmp_path):
+    """LF, CRLF and lone CR each end one line, a CRLF cut at the 1 MiB chunk edge included."""
+    from markers.readers.limits import check_text_file
+
+    path = tmp_path / "t.csv"
+    # 524,287 LF lines fill 1,048,574 bytes; "b\r" puts the CR at offset 1,048,575, the last byte of the
+    # first chunk, and its LF opens the second: one break. Then 3 CRLF, 2 lone CR and an unfinished line.
+    path.write_bytes(b"a\n" * 524_287 + b"b\r" + b"\n" + b"c\r\n" * 3 + b"d\r" * 2 + b"e")
+    stats = check_text_file(path)
+    assert (stats.size, stats.lines) == (1_048_574 + 3 + 9 + 4 + 1, 524_287 + 1 + 3 + 2 + 1)
+    path.write_bytes(b"a\nb\n")  # LF only, ending with a break: no extra line
+    assert check_text_file(path).lines == 2
