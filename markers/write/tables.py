@@ -15,6 +15,7 @@ import pandas as pd
 
 from markers.errors import OutputError
 from markers.write.atomic import atomic_write, check_target, write_bytes_atomic
+from markers.write.behind import write_chunks
 from markers.write.cells import records, text_frame
 from markers.write.csvtext import csv_chunks
 from markers.write.provenance import jsonable, sidecar_path
@@ -153,8 +154,7 @@ def write_csv_text(frame: pd.DataFrame, target: Path, *, sep: str, inputs: tuple
             handle.write(text)
         return
     with atomic_write(target, mode="wb", inputs=inputs) as handle:
-        for chunk in chunks:
-            handle.write(chunk)
+        write_chunks(handle, chunks)
 
 
 def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None, name: str,
