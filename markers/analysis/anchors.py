@@ -19,8 +19,6 @@ FIRST_TREATMENT = "first_treatment"
 #: ``markers.analysis.timeline.add_timeline`` counts ``day``.
 ORIGIN = "origin"
 
-
-
 _NS_PER_DAY = 86_400_000_000_000.0
 
 

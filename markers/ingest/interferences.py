@@ -10,6 +10,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from markers.readers.cells import per_distinct
+
 __all__ = ["interference_messages", "interferences"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -41,6 +43,4 @@ def interference_messages(texts: pd.Series) -> np.ndarray:
     >>> interference_messages(pd.Series(["on L-DOPA", "", "ate a banana"])).tolist()[1]
     ''
     """
-    codes, uniques = pd.factorize(texts.fillna("").astype(str))
-    messages = np.array([_message(t) if t.strip() else "" for t in uniques] + [""], dtype=object)
-    return messages[codes]  # taken by code: no dict lookup per cell
+    return per_distinct(texts, lambda text: _message(str(text)) if str(text).strip() else "", empty="")

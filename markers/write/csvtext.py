@@ -59,9 +59,7 @@ def _may_need_quotes(values: pa.Array, sep: str) -> bool:
     buffers = values.buffers()
     if len(buffers) < 3 or buffers[2] is None or not len(values):
         return False
-    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=values.offset + len(values) + 1)
-    first, last = int(offsets[values.offset]), int(offsets[-1])
+    first, last = _byte_run(values)
     octets = buffers[2].slice(first, last - first).to_pybytes()  # ``in`` on bytes is a memchr per character
     return any(char in octets for char in (sep.encode(), b'"', b"\r", b"\n"))
 
@@ -122,8 +120,16 @@ def _text_bytes(values: pa.Array) -> int:
     """The bytes of text the fields of ``values`` (a large_string array without missing values) hold."""
     if isinstance(values, pa.ChunkedArray):
         return sum(_text_bytes(chunk) for chunk in values.chunks)
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64, count=values.offset + len(values) + 1)
-    return int(offsets[-1] - offsets[values.offset])
+    first, last = _byte_run(values)
+    return last - first
+
+
+def _byte_run(values: pa.Array) -> tuple[int, int]:
+    """Where the fields of ``values`` (a string array, or a slice of one) start and stop in its data
+    buffer: a slice shares its column's whole buffer, and only its own run of bytes is its text."""
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=offset_type, count=values.offset + len(values) + 1)
+    return int(offsets[values.offset]), int(offsets[-1])
 
 
 def _field(series: pd.Series, sep: str) -> Field | None:
