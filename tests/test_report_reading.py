@@ -278,3 +278,20 @@ def test_make_demo_says_wrote_once_and_installs_without_the_layout_warning():
     # package-dir "" = "." makes the editable install a path entry, without setuptools' import-hook
     # warning about "folders in your working directory with the same name as your package"
     assert 'package-dir = {"" = "."}' in (root / "pyproject.toml").read_text()
+
+
+def test_rounded_rounds_a_copy_and_leaves_the_table_as_it_was():
+    from markers.report.summary import rounded
+
+    table = pd.DataFrame({"patient_id": ["P1", "P2"], "baseline_x_uln": [9.312962962962963, 1.006],
+                          "half_life_days": [21.94, 3.06], "k_per_day": [0.0315913, 0.22651],
+                          "baseline_value": [11.91234, 6.1], "n_samples": [3, 1]})
+    out = rounded(table)
+    assert out["baseline_x_uln"].tolist() == [9.31, 1.01]
+    assert out["half_life_days"].tolist() == [21.9, 3.1]
+    assert out["k_per_day"].tolist() == [0.0316, 0.2265]
+    assert out["baseline_value"].tolist() == [11.912, 6.1]
+    assert out["n_samples"].tolist() == [3, 1] and out["patient_id"].tolist() == ["P1", "P2"]
+    # the library's table keeps its unrounded numbers
+    assert table["baseline_x_uln"].tolist() == [9.312962962962963, 1.006]
+    assert table["k_per_day"].tolist() == [0.0315913, 0.22651]

@@ -127,25 +127,29 @@ def rounded(table):
     >>> rounded(pd.DataFrame({"baseline_x_uln": [9.312962962962963], "half_life_days": [21.94]})).iloc[0].tolist()
     [9.31, 21.9]
     """
-    out = table.copy()
-    for column in out.columns:
-        if not str(out[column].dtype).lower().startswith("float"):
-            continue
-        name = str(column)
-        if name.endswith("x_uln") or "ratio" in name:
-            digits = ROUNDING["x_uln"]
-        elif name == "k_per_day":
-            digits = ROUNDING["k_per_day"]
-        elif name.endswith("_days") or name.startswith("days_") or name.endswith("_day"):
-            digits = ROUNDING["days"]
-        elif name.endswith("r2"):
-            digits = ROUNDING["r2"]
-        elif name.endswith("value") or name == "uln" or name.startswith("creatinine"):
-            digits = ROUNDING["value"]
-        else:
-            continue
-        out[column] = out[column].round(digits)
+    # a shallow copy: rounded columns are replaced, never changed in place (copy-on-write), so
+    # the caller's table keeps its numbers without a copy of every column
+    out = table.copy(deep=False)
+    for position, (column, dtype) in enumerate(zip(table.columns, table.dtypes, strict=True)):
+        digits = _decimals(str(column)) if str(dtype).lower().startswith("float") else None
+        if digits is not None:
+            out.isetitem(position, out.iloc[:, position].round(digits))
     return out
+
+
+def _decimals(name: str) -> int | None:
+    """The decimals :func:`rounded` keeps in a float column of this name (None: as it is)."""
+    if name.endswith("x_uln") or "ratio" in name:
+        return ROUNDING["x_uln"]
+    if name == "k_per_day":
+        return ROUNDING["k_per_day"]
+    if name.endswith("_days") or name.startswith("days_") or name.endswith("_day"):
+        return ROUNDING["days"]
+    if name.endswith("r2"):
+        return ROUNDING["r2"]
+    if name.endswith("value") or name == "uln" or name.startswith("creatinine"):
+        return ROUNDING["value"]
+    return None
 
 
 def analysis_summary(analysis, *, html: bool = False) -> str:
