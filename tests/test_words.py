@@ -35,3 +35,20 @@ def test_a_column_of_empty_words_only():
     text = column.text()
     assert list(text) == ["", "", ""] and text.dtype == pd.StringDtype(na_value=np.nan)
     assert pa.array(text).type == pa.large_string() and pa.array(text).null_count == 0
+
+
+def test_long_sentences_in_runs_of_adjacent_courses():
+    # a registry's patients without therapy dates share one long sentence course after course: the
+    # text is joined a run at a time; runs of 3, 2, 1 and 1 courses, then one course alone
+    long = "informativeness unknown (assumed baseline normal: first sample, " + "y" * LONG_TEXT + ")"
+    other = "not interpreted: neither VMA nor HVA elevated at baseline " + "z" * LONG_TEXT
+    column = Words(8, "")
+    column[np.array([0, 1, 2, 6])] = long
+    column[np.array([3, 4])] = other
+    text = column.text()
+    assert list(text) == [long, long, long, other, other, "", long, ""]
+    offsets = np.frombuffer(pa.array(text).buffers()[1], dtype=np.int64)
+    assert offsets.tolist() == np.cumsum([0] + [len(word.encode()) for word in text]).tolist()
+    single = Words(1, "")
+    single[np.array([0])] = long
+    assert list(single.text()) == [long]

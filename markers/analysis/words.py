@@ -63,8 +63,13 @@ class Words:
             return pd.array(table.take(pa.array(self.codes)), dtype="str")
         # long sentences (the summary): their bytes joined into one buffer of the exact size; Arrow's
         # take grows its buffer by doubling, faulting in about 2.5 times the text's pages (100,000
-        # summaries: 20 ms instead of 8)
-        data = b"".join(np.array(encoded, dtype=object)[self.codes])
+        # summaries: 20 ms instead of 8). Joined a run of equal codes at a time: adjacent courses
+        # (a patient's analytes, a registry's patients without therapy dates) share their sentence,
+        # and one ``bytes * count`` per run is cheaper than one piece per course.
+        first = np.flatnonzero(np.r_[True, self.codes[1:] != self.codes[:-1]])
+        counts = np.diff(np.r_[first, len(self.codes)])
+        data = b"".join([encoded[code] * count for code, count in zip(self.codes[first].tolist(), counts.tolist(),
+                                                                       strict=True)])
         text = pa.LargeStringArray.from_buffers(len(self.codes), pa.py_buffer(offsets), pa.py_buffer(data))
         return pd.array(text, dtype="str")
 
