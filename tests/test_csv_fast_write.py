@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from markers.pipeline import analyse
 from markers.report.summary import summary_text
@@ -250,26 +248,3 @@ def test_date_columns_midnight_by_whole_days_and_empty_ones_without_hashing(tmp_
     assert target.read_bytes() == (b"day,stamp,none\r\n1960-03-01,1969-12-31T23:59:00,\r\n,,\r\n"
                                    b"2024-02-29,2024-02-29T00:00:00,\r\n")
 
-
-def test_float_text_as_pandas_writes_it():
-    # each text worked out from the float's shortest round-trip digits; exponent form from 1e16 up
-    # and below 1e-4, as CPython's repr and numpy's str both write them
-    from markers.write.csvtext import _number_text
-
-    values = np.array([0.1 + 0.2, -0.0, 1e-7, 1e16, 9999999999999998.0, 0.0001, 1.95, 5e-324, -1.5e300,
-                       np.inf, 123456789.125, 1.0])
-    expected = ["0.30000000000000004", "-0.0", "1e-07", "1e+16", "9999999999999998.0", "0.0001", "1.95", "5e-324",
-                "-1.5e+300", "inf", "123456789.125", "1.0"]
-    assert _number_text(values).to_pylist() == expected
-    assert _number_text(values[[2, 6]].astype(np.float32)).to_pylist() == ["1e-07", "1.95"]  # numpy's own text
-    frame = pd.DataFrame({"x": np.r_[values, np.nan]})  # every value distinct: one text per row
-    assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()
-
-
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=60),
-       st.booleans())
-@settings(max_examples=200, deadline=None)
-def test_any_float_column_written_as_pandas_writes_it(numbers, repeat):
-    values = np.array(numbers * (3 if repeat else 1), dtype=np.float64)  # repeated: coded by distinct value
-    frame = pd.DataFrame({"x": values, "y": values[::-1].copy()})
-    assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()

@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from markers.write.number_text import number_text
+
 #: Cells formatted per slice of rows: bounds the memory of the text built at once. A wide table
 #: (the assessment's 48 columns) gets fewer rows per slice than a narrow one: its slices' text is
 #: then made in memory the allocator has already mapped, not in fresh pages (faulting in 100 MB of
@@ -69,18 +71,6 @@ def _large_text(texts: np.ndarray) -> pa.Array:
     return pa.array(texts).cast(pa.large_string())
 
 
-def _number_text(values: np.ndarray) -> pa.Array:
-    """``values.astype(str)`` as Arrow large_string.
-
-    A float64's text is Python's ``repr`` of it: the same shortest round-trip digits and the same
-    switch to exponent notation as numpy's ``str`` (both follow CPython's float repr), made about
-    twice as fast and without numpy's fixed-width text array in between.
-    """
-    if values.dtype == np.float64:
-        return pa.array(list(map(float.__repr__, values.tolist())), type=pa.large_string())
-    return _large_text(values.astype(str))
-
-
 #: A column's text: ``(codes, texts)``, each row's text being ``texts[code]`` (a column that repeats
 #: its values), or ``(None, texts)``, one text per row.
 Field = tuple[np.ndarray | None, pa.Array]
@@ -105,10 +95,10 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
-        text = _number_text(values)
+        text = number_text(values)
         return None, pc.if_else(pa.array(missing), _text(""), text) if missing is not None else text
     uniques = uniques.view(values.dtype) if values.dtype.kind == "f" else uniques
-    texts = _number_text(np.asarray(uniques))
+    texts = number_text(np.asarray(uniques))
     if missing is not None:
         texts = pa.concat_arrays([texts, pa.array([""], type=pa.large_string())])
         codes[missing] = len(uniques)

@@ -1,0 +1,74 @@
+"""The text pandas writes for numbers (``numpy.ndarray.astype(str)``), as Arrow text, made faster.
+
+A million-row table's numbers are most of its cells: the source row numbers (one per row, all
+distinct), results and multiples of the limit. numpy formats each number into a fixed-width
+array of UCS-4 text that Arrow then converts to UTF-8: 0.2-0.3 s per million integers. Here
+integers get their decimal digits by array arithmetic, one digit position at a time, straight
+into a UTF-8 buffer, and float64 numbers Python's ``repr``, whose digits and exponent form are the
+ones numpy's ``str`` gives (both follow CPython's shortest round-trip float repr).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["number_text"]
+
+
+def number_text(values: np.ndarray) -> pa.Array:
+    """``values.astype(str)`` as Arrow large_string.
+
+    Examples
+    --------
+    >>> number_text(np.array([-120, 0, 7])).to_pylist()
+    ['-120', '0', '7']
+    >>> number_text(np.array([0.1 + 0.2, 1e16, -0.0])).to_pylist()
+    ['0.30000000000000004', '1e+16', '-0.0']
+    """
+    if values.dtype == np.float64:
+        return pa.array(list(map(float.__repr__, values.tolist())), type=pa.large_string())
+    if values.dtype.kind in "iu":
+        return integer_text(values)
+    return pa.array(values.astype(str)).cast(pa.large_string())
+
+
+def integer_text(values: np.ndarray) -> pa.Array:
+    """The decimal text of integers (a ``-`` before negative ones), as Arrow large_string.
+
+    Each number's digits are written from its last byte backwards: the ones digit of every
+    number, then the tens of those with two digits or more, and so on; the sign goes first.
+    """
+    negative = values < 0 if values.dtype.kind == "i" else np.zeros(len(values), dtype=bool)
+    magnitude = _magnitude(values, negative)
+    digits = np.ones(len(magnitude), dtype=np.int64)
+    largest = int(magnitude.max()) if len(magnitude) else 0
+    bound = 10
+    while bound <= largest:
+        digits += magnitude >= bound
+        bound *= 10
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(digits + negative, out=offsets[1:])
+    text = np.empty(int(offsets[-1]), dtype=np.uint8)
+    last = offsets[1:] - 1
+    rest, ten = magnitude.copy(), magnitude.dtype.type(10)
+    for position in range(int(digits.max()) if len(digits) else 0):
+        if position:  # from the tens on, only the numbers that have this digit
+            live = digits > position
+            text[last[live] - position] = rest[live] % ten + ord("0")
+        else:
+            text[last] = rest % ten + ord("0")
+        rest //= ten
+    text[offsets[:-1][negative]] = ord("-")
+    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(text))
+
+
+def _magnitude(values: np.ndarray, negative: np.ndarray) -> np.ndarray:
+    """``abs(values)`` as unsigned integers (the most negative int64 included), 32 bits when they fit."""
+    if values.dtype.kind == "u":
+        magnitude = values.astype(np.uint64)
+    else:
+        wide = values.astype(np.int64)
+        # ~x is -x - 1, which fits an int64 for every x: the most negative one has no int64 negation
+        magnitude = np.where(negative, (~wide).astype(np.uint64) + np.uint64(1), wide.astype(np.uint64))
+    return magnitude.astype(np.uint32) if not len(magnitude) or magnitude.max() < 2**32 else magnitude
