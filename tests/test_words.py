@@ -52,3 +52,17 @@ def test_long_sentences_in_runs_of_adjacent_courses():
     single = Words(1, "")
     single[np.array([0])] = long
     assert list(single.text()) == [long]
+
+
+def test_short_words_in_long_runs_and_short_runs_give_the_same_text():
+    # 16 courses in 2 runs (a run per 8 courses: joined run by run) and 16 courses in 16 runs (taken by
+    # Arrow): the same words either way
+    runs, alternating = Words(16, ""), Words(16, "")
+    runs[np.arange(10)] = "normal"
+    runs[np.arange(10, 16)] = "élevé"
+    alternating[np.arange(0, 16, 2)] = "normal"
+    alternating[np.arange(1, 16, 2)] = "élevé"
+    assert list(runs.text()) == ["normal"] * 10 + ["élevé"] * 6
+    assert list(alternating.text()) == ["normal", "élevé"] * 8
+    for text in (runs.text(), alternating.text()):
+        assert pa.array(text).type == pa.large_string() and text.dtype == pd.StringDtype(na_value=np.nan)

@@ -11,6 +11,8 @@ __all__ = ["Words", "coded_text"]
 
 #: Bytes per course above which a column's text is joined in one buffer rather than taken by Arrow.
 LONG_TEXT = 100
+#: Courses per run of equal words from which short words too are joined a run at a time.
+RUNS_PER_COURSE = 8
 
 
 class Words:
@@ -58,15 +60,15 @@ class Words:
             return pd.array(pa.LargeStringArray.from_buffers(len(self.codes), pa.py_buffer(offsets), pa.py_buffer(b"")),
                             dtype="str")
         np.cumsum(lengths[self.codes], out=offsets[1:])
-        if offsets[-1] <= LONG_TEXT * len(self.codes):
+        first = np.flatnonzero(np.r_[True, self.codes[1:] != self.codes[:-1]])
+        if offsets[-1] <= LONG_TEXT * len(self.codes) and len(first) * RUNS_PER_COURSE > len(self.codes):
             table = pa.array(self.words, type=pa.large_string())
             return pd.array(table.take(pa.array(self.codes)), dtype="str")
-        # long sentences (the summary): their bytes joined into one buffer of the exact size; Arrow's
-        # take grows its buffer by doubling, faulting in about 2.5 times the text's pages (100,000
-        # summaries: 20 ms instead of 8). Joined a run of equal codes at a time: adjacent courses
-        # (a patient's analytes, a registry's patients without therapy dates) share their sentence,
-        # and one ``bytes * count`` per run is cheaper than one piece per course.
-        first = np.flatnonzero(np.r_[True, self.codes[1:] != self.codes[:-1]])
+        # long sentences (the summary), or words in long runs: their bytes joined into one buffer of
+        # the exact size, a run of equal codes at a time (one ``bytes * count`` per run: adjacent
+        # courses, a patient's analytes or a registry's patients without therapy dates, share their
+        # words). Arrow's take grows its buffer by doubling, faulting in about 2.5 times the text's
+        # pages (100,000 summaries: 20 ms instead of 8).
         counts = np.diff(np.r_[first, len(self.codes)])
         data = b"".join([encoded[code] * count for code, count in zip(self.codes[first].tolist(), counts.tolist(),
                                                                        strict=True)])
