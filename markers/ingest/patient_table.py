@@ -74,10 +74,13 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
     for field, column in (("dob", DATE_OF_BIRTH), ("diagnosis", DIAGNOSIS_DATE)):
         if not len(records) or field not in records or not table[column].isna().any():
             continue
+        dates = pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy(dtype="datetime64[ns]")
+        dated = ~np.isnat(dates)
+        if not dated.any():  # the column is there but empty (a registry without diagnosis dates): no hashing
+            continue
         # each patient's first given date, found by the IDs' codes: no Python object per record
         codes, ids = pd.factorize(records["patient_id"].array, use_na_sentinel=True)
-        dates = pd.to_datetime(pd.Series(records[field].to_numpy())).to_numpy(dtype="datetime64[ns]")
-        given = np.flatnonzero((codes >= 0) & ~np.isnat(dates))
+        given = np.flatnonzero((codes >= 0) & dated)
         if not len(given):
             continue
         patients, first_of = np.unique(codes[given], return_index=True)
