@@ -205,7 +205,7 @@ def flag(
         raise MissingColumnError(
             f"measurements lack column(s) {', '.join(missing)}; flag() needs the tidy measurements table."
         )
-    out = measurements.copy()
+    out = measurements.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     _fill_age_days(out)
     found = _limits_by_unit(out, limits)
     if prefer_reported and REPORTED_ULN in out:
@@ -224,19 +224,24 @@ def flag(
         out[REFERENCE_SET] = pd.array(found.reference_set, dtype=CELL_DTYPE)
         out[AGE_BAND_LABEL] = pd.array(found.band, dtype=CELL_DTYPE)
     out[LIMIT_CHANGED] = limit_changed(out)
-    _warn_24_hour(out, found.collection)
+    _warn_24_hour(out, found.from_24_hour)
     return out
 
 
 @dataclass
 class _Found:
-    """The limit found for each row (positional arrays); ``whole``: the lookup itself when one unit covers all rows."""
+    """The limit found for each row (positional arrays); ``whole``: the lookup itself when one unit covers all rows.
+
+    ``from_24_hour`` marks the rows graded by a limit published for 24-hour collections: the one
+    use of the limit's ``collection``, kept as a mask rather than a column of a million texts.
+    ``reference_set`` and ``band`` are filled only when the rows are in several units.
+    """
 
     uln: np.ndarray
     exclusive: np.ndarray
-    collection: np.ndarray
-    reference_set: np.ndarray
-    band: np.ndarray
+    from_24_hour: np.ndarray
+    reference_set: np.ndarray | None = None
+    band: np.ndarray | None = None
     whole: pd.DataFrame | None = None
 
 
@@ -253,22 +258,27 @@ def _limits_by_unit(out: pd.DataFrame, limits: pd.DataFrame) -> _Found:
     # one lookup per unit (a table is in one unit, so usually one lookup for every row);
     # positional, so that a frame with a repeated index label is flagged like any other
     n = len(out)
-    found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), collection=np.full(n, "", dtype=object),
+    known = [(code, str(unit)) for code, unit in enumerate(unit_names[:-1]) if str(unit) not in unknown_units]
+    if len(known) == 1 and len(unit_names) == 2:  # every row in one unit: keep the lookup's own columns
+        looked_up = lookup_uln(out, limits=limits, unit=known[0][1])
+        return _Found(uln=looked_up[ULN].to_numpy(dtype=float, copy=True),
+                      exclusive=looked_up[ULN_EXCLUSIVE].to_numpy(dtype=bool),
+                      from_24_hour=_is_24_hour(looked_up[LIMIT_COLLECTION]), whole=looked_up)
+    found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), from_24_hour=np.zeros(n, dtype=bool),
                    reference_set=np.full(n, "", dtype=object), band=np.full(n, "", dtype=object))
-    for code, unit in enumerate(unit_names[:-1]):
-        if str(unit) in unknown_units:
-            continue
+    for code, unit in known:
         rows = np.flatnonzero(unit_codes == code)
-        looked_up = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
+        looked_up = lookup_uln(out.iloc[rows], limits=limits, unit=unit)
         found.uln[rows] = looked_up[ULN].to_numpy(dtype=float)
         found.exclusive[rows] = looked_up[ULN_EXCLUSIVE].to_numpy(dtype=bool)
-        found.collection[rows] = looked_up[LIMIT_COLLECTION].to_numpy(dtype=object)
-        if len(rows) == n:
-            found.whole = looked_up  # every row in one unit: keep the lookup's own text columns
-            continue
+        found.from_24_hour[rows] = _is_24_hour(looked_up[LIMIT_COLLECTION])
         found.reference_set[rows] = looked_up[REFERENCE_SET].to_numpy(dtype=object)
         found.band[rows] = looked_up[AGE_BAND_LABEL].to_numpy(dtype=object)
     return found
+
+
+def _is_24_hour(collection: pd.Series) -> np.ndarray:
+    return (collection == "24-hour").to_numpy(dtype=bool, na_value=False)
 
 
 def _prefer_reported(out: pd.DataFrame, found: _Found) -> None:
@@ -331,10 +341,12 @@ def limit_changed(flagged: pd.DataFrame) -> pd.Series:
         return pd.Series(np.zeros(n, dtype=bool), index=flagged.index, dtype="boolean")
     pid = pd.factorize(flagged[PATIENT_ID].astype(str))[0]
     analyte = pd.factorize(flagged[ANALYTE].astype(str))[0]
+    # one code per (patient, analyte), in the order of the pair (codes are -1 for a missing cell)
+    group = (pid.astype(np.int64) + 1) * (int(analyte.max(initial=0)) + 2) + (analyte + 1)
     days = pd.to_datetime(flagged[SAMPLE_DATE], errors="coerce").to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    order = np.lexsort((days, analyte, pid))
-    uln = flagged[ULN].to_numpy(dtype=float)[order]
-    same_group = np.r_[False, (pid[order][1:] == pid[order][:-1]) & (analyte[order][1:] == analyte[order][:-1])]
+    order = group_date_order(group, days)
+    group, uln = group[order], flagged[ULN].to_numpy(dtype=float)[order]
+    same_group = np.r_[False, group[1:] == group[:-1]]
     previous = np.r_[np.nan, uln[:-1]]
     with np.errstate(invalid="ignore"):
         changed = same_group & np.isfinite(uln) & np.isfinite(previous) & ~np.isclose(uln, previous, rtol=1e-9)
@@ -343,9 +355,38 @@ def limit_changed(flagged: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=flagged.index, dtype="boolean")
 
 
-def _warn_24_hour(flagged: pd.DataFrame, collection: np.ndarray) -> None:
+_DAY_NS = 86_400 * 10**9
+
+
+def group_date_order(group: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The stable order of the rows by ``group`` (non-negative integers), then by ``days`` (int64
+    nanoseconds, NaT as the smallest int64 first): the same permutation as ``np.lexsort((days, group))``.
+
+    When the dates are whole days (what every reader gives) both keys fit in one integer,
+    ``group * span + day number``, and one stable sort of it does the work of the two-key lexsort
+    in a fifth of the time; other dates (a time of day) take the lexsort.
+
+    Examples
+    --------
+    >>> days = np.array([2, 1, 0, 1]) * 86_400 * 10**9
+    >>> days[2] = np.iinfo(np.int64).min  # NaT
+    >>> group_date_order(np.array([1, 0, 1, 0]), days).tolist()
+    [1, 3, 2, 0]
+    """
+    nat = np.iinfo(np.int64).min
+    dated = days != nat
+    first = int(days[dated].min(initial=0))
+    if (days[dated] % _DAY_NS).any():
+        return np.lexsort((days, group))
+    number = np.where(dated, (days - first) // _DAY_NS + 1, 0)  # 0: no date, sorted first as NaT is
+    span = int(number.max(initial=0)) + 1
+    if int(group.max(initial=0)) >= np.iinfo(np.int64).max // span - 1:
+        return np.lexsort((days, group))
+    return np.argsort(group * span + number, kind="stable")
+
+
+def _warn_24_hour(flagged: pd.DataFrame, from_24_hour: np.ndarray) -> None:
     """Warn when limits published for 24-hour collections grade samples (read as spot urine)."""
-    from_24_hour = collection == "24-hour"
     if not from_24_hour.any():
         return
     sets = sorted(set(flagged[REFERENCE_SET].to_numpy(dtype=object)[from_24_hour]))
@@ -388,10 +429,11 @@ def _fill_age_days(frame: pd.DataFrame) -> None:
     """Fill missing ``age_days`` in ``frame`` (a private copy) from the dates."""
     if DATE_OF_BIRTH not in frame or SAMPLE_DATE not in frame:
         return
+    given = pd.to_numeric(frame[AGE_DAYS], errors="coerce").astype("Int64") if AGE_DAYS in frame else None
+    if given is not None and not given.hasnans:
+        frame[AGE_DAYS] = given  # every age given: nothing to work out from the dates
+        return
     born = pd.to_datetime(frame[DATE_OF_BIRTH], errors="coerce")
     sampled = pd.to_datetime(frame[SAMPLE_DATE], errors="coerce")
     from_dates = (sampled - born).dt.days.astype("Int64")
-    if AGE_DAYS in frame:
-        frame[AGE_DAYS] = pd.to_numeric(frame[AGE_DAYS], errors="coerce").astype("Int64").fillna(from_dates)
-    else:
-        frame[AGE_DAYS] = from_dates
+    frame[AGE_DAYS] = from_dates if given is None else given.fillna(from_dates)

@@ -152,13 +152,18 @@ def _uln_in_units(uln: pd.Series, limit_units: pd.Series, analytes: pd.Series, t
     return pd.Series(np.where(valid_target, converted / target_scale, np.nan), index=uln.index, dtype=float)
 
 
+#: The sexes a limit row can name, in the order of their codes (:func:`_sex_codes`).
+_SEX_NAMES = ("", "F", "M")
+
+
 def _sex_codes(measurements: pd.DataFrame) -> np.ndarray:
-    """Each row's sex as ``"M"``, ``"F"`` or ``""`` (unknown), worked out once per distinct spelling."""
+    """Each row's sex as a code into :data:`_SEX_NAMES` (0 unknown, 1 ``"F"``, 2 ``"M"``), worked out
+    once per distinct spelling."""
     if SEX not in measurements:
-        return np.full(len(measurements), "", dtype=object)
+        return np.zeros(len(measurements), dtype=np.int64)
     codes, uniques = distinct(measurements[SEX], exact=False)
     texts = ["" if u is None else str(u).strip().upper() for u in uniques]
-    return np.array([t if t in ("M", "F") else "" for t in texts], dtype=object)[codes]
+    return np.array([_SEX_NAMES.index(t) if t in ("M", "F") else 0 for t in texts], dtype=np.int64)[codes]
 
 
 def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.DataFrame:
@@ -178,14 +183,14 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.
         )
     analyte_codes, analyte_names = distinct(measurements[ANALYTE], exact=False)
     months = age_months(measurements).to_numpy(dtype="float64", na_value=np.nan)
-    sex_codes = np.searchsorted(np.array(["", "F", "M"], dtype=object), _sex_codes(measurements))
+    sex_codes = _sex_codes(measurements)
     # one integer per (analyte, sex, months): months are whole numbers, -1 when unknown
     month_codes = np.where(np.isnan(months), -1, months).astype(np.int64)
     lowest = min(int(month_codes.min(initial=0)), -1)
     span = int(month_codes.max(initial=0)) - lowest + 1
     combo_codes, combo_keys = pd.factorize((analyte_codes * 3 + sex_codes) * span + (month_codes - lowest))
     combo_analyte = np.asarray(analyte_names, dtype=object)[combo_keys // span // 3]
-    combo_sex = np.array(["", "F", "M"], dtype=object)[combo_keys // span % 3]
+    combo_sex = np.array(_SEX_NAMES, dtype=object)[combo_keys // span % 3]
     combo_months = (combo_keys % span + lowest).astype(float)
     combo_months[combo_months == -1] = np.nan
     chosen = np.full(len(combo_keys), -1, dtype=np.int64)
