@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markers.analysis.flags import group_date_order, limit_changed
+from markers.analysis.flags import _grade_above, _grade_of_value, _snap, group_date_order, limit_changed
 
 DAY = 86_400 * 10**9
 NAT = np.iinfo(np.int64).min
@@ -89,3 +89,53 @@ def test_limit_changed_equals_the_plain_rule(rows):
         "sample_date": pd.to_datetime([None if r[3] is None else f"2024-01-{r[3] + 1:02d}" for r in rows]),
     })
     assert limit_changed(frame).tolist() == _limit_changed_reference(frame)
+
+
+CUTS = (1.0, 2.0, 3.0)
+IND = 4  # indeterminate
+
+
+def test_grade_codes_hand_worked():
+    # ratio:            1.0  1.5  2.0  2.5  3.0  0.5  inf  nan
+    # exact value:      normal (<=1), mild (1, 2], moderate (2, 3), marked >= 3
+    # lowest above it:  normal < 1 <= mild < 2 <= moderate < 3 <= marked
+    ratio = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 0.5, np.inf, np.nan])
+    assert _grade_of_value(ratio, CUTS).tolist() == [0, 1, 1, 2, 3, 0, 3, IND]
+    assert _grade_above(ratio, CUTS).tolist() == [1, 1, 2, 2, 3, 0, 3, IND]
+
+
+def test_snap_hand_worked():
+    # 2.0000000000000004 is within 1e-9 of 2 and becomes 2; 2.001 and 0.999999 are not; NaN and inf stay
+    ratio = np.array([2.0000000000000004, 2.001, 0.999999, np.nan, np.inf, 3 - 1e-12])
+    assert _snap(ratio, CUTS).tolist()[:3] == [2.0, 2.001, 0.999999]
+    assert np.isnan(_snap(ratio, CUTS)[3]) and _snap(ratio, CUTS)[4] == np.inf and _snap(ratio, CUTS)[5] == 3.0
+
+
+def _select_of_value(ratio, cuts):  # the rule as four conditions, first one true wins
+    c1, c2, c3 = cuts
+    return np.select([ratio <= c1, ratio <= c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=IND)
+
+
+def _select_above(ratio, cuts):
+    c1, c2, c3 = cuts
+    return np.select([ratio < c1, ratio < c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=IND)
+
+
+def _isclose_snap(ratio, cuts):
+    snapped = ratio.copy()
+    for cut in cuts:
+        snapped = np.where(np.isclose(snapped, cut, rtol=1e-9, atol=0.0), cut, snapped)
+    return snapped
+
+
+ratios = st.lists(st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 1.5, 2 + 4e-16, 3 - 1e-10, np.nan, np.inf, -np.inf]),
+                            st.floats(-1, 10, allow_nan=False)), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ratios, st.sampled_from([(1.0, 2.0, 3.0), (0.5, 1.0, 4.0), (1.0, 1.5, 2.0)]))
+def test_grade_codes_and_snap_equal_the_plain_rules(values, cuts):
+    ratio = np.array(values, dtype=float)
+    assert _grade_of_value(ratio, cuts).tolist() == _select_of_value(ratio, cuts).tolist()
+    assert _grade_above(ratio, cuts).tolist() == _select_above(ratio, cuts).tolist()
+    np.testing.assert_array_equal(_snap(ratio, cuts), _isclose_snap(ratio, cuts))

@@ -115,9 +115,14 @@ def _check_cutoffs(grade_cutoffs: Sequence[float]) -> tuple[float, float, float]
 
 
 def _snap(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
+    """``ratio`` with the values within ``_RTOL`` of a cut-off set to it, cut-off by cut-off:
+    ``np.isclose(ratio, cut, rtol=_RTOL, atol=0)`` written out, without its handling of
+    infinities (an infinite ratio is never within a relative distance of a finite cut-off)."""
     snapped = ratio.copy()
     for cut in cutoffs:
-        snapped = np.where(np.isclose(snapped, cut, rtol=_RTOL, atol=0.0), cut, snapped)
+        with np.errstate(invalid="ignore"):
+            near = np.abs(snapped - cut) <= _RTOL * cut
+        snapped[near] = cut
     return snapped
 
 
@@ -127,15 +132,27 @@ _GRADE_NAMES = (*GRADE_ORDER, "indeterminate", "no_reference")
 
 
 def _grade_of_value(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked."""
+    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked (NaN: indeterminate).
+
+    Counted as the number of boundaries the value is past: ``(r > c1) + (r > c2) + (r >= c3)``.
+    """
     c1, c2, c3 = cutoffs
-    return np.select([ratio <= c1, ratio <= c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
+    code = (ratio > c1).astype(np.int8)
+    code += ratio > c2
+    code += ratio >= c3
+    code[np.isnan(ratio)] = _INDETERMINATE
+    return code
 
 
 def _grade_above(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``)."""
+    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``): normal < c1 <= mild < c2 <=
+    moderate < c3 <= marked, counted as ``(r >= c1) + (r >= c2) + (r >= c3)`` (NaN: indeterminate)."""
     c1, c2, c3 = cutoffs
-    return np.select([ratio < c1, ratio < c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
+    code = (ratio >= c1).astype(np.int8)
+    code += ratio >= c2
+    code += ratio >= c3
+    code[np.isnan(ratio)] = _INDETERMINATE
+    return code
 
 
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
@@ -305,21 +322,25 @@ def _grades(out: pd.DataFrame, uln: np.ndarray, exclusive: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         x_uln = value / uln
     ratio = _snap(x_uln, cutoffs)
-    has_ref = np.isfinite(uln) & (uln > 0)
     has_value = np.isfinite(ratio)
     c1 = cutoffs[0]
 
     # integer grade codes throughout; the names are taken once at the end
-    grade = np.where(has_value, _grade_of_value(ratio, cutoffs), _INDETERMINATE)
+    grade = _grade_of_value(ratio, cutoffs)
+    grade[~has_value] = _INDETERMINATE
     # a "<x" limit excludes x: a value equal to it is above the limit
-    grade = np.where(exclusive & has_value & (ratio == c1), 1, grade)
+    grade[exclusive & (ratio == c1)] = 1
     # "<x": the value is below x; settled (normal) only if x itself is not above c1.
-    grade = np.where(below, np.where(ratio <= c1, 0, _INDETERMINATE), grade)
-    # ">x": above x; settled (elevated) only if every value above x exceeds c1.
-    above_grade = np.where(inclusive, _grade_of_value(ratio, cutoffs), _grade_above(ratio, cutoffs))
-    settled_above = np.where(inclusive & ~exclusive, ratio > c1, ratio >= c1)
-    grade = np.where(above, np.where(settled_above, above_grade, _INDETERMINATE), grade)
-    return x_uln, np.where(has_ref, grade, _NO_REFERENCE)
+    grade[below] = np.where(ratio[below] <= c1, 0, _INDETERMINATE)
+    # ">x": above x; settled (elevated) only if every value above x exceeds c1 (censored rows are few:
+    # worked out on those alone)
+    rows = np.flatnonzero(above)
+    r, inc, exc = ratio[rows], inclusive[rows], exclusive[rows]
+    above_grade = np.where(inc, _grade_of_value(r, cutoffs), _grade_above(r, cutoffs))
+    settled_above = np.where(inc & ~exc, r > c1, r >= c1)
+    grade[rows] = np.where(settled_above, above_grade, _INDETERMINATE)
+    grade[~(np.isfinite(uln) & (uln > 0))] = _NO_REFERENCE
+    return x_uln, grade
 
 
 #: Column added by :func:`flag`: the ULN differs from the previous sample's (same patient and analyte).
