@@ -11,7 +11,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markers.analysis.flags import _grade_above, _grade_of_value, _snap, group_date_order, limit_changed
+from markers.analysis.flags import _grade_above, _grade_of_value, _snap
+from markers.analysis.limit_changes import group_date_order, limit_changed
+from markers.analysis.reference import _combinations
 
 DAY = 86_400 * 10**9
 NAT = np.iinfo(np.int64).min
@@ -139,3 +141,21 @@ def test_grade_codes_and_snap_equal_the_plain_rules(values, cuts):
     assert _grade_of_value(ratio, cuts).tolist() == _select_of_value(ratio, cuts).tolist()
     assert _grade_above(ratio, cuts).tolist() == _select_above(ratio, cuts).tolist()
     np.testing.assert_array_equal(_snap(ratio, cuts), _isclose_snap(ratio, cuts))
+
+
+def test_combinations_hand_worked():
+    # keys 7, 3, 7, 0: present keys 0, 3, 7 (codes 0, 1, 2 in key order)
+    codes, uniques = _combinations(np.array([7, 3, 7, 0]))
+    assert codes.tolist() == [2, 1, 2, 0] and uniques.tolist() == [0, 3, 7]
+    # a key range far wider than the rows takes the sorting path, same answer
+    codes, uniques = _combinations(np.array([10**9, 5, 10**9]))
+    assert codes.tolist() == [1, 0, 1] and uniques.tolist() == [5, 10**9]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 50), st.integers(0, 10**7)), max_size=40))
+def test_combinations_equal_np_unique(keys):
+    keys = np.array(keys, dtype=np.int64)
+    codes, uniques = _combinations(keys)
+    expected_uniques, expected_codes = np.unique(keys, return_inverse=True)
+    assert uniques.tolist() == expected_uniques.tolist() and codes.tolist() == expected_codes.tolist()

@@ -60,10 +60,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from markers.analysis.reference import AGE_BAND_LABEL, LIMIT_COLLECTION, ULN_EXCLUSIVE, lookup_uln
+from markers.analysis.limit_changes import LIMIT_CHANGED, limit_changed
+from markers.analysis.reference import (
+    AGE_BAND_LABEL,
+    LIMIT_COLLECTION,
+    ULN_EXCLUSIVE,
+    limit_choices,
+    lookup_uln,
+)
 from markers.errors import ConfigError, MissingColumnError
 from markers.ingest.units import parse_unit
-from markers.readers.cells import distinct
+from markers.readers.cells import distinct, text_series
 from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_DAYS,
@@ -74,7 +81,6 @@ from markers.schema import (
     ELEVATED,
     GRADE,
     OUTPUT_UNITS,
-    PATIENT_ID,
     REFERENCE_SET,
     REPORTED_ULN,
     SAMPLE_DATE,
@@ -276,11 +282,14 @@ def _limits_by_unit(out: pd.DataFrame, limits: pd.DataFrame) -> _Found:
     # positional, so that a frame with a repeated index label is flagged like any other
     n = len(out)
     known = [(code, str(unit)) for code, unit in enumerate(unit_names[:-1]) if str(unit) not in unknown_units]
-    if len(known) == 1 and len(unit_names) == 2:  # every row in one unit: keep the lookup's own columns
-        looked_up = lookup_uln(out, limits=limits, unit=known[0][1])
-        return _Found(uln=looked_up[ULN].to_numpy(dtype=float, copy=True),
-                      exclusive=looked_up[ULN_EXCLUSIVE].to_numpy(dtype=bool),
-                      from_24_hour=_is_24_hour(looked_up[LIMIT_COLLECTION]), whole=looked_up)
+    if len(known) == 1 and len(unit_names) == 2:
+        # every row in one unit: each limit's columns taken by row, the texts as Arrow columns
+        chosen, per_limit = limit_choices(out, limits=limits, unit=known[0][1])
+        whole = pd.DataFrame({column: text_series(per_limit[column].tolist(), chosen, index=out.index).array
+                              for column in (REFERENCE_SET, AGE_BAND_LABEL)}, index=out.index)
+        return _Found(uln=per_limit[ULN].to_numpy(dtype=float)[chosen],
+                      exclusive=per_limit[ULN_EXCLUSIVE].to_numpy(dtype=bool)[chosen],
+                      from_24_hour=_is_24_hour(per_limit[LIMIT_COLLECTION])[chosen], whole=whole)
     found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), from_24_hour=np.zeros(n, dtype=bool),
                    reference_set=np.full(n, "", dtype=object), band=np.full(n, "", dtype=object))
     for code, unit in known:
@@ -341,69 +350,6 @@ def _grades(out: pd.DataFrame, uln: np.ndarray, exclusive: np.ndarray,
     grade[rows] = np.where(settled_above, above_grade, _INDETERMINATE)
     grade[~(np.isfinite(uln) & (uln > 0))] = _NO_REFERENCE
     return x_uln, grade
-
-
-#: Column added by :func:`flag`: the ULN differs from the previous sample's (same patient and analyte).
-LIMIT_CHANGED = "limit_changed"
-
-
-def limit_changed(flagged: pd.DataFrame) -> pd.Series:
-    """True where a sample's ``uln`` differs from that of the patient's previous sample of the analyte.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"patient_id": ["P1"] * 3, "analyte": ["VMA"] * 3, "uln": [27.0, 27.0, 18.0],
-    ...                       "sample_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01"])})
-    >>> limit_changed(frame).tolist()
-    [False, False, True]
-    """
-    n = len(flagged)
-    if n == 0 or PATIENT_ID not in flagged or SAMPLE_DATE not in flagged:
-        return pd.Series(np.zeros(n, dtype=bool), index=flagged.index, dtype="boolean")
-    pid = pd.factorize(flagged[PATIENT_ID].astype(str))[0]
-    analyte = pd.factorize(flagged[ANALYTE].astype(str))[0]
-    # one code per (patient, analyte), in the order of the pair (codes are -1 for a missing cell)
-    group = (pid.astype(np.int64) + 1) * (int(analyte.max(initial=0)) + 2) + (analyte + 1)
-    days = pd.to_datetime(flagged[SAMPLE_DATE], errors="coerce").to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    order = group_date_order(group, days)
-    group, uln = group[order], flagged[ULN].to_numpy(dtype=float)[order]
-    same_group = np.r_[False, group[1:] == group[:-1]]
-    previous = np.r_[np.nan, uln[:-1]]
-    with np.errstate(invalid="ignore"):
-        changed = same_group & np.isfinite(uln) & np.isfinite(previous) & ~np.isclose(uln, previous, rtol=1e-9)
-    out = np.zeros(n, dtype=bool)
-    out[order] = changed
-    return pd.Series(out, index=flagged.index, dtype="boolean")
-
-
-_DAY_NS = 86_400 * 10**9
-
-
-def group_date_order(group: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """The stable order of the rows by ``group`` (non-negative integers), then by ``days`` (int64
-    nanoseconds, NaT as the smallest int64 first): the same permutation as ``np.lexsort((days, group))``.
-
-    When the dates are whole days (what every reader gives) both keys fit in one integer,
-    ``group * span + day number``, and one stable sort of it does the work of the two-key lexsort
-    in a fifth of the time; other dates (a time of day) take the lexsort.
-
-    Examples
-    --------
-    >>> days = np.array([2, 1, 0, 1]) * 86_400 * 10**9
-    >>> days[2] = np.iinfo(np.int64).min  # NaT
-    >>> group_date_order(np.array([1, 0, 1, 0]), days).tolist()
-    [1, 3, 2, 0]
-    """
-    nat = np.iinfo(np.int64).min
-    dated = days != nat
-    first = int(days[dated].min(initial=0))
-    if (days[dated] % _DAY_NS).any():
-        return np.lexsort((days, group))
-    number = np.where(dated, (days - first) // _DAY_NS + 1, 0)  # 0: no date, sorted first as NaT is
-    span = int(number.max(initial=0)) + 1
-    if int(group.max(initial=0)) >= np.iinfo(np.int64).max // span - 1:
-        return np.lexsort((days, group))
-    return np.argsort(group * span + number, kind="stable")
 
 
 def _warn_24_hour(flagged: pd.DataFrame, from_24_hour: np.ndarray) -> None:
