@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from markers.analysis.flags import _grade_above, _grade_of_value, _snap
 from markers.analysis.limit_changes import group_date_order, limit_changed
 from markers.analysis.reference import _combinations
+from markers.analysis.timeline import whole_days
 
 DAY = 86_400 * 10**9
 NAT = np.iinfo(np.int64).min
@@ -81,7 +83,7 @@ def test_limit_changed_hand_worked():
     assert limit_changed(frame).tolist() == [True, False, False, False, False, False]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["P1", "P2", "P3"]), st.sampled_from(["VMA", "HVA"]),
                           st.sampled_from([18.0, 27.0, 42.0, np.nan]),
                           st.one_of(st.none(), st.integers(0, 6))), min_size=1, max_size=30))
@@ -159,3 +161,34 @@ def test_combinations_equal_np_unique(keys):
     codes, uniques = _combinations(keys)
     expected_uniques, expected_codes = np.unique(keys, return_inverse=True)
     assert uniques.tolist() == expected_uniques.tolist() and codes.tolist() == expected_codes.tolist()
+
+
+def test_whole_days_hand_worked():
+    # 10 days; 6 hours before midnight is day -1 (rounded down); 36 hours is day 1; NaT on either side: <NA>
+    later = np.array(["2024-01-11", "2024-01-01T00", "2024-01-02T12", "NaT", "2024-01-01"], dtype="datetime64[ns]")
+    earlier = np.array(["2024-01-01", "2024-01-01T06", "2024-01-01", "2024-01-01", "NaT"], dtype="datetime64[ns]")
+    assert whole_days(later, earlier).tolist() == [10, -1, 1, pd.NA, pd.NA]
+
+
+def _days_by_pandas(later, earlier):
+    return (pd.Series(later) - pd.Series(earlier)).dt.days.astype("Int64").tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-(2**61), 2**61)),
+                          st.one_of(st.none(), st.integers(-(2**61), 2**61))), max_size=30))
+def test_whole_days_equal_pandas_timedelta_days(pairs):
+    def column(values):
+        return np.array([np.iinfo(np.int64).min if v is None else v for v in values], dtype=np.int64).view(
+            "datetime64[ns]")
+
+    later, earlier = column([a for a, _ in pairs]), column([b for _, b in pairs])
+    assert whole_days(later, earlier).tolist() == _days_by_pandas(later, earlier)
+
+
+def test_whole_days_of_a_span_beyond_int64_nanoseconds_raise_as_pandas_does():
+    later, earlier = np.array(["2261-01-01"], dtype="datetime64[ns]"), np.array(["1678-01-01"], dtype="datetime64[ns]")
+    with pytest.raises(OverflowError):
+        _days_by_pandas(later, earlier)
+    with pytest.raises(OverflowError):
+        whole_days(later, earlier)

@@ -93,6 +93,7 @@ _BOUNDARY_PHASE = {
     "maintenance": "maintenance",
 }
 _EVENT_ORDER = {code: i for i, code in enumerate(EVENTS)}
+_DAY_NS = 86_400 * 10**9
 
 # -- dates per patient ------------------------------------------------------------------------------
 
@@ -297,8 +298,7 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     pid, patients_seen = pd.factorize(out[PATIENT_ID].astype(str), use_na_sentinel=False)
     sample_dates = pd.to_datetime(out[SAMPLE_DATE]).astype("datetime64[ns]")
     anchor = dates["anchor"].reindex(patients_seen).to_numpy(dtype="datetime64[ns]")[pid]
-    elapsed = pd.Series(sample_dates.to_numpy()) - pd.Series(anchor, dtype="datetime64[ns]")
-    out[DAY] = elapsed.dt.days.astype("Int64").array
+    out[DAY] = whole_days(sample_dates.to_numpy(dtype="datetime64[ns]"), anchor)
     if DAYS_SINCE_DIAGNOSIS in out:  # a date-free source's own day count where no date gives one
         out[DAY] = out[DAY].fillna(pd.Series(out[DAYS_SINCE_DIAGNOSIS].array, index=out.index).astype("Int64"))
     known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
@@ -306,6 +306,31 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
                          events, known)
     out[PHASE] = text_series(_PHASE_NAMES, phase, index=out.index).array
     return out
+
+
+def whole_days(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
+    """Days from ``earlier`` to ``later`` (``datetime64[ns]`` arrays), as ``(later - earlier).days``
+    reads them (rounded down: 6 hours before a date is day -1); ``<NA>`` where either is NaT.
+
+    Worked out on the int64 nanoseconds, one subtraction and one floor division, when the extreme
+    dates show that no span can exceed int64 nanoseconds (about 292 years); otherwise through
+    pandas, which gives the same days or raises as it always has.
+
+    Examples
+    --------
+    >>> later = np.array(["2024-01-11", "2024-01-01T00", "NaT"], dtype="datetime64[ns]")
+    >>> earlier = np.array(["2024-01-01", "2024-01-01T06", "2024-01-01"], dtype="datetime64[ns]")
+    >>> whole_days(later, earlier).tolist()
+    [10, -1, <NA>]
+    """
+    missing = np.isnat(later) | np.isnat(earlier)
+    late = np.where(missing, 0, later.view("int64"))  # a missing pair spans 0 ns, then reads <NA>
+    early = np.where(missing, 0, earlier.view("int64"))
+    top = np.iinfo(np.int64).max
+    widest = max(int(late.max(initial=0)) - int(early.min(initial=0)), int(early.max(initial=0)) - int(late.min(initial=0)))
+    if widest > top:
+        return (pd.Series(later) - pd.Series(earlier)).dt.days.astype("Int64").array
+    return pd.arrays.IntegerArray((late - early) // _DAY_NS, missing)
 
 
 def patient_timeline(therapy: pd.DataFrame, patients: pd.DataFrame, *, patient_id: str) -> pd.DataFrame:
