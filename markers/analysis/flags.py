@@ -253,7 +253,8 @@ def flag(
 
 @dataclass
 class _Found:
-    """The limit found for each row (positional arrays); ``whole``: the lookup itself when one unit covers all rows.
+    """The limit found for each row (positional arrays); ``whole``: the ``reference_set`` and
+    ``age_band_label`` columns as Arrow text when one unit covers all rows.
 
     ``from_24_hour`` marks the rows graded by a limit published for 24-hour collections: the one
     use of the limit's ``collection``, kept as a mask rather than a column of a million texts.
