@@ -60,10 +60,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from markers.analysis.reference import AGE_BAND_LABEL, LIMIT_COLLECTION, ULN_EXCLUSIVE, lookup_uln
+from markers.analysis.limit_changes import LIMIT_CHANGED, limit_changed
+from markers.analysis.reference import (
+    AGE_BAND_LABEL,
+    LIMIT_COLLECTION,
+    ULN_EXCLUSIVE,
+    limit_choices,
+    lookup_uln,
+)
 from markers.errors import ConfigError, MissingColumnError
 from markers.ingest.units import parse_unit
-from markers.readers.cells import distinct
+from markers.readers.cells import distinct, text_series
 from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_DAYS,
@@ -74,7 +81,6 @@ from markers.schema import (
     ELEVATED,
     GRADE,
     OUTPUT_UNITS,
-    PATIENT_ID,
     REFERENCE_SET,
     REPORTED_ULN,
     SAMPLE_DATE,
@@ -115,9 +121,14 @@ def _check_cutoffs(grade_cutoffs: Sequence[float]) -> tuple[float, float, float]
 
 
 def _snap(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
+    """``ratio`` with the values within ``_RTOL`` of a cut-off set to it, cut-off by cut-off:
+    ``np.isclose(ratio, cut, rtol=_RTOL, atol=0)`` written out, without its handling of
+    infinities (an infinite ratio is never within a relative distance of a finite cut-off)."""
     snapped = ratio.copy()
     for cut in cutoffs:
-        snapped = np.where(np.isclose(snapped, cut, rtol=_RTOL, atol=0.0), cut, snapped)
+        with np.errstate(invalid="ignore"):
+            near = np.abs(snapped - cut) <= _RTOL * cut
+        snapped[near] = cut
     return snapped
 
 
@@ -127,15 +138,27 @@ _GRADE_NAMES = (*GRADE_ORDER, "indeterminate", "no_reference")
 
 
 def _grade_of_value(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked."""
+    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked (NaN: indeterminate).
+
+    Counted as the number of boundaries the value is past: ``(r > c1) + (r > c2) + (r >= c3)``.
+    """
     c1, c2, c3 = cutoffs
-    return np.select([ratio <= c1, ratio <= c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
+    code = (ratio > c1).astype(np.int8)
+    code += ratio > c2
+    code += ratio >= c3
+    code[np.isnan(ratio)] = _INDETERMINATE
+    return code
 
 
 def _grade_above(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``)."""
+    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``): normal < c1 <= mild < c2 <=
+    moderate < c3 <= marked, counted as ``(r >= c1) + (r >= c2) + (r >= c3)`` (NaN: indeterminate)."""
     c1, c2, c3 = cutoffs
-    return np.select([ratio < c1, ratio < c2, ratio < c3, ratio >= c3], [0, 1, 2, 3], default=_INDETERMINATE)
+    code = (ratio >= c1).astype(np.int8)
+    code += ratio >= c2
+    code += ratio >= c3
+    code[np.isnan(ratio)] = _INDETERMINATE
+    return code
 
 
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
@@ -205,7 +228,7 @@ def flag(
         raise MissingColumnError(
             f"measurements lack column(s) {', '.join(missing)}; flag() needs the tidy measurements table."
         )
-    out = measurements.copy()
+    out = measurements.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     _fill_age_days(out)
     found = _limits_by_unit(out, limits)
     if prefer_reported and REPORTED_ULN in out:
@@ -224,19 +247,25 @@ def flag(
         out[REFERENCE_SET] = pd.array(found.reference_set, dtype=CELL_DTYPE)
         out[AGE_BAND_LABEL] = pd.array(found.band, dtype=CELL_DTYPE)
     out[LIMIT_CHANGED] = limit_changed(out)
-    _warn_24_hour(out, found.collection)
+    _warn_24_hour(out, found.from_24_hour)
     return out
 
 
 @dataclass
 class _Found:
-    """The limit found for each row (positional arrays); ``whole``: the lookup itself when one unit covers all rows."""
+    """The limit found for each row (positional arrays); ``whole``: the ``reference_set`` and
+    ``age_band_label`` columns as Arrow text when one unit covers all rows.
+
+    ``from_24_hour`` marks the rows graded by a limit published for 24-hour collections: the one
+    use of the limit's ``collection``, kept as a mask rather than a column of a million texts.
+    ``reference_set`` and ``band`` are filled only when the rows are in several units.
+    """
 
     uln: np.ndarray
     exclusive: np.ndarray
-    collection: np.ndarray
-    reference_set: np.ndarray
-    band: np.ndarray
+    from_24_hour: np.ndarray
+    reference_set: np.ndarray | None = None
+    band: np.ndarray | None = None
     whole: pd.DataFrame | None = None
 
 
@@ -253,22 +282,30 @@ def _limits_by_unit(out: pd.DataFrame, limits: pd.DataFrame) -> _Found:
     # one lookup per unit (a table is in one unit, so usually one lookup for every row);
     # positional, so that a frame with a repeated index label is flagged like any other
     n = len(out)
-    found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), collection=np.full(n, "", dtype=object),
+    known = [(code, str(unit)) for code, unit in enumerate(unit_names[:-1]) if str(unit) not in unknown_units]
+    if len(known) == 1 and len(unit_names) == 2:
+        # every row in one unit: each limit's columns taken by row, the texts as Arrow columns
+        chosen, per_limit = limit_choices(out, limits=limits, unit=known[0][1])
+        whole = pd.DataFrame({column: text_series(per_limit[column].tolist(), chosen, index=out.index).array
+                              for column in (REFERENCE_SET, AGE_BAND_LABEL)}, index=out.index)
+        return _Found(uln=per_limit[ULN].to_numpy(dtype=float)[chosen],
+                      exclusive=per_limit[ULN_EXCLUSIVE].to_numpy(dtype=bool)[chosen],
+                      from_24_hour=_is_24_hour(per_limit[LIMIT_COLLECTION])[chosen], whole=whole)
+    found = _Found(uln=np.full(n, np.nan), exclusive=np.zeros(n, dtype=bool), from_24_hour=np.zeros(n, dtype=bool),
                    reference_set=np.full(n, "", dtype=object), band=np.full(n, "", dtype=object))
-    for code, unit in enumerate(unit_names[:-1]):
-        if str(unit) in unknown_units:
-            continue
+    for code, unit in known:
         rows = np.flatnonzero(unit_codes == code)
-        looked_up = lookup_uln(out if len(rows) == n else out.iloc[rows], limits=limits, unit=str(unit))
+        looked_up = lookup_uln(out.iloc[rows], limits=limits, unit=unit)
         found.uln[rows] = looked_up[ULN].to_numpy(dtype=float)
         found.exclusive[rows] = looked_up[ULN_EXCLUSIVE].to_numpy(dtype=bool)
-        found.collection[rows] = looked_up[LIMIT_COLLECTION].to_numpy(dtype=object)
-        if len(rows) == n:
-            found.whole = looked_up  # every row in one unit: keep the lookup's own text columns
-            continue
+        found.from_24_hour[rows] = _is_24_hour(looked_up[LIMIT_COLLECTION])
         found.reference_set[rows] = looked_up[REFERENCE_SET].to_numpy(dtype=object)
         found.band[rows] = looked_up[AGE_BAND_LABEL].to_numpy(dtype=object)
     return found
+
+
+def _is_24_hour(collection: pd.Series) -> np.ndarray:
+    return (collection == "24-hour").to_numpy(dtype=bool, na_value=False)
 
 
 def _prefer_reported(out: pd.DataFrame, found: _Found) -> None:
@@ -295,57 +332,29 @@ def _grades(out: pd.DataFrame, uln: np.ndarray, exclusive: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         x_uln = value / uln
     ratio = _snap(x_uln, cutoffs)
-    has_ref = np.isfinite(uln) & (uln > 0)
     has_value = np.isfinite(ratio)
     c1 = cutoffs[0]
 
     # integer grade codes throughout; the names are taken once at the end
-    grade = np.where(has_value, _grade_of_value(ratio, cutoffs), _INDETERMINATE)
+    grade = _grade_of_value(ratio, cutoffs)
+    grade[~has_value] = _INDETERMINATE
     # a "<x" limit excludes x: a value equal to it is above the limit
-    grade = np.where(exclusive & has_value & (ratio == c1), 1, grade)
+    grade[exclusive & (ratio == c1)] = 1
     # "<x": the value is below x; settled (normal) only if x itself is not above c1.
-    grade = np.where(below, np.where(ratio <= c1, 0, _INDETERMINATE), grade)
-    # ">x": above x; settled (elevated) only if every value above x exceeds c1.
-    above_grade = np.where(inclusive, _grade_of_value(ratio, cutoffs), _grade_above(ratio, cutoffs))
-    settled_above = np.where(inclusive & ~exclusive, ratio > c1, ratio >= c1)
-    grade = np.where(above, np.where(settled_above, above_grade, _INDETERMINATE), grade)
-    return x_uln, np.where(has_ref, grade, _NO_REFERENCE)
+    grade[below] = np.where(ratio[below] <= c1, 0, _INDETERMINATE)
+    # ">x": above x; settled (elevated) only if every value above x exceeds c1 (censored rows are few:
+    # worked out on those alone)
+    rows = np.flatnonzero(above)
+    r, inc, exc = ratio[rows], inclusive[rows], exclusive[rows]
+    above_grade = np.where(inc, _grade_of_value(r, cutoffs), _grade_above(r, cutoffs))
+    settled_above = np.where(inc & ~exc, r > c1, r >= c1)
+    grade[rows] = np.where(settled_above, above_grade, _INDETERMINATE)
+    grade[~(np.isfinite(uln) & (uln > 0))] = _NO_REFERENCE
+    return x_uln, grade
 
 
-#: Column added by :func:`flag`: the ULN differs from the previous sample's (same patient and analyte).
-LIMIT_CHANGED = "limit_changed"
-
-
-def limit_changed(flagged: pd.DataFrame) -> pd.Series:
-    """True where a sample's ``uln`` differs from that of the patient's previous sample of the analyte.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"patient_id": ["P1"] * 3, "analyte": ["VMA"] * 3, "uln": [27.0, 27.0, 18.0],
-    ...                       "sample_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01"])})
-    >>> limit_changed(frame).tolist()
-    [False, False, True]
-    """
-    n = len(flagged)
-    if n == 0 or PATIENT_ID not in flagged or SAMPLE_DATE not in flagged:
-        return pd.Series(np.zeros(n, dtype=bool), index=flagged.index, dtype="boolean")
-    pid = pd.factorize(flagged[PATIENT_ID].astype(str))[0]
-    analyte = pd.factorize(flagged[ANALYTE].astype(str))[0]
-    days = pd.to_datetime(flagged[SAMPLE_DATE], errors="coerce").to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    order = np.lexsort((days, analyte, pid))
-    uln = flagged[ULN].to_numpy(dtype=float)[order]
-    same_group = np.r_[False, (pid[order][1:] == pid[order][:-1]) & (analyte[order][1:] == analyte[order][:-1])]
-    previous = np.r_[np.nan, uln[:-1]]
-    with np.errstate(invalid="ignore"):
-        changed = same_group & np.isfinite(uln) & np.isfinite(previous) & ~np.isclose(uln, previous, rtol=1e-9)
-    out = np.zeros(n, dtype=bool)
-    out[order] = changed
-    return pd.Series(out, index=flagged.index, dtype="boolean")
-
-
-def _warn_24_hour(flagged: pd.DataFrame, collection: np.ndarray) -> None:
+def _warn_24_hour(flagged: pd.DataFrame, from_24_hour: np.ndarray) -> None:
     """Warn when limits published for 24-hour collections grade samples (read as spot urine)."""
-    from_24_hour = collection == "24-hour"
     if not from_24_hour.any():
         return
     sets = sorted(set(flagged[REFERENCE_SET].to_numpy(dtype=object)[from_24_hour]))
@@ -388,10 +397,11 @@ def _fill_age_days(frame: pd.DataFrame) -> None:
     """Fill missing ``age_days`` in ``frame`` (a private copy) from the dates."""
     if DATE_OF_BIRTH not in frame or SAMPLE_DATE not in frame:
         return
+    given = pd.to_numeric(frame[AGE_DAYS], errors="coerce").astype("Int64") if AGE_DAYS in frame else None
+    if given is not None and not given.hasnans:
+        frame[AGE_DAYS] = given  # every age given: nothing to work out from the dates
+        return
     born = pd.to_datetime(frame[DATE_OF_BIRTH], errors="coerce")
     sampled = pd.to_datetime(frame[SAMPLE_DATE], errors="coerce")
     from_dates = (sampled - born).dt.days.astype("Int64")
-    if AGE_DAYS in frame:
-        frame[AGE_DAYS] = pd.to_numeric(frame[AGE_DAYS], errors="coerce").astype("Int64").fillna(from_dates)
-    else:
-        frame[AGE_DAYS] = from_dates
+    frame[AGE_DAYS] = from_dates if given is None else given.fillna(from_dates)

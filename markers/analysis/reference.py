@@ -99,6 +99,7 @@ __all__ = [
     "age_months",
     "approximate_months",
     "completed_months",
+    "limit_choices",
     "load_reference_limits",
     "lookup_uln",
     "reference_sets",
@@ -152,23 +153,52 @@ def _uln_in_units(uln: pd.Series, limit_units: pd.Series, analytes: pd.Series, t
     return pd.Series(np.where(valid_target, converted / target_scale, np.nan), index=uln.index, dtype=float)
 
 
+#: The sexes a limit row can name, in the order of their codes (:func:`_sex_codes`).
+_SEX_NAMES = ("", "F", "M")
+
+
 def _sex_codes(measurements: pd.DataFrame) -> np.ndarray:
-    """Each row's sex as ``"M"``, ``"F"`` or ``""`` (unknown), worked out once per distinct spelling."""
+    """Each row's sex as a code into :data:`_SEX_NAMES` (0 unknown, 1 ``"F"``, 2 ``"M"``), worked out
+    once per distinct spelling."""
     if SEX not in measurements:
-        return np.full(len(measurements), "", dtype=object)
+        return np.zeros(len(measurements), dtype=np.int64)
     codes, uniques = distinct(measurements[SEX], exact=False)
     texts = ["" if u is None else str(u).strip().upper() for u in uniques]
-    return np.array([t if t in ("M", "F") else "" for t in texts], dtype=object)[codes]
+    return np.array([_SEX_NAMES.index(t) if t in ("M", "F") else 0 for t in texts], dtype=np.int64)[codes]
 
 
-def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.DataFrame:
+def _combinations(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of non-negative integer keys, ``uniques[codes] == keys``.
+
+    The keys of :func:`limit_choices` are few and dense (analytes x sexes x months), so a table
+    the size of the key range marks the keys present, in two passes and no hashing; a wide key
+    range (ages of a thousand years) is factorized instead. Codes are in key order.
+    """
+    top = int(keys.max(initial=-1)) + 1
+    if top > 4 * len(keys) + 4096:
+        uniques = np.unique(keys)
+        return np.searchsorted(uniques, keys), uniques
+    present = np.zeros(top, dtype=bool)
+    present[keys] = True
+    uniques = np.flatnonzero(present)
+    code_of_key = np.cumsum(present) - 1
+    return code_of_key[keys], uniques
+
+
+def limit_choices(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> tuple[np.ndarray, pd.DataFrame]:
     """Vectorised band lookup: the first limit row of the row's analyte whose age band and sex hold it.
+
+    Returns ``(chosen, per_limit)``: ``per_limit`` holds one row per limit, in ``unit``, plus a last
+    row for "no limit" (``uln`` NaN, texts ``""``), with the columns of :func:`lookup_uln`;
+    ``chosen`` gives each measurement's row of it. :func:`lookup_uln` is ``per_limit`` taken
+    by ``chosen``; a caller that needs a few of its columns takes only those.
 
     A band depends only on (analyte, sex, completed months), and a million
     measurements hold a few thousand such combinations: each combination is
     matched once, by one pass per limit row (first match wins), and the result
     is taken back by code.
     """
+    _target_unit(unit)
     if ANALYTE not in measurements:
         raise MissingColumnError(f"measurements have no '{ANALYTE}' column; pass the tidy measurements table.")
     missing = [c for c in ("analyte", "age_min_months", "age_max_months", "sex", "uln", "unit", "set") if c not in limits]
@@ -178,14 +208,14 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.
         )
     analyte_codes, analyte_names = distinct(measurements[ANALYTE], exact=False)
     months = age_months(measurements).to_numpy(dtype="float64", na_value=np.nan)
-    sex_codes = np.searchsorted(np.array(["", "F", "M"], dtype=object), _sex_codes(measurements))
+    sex_codes = _sex_codes(measurements)
     # one integer per (analyte, sex, months): months are whole numbers, -1 when unknown
     month_codes = np.where(np.isnan(months), -1, months).astype(np.int64)
     lowest = min(int(month_codes.min(initial=0)), -1)
     span = int(month_codes.max(initial=0)) - lowest + 1
-    combo_codes, combo_keys = pd.factorize((analyte_codes * 3 + sex_codes) * span + (month_codes - lowest))
+    combo_codes, combo_keys = _combinations((analyte_codes * 3 + sex_codes) * span + (month_codes - lowest))
     combo_analyte = np.asarray(analyte_names, dtype=object)[combo_keys // span // 3]
-    combo_sex = np.array(["", "F", "M"], dtype=object)[combo_keys // span % 3]
+    combo_sex = np.array(_SEX_NAMES, dtype=object)[combo_keys // span % 3]
     combo_months = (combo_keys % span + lowest).astype(float)
     combo_months[combo_months == -1] = np.nan
     chosen = np.full(len(combo_keys), -1, dtype=np.int64)
@@ -197,23 +227,26 @@ def _match(measurements: pd.DataFrame, limits: pd.DataFrame, target: str) -> pd.
         if limit.sex != "any":
             rows &= combo_sex == limit.sex
         chosen[rows] = position
-    chosen = chosen[combo_codes]
-    # each limit converted to the target unit once, then taken by row
     table = limits.reset_index(drop=True)
+    chosen = np.where(chosen < 0, len(table), chosen)[combo_codes]  # len(table): the last row, no limit
+    return chosen, _per_limit(table, unit)
+
+
+def _per_limit(table: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """Each limit converted to ``unit`` once, with its texts, and a last row for "no limit"."""
     converted = _uln_in_units(table["uln"], table["unit"], table["analyte"],
-                              pd.Series([target] * len(table), dtype=object)).to_numpy(dtype=float)
-    chosen = np.where(chosen < 0, len(table), chosen)  # the last entry of each list: no limit
-    uln = np.append(converted, np.nan)[chosen]
-    sets = [*table["set"].fillna("").astype(str), ""]
-    bands = [*table["age_band_label"].fillna("").astype(str), ""] if "age_band_label" in table else [""] * (len(table) + 1)
-    index = measurements.index
+                              pd.Series([unit] * len(table), dtype=object)).to_numpy(dtype=float)
+
+    def texts(column: str) -> list[str]:
+        return [*(table[column].fillna("").astype(str) if column in table else [""] * len(table)), ""]
+
     bound = table["bound"] if "bound" in table else pd.Series("", index=table.index)
-    exclusive = np.append((bound.fillna("").astype(str) == "exclusive").to_numpy(dtype=bool), False)[chosen]
-    collections = [*(table["collection"].fillna("").astype(str) if "collection" in table else [""] * len(table)), ""]
-    return pd.DataFrame({ULN: uln, REFERENCE_SET: text_series(sets, chosen, index=index),
-                         AGE_BAND_LABEL: text_series(bands, chosen, index=index),
-                         ULN_EXCLUSIVE: exclusive,
-                         LIMIT_COLLECTION: text_series(collections, chosen, index=index)}, index=index)
+    return pd.DataFrame({ULN: np.append(converted, np.nan), REFERENCE_SET: texts("set"),
+                         AGE_BAND_LABEL: texts("age_band_label"),
+                         ULN_EXCLUSIVE: np.append((bound.fillna("").astype(str) == "exclusive").to_numpy(dtype=bool),
+                                                  False),
+                         LIMIT_COLLECTION: texts("collection")}, dtype=object).astype(
+        {ULN: float, ULN_EXCLUSIVE: bool})
 
 
 def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -255,5 +288,11 @@ def lookup_uln(measurements: pd.DataFrame, *, limits: pd.DataFrame, unit: str) -
     >>> round(float(lookup_uln(frame, limits=limits, unit="mmol/mol creatinine")["uln"].iloc[0]), 2)
     15.41
     """
-    _target_unit(unit)
-    return _match(measurements, limits, unit)
+    chosen, per_limit = limit_choices(measurements, limits=limits, unit=unit)
+    index = measurements.index
+    return pd.DataFrame({ULN: per_limit[ULN].to_numpy()[chosen],
+                         REFERENCE_SET: text_series(per_limit[REFERENCE_SET].tolist(), chosen, index=index),
+                         AGE_BAND_LABEL: text_series(per_limit[AGE_BAND_LABEL].tolist(), chosen, index=index),
+                         ULN_EXCLUSIVE: per_limit[ULN_EXCLUSIVE].to_numpy()[chosen],
+                         LIMIT_COLLECTION: text_series(per_limit[LIMIT_COLLECTION].tolist(), chosen, index=index)},
+                        index=index)

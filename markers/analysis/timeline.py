@@ -54,6 +54,7 @@ import pandas as pd
 
 from markers.errors import MissingColumnError
 from markers.ingest.events import canonical_event, event_synonyms
+from markers.readers.cells import text_series
 from markers.schema import (
     DAY,
     DAYS_SINCE_DIAGNOSIS,
@@ -92,6 +93,7 @@ _BOUNDARY_PHASE = {
     "maintenance": "maintenance",
 }
 _EVENT_ORDER = {code: i for i, code in enumerate(EVENTS)}
+_DAY_NS = 86_400 * 10**9
 
 # -- dates per patient ------------------------------------------------------------------------------
 
@@ -182,6 +184,11 @@ def event_dates(therapy: pd.DataFrame, *, patients: pd.DataFrame | None = None) 
     return first
 
 
+#: Phase codes (:func:`_phase_codes`): 0 is "" (no phase), then :data:`PHASES` in order.
+_PHASE_NAMES = ("", *PHASES)
+_PHASE_CODE = {name: code for code, name in enumerate(_PHASE_NAMES)}
+
+
 def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> np.ndarray:
     """Phase of each sample (the rules of the module docstring), for every patient at once.
 
@@ -190,12 +197,18 @@ def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> 
     and searches over all rows, never a step per patient: the boundary that opened a sample's
     phase is found by merging the boundaries and the samples in (patient, date) order.
     """
+    known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
+    codes = _phase_codes(known.get_indexer(patient_ids), dates, events, known)
+    return np.array(_PHASE_NAMES, dtype=object)[codes]
+
+
+def _phase_codes(code: np.ndarray, dates: np.ndarray, events: pd.DataFrame, known: pd.Index) -> np.ndarray:
+    """:func:`phases` as codes into :data:`_PHASE_NAMES`; ``code``: each sample's patient in ``known``
+    (the patients with dated events), -1 for a patient without any."""
     n = len(dates)
-    out = np.full(n, "", dtype=object)
+    out = np.zeros(n, dtype=np.int8)
     if n == 0 or events.empty:
         return out
-    known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
-    code = known.get_indexer(patient_ids)  # -1: the patient has no dated events
     day = dates.view("int64")
 
     # the phase opened by the latest boundary on or before the sample (same patient):
@@ -205,7 +218,7 @@ def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> 
     b_code = known.get_indexer(bounds[PATIENT_ID].to_numpy())
     b_day = bounds[EVENT_DATE].to_numpy(dtype="datetime64[ns]").view("int64")
     b_order = bounds[EVENT].map(_EVENT_ORDER).to_numpy(dtype=np.int64)
-    b_phase = np.array([_BOUNDARY_PHASE[e] for e in bounds[EVENT]] + [""], dtype=object)
+    b_phase = np.array([_PHASE_CODE[_BOUNDARY_PHASE[e]] for e in bounds[EVENT]] + [0], dtype=np.int8)
     is_bound = np.r_[np.ones(len(bounds), bool), np.zeros(n, bool)]
     keys_code = np.r_[b_code, code]
     order = np.lexsort((np.r_[b_order, np.zeros(n, np.int64)], ~is_bound, np.r_[b_day, day], keys_code))
@@ -215,7 +228,7 @@ def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> 
     sample_row = order[~merged_bound] - len(bounds)
     bound_row = np.where(last >= 0, order[np.maximum(last, 0)], -1)  # its row in bounds
     same = (bound_row >= 0) & (b_code[np.maximum(bound_row, 0)] == code[sample_row]) if len(bounds) else False
-    out[sample_row] = b_phase[np.where(same, bound_row, -1)]  # -1 picks the trailing ""
+    out[sample_row] = b_phase[np.where(same, bound_row, -1)]  # -1 picks the trailing 0 ("")
 
     # later rules override earlier ones: pre-treatment < off-therapy < relapse
     firsts = (events.groupby([PATIENT_ID, EVENT], sort=False)[EVENT_DATE].min().unstack(EVENT)
@@ -228,10 +241,10 @@ def phases(patient_ids: np.ndarray, dates: np.ndarray, events: pd.DataFrame) -> 
         return when
 
     start, end, relapse = first("therapy_start"), first("end_of_therapy"), first("relapse")
-    out[~np.isnat(start) & (dates < start)] = "pre-treatment"
-    out[~np.isnat(end) & (dates > end)] = "off-therapy"
-    out[~np.isnat(relapse) & (dates >= relapse)] = "relapse"
-    out[np.isnat(dates) | ~has] = ""
+    out[~np.isnat(start) & (dates < start)] = _PHASE_CODE["pre-treatment"]
+    out[~np.isnat(end) & (dates > end)] = _PHASE_CODE["off-therapy"]
+    out[~np.isnat(relapse) & (dates >= relapse)] = _PHASE_CODE["relapse"]
+    out[np.isnat(dates) | ~has] = 0
     return out
 
 
@@ -277,20 +290,47 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     """
     _require(measurements, (PATIENT_ID, SAMPLE_DATE), table="measurements",
              hint="pass the measurements table returned by markers.ingest.reader.read().")
-    out = measurements.copy()
+    out = measurements.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     dates = event_dates(therapy, patients=patients)
     events = _clean_therapy(therapy)
-    pid = out[PATIENT_ID].astype(str).to_numpy()
+    # each patient's anchor and events looked up once per patient, taken back by code
+    # (positions, not labels: the measurements index need not be unique)
+    pid, patients_seen = pd.factorize(out[PATIENT_ID].astype(str), use_na_sentinel=False)
     sample_dates = pd.to_datetime(out[SAMPLE_DATE]).astype("datetime64[ns]")
-    anchor = dates["anchor"].reindex(pid).to_numpy(dtype="datetime64[ns]")
-    elapsed = pd.Series(sample_dates.to_numpy()) - pd.Series(anchor, dtype="datetime64[ns]")
-    out[DAY] = elapsed.dt.days.astype("Int64").array
+    anchor = dates["anchor"].reindex(patients_seen).to_numpy(dtype="datetime64[ns]")[pid]
+    out[DAY] = whole_days(sample_dates.to_numpy(dtype="datetime64[ns]"), anchor)
     if DAYS_SINCE_DIAGNOSIS in out:  # a date-free source's own day count where no date gives one
         out[DAY] = out[DAY].fillna(pd.Series(out[DAYS_SINCE_DIAGNOSIS].array, index=out.index).astype("Int64"))
-    # positions, not labels: the measurements index need not be unique
-    phase = phases(pid, sample_dates.to_numpy(dtype="datetime64[ns]"), events)
-    out[PHASE] = pd.Series(phase, dtype=object).astype(str).array
+    known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
+    phase = _phase_codes(known.get_indexer(patients_seen)[pid], sample_dates.to_numpy(dtype="datetime64[ns]"),
+                         events, known)
+    out[PHASE] = text_series(_PHASE_NAMES, phase, index=out.index).array
     return out
+
+
+def whole_days(later: np.ndarray, earlier: np.ndarray) -> pd.arrays.IntegerArray:
+    """Days from ``earlier`` to ``later`` (``datetime64[ns]`` arrays), as ``(later - earlier).days``
+    reads them (rounded down: 6 hours before a date is day -1); ``<NA>`` where either is NaT.
+
+    Worked out on the int64 nanoseconds, one subtraction and one floor division, when the extreme
+    dates show that no span can exceed int64 nanoseconds (about 292 years); otherwise through
+    pandas, which gives the same days or raises as it always has.
+
+    Examples
+    --------
+    >>> later = np.array(["2024-01-11", "2024-01-01T00", "NaT"], dtype="datetime64[ns]")
+    >>> earlier = np.array(["2024-01-01", "2024-01-01T06", "2024-01-01"], dtype="datetime64[ns]")
+    >>> whole_days(later, earlier).tolist()
+    [10, -1, <NA>]
+    """
+    missing = np.isnat(later) | np.isnat(earlier)
+    late = np.where(missing, 0, later.view("int64"))  # a missing pair spans 0 ns, then reads <NA>
+    early = np.where(missing, 0, earlier.view("int64"))
+    top = np.iinfo(np.int64).max
+    widest = max(int(late.max(initial=0)) - int(early.min(initial=0)), int(early.max(initial=0)) - int(late.min(initial=0)))
+    if widest > top:
+        return (pd.Series(later) - pd.Series(earlier)).dt.days.astype("Int64").array
+    return pd.arrays.IntegerArray((late - early) // _DAY_NS, missing)
 
 
 def patient_timeline(therapy: pd.DataFrame, patients: pd.DataFrame, *, patient_id: str) -> pd.DataFrame:
