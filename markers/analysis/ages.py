@@ -111,6 +111,6 @@ def age_months(measurements: pd.DataFrame) -> pd.Series:
     months = pd.Series(pd.NA, index=measurements.index, dtype="Int64")
     if DATE_OF_BIRTH in measurements and SAMPLE_DATE in measurements:
         months = completed_months(measurements[DATE_OF_BIRTH], measurements[SAMPLE_DATE])
-    if AGE_DAYS in measurements:
+    if AGE_DAYS in measurements and months.hasnans:  # only where the dates leave a month unknown
         months = months.fillna(approximate_months(measurements[AGE_DAYS]))
     return months
