@@ -21,6 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pyarrow.compute as pc
+
+from markers.readers.byte_scan import count_tag, matches
+
 __all__ = ["XLSX_MAX_COLUMN", "XLSX_MAX_ROW", "XlsxExtent", "column_number"]
 
 #: The last row and column an xlsx sheet can have (ECMA-376 / Excel: 1,048,576 rows, XFD).
@@ -35,6 +39,11 @@ _BIG_ROW = re.compile(rb'r="(\d{6,})"')  # row attributes from row 100,000 on (c
 _WIDE_CELL = re.compile(rb'r="([A-Za-z]{2,})(\d+)"')  # cells from column AA on
 # the bound: row attributes from row 1,000,000 on, and cells from column AA on, in one pass
 _FAR = re.compile(rb'r="(?:(\d{7,})|([A-Za-z]{2,})(\d+))"')
+# the same pattern for RE2 (pyarrow), which looks for it without the interpreter lock: Python's \d on bytes is
+# [0-9], and a binary array is matched byte by byte (Latin-1), so both match exactly the same byte strings
+_FAR_RE2 = pc.MatchSubstringOptions(r'r="(?:[0-9]{7,}|[A-Za-z]{2,}[0-9]+)"')
+# a reference cut by the end of a piece: it may be the start of a match that ends in the next piece
+_OPEN_REFERENCE = re.compile(rb'r="[A-Za-z0-9]*\Z')
 
 
 def column_number(letters: bytes | str) -> int:
@@ -79,12 +88,7 @@ class XlsxExtent:
         # rows written with a namespace prefix, <x:row>, are bounded by their r attributes only)
         self.row_tags += chunk.count(b"<row") - chunk.count(b"<row", 0, overlap)
         if not self.exact:
-            for number, letters, cell_row in _FAR.findall(chunk):
-                if number:
-                    self.rows = max(self.rows, int(number[:12]))
-                else:
-                    self.columns = max(self.columns, column_number(letters[:8]))
-                    self.rows = max(self.rows, int(cell_row[:12]))
+            self._far(chunk)
             return
         numbers = _BIG_ROW.findall(chunk)
         if numbers:
@@ -92,6 +96,33 @@ class XlsxExtent:
         for letters, number in _WIDE_CELL.findall(chunk):
             self.columns = max(self.columns, column_number(letters[:8]))
             self.rows = max(self.rows, int(number[:12]))
+
+    def feed_next(self, tail: bytes, chunk: bytes) -> None:
+        """The same as ``feed(tail + chunk, len(tail))``, mostly without the interpreter lock.
+
+        For the bound: ``<row`` is counted by numpy in ``chunk``, plus the one
+        that may cross from ``tail``; the bound pattern is looked for by RE2 in
+        ``chunk`` and by ``re`` where a match could cross from ``tail``. Only
+        when it may match is ``tail + chunk`` read as :meth:`feed` reads it (a
+        piece without a match gives :meth:`feed` nothing either, beyond matches
+        wholly in ``tail``, which the previous piece gave).
+        """
+        if self.exact:
+            self.feed(tail + chunk, len(tail))
+            return
+        # a <row crossing the edge starts in the last three bytes of tail (it cannot overlap itself)
+        self.row_tags += count_tag(chunk, b"<row") + (tail[-3:] + chunk[:3]).count(b"<row")
+        edge = tail + chunk[:256]  # a match crossing the edge lies in it, or runs past its end (an open reference)
+        if matches(chunk, _FAR_RE2) or (tail and (_FAR.search(edge) or _OPEN_REFERENCE.search(edge))):
+            self._far(tail + chunk)
+
+    def _far(self, chunk: bytes) -> None:
+        for number, letters, cell_row in _FAR.findall(chunk):
+            if number:
+                self.rows = max(self.rows, int(number[:12]))
+            else:
+                self.columns = max(self.columns, column_number(letters[:8]))
+                self.rows = max(self.rows, int(cell_row[:12]))
 
     def extent(self) -> tuple[int, int]:
         """(rows, columns): exact, or (``exact=False``) an upper bound of the exact extent."""
