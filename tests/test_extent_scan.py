@@ -12,11 +12,12 @@ import random
 import zipfile
 
 import pytest
+from corpus.hostile_cases import _sheet_xml, xlsx
 
 from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers import limits
 from markers.readers.byte_scan import count_tag, matches
-from markers.readers.xlsx_extent import _FAR, _FAR_RE2, XlsxExtent
+from markers.readers.xlsx_extent import _TRIGGER, _TRIGGER_RE2, XlsxExtent
 from markers.readers.zip_part import open_part
 
 _SHEET = "xl/worksheets/sheet1.xml"
@@ -121,13 +122,14 @@ def test_count_tag_counts_every_offset():
 def test_the_re2_bound_pattern_matches_what_python_matches():
     # each position of each reference replaced by every byte value: digits, letters, and all the bytes that are
     # neither (non-ASCII letters and digits such as 0xB2 and 0xE9 included) decide alike
-    bodies = [b"1234567", b"AB1", b"Ab12", b"123456", b"A1234567", b"XFD1048576"]
+    bodies = [b"1234567", b"AB1", b"Ab12", b"123456", b"A1234567", b"XFD1048576", b"0001000000", b"A0999999",
+              b"A" * 250, b"1" * 249]
     for body in bodies:
         for at in range(len(body)):
-            for byte in range(256):
+            for byte in range(256) if at < 12 or at == len(body) - 1 else b"\x000A\xff":
                 text = b'<c r="' + body[:at] + bytes([byte]) + body[at + 1:] + b'"><v>1</v></c>'
-                assert matches(text, _FAR_RE2) == (_FAR.search(text) is not None), text
-    assert matches(b'\xff\xfe<c r="AB1">\x80', _FAR_RE2)  # bytes that are not UTF-8 around a match
+                assert matches(text, _TRIGGER_RE2) == (_TRIGGER.search(text) is not None), text
+    assert matches(b'\xff\xfe<c r="AB1">\x80', _TRIGGER_RE2)  # bytes that are not UTF-8 around a match
 
 
 # -- feed_next equals feed on joined pieces ------------------------------------------------------
@@ -213,3 +215,39 @@ def test_the_pass_on_a_deflated_part_equals_the_plain_scan(tmp_path):
     plain.feed(data, 0)
     assert (extent.rows, extent.row_tags, extent.columns) == (plain.rows, plain.row_tags, plain.columns)
     assert (extent.rows, extent.row_tags, extent.columns) == (1_048_577, 240_040, 28)
+
+
+# -- references the fast reader reads farther than they look ---------------------------------------
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    # column Z, row 99,999,999: the reader would allocate 99,999,999 x 26 cells
+    ('<row r="3"><c r="Z99999999"><v>1</v></c></row>', r"has a row numbered 99,999,999, past the last row"),
+    # leading zeros: the reader reads XFD0000000000001048576 as XFD1048576, 1,048,576 x 16,384 cells
+    ('<row r="3"><c r="XFD0000000000001048576"><v>1</v></c></row>',
+     r"spans 1,048,576 rows x 16,384 columns \(17,179,869,184 cells; limit 50,000,000\)"),
+    ('<row r="0000000000001048577"><c><v>1</v></c></row>', r"has a row numbered 1,048,577, past the last row"),
+    # two rows, but the second is numbered 99,999 and one cell is in column XFD: 99,999 x 16,384 cells
+    ('<row r="3"><c r="XFD3"><v>1</v></c></row><row r="99999"><c r="A99999"><v>1</v></c></row>',
+     r"spans 99,999 rows x 16,384 columns \(1,638,383,616 cells"),
+    # a reference of 1 + 300 + 1 = 302 characters: longer than two pieces share
+    (f'<row r="3"><c r="A{"0" * 300}3"><v>1</v></c></row>', r"reference of 250 characters or more"),
+])
+def test_references_read_as_the_fast_reader_reads_them(tmp_path, rows, message):
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(xlsx(_sheet_xml(rows)))
+    with pytest.raises(UnsafeInputError, match=message):
+        limits.check_workbook_extent(path, "xlsx", count=False)
+    with pytest.raises(UnsafeInputError, match=message):
+        limits.check_workbook_extent(path, "xlsx")  # the exact scan of the count=True path alike
+
+
+def test_a_long_but_legal_reference_and_small_padded_rows_pass(tmp_path):
+    # A + 247 zeros + 3: 249 characters, row 3; row 0000012 is row 12; rows 1, 2, 3 and 12 in columns A-C and Z:
+    # 12 rows x 26 columns
+    path = tmp_path / "padded.xlsx"
+    path.write_bytes(xlsx(_sheet_xml(f'<row r="3"><c r="A{"0" * 247}3"><v>1</v></c></row>'
+                                     '<row r="0000012"><c r="Z0000012"><v>1</v></c></row>')))
+    limits.check_workbook_extent(path, "xlsx", count=False, limits=limits.ReadLimits(max_cells=12 * 26))
+    with pytest.raises(UnsafeInputError, match=r"spans 12 rows x 26 columns \(312 cells; limit 311\)"):
+        limits.check_workbook_extent(path, "xlsx", count=False, limits=limits.ReadLimits(max_cells=311))

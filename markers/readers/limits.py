@@ -245,12 +245,17 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated, _joined(both) if count else extent.feed_next)
+                _stream_part(zf, info, name, budget, limits.max_inflated,
+                             _joined(both) if count else extent.feed_next)
                 if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
                 if not extent.settled(limits.max_cells):  # the bound alone does not pass: measure exactly
                     extent = _XlsxExtent()
                     _stream_part(zf, info, name, [0], limits.max_inflated, _joined(extent.feed))
+                if extent.long_reference:
+                    raise _too_big(name, f"the part {part!r} has a cell or row reference of 250 characters or more "
+                                   "(Excel writes at most 10, XFD1048576)", "the file is damaged or forged; save it "
+                                   "again from Excel")
                 _refuse_extent(name, part, *extent.extent(), limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)

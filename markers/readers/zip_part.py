@@ -25,6 +25,7 @@ from typing import BinaryIO
 __all__ = ["open_part"]
 
 _BLOCK = 1 << 16  # compressed bytes per read: a sheet inflates 10-15-fold, so one read gives under 1 MiB
+_LEAST = 1 << 12
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name's and the extra field's lengths
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
@@ -33,8 +34,8 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 def open_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[BinaryIO]:
     """The part ``info`` of ``zf`` as a file whose ``read(size)`` gives its inflated bytes.
 
-    ``read(size)`` gives at most ``size`` bytes (fewer before the end too), and
-    ``b""`` at the end, as :meth:`zipfile.ZipFile.open` would give the same
+    ``read(size)`` gives at most ``size`` bytes (before the end at least 4 KiB,
+    or ``size`` if less), and ``b""`` at the end, as :meth:`zipfile.ZipFile.open` would give the same
     bytes; its errors are zipfile's.
 
     Examples
@@ -75,11 +76,14 @@ class _Inflated:
         self._eof = False
 
     def read(self, size: int) -> bytes:
-        while not self._eof:
-            data = self._next(size)
-            if data or self._eof:
-                return data
-        return b""
+        # at least _LEAST bytes (or size) but at the end: a scan that shares 256 bytes between pieces needs
+        # pieces longer than that (one read of 64 KiB may inflate to a few bytes at a deflate block's end)
+        pieces, got = [], 0
+        while not self._eof and got < min(size, _LEAST):
+            data = self._next(size - got)
+            pieces.append(data)
+            got += len(data)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _take(self, size: int) -> bytes:
         """Up to ``size`` compressed bytes of the part; EOFError if the file ends before the part does."""
