@@ -129,6 +129,12 @@ def test_the_re2_bound_pattern_matches_what_python_matches():
             for byte in range(256) if at < 12 or at == len(body) - 1 else b"\x000A\xff":
                 text = b'<c r="' + body[:at] + bytes([byte]) + body[at + 1:] + b'"><v>1</v></c>'
                 assert matches(text, _TRIGGER_RE2) == (_TRIGGER.search(text) is not None), text
+    # the attribute written every way XML allows: each byte in place of the blanks and quotes
+    for written in (b"r='AB1'", b'r = "1000000"', b"r\n=\t'A1000000'", b'r\r=  "XFD1"'):
+        for at in range(1, len(written)):
+            for byte in range(256):
+                text = b"<c " + written[:at] + bytes([byte]) + written[at + 1:] + b"/>"
+                assert matches(text, _TRIGGER_RE2) == (_TRIGGER.search(text) is not None), text
     assert matches(b'\xff\xfe<c r="AB1">\x80', _TRIGGER_RE2)  # bytes that are not UTF-8 around a match
 
 
@@ -230,6 +236,10 @@ def test_the_pass_on_a_deflated_part_equals_the_plain_scan(tmp_path):
     # two rows, but the second is numbered 99,999 and one cell is in column XFD: 99,999 x 16,384 cells
     ('<row r="3"><c r="XFD3"><v>1</v></c></row><row r="99999"><c r="A99999"><v>1</v></c></row>',
      r"spans 99,999 rows x 16,384 columns \(1,638,383,616 cells"),
+    # the reference in single quotes, or with blanks around "=": XML allows both, and so does the reader
+    ("<row r=\"3\"><c r='XFD1048576'><v>1</v></c></row>", r"spans 1,048,576 rows x 16,384 columns"),
+    ('<row r="3"><c r = "XFD1048576"><v>1</v></c></row>', r"spans 1,048,576 rows x 16,384 columns"),
+    ("<row r\n=\t'1048577'><c><v>1</v></c></row>", r"has a row numbered 1,048,577, past the last row"),
     # a reference of 1 + 300 + 1 = 302 characters: longer than two pieces share
     (f'<row r="3"><c r="A{"0" * 300}3"><v>1</v></c></row>', r"reference of 250 characters or more"),
 ])

@@ -37,21 +37,27 @@ XLSX_MAX_ROW = 1_048_576
 XLSX_MAX_COLUMN = 16_384
 _SIX_DIGITS = 999_999
 
-# Each pattern starts with a literal (r=") so that the regex engine skips ahead with a fast search:
+# Each pattern starts with a literal (r) so that the regex engine skips ahead with a fast search:
 # a leading \\s or optional namespace prefix made a 55 MB sheet take seconds per pattern.
-# (No other SpreadsheetML attribute name ends in "r": r=" is the row or cell reference.) Leading zeros are
-# matched apart (0*), so a captured number has none: the fast reader reads r="XFD0001048576" as row 1,048,576.
-# exact: every reference, its column letters (none for a row) and its row number
-_REFERENCE = re.compile(rb'r="([A-Za-z]*)0*(\d+)"')
+# (No other SpreadsheetML attribute name ends in "r": r= is the row or cell reference.) XML allows blanks
+# around "=" and either quote, and the fast reader takes them all. Leading zeros are matched apart (0*), so a
+# captured number has none: the fast reader reads r="XFD0001048576" as row 1,048,576.
+_R = rb'r[ \t\n\r]*=[ \t\n\r]*["\']'
+_END = rb'["\']'
+# exact: the row number of every reference (rows and cells), and the column letters of cells from AA on
+_ROW_NUMBER = re.compile(_R + rb'[A-Za-z]*0*(\d+)' + _END)
+_WIDE_CELL = re.compile(_R + rb'([A-Za-z]{2,})\d+' + _END)
 # the bound: row numbers from 1,000,000 on (rows, and cells of columns A-Z), and cells from column AA on
-_FAR = re.compile(rb'r="(?:[A-Za-z]?0*([1-9]\d{6,})|([A-Za-z]{2,})0*(\d+))"')
+_FAR = re.compile(_R + rb'(?:[A-Za-z]?0*([1-9]\d{6,})|([A-Za-z]{2,})0*(\d+))' + _END)
+# a reference of 250 characters or more: longer than the 256 bytes two pieces share, it may be cut where
+# neither piece holds it whole
+_LONG_REFERENCE = re.compile(_R + rb'[A-Za-z0-9]{250}')
 # what makes a piece worth reading with _FAR and _LONG_REFERENCE: a match of either
-_TRIGGER = re.compile(rb'r="(?:[A-Za-z]?0*[1-9]\d{6,}"|[A-Za-z]{2,}0*\d+"|[A-Za-z0-9]{250})')
+_TRIGGER = re.compile(_R + rb'(?:[A-Za-z]?0*[1-9]\d{6,}' + _END + rb'|[A-Za-z]{2,}0*\d+' + _END
+                      + rb'|[A-Za-z0-9]{250})')
 # the same pattern for RE2 (pyarrow), which looks for it without the interpreter lock: Python's \d on bytes is
 # [0-9], and a binary array is matched byte by byte (Latin-1), so both match exactly the same byte strings
-_TRIGGER_RE2 = pc.MatchSubstringOptions(r'r="(?:[A-Za-z]?0*[1-9][0-9]{6,}"|[A-Za-z]{2,}0*[0-9]+"|[A-Za-z0-9]{250})')
-# a reference longer than the 256 bytes two pieces share: it may be cut where neither piece sees it whole
-_LONG_REFERENCE = re.compile(rb'r="[A-Za-z0-9]{250}')
+_TRIGGER_RE2 = pc.MatchSubstringOptions(_TRIGGER.pattern.decode("ascii").replace("\\d", "[0-9]"))
 _DIGITS = 12  # a row number of more digits is past the last row whatever they are
 
 
@@ -101,14 +107,11 @@ class XlsxExtent:
             self._far(chunk)
             return
         self.long_reference = self.long_reference or _LONG_REFERENCE.search(chunk) is not None
-        found = _REFERENCE.findall(chunk)
-        if not found:
-            return
-        letters, numbers = zip(*found, strict=True)
-        # the highest number: among the longest (no leading zeros), the greatest
-        longest = max(map(len, numbers))
-        self.rows = max(self.rows, int(max(n for n in numbers if len(n) == longest)[:_DIGITS]))
-        wide = {column for column in set(letters) if len(column) >= 2}
+        numbers = _ROW_NUMBER.findall(chunk)
+        if numbers:  # the highest: among the longest (they have no leading zeros), the greatest
+            longest = max(map(len, numbers))
+            self.rows = max(self.rows, int(max(n for n in numbers if len(n) == longest)[:_DIGITS]))
+        wide = set(_WIDE_CELL.findall(chunk))
         if wide:
             self.columns = max(self.columns, max(column_number(column[:8]) for column in wide))
 
