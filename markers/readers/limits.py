@@ -25,6 +25,7 @@ from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers.read_ahead import read_ahead
 from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
 from markers.readers.xlsx_extent import XlsxExtent as _XlsxExtent
+from markers.readers.zip_part import open_part
 
 __all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
 
@@ -133,10 +134,11 @@ class _OdsExtent:
 
 def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: list[int], limit: int,
                  sink) -> None:
-    """Inflate one part in chunks, feeding ``sink`` (overlapping chunk edges), within the running budget."""
+    """Inflate one part in chunks, feeding ``sink(tail, chunk)`` (``tail``: the part's 256 bytes before
+    ``chunk``), within the running budget."""
     tail = b""
     try:
-        with zf.open(info) as fh, read_ahead(fh, _CHUNK) as chunks:
+        with open_part(zf, info) as fh, read_ahead(fh, _CHUNK) as chunks:
             for chunk in chunks:
                 budget[0] += len(chunk)
                 if budget[0] > limit:
@@ -145,13 +147,21 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: 
                                    "re-save the file from Excel or LibreOffice")
                 if sink is not None:
                     # a tag cut at the chunk edge is seen whole in the next piece (tags here are < 256 bytes)
-                    sink(tail + chunk, len(tail))
-                    tail = chunk[-256:]
+                    sink(tail, chunk)
+                    tail = chunk[-256:] if len(chunk) >= 256 else (tail + chunk)[-256:]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise InputFormatError(
             f"{name}: the part {info.filename!r} is damaged ({type(exc).__name__}: {exc}); "
             "open the file in Excel or LibreOffice and save it again."
         ) from exc
+
+
+def _joined(feed):
+    """A sink that gives ``feed`` each chunk with the tail before it, and the tail's length."""
+    def sink(tail: bytes, chunk: bytes) -> None:
+        feed(tail + chunk, len(tail))
+
+    return sink
 
 
 def _refuse_extent(name: str, part: str, rows: int, columns: int, limits: ReadLimits, *, xlsx: bool) -> None:
@@ -235,12 +245,17 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated, both if count else extent.feed)
+                _stream_part(zf, info, name, budget, limits.max_inflated,
+                             _joined(both) if count else extent.feed_next)
                 if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
                 if not extent.settled(limits.max_cells):  # the bound alone does not pass: measure exactly
                     extent = _XlsxExtent()
-                    _stream_part(zf, info, name, [0], limits.max_inflated, extent.feed)
+                    _stream_part(zf, info, name, [0], limits.max_inflated, _joined(extent.feed))
+                if extent.long_reference:
+                    raise _too_big(name, f"the part {part!r} has a cell or row reference of 250 characters or more "
+                                   "(Excel writes at most 10, XFD1048576)", "the file is damaged or forged; save it "
+                                   "again from Excel")
                 _refuse_extent(name, part, *extent.extent(), limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)
@@ -249,7 +264,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     ods.feed(chunk, overlap)
                     counted.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated, both)
+                _stream_part(zf, info, name, budget, limits.max_inflated, _joined(both))
                 _refuse_extent(name, part, ods.rows, ods.columns, limits, xlsx=False)
                 if ods.repeated > limits.max_repeated_cells:
                     raise _too_big(name, f"its repeat counts create {ods.repeated:,} cells from a few "

@@ -23,11 +23,11 @@ from types import TracebackType
 from markers.errors import InputFormatError
 from markers.readers.row_count import SheetScan
 from markers.readers.sheet_scan import XlsxPartScan, sheet_names_by_part
+from markers.readers.zip_part import open_part
 
 __all__ = ["CountedBeside", "is_sheet_part"]
 
 _CHUNK = 1 << 20
-_TAIL = 256  # a tag cut at a chunk edge is seen whole in the next piece (as the extent pass feeds it)
 
 
 def is_sheet_part(part: str) -> bool:
@@ -99,14 +99,12 @@ def count_sheets(path: pathlib.Path, stop: threading.Event | None = None) -> dic
 
 def _feed_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, scan: XlsxPartScan,
                stop: threading.Event | None) -> None:
-    tail = b""
     try:
-        with zf.open(info) as fh:
+        with open_part(zf, info) as fh:
             while chunk := fh.read(_CHUNK):
                 if stop is not None and stop.is_set():
                     raise _Stopped
-                scan.feed(tail + chunk, len(tail))
-                tail = chunk[-_TAIL:]
+                scan.feed(chunk, 0)  # both counts keep their own carry-over of a tag cut at the edge
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise InputFormatError(
             f"{name}: the part {info.filename!r} is damaged ({type(exc).__name__}: {exc}); "

@@ -1,0 +1,58 @@
+"""Scans of a byte string that release the interpreter lock: a four-byte tag counted, a pattern looked for.
+
+``bytes.count`` and :mod:`re` hold the interpreter lock, so a scan of one
+piece of a sheet part and the inflating of the next (zlib releases it) cannot
+share two cores. numpy's comparisons and pyarrow's RE2 kernels run without it:
+the extent pass (:mod:`markers.readers.xlsx_extent`) scans with them while the
+next piece is inflated.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["count_tag", "matches"]
+
+
+def count_tag(data: bytes, tag: bytes) -> int:
+    """How many times the four bytes ``tag`` occur in ``data``: ``data.count(tag)`` for a tag that cannot
+    overlap itself (no proper prefix of it is also its suffix, as in ``<row``).
+
+    Each occurrence starts at an offset 0, 1, 2 or 3 modulo 4, so it is one
+    4-byte word in exactly one of the four word views of ``data`` shifted by
+    0-3 bytes; each view is compared with the tag as one integer.
+
+    Examples
+    --------
+    >>> count_tag(b'<row r="1"/><row r="2"/><rowBreaks/><ro', b"<row"), b'<row r="1"/><row r="2"/><rowBreaks/><ro'.count(b"<row")
+    (3, 3)
+    """
+    if len(tag) != 4:
+        raise ValueError(f"count_tag counts a tag of 4 bytes, got {tag!r}")
+    word = np.frombuffer(tag, dtype=np.uint32)[0]
+    found = 0
+    for shift in range(4):
+        words = (len(data) - shift) // 4
+        if words > 0:
+            view = np.frombuffer(data, dtype=np.uint32, count=words, offset=shift)
+            found += int(np.count_nonzero(view == word))
+    return found
+
+
+def matches(data: bytes, pattern: pc.MatchSubstringOptions) -> bool:
+    """Whether the RE2 ``pattern`` matches anywhere in ``data`` (one byte one character, Latin-1).
+
+    ``data`` is not copied: a one-element binary array is laid over it.
+
+    Examples
+    --------
+    >>> matches(b'<c r="AB12">', pc.MatchSubstringOptions('r="[A-Za-z]{2,}[0-9]+"'))
+    True
+    """
+    offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
+    array = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    return bool(pc.match_substring_regex(array, options=pattern)[0].as_py())
