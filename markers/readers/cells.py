@@ -88,6 +88,8 @@ def as_text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         names = [str(c) for c in values.cat.categories] + [None]
+        if len(names) == 2 and not (codes < 0).any():  # one sheet's file or sheet name: an Arrow repeat, not a take
+            return constant_text(names[0], len(codes))
         return text_series(names, np.where(codes < 0, len(names) - 1, codes), index=values.index).array
     return values.array if isinstance(values.dtype, pd.StringDtype) else pd.array(values.astype(object), dtype=CELL_DTYPE)
 
@@ -161,10 +163,13 @@ def cell_refs(rows: pd.Series | np.ndarray, columns: pd.Series | np.ndarray) -> 
     """``D14``-style references (a text array), vectorised: each column's letters computed once, joined by Arrow."""
     rows = np.asarray(rows, dtype=np.int64)
     columns = np.asarray(columns, dtype=np.int64)
-    codes, positions = pd.factorize(columns)
-    letters = pa.array([raw_io.column_letter(int(c)) for c in positions], type=pa.large_string())
-    joined = pc.binary_join_element_wise(letters.take(pa.array(codes)), pa.array(rows).cast(pa.large_string()),
-                                         pa.scalar("", pa.large_string()))
+    if len(columns) and (columns == columns[0]).all():
+        # the usual case, every result in one column: its letters joined as a scalar, no column of letters
+        letters = pa.scalar(raw_io.column_letter(int(columns[0])), pa.large_string())
+    else:
+        codes, positions = pd.factorize(columns)
+        letters = pa.array([raw_io.column_letter(int(c)) for c in positions], type=pa.large_string()).take(pa.array(codes))
+    joined = pc.binary_join_element_wise(letters, pa.array(rows).cast(pa.large_string()), pa.scalar("", pa.large_string()))
     return pd.array(joined, dtype=CELL_DTYPE)
 
 
