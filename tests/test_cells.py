@@ -11,6 +11,7 @@ from markers.readers.cells import (
     constant_category,
     constant_text,
     distinct,
+    filled_counts,
     map_text,
 )
 from markers.readers.files import CELL_DTYPE
@@ -89,3 +90,15 @@ def test_cell_refs():
     assert list(cell_refs(np.array([2, 10, 100]), np.array([6, 6, 6]))) == ["G2", "G10", "G100"]
     assert cell_refs(np.array([7]), np.array([27])).dtype == CELL_DTYPE and list(cell_refs([7], [27])) == ["AB7"]
     assert list(cell_refs(np.array([], dtype=np.int64), np.array([], dtype=np.int64))) == []
+
+
+def test_filled_counts_counts_cells_that_are_neither_missing_nor_blank():
+    frame = pd.DataFrame({
+        0: pd.array(["ID", "  ", None, "", "P1", "\t"], dtype=CELL_DTYPE),
+        1: pd.array(["Date", "x", None, "", " 2 ", None], dtype=CELL_DTYPE),
+        2: pd.Series(["", 3.5, None, " ", "y", "z"], dtype=object),  # a column that is not text: per value
+    })
+    # row by row: "ID" and "Date"; "x" and 3.5 (a number is filled); nothing; nothing (empty, a space);
+    # all three; "z" only (a tab is blank)
+    assert filled_counts(frame).tolist() == [2, 2, 0, 0, 3, 1]
+    assert filled_counts(pd.DataFrame(index=range(2))).tolist() == [0, 0]

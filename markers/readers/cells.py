@@ -131,20 +131,24 @@ def stripped_text(values: pd.Series) -> pd.Series:
     return _mapped_text(values, codes, uniques, mapped, missing=None)
 
 
-def blank_cells(frame: pd.DataFrame) -> np.ndarray:
-    """Boolean matrix: True where a cell is empty (missing or only whitespace)."""
-    blank = np.ones(frame.shape, dtype=bool)
-    for position, column in enumerate(frame.columns):
+def filled_counts(frame: pd.DataFrame) -> np.ndarray:
+    """How many cells of each row are filled (neither missing nor empty nor only whitespace).
+
+    Counted column by column into one integer a row: a sheet's rows need only this count (blank
+    rows hold none, a footer line one), not a matrix of every cell.
+    """
+    filled = np.zeros(len(frame), dtype=np.int32)
+    for column in frame.columns:
         values = frame[column]
         if isinstance(values.dtype, pd.StringDtype):
             # Arrow passes in C: missing, empty, or nothing but whitespace
             text = pa.array(values.array)
-            empty = pc.or_(pc.utf8_is_space(text), pc.equal(pc.binary_length(text), 0)).fill_null(True)
-            blank[:, position] = empty.to_numpy(zero_copy_only=False)
+            empty = pc.or_(pc.utf8_is_space(text), pc.equal(text, pa.scalar("", text.type))).fill_null(True)
+            filled += ~empty.to_numpy(zero_copy_only=False)
         else:
-            blank[:, position] = per_distinct(
-                values, lambda v: isinstance(v, str) and not v.strip(), empty=True, exact=False).astype(bool)
-    return blank
+            filled += ~per_distinct(values, lambda v: isinstance(v, str) and not v.strip(), empty=True,
+                                    exact=False).astype(bool)
+    return filled
 
 
 def cell_ids(values: pd.Series) -> pd.Series:
