@@ -198,7 +198,7 @@ def _creatinine(rej: Rejections, parsed: pd.DataFrame, units: UnitColumns, *, is
     creat_records = is_creatinine & rej.open
     if creat_records.any():
         at = np.flatnonzero(creat_records)
-        ok = ((parsed["status"].to_numpy(dtype=object)[at] == "ok") & np.isin(units.kind[at], ["mass_conc", "molar_conc"]))
+        ok = ((parsed["status"].to_numpy(dtype=object)[at] == "ok") & units.is_kind("mass_conc", "molar_conc")[at])
         bad_creat = np.zeros(n, dtype=bool)
         bad_creat[at[~ok]] = True
         rej.fail(bad_creat, "invalid-creatinine", "result_col", "creatinine", "result_raw")
@@ -210,7 +210,7 @@ def _creatinine(rej: Rejections, parsed: pd.DataFrame, units: UnitColumns, *, is
         lookup = lookup[~lookup.index.duplicated()]
         matched = lookup.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(dtype=float)
         creat_value = np.where(np.isnan(creat_value), matched, creat_value)
-    needs_creat = np.isin(units.kind, ["mass_conc", "molar_conc"]) & ~is_creatinine
+    needs_creat = units.is_kind("mass_conc", "molar_conc") & ~is_creatinine
     rej.fail(needs_creat & np.isnan(creat_value), "missing-creatinine", "result_col", "result_header", "result_raw")
     return creat_value
 
@@ -223,13 +223,13 @@ def _output_values(records: pd.DataFrame, parsed: pd.DataFrame, units: UnitColum
     n = len(records)
     value = np.full(n, np.nan)
     reported = np.full(n, np.nan)
-    kind, scale = units.kind, units.scale
+    scale = units.scale
     raw = parsed["value"].to_numpy(dtype=float) * scale
     range_codes, range_texts = distinct(records["range_raw"]) if "range_raw" in records else (np.zeros(n, dtype=np.int64), np.array([None], dtype=object))
     reported_raw = np.array([upper_limit(t) for t in range_texts], dtype=float)[range_codes] * scale
     analyte_codes, analyte_names = analyte
-    # each unit kind's records found once (the kinds are an object array: a comparison costs a pass of objects)
-    of_kind = {unit_kind: ok & (kind == unit_kind) for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc")}
+    # each unit kind's records found once, by unit code (not by comparing a million kind names)
+    of_kind = {unit_kind: ok & units.is_kind(unit_kind) for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc")}
     for code in np.unique(analyte_codes[ok]):
         name = analyte_names[code]
         of_analyte = analyte_codes == code
