@@ -11,6 +11,7 @@ from markers.readers.cells import (
     constant_category,
     constant_text,
     distinct,
+    filled_counts,
     map_text,
 )
 from markers.readers.files import CELL_DTYPE
@@ -74,8 +75,30 @@ def test_constants_and_categories_as_text():
     category = pd.Series(constant_category("Samples", 4))
     assert category.cat.codes.dtype == np.int8  # a byte a row
     assert list(as_text(category)) == ["Samples"] * 4 and as_text(category).dtype == CELL_DTYPE
+    # two categories, or a missing cell, are taken by code; one category without gaps is a repeat
+    two = pd.Series(pd.Categorical(["b.csv", "a.csv", "b.csv"]))
+    assert as_text(two).tolist() == ["b.csv", "a.csv", "b.csv"]
+    gap = pd.Series(pd.Categorical(["", None], categories=[""]))
+    assert as_text(gap)[0] == "" and pd.isna(as_text(gap)[1]) and as_text(gap).dtype == CELL_DTYPE
+    assert as_text(pd.Series(constant_category("", 2))).tolist() == ["", ""]
 
 
 def test_cell_refs():
     # column 0 is A, 3 is D, 26 is AA; rows are 1-based
     assert list(cell_refs(np.array([14, 1, 3]), np.array([3, 0, 26]))) == ["D14", "A1", "AA3"]
+    # every reference in one column (the usual result column): the same text, the letters joined once
+    assert list(cell_refs(np.array([2, 10, 100]), np.array([6, 6, 6]))) == ["G2", "G10", "G100"]
+    assert cell_refs(np.array([7]), np.array([27])).dtype == CELL_DTYPE and list(cell_refs([7], [27])) == ["AB7"]
+    assert list(cell_refs(np.array([], dtype=np.int64), np.array([], dtype=np.int64))) == []
+
+
+def test_filled_counts_counts_cells_that_are_neither_missing_nor_blank():
+    frame = pd.DataFrame({
+        0: pd.array(["ID", "  ", None, "", "P1", "\t"], dtype=CELL_DTYPE),
+        1: pd.array(["Date", "x", None, "", " 2 ", None], dtype=CELL_DTYPE),
+        2: pd.Series(["", 3.5, None, " ", "y", "z"], dtype=object),  # a column that is not text: per value
+    })
+    # row by row: "ID" and "Date"; "x" and 3.5 (a number is filled); nothing; nothing (empty, a space);
+    # all three; "z" only (a tab is blank)
+    assert filled_counts(frame).tolist() == [2, 2, 0, 0, 3, 1]
+    assert filled_counts(pd.DataFrame(index=range(2))).tolist() == [0, 0]

@@ -129,3 +129,22 @@ def test_ratio_is_invariant_to_dilution(value, creatinine, scale):
     a = concentration_to_output(value, creatinine, unit=unit, analyte="HVA", output=MASS_RATIO)
     b = concentration_to_output(value * scale, creatinine * scale, unit=unit, analyte="HVA", output=MASS_RATIO)
     assert math.isclose(a, b, rel_tol=1e-9)
+
+
+def test_unit_columns_tell_kinds_by_code_as_the_kind_names_would():
+    import numpy as np
+
+    from markers.ingest.record_checks import UnitColumns
+    from markers.ingest.units import Unit
+
+    units = [Unit("mass_ratio", 1.0), None, Unit("molar_conc", 1.0), Unit("per_time", 1.0)]
+    codes = np.array([0, 1, 2, 2, 3, 0, 1])
+    kind = np.array(["mass_ratio", "", "molar_conc", "per_time"], dtype=object)[codes]
+    columns = UnitColumns(units, codes, kind, np.ones(len(codes)))
+    # worked out by hand from the codes: records 2 and 3 are concentrations, 1 and 6 have no unit
+    assert columns.is_kind("mass_conc", "molar_conc").tolist() == [False, False, True, True, False, False, False]
+    assert columns.is_kind("").tolist() == [False, True, False, False, False, False, True]
+    assert columns.is_kind("per_time").tolist() == [False, False, False, False, True, False, False]
+    # the same as comparing the kind names themselves
+    for kinds in (("mass_ratio",), ("", "per_time"), ("molar_ratio",)):
+        assert columns.is_kind(*kinds).tolist() == np.isin(kind, kinds).tolist()

@@ -105,7 +105,9 @@ def _common_fields(reader, column_map: ColumnMap, data: pd.DataFrame) -> pd.Data
                            else pd.Series(pd.NA, index=data.index, dtype="Int64")).array
     fields.update(_sample_fields(sheet, column_map, data))
     fields["diagnosis"] = _ok_dates(reader, column_map, data, "diagnosis_date")
-    common = pd.DataFrame(fields, index=data.index)
+    # every field is a new array (or an immutable Arrow one): no copy, and no stacking of the
+    # same-typed columns into blocks (a copy of each, on memory touched for the first time)
+    common = pd.DataFrame(fields, index=data.index, copy=False)
     common["decimal_comma"] = sheet.decimal_comma
     return common
 

@@ -71,7 +71,9 @@ __all__ = ["aligned_dates", "located_cells", "normalize_records", "refuse_mixed_
 
 def _parsed_results(records: pd.DataFrame) -> pd.DataFrame:
     """Every result cell parsed, with the decimal convention of its file (one parse per convention)."""
-    codes, conventions = pd.factorize(records["decimal_comma"].astype(object), use_na_sentinel=True)
+    flags = records["decimal_comma"]
+    # one text file's records hold one flag: a boolean column factorised as it is, not as a million objects
+    codes, conventions = pd.factorize(flags if flags.dtype == bool else flags.astype(object), use_na_sentinel=True)
     groups = np.unique(codes)  # -1: workbooks (no convention)
     parts = []
     for code in groups:
@@ -196,7 +198,7 @@ def _creatinine(rej: Rejections, parsed: pd.DataFrame, units: UnitColumns, *, is
     creat_records = is_creatinine & rej.open
     if creat_records.any():
         at = np.flatnonzero(creat_records)
-        ok = ((parsed["status"].to_numpy(dtype=object)[at] == "ok") & np.isin(units.kind[at], ["mass_conc", "molar_conc"]))
+        ok = ((parsed["status"].to_numpy(dtype=object)[at] == "ok") & units.is_kind("mass_conc", "molar_conc")[at])
         bad_creat = np.zeros(n, dtype=bool)
         bad_creat[at[~ok]] = True
         rej.fail(bad_creat, "invalid-creatinine", "result_col", "creatinine", "result_raw")
@@ -208,7 +210,7 @@ def _creatinine(rej: Rejections, parsed: pd.DataFrame, units: UnitColumns, *, is
         lookup = lookup[~lookup.index.duplicated()]
         matched = lookup.reindex(pd.MultiIndex.from_frame(keys)).to_numpy(dtype=float)
         creat_value = np.where(np.isnan(creat_value), matched, creat_value)
-    needs_creat = np.isin(units.kind, ["mass_conc", "molar_conc"]) & ~is_creatinine
+    needs_creat = units.is_kind("mass_conc", "molar_conc") & ~is_creatinine
     rej.fail(needs_creat & np.isnan(creat_value), "missing-creatinine", "result_col", "result_header", "result_raw")
     return creat_value
 
@@ -221,13 +223,13 @@ def _output_values(records: pd.DataFrame, parsed: pd.DataFrame, units: UnitColum
     n = len(records)
     value = np.full(n, np.nan)
     reported = np.full(n, np.nan)
-    kind, scale = units.kind, units.scale
+    scale = units.scale
     raw = parsed["value"].to_numpy(dtype=float) * scale
     range_codes, range_texts = distinct(records["range_raw"]) if "range_raw" in records else (np.zeros(n, dtype=np.int64), np.array([None], dtype=object))
     reported_raw = np.array([upper_limit(t) for t in range_texts], dtype=float)[range_codes] * scale
     analyte_codes, analyte_names = analyte
-    # each unit kind's records found once (the kinds are an object array: a comparison costs a pass of objects)
-    of_kind = {unit_kind: ok & (kind == unit_kind) for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc")}
+    # each unit kind's records found once, by unit code (not by comparing a million kind names)
+    of_kind = {unit_kind: ok & units.is_kind(unit_kind) for unit_kind in ("mass_ratio", "molar_ratio", "mass_conc", "molar_conc")}
     for code in np.unique(analyte_codes[ok]):
         name = analyte_names[code]
         of_analyte = analyte_codes == code
@@ -275,16 +277,30 @@ def _ages(rej: Rejections, patients: pd.DataFrame, patient: tuple[np.ndarray, np
 
 
 def _sexes(records: pd.DataFrame, patients: pd.DataFrame, order: np.ndarray, patient: tuple[np.ndarray, np.ndarray]
-           ) -> np.ndarray:
-    """Each kept record's sex: the row's, else the patients table's."""
-    sex = records["sex"].fillna("").to_numpy(dtype=object)[order]
+           ) -> pd.api.extensions.ExtensionArray:
+    """Each kept record's sex (text): the row's, else the patients table's."""
+    sex = records["sex"].fillna("")
+    if isinstance(sex.dtype, pd.StringDtype):
+        # Arrow text taken as it is: no Python object per record unless a sex must come from the table
+        taken = pd.array(sex.array.take(order), dtype=CELL_DTYPE)
+        if not (len(patients) and np.asarray(taken == "", dtype=bool).any()):
+            return taken
+    sex = sex.to_numpy(dtype=object)[order]
     missing_sex = sex == ""
     if len(patients) and missing_sex.any():
         patient_codes, patient_ids = patient
         known_sex = patients[patients[SEX] != ""].drop_duplicates(PATIENT_ID)
         from_table = _by_patient(known_sex[PATIENT_ID], known_sex[SEX].to_numpy(dtype=object), patient_ids, missing="")
         sex = np.where(missing_sex, from_table[patient_codes[order]], sex)
-    return sex
+    return pd.array(sex, dtype=CELL_DTYPE)
+
+
+def _taken_text(values: pd.Series, order: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """``values`` at ``order``, missing cells as ``""``: Arrow text stays Arrow text (a column of
+    Python strings would only be turned back into Arrow text by the frame)."""
+    if values.dtype == CELL_DTYPE:
+        return values.array.take(order).fillna("")
+    return values.take(order).fillna("").to_numpy()
 
 
 def _measurement_frame(records: pd.DataFrame, order: np.ndarray, columns: dict, *, output_unit: str,
@@ -301,7 +317,7 @@ def _measurement_frame(records: pd.DataFrame, order: np.ndarray, columns: dict, 
             ANALYTE: k["analyte"],
             VALUE: columns["value"][order],
             UNIT: constant_text(output_unit, len(order)),
-            CENSOR: parsed["censor"].take(order).fillna("").to_numpy(),
+            CENSOR: _taken_text(parsed["censor"], order),
             CENSOR_INCLUSIVE: parsed["censor_inclusive"].fillna(False).to_numpy(dtype=bool)[order],
             SOURCE_VALUE: cell_text(k["result_raw"]),
             SOURCE_UNIT: k["unit_text"],
@@ -311,7 +327,7 @@ def _measurement_frame(records: pd.DataFrame, order: np.ndarray, columns: dict, 
             SOURCE_ROW: k["row"].astype(int),
             CREATININE: creatinine,
             DILUTE: np.nan_to_num(creatinine, nan=np.inf) < config.dilute_creatinine_mmol_l,
-            SEX: pd.array(columns["sex"], dtype=CELL_DTYPE),
+            SEX: columns["sex"],
             DATE_OF_BIRTH: columns["dob"][order],
             AGE_DAYS: columns["age"].take(order).astype("Int64").to_numpy(),
             REPORTED_ULN: columns["reported"][order],

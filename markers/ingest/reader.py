@@ -68,45 +68,74 @@ def _account_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
     """
     sheet = reader.sheet
     index = reader.status.index
-    status = reader.status.to_numpy(dtype=object).copy()
-    reason = reader.reason.to_numpy(dtype=object).copy()
-    if len(mine):
-        rows = mine["row"].to_numpy(dtype=np.int64)
-        reject = mine["reject"].to_numpy(dtype=object)
-        rejected = reject != ""
-        # each row's first error code, in record order (few records are rejected)
-        first_error = pd.Series(reject[rejected]).groupby(rows[rejected], sort=False).first()
-
-        def positions(row_numbers: np.ndarray) -> np.ndarray:
-            if isinstance(index, pd.RangeIndex) and index.step == 1:
-                return row_numbers - index.start  # the usual case: rows 1..n, position = row - 1
-            return index.get_indexer(row_numbers)
-
-        def at(row_numbers: np.ndarray) -> np.ndarray:
-            flags = np.zeros(len(index), dtype=bool)
-            flags[positions(row_numbers)] = True
-            return flags
-
-        produced = at(m[SOURCE_ROW].to_numpy(dtype=np.int64))
-        creatinine = at(rows[mine["creatinine"].to_numpy(dtype=bool)])
-        duplicate = at(np.array([row for file, name, row in collapsed if file == sheet.file and name == sheet.sheet],
-                                dtype=np.int64))
-        error = np.full(len(index), "", dtype=object)
-        error[positions(first_error.index.to_numpy(dtype=np.int64))] = first_error.to_numpy(dtype=object)
-        has_error = error != ""
-        decision = np.select([produced, creatinine, duplicate, has_error], [1, 2, 3, 4], default=0)
-        names = np.array(["", "kept", "kept", "skipped", "rejected"], dtype=object)
-        why = np.array(["", "measurement", "creatinine", "duplicate-result", ""], dtype=object)
-        decided = decision > 0
-        status[decided] = names[decision[decided]]
-        reason[decided] = np.where(decision[decided] == 4, error[decided], why[decision[decided]])
     n = len(index)
+    if len(mine):
+        status, reason = _decided_rows(reader, mine, m, collapsed)
+    else:
+        status = _text(reader.status.to_numpy(dtype=object))
+        reason = _text(reader.reason.to_numpy(dtype=object))
     frame = pd.DataFrame({"file": constant_text(sheet.file, n), "sheet": constant_text(sheet.sheet, n),
-                          "row": index.to_numpy(dtype=int), "status": _text(status), "reason": _text(reason)})
+                          "row": index.to_numpy(dtype=int), "status": status, "reason": reason})
     if getattr(sheet, "locations", None) is not None:
         # a record sheet's header (row 0) is markers' own, not a row of the source
         frame = frame[frame["row"] != 0].reset_index(drop=True)
     return frame
+
+
+#: A row's decision (1 measurement, 2 creatinine, 3 duplicate, 4 error; 0: the sheet reader's own
+#: status) as its status: a code into ``_DECIDED_STATUS``, and its reason: a code into ``_DECIDED_REASON``
+#: (an error row's reason is its error code, placed after these).
+_DECIDED_STATUS = ["kept", "skipped", "rejected"]
+_STATUS_OF_DECISION = np.array([-1, 0, 0, 1, 2])
+_DECIDED_REASON = ["measurement", "creatinine", "duplicate-result"]
+_REASON_OF_DECISION = np.array([-1, 0, 1, 2, -1])
+
+
+def _decided_rows(reader: SheetReader, mine: pd.DataFrame, m: pd.DataFrame,
+                  collapsed: list[tuple[str, str, int]]) -> tuple[pd.api.extensions.ExtensionArray, ...]:
+    """(status, reason) text of every row of a sheet with records, made as codes into their few words.
+
+    Only the rows the records leave undecided read the sheet reader's own words (a Python object
+    each); the others (on a registry export, nearly every row) are integer codes.
+    """
+    sheet = reader.sheet
+    index = reader.status.index
+    rows = mine["row"].to_numpy(dtype=np.int64)
+    reject = mine["reject"].to_numpy(dtype=object)
+    rejected = reject != ""
+    # each row's first error code, in record order (few records are rejected)
+    first_error = pd.Series(reject[rejected]).groupby(rows[rejected], sort=False).first()
+
+    def positions(row_numbers: np.ndarray) -> np.ndarray:
+        if isinstance(index, pd.RangeIndex) and index.step == 1:
+            return row_numbers - index.start  # the usual case: rows 1..n, position = row - 1
+        return index.get_indexer(row_numbers)
+
+    def at(row_numbers: np.ndarray) -> np.ndarray:
+        flags = np.zeros(len(index), dtype=bool)
+        flags[positions(row_numbers)] = True
+        return flags
+
+    produced = at(m[SOURCE_ROW].to_numpy(dtype=np.int64))
+    creatinine = at(rows[mine["creatinine"].to_numpy(dtype=bool)])
+    duplicate = at(np.array([row for file, name, row in collapsed if file == sheet.file and name == sheet.sheet],
+                            dtype=np.int64))
+    error_codes, error_words = pd.factorize(first_error.to_numpy(dtype=object))
+    error = np.full(len(index), -1, dtype=np.int64)
+    error[positions(first_error.index.to_numpy(dtype=np.int64))] = error_codes
+    decision = np.select([produced, creatinine, duplicate, error >= 0], [1, 2, 3, 4], default=0)
+    undecided = decision == 0
+    own_status, own_status_words = pd.factorize(reader.status.to_numpy(dtype=object)[undecided])
+    own_reason, own_reason_words = pd.factorize(reader.reason.to_numpy(dtype=object)[undecided])
+    status = _STATUS_OF_DECISION[decision]
+    status[undecided] = len(_DECIDED_STATUS) + own_status
+    reason = _REASON_OF_DECISION[decision]
+    is_error = decision == 4
+    reason[is_error] = len(_DECIDED_REASON) + error[is_error]
+    reason[undecided] = len(_DECIDED_REASON) + len(error_words) + own_reason
+    whole = pd.RangeIndex(len(index))
+    return (text_series([*_DECIDED_STATUS, *own_status_words], status, index=whole).array,
+            text_series([*_DECIDED_REASON, *error_words, *own_reason_words], reason, index=whole).array)
 
 
 def _by_sheet(frame: pd.DataFrame, file_column: str, sheet_column: str) -> dict[tuple[str, str], pd.DataFrame]:

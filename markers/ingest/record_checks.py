@@ -150,6 +150,12 @@ class UnitColumns:
     kind: np.ndarray
     scale: np.ndarray
 
+    def is_kind(self, *kinds: str) -> np.ndarray:
+        """Which records' unit is of one of ``kinds`` (``""``: no unit): ``np.isin(kind, kinds)``, decided
+        once per distinct unit and taken by code (a comparison of a million objects is a pass in Python calls)."""
+        distinct_kinds = np.array([u.kind if u is not None else "" for u in self.units], dtype=object)
+        return np.isin(distinct_kinds, kinds)[self.codes] if len(distinct_kinds) else np.zeros(len(self.codes), dtype=bool)
+
 
 def check_units(rej: Rejections, *, config: Config, is_creatinine: np.ndarray) -> UnitColumns:
     """Each spelling parsed once; records without a unit or with a 24-hour excretion are rejected.
@@ -163,11 +169,12 @@ def check_units(rej: Rejections, *, config: Config, is_creatinine: np.ndarray) -
     units = _unit_lookup(records, codes, spellings, rej.open, config=config)
     kind = np.array([u.kind if u is not None else "" for u in units], dtype=object)[codes]
     scale = np.array([u.scale if u is not None else np.nan for u in units], dtype=float)[codes]
-    rej.fail((kind == "") & ~is_creatinine, "missing-unit", "unit_col", "unit", "unit_text")
-    per_time = (kind == "per_time") | records["loinc_measure"].isin(["mass_rate_24h"]).to_numpy(dtype=bool)
+    columns = UnitColumns(units, codes, kind, scale)
+    rej.fail(columns.is_kind("") & ~is_creatinine, "missing-unit", "unit_col", "unit", "unit_text")
+    per_time = columns.is_kind("per_time") | records["loinc_measure"].isin(["mass_rate_24h"]).to_numpy(dtype=bool)
     rej.fail(per_time & ~is_creatinine, "not-per-creatinine", "unit_col", "unit", "unit_text",
              "A 24-hour excretion is not a ratio to creatinine; spot-urine limits do not apply")
-    return UnitColumns(units, codes, kind, scale)
+    return columns
 
 
 def warn_about(rej: Rejections, kind: np.ndarray, is_creatinine: np.ndarray) -> None:

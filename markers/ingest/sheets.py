@@ -23,7 +23,7 @@ from markers.ingest.measurement_rows import measurement_records
 from markers.ingest.parse import parse_dates
 from markers.ingest.patient_rows import patient_records, therapy_records
 from markers.readers import files as raw_io
-from markers.readers.cells import blank_cells, text_of
+from markers.readers.cells import filled_counts, text_of
 
 __all__ = ["SheetReader", "measurement_records", "patient_records", "repeated_header_rows", "sheet_summary",
            "therapy_records"]
@@ -39,10 +39,11 @@ def repeated_header_rows(header: pd.Series, data: pd.DataFrame) -> np.ndarray:
         if column not in data.columns:
             return np.zeros(len(data), dtype=bool)
         wanted = header[column].strip().lstrip("\ufeff").lower()
-        # vectorised on the Arrow text, only over the rows still in the running
-        cells = data[column].iloc[np.flatnonzero(same)].astype("string")
+        # vectorised on the Arrow text, only over the rows still in the running (the first column: all, no take)
+        running = np.flatnonzero(same)
+        cells = (data[column] if len(running) == len(data) else data[column].iloc[running]).astype("string")
         hits = (cells.str.strip().str.lstrip("\ufeff").str.lower() == wanted).fillna(False).to_numpy(dtype=bool)
-        same[np.flatnonzero(same)] = hits
+        same[running] = hits
         if not same.any():
             break
     return same
@@ -101,9 +102,8 @@ class SheetReader:
     def body(self) -> tuple[int, ColumnMap, str, pd.DataFrame] | None:
         """Find header and role; mark title/header/blank/footer rows; return the data rows."""
         cells = self.sheet.cells
-        empty = blank_cells(cells)
-        blank_rows = empty.all(axis=1)
-        filled = (~empty).sum(axis=1)
+        filled = filled_counts(cells)
+        blank_rows = filled == 0
         found = find_header(cells, config=self.config)
         skip_reason = getattr(self.sheet, "skip_reason", None)
         if skip_reason:  # segments or resources of a structured source that hold no result

@@ -88,6 +88,8 @@ def as_text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         names = [str(c) for c in values.cat.categories] + [None]
+        if len(names) == 2 and not (codes < 0).any():  # one sheet's file or sheet name: an Arrow repeat, not a take
+            return constant_text(names[0], len(codes))
         return text_series(names, np.where(codes < 0, len(names) - 1, codes), index=values.index).array
     return values.array if isinstance(values.dtype, pd.StringDtype) else pd.array(values.astype(object), dtype=CELL_DTYPE)
 
@@ -129,20 +131,24 @@ def stripped_text(values: pd.Series) -> pd.Series:
     return _mapped_text(values, codes, uniques, mapped, missing=None)
 
 
-def blank_cells(frame: pd.DataFrame) -> np.ndarray:
-    """Boolean matrix: True where a cell is empty (missing or only whitespace)."""
-    blank = np.ones(frame.shape, dtype=bool)
-    for position, column in enumerate(frame.columns):
+def filled_counts(frame: pd.DataFrame) -> np.ndarray:
+    """How many cells of each row are filled (neither missing nor empty nor only whitespace).
+
+    Counted column by column into one integer a row: a sheet's rows need only this count (blank
+    rows hold none, a footer line one), not a matrix of every cell.
+    """
+    filled = np.zeros(len(frame), dtype=np.int32)
+    for column in frame.columns:
         values = frame[column]
         if isinstance(values.dtype, pd.StringDtype):
             # Arrow passes in C: missing, empty, or nothing but whitespace
             text = pa.array(values.array)
-            empty = pc.or_(pc.utf8_is_space(text), pc.equal(pc.binary_length(text), 0)).fill_null(True)
-            blank[:, position] = empty.to_numpy(zero_copy_only=False)
+            empty = pc.or_(pc.utf8_is_space(text), pc.equal(text, pa.scalar("", text.type))).fill_null(True)
+            filled += ~empty.to_numpy(zero_copy_only=False)
         else:
-            blank[:, position] = per_distinct(
-                values, lambda v: isinstance(v, str) and not v.strip(), empty=True, exact=False).astype(bool)
-    return blank
+            filled += ~per_distinct(values, lambda v: isinstance(v, str) and not v.strip(), empty=True,
+                                    exact=False).astype(bool)
+    return filled
 
 
 def cell_ids(values: pd.Series) -> pd.Series:
@@ -161,10 +167,13 @@ def cell_refs(rows: pd.Series | np.ndarray, columns: pd.Series | np.ndarray) -> 
     """``D14``-style references (a text array), vectorised: each column's letters computed once, joined by Arrow."""
     rows = np.asarray(rows, dtype=np.int64)
     columns = np.asarray(columns, dtype=np.int64)
-    codes, positions = pd.factorize(columns)
-    letters = pa.array([raw_io.column_letter(int(c)) for c in positions], type=pa.large_string())
-    joined = pc.binary_join_element_wise(letters.take(pa.array(codes)), pa.array(rows).cast(pa.large_string()),
-                                         pa.scalar("", pa.large_string()))
+    if len(columns) and (columns == columns[0]).all():
+        # the usual case, every result in one column: its letters joined as a scalar, no column of letters
+        letters = pa.scalar(raw_io.column_letter(int(columns[0])), pa.large_string())
+    else:
+        codes, positions = pd.factorize(columns)
+        letters = pa.array([raw_io.column_letter(int(c)) for c in positions], type=pa.large_string()).take(pa.array(codes))
+    joined = pc.binary_join_element_wise(letters, pa.array(rows).cast(pa.large_string()), pa.scalar("", pa.large_string()))
     return pd.array(joined, dtype=CELL_DTYPE)
 
 
