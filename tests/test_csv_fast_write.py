@@ -248,3 +248,35 @@ def test_date_columns_midnight_by_whole_days_and_empty_ones_without_hashing(tmp_
     assert target.read_bytes() == (b"day,stamp,none\r\n1960-03-01,1969-12-31T23:59:00,\r\n,,\r\n"
                                    b"2024-02-29,2024-02-29T00:00:00,\r\n")
 
+
+
+def test_columns_in_several_arrow_chunks_as_pandas_writes_them():
+    # concatenated tables (the issues of several sheets) hold their text in several Arrow chunks:
+    # a repetitive column (coded by distinct value), a column of one text per row, and categories
+    part = pd.DataFrame({"code": pd.array(["missing-patient-id", "duplicate-result"] * 800, dtype="str"),
+                         "cell": pd.array([f"C{i}" for i in range(1_600)], dtype="str"),
+                         "sheet": pd.Categorical(["Samples", 'Say "hi"'] * 800)})
+    frame = pd.concat([part, part.iloc[:700]], ignore_index=True)
+    assert frame["code"].array._pa_array.num_chunks == 2 and frame["cell"].array._pa_array.num_chunks == 2
+    written = b"".join(csv_chunks(frame))
+    assert written == frame.to_csv(index=False, lineterminator="\r\n").encode()
+    lines = written.split(b"\r\n")
+    assert lines[1] == b"missing-patient-id,C0,Samples" and lines[1602] == b'duplicate-result,C1,"Say ""hi"""'
+
+
+def test_validate_rejects_of_a_workbook_with_several_issue_kinds(tmp_path):
+    # the sample workbook's issues come from several sheets and checks, concatenated
+    from click.testing import CliRunner
+
+    from markers.cli import cli
+    from markers.ingest.reader import read
+
+    out = tmp_path / "rejects.csv"
+    source = SAMPLES / "study_workbook.xlsx"
+    result = CliRunner().invoke(cli, ["validate", str(source), "--rejects", str(out)])
+    assert result.exit_code == 1, result.output
+    issues = read(source).issues
+    assert out.read_bytes() == old_bytes(issues, safe_csv=False)
+    table = pd.read_csv(out, dtype=str)
+    assert len(table) == len(issues) == 7
+    assert table.iloc[0][["code", "sheet", "cell"]].tolist() == ["missing-patient-id", "Samples", "A152"]

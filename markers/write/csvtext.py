@@ -152,7 +152,7 @@ def _field(series: pd.Series, sep: str) -> Field | None:
         return _numbers_field(values, missing)
     if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)
         codes = series.cat.codes.to_numpy().astype(np.int64)
-        texts = pa.array(dtype.categories.array, type=pa.large_string())
+        texts = _one_chunk(pa.array(dtype.categories.array, type=pa.large_string()))
         return np.where(codes < 0, len(texts), codes), _quote(pa.concat_arrays([texts, pa.array([""], pa.large_string())]), sep)
     text = _field_text(series)
     return None if text is None else _text_field(text, sep)
@@ -168,7 +168,7 @@ def _field_text(series: pd.Series) -> pa.Array | None:
     """The text of a text column (missing -> ''), unquoted; None for other kinds."""
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        values = pa.array(series)  # the column's own Arrow data, no copy
+        values = _one_chunk(pa.array(series))  # the column's own Arrow data, no copy when in one piece
         return pc.fill_null(values.cast(pa.large_string()), _text(""))
     if isinstance(dtype, pd.StringDtype) or (
         pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
@@ -179,6 +179,12 @@ def _field_text(series: pd.Series) -> pa.Array | None:
             return None
         return pc.fill_null(values, _text(""))
     return None
+
+
+def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """An Arrow column in one piece: a pandas column of concatenated tables (the issues of several
+    sheets, a categorical's categories) holds several, and the writer reads one buffer per column."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _chunk_text(field: Field, start: int, stop: int) -> pa.Array:
