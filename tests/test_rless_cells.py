@@ -128,6 +128,8 @@ def test_cells_with_and_without_r_mixed(tmp_path):
     (b'<row r="2"><c t=" r=\'A1\'"/><c s=">"/><c/></row>', 2, 3),
     # blanks around "=", single quotes: a reference (D3), then E3
     (b"<row r='3'><c r = 'D3'/><c\n/></row>", 3, 5),
+    # two r attributes (the newest reader takes the last one): the farther, G1, then H1
+    (b'<row r="1"><c r="A1" r="G1"/><c/></row>', 1, 8),
     # <col>, <cols>, <cfRule> are not cells
     (b'<cols><col min="1" max="900"/></cols><row r="1"><c>', 1, 1),
 ])
@@ -202,3 +204,21 @@ def test_a_run_across_chunks_without_cells(tmp_path, case):
                             bound.feed_next)
     assert bound.cells.unsure is unsure
     assert unsure or (bound.cells.rows, bound.cells.columns, bound.extent()) == (4, 62, (999_999, 62))
+
+
+def test_a_far_reference_after_long_blanks_across_pieces_is_read():
+    # a cell tag, 400 blanks, the edge of a piece, 400 blanks, then r="XFD1048577": neither piece's share of
+    # 256 bytes holds both the tag name and the reference. Row 1,048,577, column XFD (16,384)
+    data = (b'<row r="2"><c r="A2"><v>1</v></c>' + b"<c" + b" " * 800 + b'r="XFD1048577"><v>1</v></c></row>')
+    start = data.index(b"<c" + b" ")
+    for at in [start + 1, start + 2, start + 3, start + 200, start + 402, start + 801, start + 805]:
+        for cuts in ([at], [at, at + 1], [at - 1, at, at + 5]):
+            fast, plain = _fed(_pieces(data, cuts), joined=False), _fed(_pieces(data, cuts), joined=True)
+            assert (fast.rows, fast.columns) == (plain.rows, plain.columns) == (1_048_577, 16_384), (at, cuts)
+
+
+def test_a_far_second_r_attribute_is_read(tmp_path):
+    # <c r="A3" r="XFD1048576">: the bound reads every r, so the far one: 1,048,576 rows x 16,384 columns
+    path = _book(tmp_path, '<row r="3"><c r="A3" r="XFD1048576"><v>1</v></c></row>')
+    with pytest.raises(UnsafeInputError, match=r"spans 1,048,576 rows x 16,384 columns"):
+        limits.check_workbook_extent(path, "xlsx", count=False)
