@@ -256,6 +256,9 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     raise _too_big(name, f"the part {part!r} has a cell or row reference of 250 characters or more "
                                    "(Excel writes at most 10, XFD1048576)", "the file is damaged or forged; save it "
                                    "again from Excel")
+                if extent.cells.unsure:
+                    raise _too_big(name, f"the part {part!r} has a tag not closed within 64 KiB", "the file is "
+                                   "damaged or forged; save it again from Excel")
                 _refuse_extent(name, part, *extent.extent(), limits, xlsx=True)
             elif kind == "ods" and part == "content.xml":
                 ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)

@@ -24,7 +24,7 @@ number is read as the fast reader reads it: ``A0001048577`` is row 1,048,577.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
 
@@ -60,6 +60,32 @@ _TRIGGER = re.compile(_R + rb'(?:[A-Za-z]?0*[1-9]\d{6,}' + _END + rb'|[A-Za-z]{2
 _TRIGGER_RE2 = pc.MatchSubstringOptions(_TRIGGER.pattern.decode("ascii").replace("\\d", "[0-9]"))
 _DIGITS = 12  # a row number of more digits is past the last row whatever they are
 
+# Cells without an r attribute. The fast reader (calamine, xlsx/cells_reader.rs, XlsxCellReader::next_cell)
+# keeps a 0-based row_index and col_index: a <row> start tag with r sets row_index to that row; a </row> end
+# tag adds 1 to row_index and sets col_index to 0; a <c> start tag with r is placed at its reference and sets
+# col_index to its column; one without r is placed at (row_index, col_index); after either, col_index += 1.
+# Tags are matched by local name (<x:c> is a cell). There, empty elements (<c/>, <row r="5"/>) do nothing; the
+# reader fastexcel ships takes one as a start and an end tag (<row r="5"/><row><c> puts the cell in row 6,
+# <c r="F3"/><c> in G3): an empty tag is followed the way that reaches farther.
+# So <row r="1048576"> and 16,384 <c><v>1</v></c> reach XFD1048576. _RLESS_RE2 flags a piece holding a cell
+# tag not written as <c r= (or with a prefix, or a row tag with a prefix); such pieces are followed tag by tag
+# (_RlessCells).
+_BLANK = rb'[ \t\n\r]'
+_PREFIX = rb'[^ \t\n\r<>/:="\']+:'
+_RLESS = re.compile(rb'<(?:c(?:[>/]|' + _BLANK + rb'+(?:[^r \t\n\r]|r[^ \t\n\r=]))|'
+                    + _PREFIX + rb'(?:c|row)[ \t\n\r>/])')
+_RLESS_RE2 = pc.MatchSubstringOptions(_RLESS.pattern.decode("ascii"))
+_BLANKS = b" \t\n\r"
+_OPEN_TAG_END = re.compile(rb'<(?:c|' + _PREFIX + rb'(?:c|row))\Z')  # before a run of blanks that ends a piece
+# a tag: its attribute values may hold ">" (and another attribute's value " r='A1'", hence _ATTRIBUTE)
+# (an attribute value holds no "<": each try stops at the next tag, so a forged quote costs no more than a tag)
+_VALUES = rb'(?:[^<>"\']|"[^<"]*"|\'[^<\']*\')*'
+_TAG = re.compile(rb'<(/?)(?:' + _PREFIX + rb')?(row|c)(?=[ \t\n\r>/])(' + _VALUES + rb')>')
+_ANY_TAG = re.compile(rb'<' + _VALUES + rb'>')
+_ATTRIBUTE = re.compile(rb'([^ \t\n\r=/]+)' + _BLANK + rb'*=' + _BLANK + rb'*(?:"([^"]*)"|\'([^\']*)\')')
+_ROW_COLUMN = re.compile(rb'([A-Za-z]*)0*(\d*)')
+_LONG_TAG = 1 << 16  # a tag not closed within 64 KiB: forged
+
 
 def column_number(letters: bytes | str) -> int:
     """The 1-based column number of column letters (``A`` = 1, ``XFD`` = 16,384).
@@ -75,6 +101,92 @@ def column_number(letters: bytes | str) -> int:
     for char in letters.upper():
         number = number * 26 + ord(char) - 64
     return number
+
+
+def _reference(attributes: bytes) -> tuple[bytes, bytes] | None:
+    """The column letters and row digits (leading zeros dropped) of the ``r`` attribute; of several, the farthest."""
+    found = [_ROW_COLUMN.match(a or b).groups() for name, a, b in _ATTRIBUTE.findall(attributes) if name == b"r"]
+    return max(found, key=lambda ref: (column_number(ref[0][:8]), len(ref[1]), ref[1])) if found else None
+
+
+def _may_hold_rless(tail: bytes, chunk: bytes) -> bool:
+    """Whether ``chunk`` (after ``tail``) may hold a cell tag not written as ``<c r=`` (see _RLESS).
+
+    RE2 looks in ``chunk``; ``re`` where a tag crosses from ``tail``, with the blanks at the edge taken as one (a
+    tag name and the rest of its tag may be far apart); a piece ending in 200 blanks or more after a tag name
+    (the tail of the next piece may not hold the name) is taken too.
+    """
+    if matches(chunk, _RLESS_RE2):
+        return True
+    if tail:
+        head = chunk.lstrip(_BLANKS) if chunk[:1].isspace() else chunk
+        edge = tail.rstrip(_BLANKS)
+        if _RLESS.search(edge + (b" " if len(edge) < len(tail) or len(head) < len(chunk) else b"") + head[:256]):
+            return True
+    if chunk[-1:].isspace():
+        body = chunk.rstrip(_BLANKS)
+        return len(chunk) - len(body) >= 200 and _OPEN_TAG_END.search(body[-300:]) is not None
+    return False
+
+
+@dataclass
+class _RlessCells:
+    """The farthest row and column (1-based) that cells without ``r`` reach, following the tags of a part.
+
+    ``known`` is False once a piece was skipped (the position is then not known) or a tag ran over 64 KiB;
+    ``unsure`` notes a cell without ``r`` met while the position was not known (or such a tag).
+
+    Examples
+    --------
+    >>> cells = _RlessCells()
+    >>> cells.feed(b'<row r="3"><c r="B3"><v>1</v></c><c><v>2</v></c><c/><c t="s"><v>0</v></c></row><row><c')
+    >>> cells.feed(b'><v>4</v></c></row>')
+    >>> cells.rows, cells.columns, cells.unsure
+    (4, 5, False)
+    """
+
+    row: int = 0  # the fast reader's row_index and col_index (0-based)
+    column: int = 0
+    rows: int = 0
+    columns: int = 0
+    known: bool = True
+    unsure: bool = False
+    pending: bytes = b""  # a tag cut at the end of the last piece
+
+    def feed(self, data: bytes) -> None:
+        """Follow the tags of ``data``, the bytes right after the last piece fed (or after a skip)."""
+        data = self.pending + data if self.pending else data
+        end = 0
+        for match in _TAG.finditer(data):
+            end = match.end()
+            closing, name, attributes = match.groups()
+            if closing:
+                if name == b"row":
+                    self.row, self.column = self.row + 1, 0
+                continue
+            empty = attributes.endswith(b"/")  # ignored, or a start and an end tag: whichever reaches farther
+            reference = _reference(attributes)
+            if name == b"row":
+                number = int(reference[1][:_DIGITS]) - 1 if reference and reference[1] else self.row
+                self.row = max(self.row, number + 1) if empty else number
+                continue
+            if reference:
+                number = column_number(reference[0][:8]) - 1
+                self.column = max(self.column - 1, number) if empty else number
+            elif not self.known:
+                self.unsure = True
+            else:
+                self.rows, self.columns = max(self.rows, self.row + 1), max(self.columns, self.column + 1)
+            self.column += 1
+        cut = data.rfind(b"<", end)  # a tag cut at the end of the piece: kept for the next one
+        self.pending = data[cut:] if cut >= 0 and not _ANY_TAG.match(data, cut) else b""
+        if len(self.pending) > _LONG_TAG:
+            self.skip()
+            self.unsure = True
+
+    def skip(self) -> None:
+        """A piece was not followed: the position is no longer known."""
+        self.known, self.pending = False, b""
 
 
 @dataclass
@@ -97,12 +209,14 @@ class XlsxExtent:
     columns: int = 26  # single-letter columns are not looked at one by one: Z bounds them
     exact: bool = True
     long_reference: bool = False  # a reference of 250 characters or more: refused
+    cells: _RlessCells = field(default_factory=_RlessCells)  # cells without r
 
     def feed(self, chunk: bytes, overlap: int) -> None:
         """Take one piece of the part; its first ``overlap`` bytes were in the previous piece."""
         # rows without a number count too: the n-th <row> is row n at least (one <rowBreaks> may count;
         # rows written with a namespace prefix, <x:row>, are bounded by their r attributes only)
         self.row_tags += chunk.count(b"<row") - chunk.count(b"<row", 0, overlap)
+        self.cells.feed(chunk[overlap:])
         if not self.exact:
             self._far(chunk)
             return
@@ -133,6 +247,14 @@ class XlsxExtent:
         self.row_tags += count_tag(chunk, b"<row") + (tail[-3:] + chunk[:3]).count(b"<row")
         if matches(chunk, _TRIGGER_RE2) or (tail and _TRIGGER.search(tail + chunk[:256])):
             self._far(tail + chunk)
+        cells = self.cells
+        if cells.pending or (cells.known and cells.columns) or _may_hold_rless(tail, chunk):
+            # once cells without r were followed, every piece is (a piece without any changes the running
+            # position too); after a skipped piece, from the tail: any cell without r is then unsure, and the
+            # part is measured exactly
+            cells.feed(chunk if cells.known else tail + chunk)
+        else:
+            cells.skip()
 
     def _far(self, chunk: bytes) -> None:
         self.long_reference = self.long_reference or _LONG_REFERENCE.search(chunk) is not None
@@ -145,11 +267,11 @@ class XlsxExtent:
 
     def extent(self) -> tuple[int, int]:
         """(rows, columns): exact, or (``exact=False``) an upper bound of the exact extent."""
-        rows = max(self.rows, self.row_tags)
-        return (rows if self.exact else max(rows, _SIX_DIGITS), self.columns)
+        rows = max(self.rows, self.row_tags, self.cells.rows)
+        return (rows if self.exact else max(rows, _SIX_DIGITS), max(self.columns, self.cells.columns))
 
     def settled(self, max_cells: int) -> bool:
         """Whether :meth:`extent` decides the checks alone: exact, or a bound within every limit."""
         rows, columns = self.extent()
-        return self.exact or (not self.long_reference and rows <= XLSX_MAX_ROW and columns <= XLSX_MAX_COLUMN
+        return self.exact or (not self.long_reference and not self.cells.unsure and rows <= XLSX_MAX_ROW and columns <= XLSX_MAX_COLUMN
                               and rows * columns <= max_cells)
