@@ -23,6 +23,7 @@ import numpy as np
 
 from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers.read_ahead import read_ahead
+from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
 from markers.readers.xlsx_extent import XlsxExtent as _XlsxExtent
 from markers.readers.zip_part import open_part
@@ -233,13 +234,15 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     scans: dict = {}
     with zipfile.ZipFile(path) as zf:
         sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" and count else {}
+        sheets = sheet_parts(zf) if kind == "xlsx" else set()
         for info in zf.infolist():
             part = info.filename
-            if info.is_dir() or not part.lower().endswith(".xml"):
+            is_sheet = normal_part(part) in sheets  # wherever the workbook's relationships put it, any name
+            if info.is_dir() or not (part.lower().endswith(".xml") or is_sheet):
                 continue
             if kind == "xlsx" and part.lower() == "xl/sharedstrings.xml":
                 _check_shared_strings(zf, info, name)
-            if kind == "xlsx" and part.lower().startswith("xl/worksheets/"):
+            if is_sheet:
                 extent, scan = _XlsxExtent(exact=count), sheet_scan.XlsxPartScan(name, part) if count else None
                 def both(chunk: bytes, overlap: int, extent=extent, scan=scan) -> None:
                     extent.feed(chunk, overlap)
