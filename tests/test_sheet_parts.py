@@ -85,3 +85,8 @@ def test_a_legal_sheet_outside_worksheets_is_read(tmp_path):
 
     [sheet] = read_raw(path)
     assert sheet.cells.shape == (2, 3) and sheet.cells.loc[2, 0] == "P1"
+    # its rows are counted apart from the reader too (every row holding a value accounted for): rows 1 and 2
+    from markers.readers.xlsx_counts import count_sheets
+
+    assert list(count_sheets(path)) == ["Results"]
+    assert count_sheets(path)["Results"].rows.rows().tolist() == [1, 2]

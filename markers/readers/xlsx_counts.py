@@ -22,18 +22,13 @@ from types import TracebackType
 
 from markers.errors import InputFormatError
 from markers.readers.row_count import SheetScan
+from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.sheet_scan import XlsxPartScan, sheet_names_by_part
 from markers.readers.zip_part import open_part
 
-__all__ = ["CountedBeside", "is_sheet_part"]
+__all__ = ["CountedBeside"]
 
 _CHUNK = 1 << 20
-
-
-def is_sheet_part(part: str) -> bool:
-    """Whether a ZIP entry of an xlsx is a worksheet part (``xl/worksheets/sheet1.xml``)."""
-    lower = part.lower()
-    return lower.startswith("xl/worksheets/") and lower.endswith(".xml")
 
 
 class _Stopped(Exception):
@@ -86,9 +81,10 @@ def count_sheets(path: pathlib.Path, stop: threading.Event | None = None) -> dic
     scans: dict[str, SheetScan] = {}
     with zipfile.ZipFile(path) as zf:
         sheet_names = sheet_names_by_part(zf)
+        sheets = sheet_parts(zf)  # wherever the workbook's relationships put them, as the reader finds them
         for info in zf.infolist():
             part = info.filename
-            if info.is_dir() or not is_sheet_part(part):
+            if info.is_dir() or normal_part(part) not in sheets:
                 continue
             scan = XlsxPartScan(name, part)
             _feed_part(zf, info, name, scan, stop)
