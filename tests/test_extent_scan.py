@@ -13,6 +13,8 @@ import zipfile
 
 import pytest
 from corpus.hostile_cases import _sheet_xml, xlsx
+from corpus.pieces import fed as _fed
+from corpus.pieces import pieces as _pieces
 
 from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers import limits
@@ -141,20 +143,6 @@ def test_the_re2_bound_pattern_matches_what_python_matches():
 # -- feed_next equals feed on joined pieces ------------------------------------------------------
 
 
-def _pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    edges = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
-
-
-def _fed(pieces: list[bytes], *, joined: bool) -> XlsxExtent:
-    extent, tail = XlsxExtent(exact=False), b""
-    for piece in pieces:
-        if joined:
-            extent.feed(tail + piece, len(tail))
-        else:
-            extent.feed_next(tail, piece)
-        tail = (tail + piece)[-256:]
-    return extent
 
 
 _FAR_CELL = (b'<row r="5"><c r="A5"><v>1</v></c></row>' * 3000

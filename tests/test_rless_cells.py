@@ -17,6 +17,8 @@ import fastexcel
 import pytest
 from click.testing import CliRunner
 from corpus.hostile_cases import _sheet_xml, xlsx
+from corpus.pieces import fed as _fed
+from corpus.pieces import pieces as _pieces
 
 from markers.cli import cli
 from markers.errors import UnsafeInputError
@@ -142,20 +144,6 @@ def test_the_running_position_follows_the_reader(data, rows, columns):
 # -- pieces: a run cut across piece edges ---------------------------------------------------------------
 
 
-def _pieces(data: bytes, cuts: list[int]) -> list[bytes]:
-    edges = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
-
-
-def _fed(pieces: list[bytes], *, joined: bool) -> XlsxExtent:
-    extent, tail = XlsxExtent(exact=False), b""
-    for piece in pieces:
-        if joined:
-            extent.feed(tail + piece, len(tail))
-        else:
-            extent.feed_next(tail, piece)
-        tail = (tail + piece)[-256:]
-    return extent
 
 
 # row 4 with 40 cells without r, one of them written with 300 blanks before its ">" (longer than two pieces
