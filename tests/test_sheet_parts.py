@@ -90,3 +90,19 @@ def test_a_legal_sheet_outside_worksheets_is_read(tmp_path):
 
     assert list(count_sheets(path)) == ["Results"]
     assert count_sheets(path)["Results"].rows.rows().tolist() == [1, 2]
+
+
+def test_a_workbook_part_too_large_to_read_whole_is_refused(tmp_path):
+    # a sheet's entry could hide past the first 16 MiB (16,777,216 bytes): 17,000,000 blanks before it
+    workbook = _WORKBOOK.replace(b"<sheets>", b"<sheets>" + b" " * 17_000_000)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _ROOT_RELS)
+        zf.writestr("xl/workbook.xml", workbook)
+        zf.writestr("xl/worksheets/sheet1.xml", _sheet_xml(""))
+    path = tmp_path / "padded.xlsx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(UnsafeInputError, match=r"^padded\.xlsx: the part 'xl/workbook\.xml' inflates to more than "
+                       r"16,777,216 bytes"):
+        limits.check_workbook_extent(path, "xlsx", count=False)

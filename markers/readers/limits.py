@@ -234,7 +234,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
     scans: dict = {}
     with zipfile.ZipFile(path) as zf:
         sheet_names = sheet_scan.sheet_names_by_part(zf) if kind == "xlsx" and count else {}
-        sheets = sheet_parts(zf) if kind == "xlsx" else set()
+        sheets = sheet_parts(zf, name=name) if kind == "xlsx" else set()
         for info in zf.infolist():
             part = info.filename
             is_sheet = normal_part(part) in sheets  # wherever the workbook's relationships put it, any name

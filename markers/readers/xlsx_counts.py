@@ -81,7 +81,7 @@ def count_sheets(path: pathlib.Path, stop: threading.Event | None = None) -> dic
     scans: dict[str, SheetScan] = {}
     with zipfile.ZipFile(path) as zf:
         sheet_names = sheet_names_by_part(zf)
-        sheets = sheet_parts(zf)  # wherever the workbook's relationships put them, as the reader finds them
+        sheets = sheet_parts(zf, name=name)  # wherever the workbook's relationships put them, as the reader finds them
         for info in zf.infolist():
             part = info.filename
             if info.is_dir() or normal_part(part) not in sheets:
