@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from markers.write.number_text import number_text
+from markers.write.number_text import large_text, number_text
 
 #: Cells formatted per slice of rows: bounds the memory of the text built at once. A wide table
 #: (the assessment's 48 columns) gets fewer rows per slice than a narrow one: its slices' text is
@@ -66,11 +66,6 @@ def _may_need_quotes(values: pa.Array, sep: str) -> bool:
     return any(char in octets for char in (sep.encode(), b'"', b"\r", b"\n"))
 
 
-def _large_text(texts: np.ndarray) -> pa.Array:
-    """A numpy array of str as Arrow large_string (pyarrow before 20 converts numpy text to string only)."""
-    return pa.array(texts).cast(pa.large_string())
-
-
 #: A column's text: ``(codes, texts)``, each row's text being ``texts[code]`` (a column that repeats
 #: its values), or ``(None, texts)``, one text per row.
 Field = tuple[np.ndarray | None, pa.Array]
@@ -84,14 +79,14 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
     round-trip digits), and a lab table repeats its numbers a lot. A missing value is one more code.
     """
     if missing is not None and missing.all():  # an empty column (most of a registry's findings): one code
-        return np.zeros(len(values), dtype=np.int64), _large_text(np.array([""]))
+        return np.zeros(len(values), dtype=np.int64), large_text(np.array([""]))
     if values.dtype.kind == "b":  # two texts; the values are their codes (no hashing)
         codes = values.astype(np.int64)
         texts = np.array([False, True]).astype(str)
         if missing is not None:
             texts = np.append(texts, "")
             codes[missing] = 2
-        return codes, _large_text(texts)
+        return codes, large_text(texts)
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
@@ -147,7 +142,7 @@ def _field(series: pd.Series, sep: str) -> Field | None:
     if _masked_int_or_bool(dtype):  # pandas writes str() of each value, '' for <NA>
         missing = series.isna().to_numpy()
         if missing.all():  # no value to convert (a finding no course reached)
-            return np.zeros(len(missing), dtype=np.int64), _large_text(np.array([""]))
+            return np.zeros(len(missing), dtype=np.int64), large_text(np.array([""]))
         values = series.to_numpy(dtype=dtype.numpy_dtype, na_value=dtype.numpy_dtype.type(0))
         return _numbers_field(values, missing)
     if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)

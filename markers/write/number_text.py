@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["number_text"]
+__all__ = ["large_text", "number_text"]
 
 
 def number_text(values: np.ndarray) -> pa.Array:
@@ -30,7 +30,12 @@ def number_text(values: np.ndarray) -> pa.Array:
         return pa.array(list(map(float.__repr__, values.tolist())), type=pa.large_string())
     if values.dtype.kind in "iu":
         return integer_text(values)
-    return pa.array(values.astype(str)).cast(pa.large_string())
+    return large_text(values.astype(str))
+
+
+def large_text(texts: np.ndarray) -> pa.Array:
+    """A numpy array of str as Arrow large_string (pyarrow before 20 converts numpy text to string only)."""
+    return pa.array(texts).cast(pa.large_string())
 
 
 def integer_text(values: np.ndarray) -> pa.Array:
