@@ -50,7 +50,7 @@ def test_a_part_reads_as_zipfile_reads_it(tmp_path, compression, size):
         with open_part(zf, zf.infolist()[0]) as fh:
             assert [len(fh.read(7)) for _ in range(3)] == [7, 7, 7]
     assert b"".join(pieces) == data
-    assert all(0 < len(piece) <= size for piece in pieces)
+    assert [len(piece) for piece in pieces] == [size] * (len(data) // size) + [len(data) % size]
 
 
 def _patch(path, old: bytes, new: bytes, count: int) -> None:
@@ -199,16 +199,31 @@ def test_a_cell_at_ab1048577_across_the_chunk_edge_is_refused(tmp_path, into):
     limits.check_workbook_extent(fine, "xlsx", count=False)
 
 
-def test_the_pass_on_a_deflated_part_equals_the_plain_scan(tmp_path):
+@pytest.mark.parametrize("ahead", [False, True])
+def test_the_pass_on_a_deflated_part_equals_the_plain_scan(tmp_path, ahead):
+    # ahead: the bound pattern looked for in each chunk by the thread that inflates it, as the pass does
     data = _FAR_CELL * 40  # 3.6 MB: several chunks of the deflated part
     path = _zip(tmp_path, data)
     extent = XlsxExtent(exact=False)
     with zipfile.ZipFile(path) as zf:
-        limits._stream_part(zf, zf.infolist()[0], "a.xlsx", [0], 1 << 30, extent.feed_next)
+        limits._stream_part(zf, zf.infolist()[0], "a.xlsx", [0], 1 << 30, extent.feed_next,
+                            ahead=XlsxExtent.far_in if ahead else None)
     plain = XlsxExtent(exact=False)
     plain.feed(data, 0)
     assert (extent.rows, extent.row_tags, extent.columns) == (plain.rows, plain.row_tags, plain.columns)
     assert (extent.rows, extent.row_tags, extent.columns) == (1_048_577, 240_040, 28)
+
+
+def test_a_far_cell_found_ahead_or_not_gives_the_same_bound():
+    # far=False where the chunk holds no far reference, the edge still read with re: the cell crosses it
+    at = _FAR_CELL.index(b'r="AB1048577"') + 3
+    head, rest = _FAR_CELL[:at], _FAR_CELL[at:]
+    for far in (None, XlsxExtent.far_in(rest)):
+        extent = XlsxExtent(exact=False)
+        extent.feed_next(b"", head, far=None if far is None else XlsxExtent.far_in(head))
+        extent.feed_next(head[-256:], rest, far=far)
+        assert (extent.rows, extent.columns) == (1_048_577, 28)
+    assert XlsxExtent.far_in(rest) is False and XlsxExtent.far_in(_FAR_CELL) is True
 
 
 # -- references the fast reader reads farther than they look ---------------------------------------

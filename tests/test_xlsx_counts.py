@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pathlib
+import threading
 import zlib
 
 import pytest
@@ -110,6 +111,18 @@ def test_read_ahead_gives_every_chunk_in_order_and_raises_a_read_error_in_place(
         with read_ahead(Broken(b"abcdefg"), 3) as chunks:
             taken.extend(chunks)
     assert taken == [b"abc"]
+
+
+def test_read_ahead_runs_each_in_the_reading_thread_beside_its_chunk():
+    threads = []
+
+    def each(chunk: bytes) -> int:
+        threads.append(threading.current_thread().name)
+        return chunk.count(b"e")
+
+    with read_ahead(io.BytesIO(b"abcdefgeee"), 4, each=each) as pairs:
+        assert list(pairs) == [(b"abcd", 0), (b"efge", 2), (b"ee", 2)]
+    assert len(threads) == 3 and all(name.startswith("markers-read-ahead") for name in threads)
 
 
 @pytest.mark.parametrize("size", [40, 1 << 20])

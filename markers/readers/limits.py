@@ -16,7 +16,6 @@ from __future__ import annotations
 import pathlib
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ from markers.readers.read_ahead import read_ahead
 from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
 from markers.readers.xlsx_extent import XlsxExtent as _XlsxExtent
-from markers.readers.zip_part import open_part
+from markers.readers.zip_part import PART_ERRORS, open_part
 
 __all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
 
@@ -134,13 +133,15 @@ class _OdsExtent:
 
 
 def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: list[int], limit: int,
-                 sink) -> None:
+                 sink, *, ahead=None) -> None:
     """Inflate one part in chunks, feeding ``sink(tail, chunk)`` (``tail``: the part's 256 bytes before
-    ``chunk``), within the running budget."""
+    ``chunk``), within the running budget; with ``ahead``, ``sink(tail, chunk, ahead(chunk))``, ``ahead``
+    run in the thread that inflates (see :func:`read_ahead`)."""
     tail = b""
     try:
-        with open_part(zf, info) as fh, read_ahead(fh, _CHUNK) as chunks:
-            for chunk in chunks:
+        with open_part(zf, info) as fh, read_ahead(fh, _CHUNK, each=ahead) as pieces:
+            for piece in pieces:
+                chunk, found = piece if ahead is not None else (piece, None)
                 budget[0] += len(chunk)
                 if budget[0] > limit:
                     raise _too_big(name, f"its XML parts inflate to more than {limit:,} bytes (counted while "
@@ -148,9 +149,9 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: 
                                    "re-save the file from Excel or LibreOffice")
                 if sink is not None:
                     # a tag cut at the chunk edge is seen whole in the next piece (tags here are < 256 bytes)
-                    sink(tail, chunk)
+                    sink(tail, chunk) if ahead is None else sink(tail, chunk, found)
                     tail = chunk[-256:] if len(chunk) >= 256 else (tail + chunk)[-256:]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+    except PART_ERRORS as exc:
         raise InputFormatError(
             f"{name}: the part {info.filename!r} is damaged ({type(exc).__name__}: {exc}); "
             "open the file in Excel or LibreOffice and save it again."
@@ -249,7 +250,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     scan.feed(chunk, overlap)
 
                 _stream_part(zf, info, name, budget, limits.max_inflated,
-                             _joined(both) if count else extent.feed_next)
+                             _joined(both) if count else extent.feed_next, ahead=None if count else extent.far_in)
                 if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
                 if not extent.settled(limits.max_cells):  # the bound alone does not pass: measure exactly

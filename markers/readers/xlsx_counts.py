@@ -17,14 +17,13 @@ from __future__ import annotations
 import pathlib
 import threading
 import zipfile
-import zlib
 from types import TracebackType
 
 from markers.errors import InputFormatError
 from markers.readers.row_count import SheetScan
 from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.sheet_scan import XlsxPartScan, sheet_names_by_part
-from markers.readers.zip_part import open_part
+from markers.readers.zip_part import PART_ERRORS, open_part
 
 __all__ = ["CountedBeside"]
 
@@ -101,7 +100,7 @@ def _feed_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, scan: Xlsx
                 if stop is not None and stop.is_set():
                     raise _Stopped
                 scan.feed(chunk, 0)  # both counts keep their own carry-over of a tag cut at the edge
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+    except PART_ERRORS as exc:
         raise InputFormatError(
             f"{name}: the part {info.filename!r} is damaged ({type(exc).__name__}: {exc}); "
             "open the file in Excel or LibreOffice and save it again."

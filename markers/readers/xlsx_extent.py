@@ -229,7 +229,14 @@ class XlsxExtent:
         if wide:
             self.columns = max(self.columns, max(column_number(column[:8]) for column in wide))
 
-    def feed_next(self, tail: bytes, chunk: bytes) -> None:
+    @staticmethod
+    def far_in(chunk: bytes) -> bool:
+        """Whether the bound pattern (or a long reference) may match within ``chunk`` (RE2, without the
+        interpreter lock): what :meth:`feed_next` looks for first, so the thread that inflates the next
+        piece can look for it."""
+        return matches(chunk, _TRIGGER_RE2)
+
+    def feed_next(self, tail: bytes, chunk: bytes, far: bool | None = None) -> None:
         """The same as ``feed(tail + chunk, len(tail))``, mostly without the interpreter lock.
 
         For the bound: ``<row`` is counted by numpy in ``chunk``, plus the one
@@ -238,14 +245,15 @@ class XlsxExtent:
         cross from ``tail`` (a match is under 256 bytes). Only when one may
         match is ``tail + chunk`` read as :meth:`feed` reads it (a piece without
         a match gives :meth:`feed` nothing either, beyond matches wholly in
-        ``tail``, which the previous piece gave).
+        ``tail``, which the previous piece gave). ``far``: :meth:`far_in` of ``chunk``,
+        when it was looked for already.
         """
         if self.exact:
             self.feed(tail + chunk, len(tail))
             return
         # a <row crossing the edge starts in the last three bytes of tail (it cannot overlap itself)
         self.row_tags += count_tag(chunk, b"<row") + (tail[-3:] + chunk[:3]).count(b"<row")
-        if matches(chunk, _TRIGGER_RE2) or (tail and _TRIGGER.search(tail + chunk[:256])):
+        if (self.far_in(chunk) if far is None else far) or (tail and _TRIGGER.search(tail + chunk[:256])):
             self._far(tail + chunk)
         cells = self.cells
         if cells.pending or (cells.known and cells.columns) or _may_hold_rless(tail, chunk):
