@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from markers.pipeline import analyse
 from markers.report.summary import summary_text
 from markers.write.cells import text_frame
-from markers.write.csvtext import csv_chunks
+from markers.write.csvtext import _joined_runs, csv_chunks
 from markers.write.tables import write_table
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
@@ -280,3 +281,27 @@ def test_validate_rejects_of_a_workbook_with_several_issue_kinds(tmp_path):
     table = pd.read_csv(out, dtype=str)
     assert len(table) == len(issues) == 7
     assert table.iloc[0][["code", "sheet", "cell"]].tolist() == ["missing-patient-id", "Samples", "A152"]
+
+
+def test_coded_columns_fold_into_runs_as_they_come():
+    # four columns given one at a time (a generator): A and C of two texts, B of one, D plain text. With a
+    # limit of 4 combinations, A, B and C make one run (2 x 1 x 2 = 4): row i's text is
+    # A[i] + "," + B[i] + "," + C[i]; D stays apart. Worked by hand: (x,,q) (y,,p) (y,,q) (x,,p).
+    def text(*values):
+        return pa.array(values, type=pa.large_string())
+
+    fields = iter([
+        (np.array([0, 1, 1, 0]), text("x", "y")),
+        (np.zeros(4, dtype=np.int64), text("")),
+        (np.array([1, 0, 1, 0]), text("p", "q")),
+        (None, text("d1", "d2", "d3", "d4")),
+    ])
+    (codes, combinations), (plain, d) = _joined_runs(fields, ",", limit=4)
+    assert combinations.take(pa.array(codes)).to_pylist() == ["x,,q", "y,,p", "y,,q", "x,,p"]
+    assert plain is None and d.to_pylist() == ["d1", "d2", "d3", "d4"]
+    # a limit of 3: A and B make a run (2 combinations), C starts the next (alone: its own codes and texts)
+    fields = [(np.array([0, 1, 1, 0]), text("x", "y")), (np.zeros(4, dtype=np.int64), text("")),
+              (np.array([1, 0, 1, 0]), text("p", "q"))]
+    (first, first_texts), (second, second_texts) = _joined_runs(iter(fields), ",", limit=3)
+    assert first_texts.take(pa.array(first)).to_pylist() == ["x,", "y,", "y,", "x,"]
+    assert second.tolist() == [1, 0, 1, 0] and second_texts.to_pylist() == ["p", "q"]

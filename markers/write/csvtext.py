@@ -11,7 +11,7 @@ uses pandas' writer, so the file is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -188,47 +188,63 @@ def _chunk_text(field: Field, start: int, stop: int) -> pa.Array:
     return texts.slice(start, stop - start) if codes is None else texts.take(pa.array(codes[start:stop]))
 
 
-def _joined_runs(fields: list[Field], sep: str, limit: int) -> list[Field]:
+def _joined_runs(fields: Iterable[Field], sep: str, limit: int) -> list[Field]:
     """The fields, adjacent coded fields joined into one where their combinations are few.
 
     A run of columns with few distinct values (the assessment's flags, statuses, notes and empty
     columns) has few distinct combinations: each combination's text is joined once and taken per
     row, so the rows' join has a handful of parts instead of one per column. ``limit`` bounds the
-    number of combinations of a run.
+    number of combinations of a run. ``fields`` may be an iterator: each field's codes are folded
+    into its run's combination as it comes, so a table's columns never hold their codes all at once.
     """
     parts: list[Field] = []
-    run: list[Field] = []
-    size = 1
+    run = _Run()
     for codes, texts in fields:
-        if codes is not None and size * len(texts) <= limit:
-            run.append((codes, texts))
-            size *= len(texts)
+        if codes is not None and run.size * len(texts) <= limit:
+            run.add(codes, texts)
             continue
-        if run:
-            parts.append(_run_field(run, sep))
-        run, size = ([(codes, texts)], len(texts)) if codes is not None else ([], 1)
+        if run.texts:
+            parts.append(run.field(sep))
+        run = _Run()
         if codes is None:
             parts.append((codes, texts))
-    if run:
-        parts.append(_run_field(run, sep))
+        else:
+            run.add(codes, texts)
+    if run.texts:
+        parts.append(run.field(sep))
     return parts
 
 
-def _run_field(run: list[Field], sep: str) -> Field:
-    """A run of coded fields as one: the ``sep``-joined text of every combination of their codes."""
-    if len(run) == 1:
-        return run[0]
-    combination = np.zeros(len(run[0][0]), dtype=np.int64)
-    for codes, texts in run:  # mixed radix: the run's codes as one number per row
-        if len(texts) > 1:  # a one-text field's digit is 0 in every row
-            combination *= len(texts)
-            combination += codes
-    number = np.arange(np.prod([len(texts) for _, texts in run], dtype=np.int64))
-    pieces, stride = [], 1
-    for _, texts in reversed(run):  # each combination's code of each field (the last field varies fastest)
-        pieces.append(texts.take(pa.array(number // stride % len(texts))))
-        stride *= len(texts)
-    return combination, pc.binary_join_element_wise(*reversed(pieces), _text(sep))
+class _Run:
+    """Adjacent coded fields as one: each row's codes as one number (mixed radix, the first field the
+    most significant digit), and the ``sep``-joined text of every combination of their codes."""
+
+    def __init__(self) -> None:
+        self.combination: np.ndarray | None = None
+        self.texts: list[pa.Array] = []
+        self.size = 1
+
+    def add(self, codes: np.ndarray, texts: pa.Array) -> None:
+        """Fold in the next field (its codes are the writer's own: the first field's become the run's, in place)."""
+        if self.combination is None:
+            self.combination = codes
+        elif len(texts) > 1:  # a one-text field's digit is 0 in every row
+            if self.combination.dtype != np.int64 or not self.combination.flags.writeable:
+                self.combination = self.combination.astype(np.int64)
+            self.combination *= len(texts)
+            self.combination += codes
+        self.texts.append(texts)
+        self.size *= len(texts)
+
+    def field(self, sep: str) -> Field:
+        if len(self.texts) == 1:
+            return self.combination, self.texts[0]
+        number = np.arange(self.size, dtype=np.int64)
+        pieces, stride = [], 1
+        for texts in reversed(self.texts):  # each combination's code of each field (the last field varies fastest)
+            pieces.append(texts.take(pa.array(number // stride % len(texts))))
+            stride *= len(texts)
+        return self.combination, pc.binary_join_element_wise(*reversed(pieces), _text(sep))
 
 
 def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r\n",
@@ -278,15 +294,10 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
     # whatever its length); the rows' text then a slice of rows at a time
     block_rows = max(chunk_rows, BLOCK_ROWS)
     for block in range(0, rows, block_rows):
-        fields = []
-        for series in columns:
-            field = _field(series.iloc[block:block + block_rows], sep)
-            if field is None:
-                raise ValueError(f"column {series.name!r} changed kind while writing")
-            fields.append(field)
         length = min(block_rows, rows - block)
+        # a generator: each column's codes are folded into its run before the next column's are made
+        fields = (_block_field(series, block, block + block_rows, sep) for series in columns)
         parts = _joined_runs(fields, sep, limit=max(16, length // 4))
-        del fields  # a run's own codes are in its combination now: let them go before the text is made
         for start in range(0, length, chunk_rows):
             texts = [_chunk_text(part, start, min(start + chunk_rows, length)) for part in parts]
             if len(columns) == 1:  # csv.writer writes a lone empty field as "" so the row is not blank
@@ -294,6 +305,13 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
             # the line end joins the last field (short), not the whole line: one pass over the row text less
             texts[-1] = pc.binary_join_element_wise(texts[-1], _text(eol), _text(""))
             yield _buffer_bytes(pc.binary_join_element_wise(*texts, _text(sep)) if len(texts) > 1 else texts[0])
+
+
+def _block_field(series: pd.Series, start: int, stop: int, sep: str) -> Field:
+    field = _field(series.iloc[start:stop], sep)
+    if field is None:
+        raise ValueError(f"column {series.name!r} changed kind while writing")
+    return field
 
 
 def _buffer_bytes(lines: pa.Array) -> memoryview | bytes:
