@@ -306,7 +306,7 @@ def bench_commands(sizes: list[int], *, cache: Path, repeat: int, targets: Targe
                 judged = judged if shape == "registry" and size == max(sizes) else set()
                 print(f"\n{shape} {fmt}, {size:,} rows, {who} patients ({path.stat().st_size / 2**20:.1f} MB), "
                       f"whole processes, median of {n} (the bare read"
-                      f"{' and ' + ', '.join(sorted(judged)) if judged and n != repeat else ''}: of {repeat}):",
+                      f"{''.join(', ' + name for name in sorted(judged)) if n != repeat else ''}: of {repeat}):",
                       flush=True)
                 entry = results[f"{shape}_{fmt}_{size}"] = {"shape": shape, "format": fmt, "rows": size,
                                                             "file": path.name}
