@@ -45,8 +45,8 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 def open_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[BinaryIO]:
     """The part ``info`` of ``zf`` as a file whose ``read(size)`` gives its inflated bytes.
 
-    ``read(size)`` gives ``size`` bytes (fewer only at the end), and ``b""`` at the end, as :meth:`zipfile.ZipFile.open` would give the same
-    bytes; its errors are zipfile's.
+    ``read(size)`` gives ``size`` bytes (fewer only at the end), and ``b""`` at the end: the same
+    bytes :meth:`zipfile.ZipFile.open` would give; its errors are zipfile's.
 
     Examples
     --------
