@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markers.analysis.flags import _grade_above, _grade_of_value, _snap
+from markers.analysis.grades import grade_above, grade_of_value, snap
 from markers.analysis.limit_changes import group_date_order, limit_changed
 from markers.analysis.reference import _combinations
 from markers.analysis.timeline import whole_days
@@ -104,15 +104,15 @@ def test_grade_codes_hand_worked():
     # exact value:      normal (<=1), mild (1, 2], moderate (2, 3), marked >= 3
     # lowest above it:  normal < 1 <= mild < 2 <= moderate < 3 <= marked
     ratio = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 0.5, np.inf, np.nan])
-    assert _grade_of_value(ratio, CUTS).tolist() == [0, 1, 1, 2, 3, 0, 3, IND]
-    assert _grade_above(ratio, CUTS).tolist() == [1, 1, 2, 2, 3, 0, 3, IND]
+    assert grade_of_value(ratio, CUTS).tolist() == [0, 1, 1, 2, 3, 0, 3, IND]
+    assert grade_above(ratio, CUTS).tolist() == [1, 1, 2, 2, 3, 0, 3, IND]
 
 
 def test_snap_hand_worked():
     # 2.0000000000000004 is within 1e-9 of 2 and becomes 2; 2.001 and 0.999999 are not; NaN and inf stay
     ratio = np.array([2.0000000000000004, 2.001, 0.999999, np.nan, np.inf, 3 - 1e-12])
-    assert _snap(ratio, CUTS).tolist()[:3] == [2.0, 2.001, 0.999999]
-    assert np.isnan(_snap(ratio, CUTS)[3]) and _snap(ratio, CUTS)[4] == np.inf and _snap(ratio, CUTS)[5] == 3.0
+    assert snap(ratio, CUTS).tolist()[:3] == [2.0, 2.001, 0.999999]
+    assert np.isnan(snap(ratio, CUTS)[3]) and snap(ratio, CUTS)[4] == np.inf and snap(ratio, CUTS)[5] == 3.0
 
 
 def _select_of_value(ratio, cuts):  # the rule as four conditions, first one true wins
@@ -140,9 +140,9 @@ ratios = st.lists(st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 1.5, 2 + 4e-16,
 @given(ratios, st.sampled_from([(1.0, 2.0, 3.0), (0.5, 1.0, 4.0), (1.0, 1.5, 2.0)]))
 def test_grade_codes_and_snap_equal_the_plain_rules(values, cuts):
     ratio = np.array(values, dtype=float)
-    assert _grade_of_value(ratio, cuts).tolist() == _select_of_value(ratio, cuts).tolist()
-    assert _grade_above(ratio, cuts).tolist() == _select_above(ratio, cuts).tolist()
-    np.testing.assert_array_equal(_snap(ratio, cuts), _isclose_snap(ratio, cuts))
+    assert grade_of_value(ratio, cuts).tolist() == _select_of_value(ratio, cuts).tolist()
+    assert grade_above(ratio, cuts).tolist() == _select_above(ratio, cuts).tolist()
+    np.testing.assert_array_equal(snap(ratio, cuts), _isclose_snap(ratio, cuts))
 
 
 def test_combinations_hand_worked():

@@ -51,7 +51,6 @@ S21 Smith et al., Eye 2010.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +59,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from markers.analysis.grades import (
+    DEFAULT_GRADE_CUTOFFS,
+    GRADE_NAMES,
+    GRADE_ORDER,
+    INDETERMINATE,
+    NO_REFERENCE,
+    check_cutoffs,
+    grade_above,
+    grade_of_value,
+    snap,
+)
 from markers.analysis.limit_changes import LIMIT_CHANGED, limit_changed
 from markers.analysis.reference import (
     AGE_BAND_LABEL,
@@ -68,7 +78,7 @@ from markers.analysis.reference import (
     limit_choices,
     lookup_uln,
 )
-from markers.errors import ConfigError, MissingColumnError
+from markers.errors import MissingColumnError
 from markers.ingest.units import parse_unit
 from markers.readers.cells import distinct, text_series
 from markers.readers.files import CELL_DTYPE
@@ -93,73 +103,7 @@ from markers.schema import (
 #: The ``reference_set`` of a result graded against its lab's own range.
 REPORTED_RANGE = "reported range"
 
-#: normal <= 1x ULN; mild (1, 2]; moderate (2, 3); marked >= 3x ULN.
-DEFAULT_GRADE_CUTOFFS = (1.0, 2.0, 3.0)
-
-#: Grades ordered from lowest to highest (the graded ones only).
-GRADE_ORDER = ("normal", "mild", "moderate", "marked")
-
-# Unit conversion (mg/g <-> mmol/mol) changes value and ULN by the same factor,
-# but round-off can leave 2x ULN at 2.0000000000000004. Ratios this close to a
-# cut-off count as equal to it, so the grade does not depend on the unit.
-_RTOL = 1e-9
-
-
-def _check_cutoffs(grade_cutoffs: Sequence[float]) -> tuple[float, float, float]:
-    try:
-        cutoffs = tuple(float(c) for c in grade_cutoffs)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"grade_cutoffs must be three numbers, got {grade_cutoffs!r}.") from err
-    if len(cutoffs) != 3 or not all(math.isfinite(c) and c > 0 for c in cutoffs) or not (
-        cutoffs[0] < cutoffs[1] < cutoffs[2]
-    ):
-        raise ConfigError(
-            f"grade_cutoffs must be three increasing positive multiples of the ULN, e.g. (1, 2, 3); "
-            f"got {grade_cutoffs!r}."
-        )
-    return cutoffs  # type: ignore[return-value]
-
-
-def _snap(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """``ratio`` with the values within ``_RTOL`` of a cut-off set to it, cut-off by cut-off:
-    ``np.isclose(ratio, cut, rtol=_RTOL, atol=0)`` written out, without its handling of
-    infinities (an infinite ratio is never within a relative distance of a finite cut-off)."""
-    snapped = ratio.copy()
-    for cut in cutoffs:
-        with np.errstate(invalid="ignore"):
-            near = np.abs(snapped - cut) <= _RTOL * cut
-        snapped[near] = cut
-    return snapped
-
-
-#: Grade codes: the graded ones in GRADE_ORDER, then indeterminate and no_reference.
-_INDETERMINATE, _NO_REFERENCE = len(GRADE_ORDER), len(GRADE_ORDER) + 1
-_GRADE_NAMES = (*GRADE_ORDER, "indeterminate", "no_reference")
-
-
-def _grade_of_value(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Grade code of an exact value: normal <= c1 < mild <= c2 < moderate < c3 <= marked (NaN: indeterminate).
-
-    Counted as the number of boundaries the value is past: ``(r > c1) + (r > c2) + (r >= c3)``.
-    """
-    c1, c2, c3 = cutoffs
-    code = (ratio > c1).astype(np.int8)
-    code += ratio > c2
-    code += ratio >= c3
-    code[np.isnan(ratio)] = _INDETERMINATE
-    return code
-
-
-def _grade_above(ratio: np.ndarray, cutoffs: tuple[float, float, float]) -> np.ndarray:
-    """Lowest grade code of any value strictly above ``ratio`` (for ``>x``): normal < c1 <= mild < c2 <=
-    moderate < c3 <= marked, counted as ``(r >= c1) + (r >= c2) + (r >= c3)`` (NaN: indeterminate)."""
-    c1, c2, c3 = cutoffs
-    code = (ratio >= c1).astype(np.int8)
-    code += ratio >= c2
-    code += ratio >= c3
-    code[np.isnan(ratio)] = _INDETERMINATE
-    return code
-
+__all__ = ["DEFAULT_GRADE_CUTOFFS", "GRADE_ORDER", "REPORTED_RANGE", "flag"]
 
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
     if name in frame:
@@ -222,7 +166,7 @@ def flag(
     >>> flag(frame, limits=limits)[["uln", "x_uln", "grade"]].to_dict("list")
     {'uln': [27.0, 27.0], 'x_uln': [1.0, 3.0], 'grade': ['normal', 'marked']}
     """
-    cutoffs = _check_cutoffs(grade_cutoffs)
+    cutoffs = check_cutoffs(grade_cutoffs)
     missing = [c for c in (ANALYTE, VALUE, UNIT) if c not in measurements]
     if missing:
         raise MissingColumnError(
@@ -239,7 +183,7 @@ def flag(
     out[ULN] = found.uln
     out[X_ULN] = x_uln
     out[ELEVATED] = pd.Series(elevated, index=out.index)
-    out[GRADE] = pd.Series(_names(_GRADE_NAMES, grade), index=out.index)
+    out[GRADE] = pd.Series(_names(GRADE_NAMES, grade), index=out.index)
     if found.whole is not None:
         out[REFERENCE_SET] = found.whole[REFERENCE_SET].array
         out[AGE_BAND_LABEL] = found.whole[AGE_BAND_LABEL].array
@@ -331,25 +275,25 @@ def _grades(out: pd.DataFrame, uln: np.ndarray, exclusive: np.ndarray,
 
     with np.errstate(divide="ignore", invalid="ignore"):
         x_uln = value / uln
-    ratio = _snap(x_uln, cutoffs)
+    ratio = snap(x_uln, cutoffs)
     has_value = np.isfinite(ratio)
     c1 = cutoffs[0]
 
     # integer grade codes throughout; the names are taken once at the end
-    grade = _grade_of_value(ratio, cutoffs)
-    grade[~has_value] = _INDETERMINATE
+    grade = grade_of_value(ratio, cutoffs)
+    grade[~has_value] = INDETERMINATE
     # a "<x" limit excludes x: a value equal to it is above the limit
     grade[exclusive & (ratio == c1)] = 1
     # "<x": the value is below x; settled (normal) only if x itself is not above c1.
-    grade[below] = np.where(ratio[below] <= c1, 0, _INDETERMINATE)
+    grade[below] = np.where(ratio[below] <= c1, 0, INDETERMINATE)
     # ">x": above x; settled (elevated) only if every value above x exceeds c1 (censored rows are few:
     # worked out on those alone)
     rows = np.flatnonzero(above)
     r, inc, exc = ratio[rows], inclusive[rows], exclusive[rows]
-    above_grade = np.where(inc, _grade_of_value(r, cutoffs), _grade_above(r, cutoffs))
+    above_grade = np.where(inc, grade_of_value(r, cutoffs), grade_above(r, cutoffs))
     settled_above = np.where(inc & ~exc, r > c1, r >= c1)
-    grade[rows] = np.where(settled_above, above_grade, _INDETERMINATE)
-    grade[~(np.isfinite(uln) & (uln > 0))] = _NO_REFERENCE
+    grade[rows] = np.where(settled_above, above_grade, INDETERMINATE)
+    grade[~(np.isfinite(uln) & (uln > 0))] = NO_REFERENCE
     return x_uln, grade
 
 
