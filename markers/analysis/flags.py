@@ -105,6 +105,7 @@ REPORTED_RANGE = "reported range"
 
 __all__ = ["DEFAULT_GRADE_CUTOFFS", "GRADE_ORDER", "REPORTED_RANGE", "flag"]
 
+
 def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
     if name in frame:
         return frame[name]

@@ -149,7 +149,10 @@ def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: 
                                    "re-save the file from Excel or LibreOffice")
                 if sink is not None:
                     # a tag cut at the chunk edge is seen whole in the next piece (tags here are < 256 bytes)
-                    sink(tail, chunk) if ahead is None else sink(tail, chunk, found)
+                    if ahead is None:
+                        sink(tail, chunk)
+                    else:
+                        sink(tail, chunk, found)
                     tail = chunk[-256:] if len(chunk) >= 256 else (tail + chunk)[-256:]
     except PART_ERRORS as exc:
         raise InputFormatError(
