@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from markers.write.csvtext import csv_chunks
-from markers.write.number_text import integer_text, number_text
+from markers.write.number_text import float_text, integer_text, number_text
 
 
 def test_float_text_as_pandas_writes_it():
@@ -20,6 +20,28 @@ def test_float_text_as_pandas_writes_it():
     assert number_text(values[[2, 6]].astype(np.float32)).to_pylist() == ["1e-07", "1.95"]  # numpy's own text
     frame = pd.DataFrame({"x": np.r_[values, np.nan]})  # every value distinct: one text per row
     assert b"".join(csv_chunks(frame)) == frame.to_csv(index=False, lineterminator="\r\n").encode()
+
+
+def test_fractions_written_by_arrow_and_the_rest_by_repr_read_as_repr():
+    # Arrow writes the fractional numbers from 1e-4 up to 1e10; each text below is the shortest
+    # round-trip digits, positional in that range, with exponent or ".0" outside it (as repr)
+    values = np.array([1 / 3, -2 / 3, 0.0001, 9.99e-05, 9999999999.5, 10000000000.5, 1e10, 5.0, -1.25, np.nan,
+                       0.1 + 0.2, 0.00010000000000000002, -np.inf])
+    expected = ["0.3333333333333333", "-0.6666666666666666", "0.0001", "9.99e-05", "9999999999.5", "10000000000.5",
+                "10000000000.0", "5.0", "-1.25", "nan", "0.30000000000000004", "0.00010000000000000002", "-inf"]
+    assert float_text(values).to_pylist() == expected
+    assert float_text(values[[0, 1, 4]]).to_pylist() == [expected[0], expected[1], expected[4]]  # Arrow's only
+    assert float_text(values[[3, 7]]).to_pylist() == [expected[3], expected[7]]  # repr's only
+    assert float_text(np.array([], dtype=np.float64)).to_pylist() == []
+
+
+@given(st.lists(st.one_of(st.floats(min_value=1e-4, max_value=1e10), st.floats(min_value=-1e10, max_value=-1e-4),
+                          st.floats(allow_nan=True, allow_infinity=True, width=64)), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_any_floats_read_as_repr_gives_them(numbers):
+    # most drawn from the range Arrow writes, some from anywhere: the text is repr's whoever writes it
+    values = np.array(numbers, dtype=np.float64)
+    assert float_text(values).to_pylist() == [repr(float(x)) for x in values]
 
 
 def test_integer_digits_and_signs():

@@ -54,6 +54,23 @@ def test_long_sentences_in_runs_of_adjacent_courses():
     assert list(single.text()) == [long]
 
 
+def test_long_sentences_joined_run_by_run_or_course_by_course_give_the_same_text():
+    # 12 courses in 3 runs of 4 (joined a run at a time) and 12 courses alternating (more runs than
+    # half the courses: joined a course at a time); a two-byte letter checks the offsets are bytes
+    long = "informativeness unknown (assumed baseline normal: first sample) é" + "y" * LONG_TEXT
+    other = "not interpreted: neither VMA nor HVA elevated at baseline " + "z" * LONG_TEXT
+    runs, alternating = Words(12, ""), Words(12, "")
+    runs[np.arange(4)] = long
+    runs[np.arange(4, 8)] = other
+    alternating[np.arange(0, 12, 2)] = long
+    alternating[np.arange(1, 12, 2)] = other
+    assert list(runs.text()) == [long] * 4 + [other] * 4 + [""] * 4
+    assert list(alternating.text()) == [long, other] * 6
+    for text in (runs.text(), alternating.text()):
+        offsets = np.frombuffer(pa.array(text).buffers()[1], dtype=np.int64)
+        assert offsets.tolist() == np.cumsum([0] + [len(word.encode()) for word in text]).tolist()
+
+
 def test_short_words_in_long_runs_and_short_runs_give_the_same_text():
     # 16 courses in 2 runs (a run per 8 courses: joined run by run) and 16 courses in 16 runs (taken by
     # Arrow): the same words either way

@@ -24,7 +24,7 @@ from markers.write.number_text import large_text, number_text
 #: (the assessment's 48 columns) gets fewer rows per slice than a narrow one: its slices' text is
 #: then made in memory the allocator has already mapped, not in fresh pages (faulting in 100 MB of
 #: new pages cost more than formatting the text).
-CHUNK_CELLS = 1_000_000
+CHUNK_CELLS = 250_000
 #: Rows whose columns are turned into codes and distinct texts at once (at most a few MB per column).
 BLOCK_ROWS = 200_000
 
