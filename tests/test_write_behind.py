@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 
 import pytest
 
+from markers.write import behind
 from markers.write.behind import write_chunks
 from markers.write.tables import write_csv_text
 
@@ -16,6 +18,21 @@ def test_every_chunk_in_order_and_the_byte_count():
     chunks = [b"a,b\r\n", memoryview(b"1,2\r\n"), b"", b"3,4\r\n"]
     assert write_chunks(handle, iter(chunks)) == 15  # 5 + 5 + 0 + 5 bytes
     assert handle.getvalue() == b"a,b\r\n1,2\r\n3,4\r\n"
+
+
+def test_written_data_synced_each_time_the_threshold_is_passed(tmp_path, monkeypatch):
+    # five chunks of 5 bytes, a sync every 8: after 10 bytes (5 + 5) and after 20 (10 more); the
+    # last 5 are left to the caller's closing fsync. Each sync sees the bytes before it on the file.
+    synced = []
+    monkeypatch.setattr(behind, "_sync_data", lambda fd: synced.append((threading.get_ident(), os.fstat(fd).st_size)))
+    with open(tmp_path / "out.csv", "wb") as handle:
+        assert write_chunks(handle, [b"1,2\r\n"] * 5, sync_every=8) == 25
+    assert [size for _, size in synced] == [10, 20]
+    assert threading.get_ident() not in {thread for thread, _ in synced}
+    synced.clear()
+    with open(tmp_path / "plain.csv", "wb") as handle:
+        write_chunks(handle, [b"1,2\r\n"] * 5)
+    assert synced == []
 
 
 def test_the_chunks_are_written_by_another_thread():

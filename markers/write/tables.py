@@ -32,6 +32,10 @@ TABLE_FORMATS: dict[str, str] = {
 #: Formats written with a provenance sidecar ``<name>.provenance.json`` (no room inside the file).
 SIDECAR_FORMATS = ("csv", "tsv", "dta", "xpt", "sav")
 
+#: Bytes of CSV/TSV text after which the writer syncs what it has written while the rest is made
+#: (:func:`markers.write.behind.write_chunks`): the closing fsync then has a few MB left to wait for.
+SYNC_BYTES = 8 * 2**20
+
 
 def table_format(path: Path) -> str:
     """The format an output file's extension selects; ``OutputError`` for an unknown one."""
@@ -154,7 +158,7 @@ def write_csv_text(frame: pd.DataFrame, target: Path, *, sep: str, inputs: tuple
             handle.write(text)
         return
     with atomic_write(target, mode="wb", inputs=inputs) as handle:
-        write_chunks(handle, chunks)
+        write_chunks(handle, chunks, sync_every=SYNC_BYTES)
 
 
 def typed_bytes(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, object] | None, name: str,
