@@ -57,12 +57,13 @@ def patient_anchors(therapy: pd.DataFrame, *, patients: pd.DataFrame | None, ind
     dates = event_dates(therapy, patients=patients)
     # the days of every code (a column each), converted at once for the patients with any event only
     days = np.full((len(index), len(EVENTS)), np.nan)
-    at = index.get_indexer(dates.index)
-    found = at >= 0
-    if found.any():
-        known = dates[list(EVENTS)].to_numpy(dtype="datetime64[ns]")[found]
-        days[at[found]] = as_days(known.ravel()).reshape(known.shape)
-    table = pd.DataFrame(days, index=index, columns=list(EVENTS))
+    if len(dates):  # no event and no diagnosis date (a lab export alone): no look-up of the IDs
+        at = index.get_indexer(dates.index)
+        found = at >= 0
+        if found.any():
+            known = dates[list(EVENTS)].to_numpy(dtype="datetime64[ns]")[found]
+            days[at[found]] = as_days(known.ravel()).reshape(known.shape)
+    table = pd.DataFrame(days, index=index, columns=list(EVENTS), copy=False)  # ``days`` is this table's own
     with warnings.catch_warnings():  # a patient without any treatment: NaN, as a skipna minimum gives
         warnings.simplefilter("ignore", RuntimeWarning)
         table[FIRST_TREATMENT] = np.nanmin(table[list(TREATMENT_EVENTS)].to_numpy(), axis=1) if len(index) else []

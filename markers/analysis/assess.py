@@ -342,9 +342,9 @@ def assess(
     analyte = np.append(np.asarray(analytes, dtype=str), "")[analyte_code]  # fixed-width text: compared in C
     table = anchor_table(data, therapy=therapy, patients=patients)
     rows = table.index.get_indexer(names)[patient]  # one look-up per patient; -1 (none): the NaN row appended
-    anchors = {name: np.append(table[name].to_numpy(dtype=float), np.nan)[rows] for name in table.columns}
+    anchors = {name: _course_anchor(table[name].to_numpy(dtype=float), rows) for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
-        anchors.setdefault(code, np.full(seg.size, np.nan))
+        anchors.setdefault(code, _course_anchor(np.array([]), rows))
     arrays = course_arrays(data, rules)
     del data, table  # the sorted copy is in the arrays now: let it go before the rules run (peak memory)
     courses = _Courses(seg, arrays, anchors, rules)
@@ -360,6 +360,15 @@ def assess(
     del courses, arrays, anchors
     table = typed_columns({name: _table_column(name, out.pop(name)) for name in columns})
     return pd.DataFrame(table, columns=columns, copy=False)
+
+
+def _course_anchor(per_patient: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each course's day of an anchor given per patient (``rows``: each course's patient row, -1 for
+    none). An anchor no patient has (most event codes of a registry without therapy dates) is one
+    read-only NaN for every course, not an array per course: 100,000 courses, 0.8 MB each."""
+    if np.isnan(per_patient).all():
+        return np.broadcast_to(np.nan, rows.shape)
+    return np.append(per_patient, np.nan)[rows]
 
 
 def _course_patients(data: pd.DataFrame, seg: Segments) -> tuple[np.ndarray, pd.Index]:
