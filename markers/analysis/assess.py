@@ -257,11 +257,10 @@ def _kinetics(c: _Courses) -> None:
     note[c.respond & ~fit] = "no normal sample after baseline: no end point for the fit"
     end = c.first_normal if c.rules.kinetics_end == "first_normal" else c.first_normal - 1
     fits = half_lives(c.seg, fit, c.base, end, c.arrays)
-    for name in ("half_life_days", "k_per_day", "half_life_r2"):
-        c.out[name] = np.where(fit, fits[name], np.nan)
-    c.out["half_life_n"] = np.where(fit, fits["half_life_n"], np.nan)
+    for name in ("half_life_days", "k_per_day", "half_life_r2", "half_life_n"):
+        c.out[name] = fits[name]  # NaN where not fitted
     c.out["half_life_points"] = fits["points"]  # a course has fit points only when it is fitted
-    note[fit] = half_life_notes(fits, fit)
+    note[fit] = half_life_notes(fits)
 
 
 def _place(c: _Courses) -> None:

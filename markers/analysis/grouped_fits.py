@@ -40,17 +40,26 @@ def _ordered_sums(rank: np.ndarray, group: np.ndarray, size: int, *terms: np.nda
 
 
 def half_lives(seg: Segments, fit: np.ndarray, base: np.ndarray, end: np.ndarray, arrays: dict) -> dict:
-    """Columns of the half-life fit for the groups in ``fit`` (rows ``base`` to ``end``, both included)."""
+    """Columns of the half-life fit for the groups in ``fit`` (rows ``base`` to ``end``, both included).
+
+    ``half_life_days``, ``k_per_day``, ``half_life_r2``, ``half_life_n`` and ``points`` are per
+    group (NaN, or no words, outside ``fit``). The sums run over the fitted groups alone, numbered
+    in group order: ``n``, ``left_out``, ``few``, ``flat`` and ``decline`` are per fitted group (a
+    registry of one sample per course fits nothing, and then makes no array per course).
+    """
     days, values = arrays["days"], arrays["values"]
-    size = seg.size
+    groups = np.flatnonzero(fit)
+    size = len(groups)
+    number = np.full(seg.size, -1)
+    number[groups] = np.arange(size)  # each fitted group's number among them
     in_range = seg.spread(fit) & (seg.row >= seg.spread(base)) & (seg.row <= seg.spread(end))
     with np.errstate(invalid="ignore"):
         points = in_range & ~arrays["censored"] & ~arrays["exclude"] & (values > 0)
     rows = np.flatnonzero(points)
-    group = seg.gid[rows]
+    group = number[seg.gid[rows]]
     n = np.bincount(group, minlength=size)
-    left_out = np.bincount(seg.gid[in_range], minlength=size) - n
-    rank = np.arange(len(rows)) - np.searchsorted(rows, seg.starts)[group]
+    left_out = np.bincount(number[seg.gid[in_range]], minlength=size) - n
+    rank = np.arange(len(rows)) - np.searchsorted(rows, seg.starts[groups])[group]
     x = days[rows]
     y = np.array([math.log(v) for v in values[rows].tolist()], dtype=float)
     (sx, sy) = _ordered_sums(rank, group, size, x, y)
@@ -73,26 +82,33 @@ def half_lives(seg: Segments, fit: np.ndarray, base: np.ndarray, end: np.ndarray
     flat = ~few & ~spread
     decline = ~few & spread & (k > 1e-12)
     fitted = ~few & spread
+
+    def per_group(column: np.ndarray) -> np.ndarray:
+        out = np.full(seg.size, np.nan)
+        out[groups] = column
+        return out
+
     return {
-        "half_life_days": np.where(decline, math.log(2) / np.where(decline, k, 1.0), np.nan),
-        "k_per_day": np.where(fitted, k, np.nan), "half_life_r2": np.where(fitted, r2, np.nan),
-        "half_life_n": n, "few": few, "flat": flat, "decline": decline, "left_out": left_out,
+        "half_life_days": per_group(np.where(decline, math.log(2) / np.where(decline, k, 1.0), np.nan)),
+        "k_per_day": per_group(np.where(fitted, k, np.nan)),
+        "half_life_r2": per_group(np.where(fitted, r2, np.nan)),
+        "half_life_n": per_group(n), "n": n, "few": few, "flat": flat, "decline": decline, "left_out": left_out,
         "points": _point_words(seg, points, arrays),
     }
 
 
-def half_life_notes(fits: dict, fit: np.ndarray) -> list[str]:
-    """The ``half_life_note`` of each fitted group (as :func:`markers.analysis.kinetics.fit_half_life`)."""
+def half_life_notes(fits: dict) -> list[str]:
+    """The ``half_life_note`` of each fitted group, in group order (as
+    :func:`markers.analysis.kinetics.fit_half_life`)."""
     notes = []
-    for i in np.flatnonzero(fit).tolist():
-        left = int(fits["left_out"][i])
+    for left, n, few, flat, decline in zip(fits["left_out"].tolist(), fits["n"].tolist(), fits["few"].tolist(),
+                                            fits["flat"].tolist(), fits["decline"].tolist(), strict=True):
         extra = f"; {left} sample(s) left out (censored, excluded or not positive)" if left else ""
-        n = int(fits["half_life_n"][i])
-        if fits["few"][i]:
+        if few:
             notes.append(f"{n} usable sample(s) {_LABEL} ({MIN_POINTS} needed){extra}")
-        elif fits["flat"][i]:
+        elif flat:
             notes.append(f"all usable samples on one day{extra}")
-        elif not fits["decline"][i]:
+        elif not decline:
             notes.append(f"no decline{extra}")
         else:
             notes.append(extra.removeprefix("; "))

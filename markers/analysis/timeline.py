@@ -293,17 +293,20 @@ def add_timeline(measurements: pd.DataFrame, *, therapy: pd.DataFrame, patients:
     out = measurements.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     dates = event_dates(therapy, patients=patients)
     events = _clean_therapy(therapy)
-    # each patient's anchor and events looked up once per patient, taken back by code
-    # (positions, not labels: the measurements index need not be unique)
-    pid, patients_seen = pd.factorize(out[PATIENT_ID].astype(str), use_na_sentinel=False)
-    sample_dates = pd.to_datetime(out[SAMPLE_DATE]).astype("datetime64[ns]")
-    anchor = dates["anchor"].reindex(patients_seen).to_numpy(dtype="datetime64[ns]")[pid]
-    out[DAY] = whole_days(sample_dates.to_numpy(dtype="datetime64[ns]"), anchor)
+    sample_dates = pd.to_datetime(out[SAMPLE_DATE]).astype("datetime64[ns]").to_numpy(dtype="datetime64[ns]")
+    if len(dates) or len(events):
+        # each patient's anchor and events looked up once per patient, taken back by code
+        # (positions, not labels: the measurements index need not be unique)
+        pid, patients_seen = pd.factorize(out[PATIENT_ID].astype(str), use_na_sentinel=False)
+        anchor = dates["anchor"].reindex(patients_seen).to_numpy(dtype="datetime64[ns]")[pid]
+        known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
+        phase = _phase_codes(known.get_indexer(patients_seen)[pid], sample_dates, events, known)
+    else:  # no diagnosis date and no event (a lab export alone): no day and no phase, no look-up per patient
+        anchor = np.full(len(out), np.datetime64("NaT"), dtype="datetime64[ns]")
+        phase = np.zeros(len(out), dtype=np.int8)
+    out[DAY] = whole_days(sample_dates, anchor)
     if DAYS_SINCE_DIAGNOSIS in out:  # a date-free source's own day count where no date gives one
         out[DAY] = out[DAY].fillna(pd.Series(out[DAYS_SINCE_DIAGNOSIS].array, index=out.index).astype("Int64"))
-    known = pd.Index(pd.unique(events[PATIENT_ID].to_numpy()))
-    phase = _phase_codes(known.get_indexer(patients_seen)[pid], sample_dates.to_numpy(dtype="datetime64[ns]"),
-                         events, known)
     out[PHASE] = text_series(_PHASE_NAMES, phase, index=out.index).array
     return out
 

@@ -257,11 +257,15 @@ def _ages(rej: Rejections, patients: pd.DataFrame, patient: tuple[np.ndarray, np
         dob = pd.to_datetime(dob.astype(object), errors="coerce")
     dob = dob.to_numpy(dtype="datetime64[ns]")
     patient_codes, patient_ids = patient
-    known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID)
-    if len(known):
-        table_dob = _by_patient(known[PATIENT_ID], known[DATE_OF_BIRTH].to_numpy(dtype="datetime64[ns]"), patient_ids,
-                                missing=np.datetime64("NaT", "ns"))[patient_codes]
-        dob = np.where(np.isnat(dob), table_dob, dob)
+    # the patients table is asked only for rows without their own date of birth (a lab export gives
+    # one on every row: then no look-up of its patients)
+    missing_dob = np.isnat(dob)
+    if missing_dob.any():
+        known = patients.dropna(subset=[DATE_OF_BIRTH]).drop_duplicates(PATIENT_ID)
+        if len(known):
+            table_dob = _by_patient(known[PATIENT_ID], known[DATE_OF_BIRTH].to_numpy(dtype="datetime64[ns]"),
+                                    patient_ids, missing=np.datetime64("NaT", "ns"))[patient_codes]
+            dob = np.where(missing_dob, table_dob, dob)
     sample_date = records["sample_date"].to_numpy(dtype="datetime64[ns]")
     sample_date = aligned_dates(sample_date, dob=dob, age_days=records["age_days_given"],
                                 dateless=(records["date_status"] == "dateless").to_numpy(dtype=bool))
