@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from markers.ingest.issues import IssueLog
 from markers.ingest.normalize import located_cells
+from markers.readers.cells import as_text
 from markers.readers.files import CELL_DTYPE
 from markers.schema import (
     AGE_AT_DIAGNOSIS_DAYS,
@@ -54,8 +57,8 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
                     DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
                     DIAGNOSIS_DATE: pd.NaT,
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
-                    SOURCE_FILE: extra["file"].to_numpy(),
-                    SOURCE_SHEET: extra["sheet"].to_numpy(),
+                    SOURCE_FILE: _text(extra["file"]),
+                    SOURCE_SHEET: _text(extra["sheet"]),
                     SOURCE_CELL: located_cells(extra, extra["id_col"]),
                 }
             )
@@ -66,7 +69,18 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
     _fill_dates_from_records(table, records)
     table[AGE_AT_DIAGNOSIS_DAYS] = (table[DIAGNOSIS_DATE] - table[DATE_OF_BIRTH]).dt.days.astype("Int64")
     outcome = [c for c in OUTCOME_COLUMNS if c in table.columns]  # only when a patients sheet carries them
-    return table[PATIENT_COLUMNS + outcome].sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+    return _in_id_order(table[PATIENT_COLUMNS + outcome])
+
+
+def _in_id_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` sorted by patient ID (stable), on a fresh RangeIndex; no sort when the IDs are in
+    order already (a lab export lists its patients one after another, in ID order)."""
+    ids = table[PATIENT_ID]
+    if len(ids) > 1 and ids.dtype == CELL_DTYPE and not ids.hasnans:
+        text = pa.array(ids.array)  # Arrow compares text by its UTF-8 bytes: the order of the sort below
+        if pc.all(pc.less_equal(text[:-1], text[1:])).as_py():
+            return table.reset_index(drop=True)
+    return table.sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
 
 
 def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None:
@@ -86,6 +100,12 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
         patients, first_of = np.unique(codes[given], return_index=True)
         first = pd.Series(dates[given[first_of]], index=pd.Index(ids.take(patients)))
         table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
+
+
+def _text(values: pd.Series) -> object:
+    """A file or sheet name column as text: a categorical's names taken by Arrow from its codes (not
+    a Python str per patient for the frame to convert again); other columns as an object array."""
+    return as_text(values) if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy()
 
 
 def _as_given(values: pd.Series) -> object:
