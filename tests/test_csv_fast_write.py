@@ -305,3 +305,43 @@ def test_coded_columns_fold_into_runs_as_they_come():
     (first, first_texts), (second, second_texts) = _joined_runs(iter(fields), ",", limit=3)
     assert first_texts.take(pa.array(first)).to_pylist() == ["x,", "y,", "y,", "x,"]
     assert second.tolist() == [1, 0, 1, 0] and second_texts.to_pylist() == ["p", "q"]
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_a_text_in_every_row_by_one_comparison_and_a_late_change_still_written(sep):
+    # the file's name on every row: one code, its text quoted once; a unit that is the same for the
+    # first 1,000 rows and then changes: coded by its two values, as pandas writes it
+    from markers.write.csvtext import _field
+
+    rows = 2_500
+    late = np.where(np.arange(rows) < 2_000, "mg/g creatinine", "mmol/mol, creatinine")
+    frame = pd.DataFrame({"source_file": pd.array(["lab, export.csv"] * rows, dtype="str"),
+                          "unit": pd.array(late, dtype="str")})
+    codes, texts = _field(frame["source_file"], sep)
+    assert texts.to_pylist() == (['"lab, export.csv"'] if sep == "," else ["lab, export.csv"])
+    assert codes.tolist() == [0] * rows
+    codes, texts = _field(frame["unit"], sep)
+    assert len(texts) == 2 and codes[1_999] != codes[2_000]
+    written = b"".join(csv_chunks(frame, sep=sep, chunk_rows=900))
+    assert written == frame.to_csv(index=False, sep=sep, lineterminator="\r\n").encode()
+    lines = written.split(b"\r\n")
+    s = sep.encode()
+    name = b'"lab, export.csv"' if sep == "," else b"lab, export.csv"
+    assert lines[1] == name + s + b"mg/g creatinine"
+    assert lines[2_001] == name + s + (b'"mmol/mol, creatinine"' if sep == "," else b"mmol/mol, creatinine")
+
+
+def test_mostly_distinct_integers_written_one_by_one_and_few_distinct_by_code():
+    # source row numbers, out of order after sorting by patient and with a repeat: 1,000 distinct in
+    # the first 1,000 rows, so each row's number is written without hashing; a count of 3 values is coded
+    from markers.write.csvtext import _field
+
+    rows = np.r_[np.arange(3_001, 1, -1), [7, 7]]
+    frame = pd.DataFrame({"source_row": rows, "n": np.arange(len(rows)) % 3})
+    codes, texts = _field(frame["source_row"], ",")
+    assert codes is None and texts.to_pylist()[:2] == ["3001", "3000"] and texts.to_pylist()[-2:] == ["7", "7"]
+    codes, texts = _field(frame["n"], ",")
+    assert sorted(texts.to_pylist()) == ["0", "1", "2"] and len(codes) == len(rows)
+    written = b"".join(csv_chunks(frame, chunk_rows=1_100))
+    assert written == frame.to_csv(index=False, lineterminator="\r\n").encode()
+    assert written.split(b"\r\n")[1] == b"3001,0"

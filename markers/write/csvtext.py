@@ -87,6 +87,10 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
             texts = np.append(texts, "")
             codes[missing] = 2
         return codes, large_text(texts)
+    if missing is None and values.dtype.kind in "iu" and len(values) > 1_000 and len(np.unique(values[:1_000])) > 500:
+        # integers mostly distinct (the source row numbers): Arrow writes every one faster than
+        # hashing finds the few repeats
+        return None, number_text(values)
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
     codes, uniques = pd.factorize(bits, sort=False)
     if len(uniques) > len(values) // 2:
@@ -106,7 +110,12 @@ def _text_field(values: pa.Array, sep: str) -> Field:
     if len(values) > 1_000 and not _text_bytes(values):  # every field empty: one code, no hashing
         return np.zeros(len(values), dtype=np.int64), pa.array([""], type=pa.large_string())
     # a sample's distinct values tell a column of IDs (one text per row: no codes) from a repetitive one
-    if len(values) > 1_000 and len(pc.unique(values.slice(0, 1_000))) <= 250:
+    sample = pc.unique(values.slice(0, 1_000)) if len(values) > 1_000 else None
+    if sample is not None and len(sample) == 1 and pc.all(pc.equal(values, sample[0])).as_py():
+        # one text in every row (the file's name, a unit, a reference set): a comparison with it
+        # costs a quarter of hashing every row
+        return np.zeros(len(values), dtype=np.int64), _quote(sample, sep)
+    if sample is not None and len(sample) <= 250:
         encoded = pc.dictionary_encode(values)
         if 4 * len(encoded.dictionary) <= len(values):
             return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), _quote(encoded.dictionary, sep)

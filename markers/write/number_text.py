@@ -3,10 +3,10 @@
 A million-row table's numbers are most of its cells: the source row numbers (one per row, all
 distinct), results and multiples of the limit. numpy formats each number into a fixed-width
 array of UCS-4 text that Arrow then converts to UTF-8: 0.2-0.3 s per million integers. Here
-integers get their decimal digits by array arithmetic, one digit position at a time, straight
-into a UTF-8 buffer, and float64 numbers the text of Python's ``repr``, whose digits and exponent
-form are the ones numpy's ``str`` gives (both follow CPython's shortest round-trip float repr).
-Where Arrow's cast to text writes the same (see :func:`float_text`), Arrow writes it.
+integers are cast to text by Arrow, which writes their decimal digits as ``str`` does, and float64
+numbers get the text of Python's ``repr``, whose digits and exponent form are the ones numpy's
+``str`` gives (both follow CPython's shortest round-trip float repr); where Arrow's cast writes
+the same text (see :func:`float_text`), Arrow writes it.
 """
 
 from __future__ import annotations
@@ -75,41 +75,7 @@ def large_text(texts: np.ndarray) -> pa.Array:
 
 
 def integer_text(values: np.ndarray) -> pa.Array:
-    """The decimal text of integers (a ``-`` before negative ones), as Arrow large_string.
-
-    Each number's digits are written from its last byte backwards: the ones digit of every
-    number, then the tens of those with two digits or more, and so on; the sign goes first.
-    """
-    negative = values < 0 if values.dtype.kind == "i" else np.zeros(len(values), dtype=bool)
-    magnitude = _magnitude(values, negative)
-    digits = np.ones(len(magnitude), dtype=np.int64)
-    largest = int(magnitude.max()) if len(magnitude) else 0
-    bound = 10
-    while bound <= largest:
-        digits += magnitude >= bound
-        bound *= 10
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(digits + negative, out=offsets[1:])
-    text = np.empty(int(offsets[-1]), dtype=np.uint8)
-    last = offsets[1:] - 1
-    rest, ten = magnitude.copy(), magnitude.dtype.type(10)
-    for position in range(int(digits.max()) if len(digits) else 0):
-        if position:  # from the tens on, only the numbers that have this digit
-            live = digits > position
-            text[last[live] - position] = rest[live] % ten + ord("0")
-        else:
-            text[last] = rest % ten + ord("0")
-        rest //= ten
-    text[offsets[:-1][negative]] = ord("-")
-    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(text))
-
-
-def _magnitude(values: np.ndarray, negative: np.ndarray) -> np.ndarray:
-    """``abs(values)`` as unsigned integers (the most negative int64 included), 32 bits when they fit."""
-    if values.dtype.kind == "u":
-        magnitude = values.astype(np.uint64)
-    else:
-        wide = values.astype(np.int64)
-        # ~x is -x - 1, which fits an int64 for every x: the most negative one has no int64 negation
-        magnitude = np.where(negative, (~wide).astype(np.uint64) + np.uint64(1), wide.astype(np.uint64))
-    return magnitude.astype(np.uint32) if not len(magnitude) or magnitude.max() < 2**32 else magnitude
+    """The decimal text of integers (a ``-`` before negative ones), as Arrow large_string: Arrow's
+    cast, which writes every integer type's values as ``str`` does (a million row numbers: 20 ms,
+    against 0.2-0.3 s through numpy's text)."""
+    return pa.array(values).cast(pa.large_string())
