@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from markers.readers.cells import (
     as_text,
@@ -72,6 +73,12 @@ def test_text_that_changes_is_taken_by_code():
 def test_constants_and_categories_as_text():
     assert constant_text("lab.csv", 3).tolist() == ["lab.csv"] * 3
     assert constant_text(None, 2).isna().tolist() == [True, True]
+    # made from its buffers: offsets step by the text's UTF-8 bytes (é is two), an empty text and none
+    accented = pa.array(constant_text("é.csv", 3))
+    accented.validate(full=True)
+    assert accented.to_pylist() == ["é.csv"] * 3
+    assert np.frombuffer(accented.buffers()[1], dtype=np.int64).tolist() == [0, 6, 12, 18]
+    assert constant_text("", 2).tolist() == ["", ""] and constant_text("x", 0).tolist() == []
     category = pd.Series(constant_category("Samples", 4))
     assert category.cat.codes.dtype == np.int8  # a byte a row
     assert list(as_text(category)) == ["Samples"] * 4 and as_text(category).dtype == CELL_DTYPE

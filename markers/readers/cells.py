@@ -73,8 +73,15 @@ def text_series(mapped: np.ndarray | list, codes: np.ndarray, *, index: pd.Index
 
 
 def constant_text(text: str | None, n: int) -> pd.api.extensions.ExtensionArray:
-    """A text array of ``n`` times ``text`` (None: missing), an Arrow repeat: no Python list of a million items."""
-    return pd.array(pa.repeat(pa.scalar(text, pa.large_string()), n), dtype=CELL_DTYPE)
+    """A text array of ``n`` times ``text`` (None: missing), made from its buffers: the text repeated
+    and evenly spaced offsets (a file's name on a million rows: 9 ms, against 21 ms for an Arrow
+    repeat), no Python list of a million items."""
+    if text is None:
+        return pd.array(pa.nulls(n, pa.large_string()), dtype=CELL_DTYPE)
+    octets = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int64) * len(octets)
+    return pd.array(pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(octets * n)),
+                    dtype=CELL_DTYPE)
 
 
 def constant_category(text: str, n: int) -> pd.Categorical:
