@@ -5,6 +5,8 @@ The CLI prints these; notebooks can call them too, so there is one rendering.
 
 from __future__ import annotations
 
+import numpy as np
+
 from markers.ingest.dataset import Dataset
 from markers.ingest.issues import ISSUE_TYPES, location
 
@@ -132,8 +134,9 @@ def rounded(table):
     out = table.copy(deep=False)
     for position, (column, dtype) in enumerate(zip(table.columns, table.dtypes, strict=True)):
         digits = _decimals(str(column)) if str(dtype).lower().startswith("float") else None
-        if digits is not None:
-            out.isetitem(position, out.iloc[:, position].round(digits))
+        if digits is None or (dtype == np.float64 and np.isnan(table.iloc[:, position].to_numpy()).all()):
+            continue  # not rounded, or nothing to round (a finding no course reached): no new column
+        out.isetitem(position, out.iloc[:, position].round(digits))
     return out
 
 
