@@ -95,7 +95,7 @@ def test_a_run_without_measurements_fails_loud_and_says_what_it_saw(tmp_path):
     "HVA,Homovanillic acid,Homovanillate,12.5,2024-03-05",
 ])
 def test_a_first_row_of_data_is_never_taken_for_a_header(first_row):
-    from markers.ingest.mapping import find_header
+    from markers.ingest.header_row import find_header
 
     cells = pd.DataFrame([first_row.split(","), ["HVA", "Homovanillic acid", "Homovanillate", "mg/g creat", "0-42"]],
                          index=[1, 2], dtype=object)
@@ -103,7 +103,7 @@ def test_a_first_row_of_data_is_never_taken_for_a_header(first_row):
 
 
 def test_a_header_with_units_in_brackets_is_still_a_header():
-    from markers.ingest.mapping import find_header
+    from markers.ingest.header_row import find_header
 
     cells = pd.DataFrame([["Patient ID", "Sample date", "VMA (mg/g creat)"], ["P1", "2024-03-05", "12"]],
                          index=[1, 2], dtype=object)

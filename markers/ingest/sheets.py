@@ -17,8 +17,9 @@ import pandas as pd
 
 from markers.errors import InputFormatError
 from markers.ingest.config import Config
+from markers.ingest.header_row import find_header, is_footer_line
 from markers.ingest.issues import IssueLog
-from markers.ingest.mapping import ColumnMap, find_header, is_footer_line, sheet_role
+from markers.ingest.mapping import ColumnMap, sheet_role
 from markers.ingest.measurement_rows import measurement_records
 from markers.ingest.parse import parse_dates
 from markers.ingest.patient_rows import patient_records, therapy_records
