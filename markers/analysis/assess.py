@@ -34,7 +34,6 @@ the plain per-course implementation (:mod:`markers.analysis.assess_reference`) o
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -62,6 +61,7 @@ from markers.analysis.assess_text import (
     informative_codes,
     limit_step_words,
     text_array,
+    warn_assumed,
     when_words,
 )
 from markers.analysis.course import ELEVATED, LIMIT_STEP, NORMAL, UNKNOWN
@@ -353,7 +353,7 @@ def assess(
     out.update(ratios(seg, courses.base, courses.informative, patient, analyte, courses.arrays, rules, names=names))
     out[PATIENT_ID], out[ANALYTE] = coded_text(patient, names), coded_text(analyte_code, analytes)
     if courses.assumed.any():
-        _warn_assumed(patient, courses.assumed, names)
+        warn_assumed(patient, courses.assumed, names)
     # the courses' own arrays (samples, anchors, rule state: ~30 MB at 100,000 courses) let go, and each
     # column of ``out`` as it is converted: the table is then made in memory already mapped (fewer faults)
     del courses, arrays, anchors
@@ -387,21 +387,3 @@ def _table_column(name: str, values: np.ndarray | Words) -> np.ndarray | pd.api.
     if name in _BOOLEAN:
         return pd.arrays.BooleanArray(values == 1, values < 0)
     return text_array(values) if values.dtype == object else values
-
-
-def _warn_assumed(patient: np.ndarray, assumed: np.ndarray, names: pd.Index) -> None:
-    """Warn about the patients of the ``assumed`` courses (``patient``: each course's code into ``names``)."""
-    codes = patient[assumed]  # nondecreasing: a patient's courses are adjacent and coded in course order
-    codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
-    # ``names`` is in ID order (the courses are sorted by patient ID, and a patient's code is its rank
-    # among them): the first five codes are the first five IDs, as sorting the IDs would give; no test
-    # of the order (an Arrow text index checks its 50,000 IDs one by one as Python strs)
-    first, count = names.take(codes[:5]).tolist(), len(codes)
-    warnings.warn(
-        f"{count} patient(s) have neither a diagnosis date nor a treatment event "
-        f"({', '.join(first)}{', ...' if count > 5 else ''}): their first sample is taken as "
-        "an assumed baseline (column baseline_assumed), so a normal first sample leaves informativeness "
-        "unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.",
-        UserWarning,
-        stacklevel=3,
-    )

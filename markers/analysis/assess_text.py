@@ -7,6 +7,8 @@ courses that need a sentence, never a function call per course.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,7 +20,7 @@ from markers.analysis.segments import Segments
 from markers.analysis.words import Words
 
 __all__ = ["INFORMATIVE_CODE_WORDS", "INFORMATIVE_WORDS", "STATUS_WORDS", "append", "informative_codes", "limit_step_words",
-           "text_array", "when_words"]
+           "text_array", "warn_assumed", "when_words"]
 
 #: A sample's status by its state code + 1 (:data:`markers.analysis.course.UNKNOWN` is -1).
 STATUS_WORDS = ("indeterminate", "normal", "elevated", "elevated")
@@ -95,3 +97,21 @@ def append(summary: Words, groups: np.ndarray, words: str | list[str] | np.ndarr
         summary.put(groups, position[old], [summary.words[k] + "; " + words for k in distinct.tolist()])
         return
     summary[groups] = summary[groups] + "; " + np.asarray(words, dtype=object)
+
+
+def warn_assumed(patient: np.ndarray, assumed: np.ndarray, names: pd.Index) -> None:
+    """Warn about the patients of the ``assumed`` courses (``patient``: each course's code into ``names``)."""
+    codes = patient[assumed]  # nondecreasing: a patient's courses are adjacent and coded in course order
+    codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
+    # ``names`` is in ID order (the courses are sorted by patient ID, and a patient's code is its rank
+    # among them): the first five codes are the first five IDs, as sorting the IDs would give; no test
+    # of the order (an Arrow text index checks its 50,000 IDs one by one as Python strs)
+    first, count = names.take(codes[:5]).tolist(), len(codes)
+    warnings.warn(
+        f"{count} patient(s) have neither a diagnosis date nor a treatment event "
+        f"({', '.join(first)}{', ...' if count > 5 else ''}): their first sample is taken as "
+        "an assumed baseline (column baseline_assumed), so a normal first sample leaves informativeness "
+        "unknown. Add a diagnosis date (patients or measurements sheet) or therapy events.",
+        UserWarning,
+        stacklevel=3,
+    )
