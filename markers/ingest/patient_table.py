@@ -57,8 +57,8 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
                     DATE_OF_BIRTH: pd.to_datetime(extra["dob"]).to_numpy(),
                     DIAGNOSIS_DATE: pd.NaT,
                     AGE_AT_DIAGNOSIS_DAYS: pd.NA,
-                    SOURCE_FILE: _text(extra["file"]),
-                    SOURCE_SHEET: _text(extra["sheet"]),
+                    SOURCE_FILE: as_text(extra["file"]),
+                    SOURCE_SHEET: as_text(extra["sheet"]),
                     SOURCE_CELL: located_cells(extra, extra["id_col"]),
                 }
             )
@@ -100,12 +100,6 @@ def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None
         patients, first_of = np.unique(codes[given], return_index=True)
         first = pd.Series(dates[given[first_of]], index=pd.Index(ids.take(patients)))
         table[column] = table[column].fillna(table[PATIENT_ID].map(first)).astype("datetime64[ns]")
-
-
-def _text(values: pd.Series) -> object:
-    """A file or sheet name column as text: a categorical's names taken by Arrow from its codes (not
-    a Python str per patient for the frame to convert again); other columns as an object array."""
-    return as_text(values) if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy()
 
 
 def _as_given(values: pd.Series) -> object:
