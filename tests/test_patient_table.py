@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from markers.ingest.patient_table import _first_rows_in_id_order
 from markers.ingest.reader import read
+from markers.readers.files import CELL_DTYPE
 
 HEADER = "Patient ID,Sex,Date of birth,Collection date,Test,Result,Unit\n"
 
@@ -39,3 +43,12 @@ def test_patients_already_in_id_order_keep_it_and_their_text_columns(tmp_path):
     assert list(table.index) == [0, 1]
     for column in ("patient_id", "sex", "source_file", "source_sheet", "source_cell"):
         assert table[column].dtype == pd.StringDtype(na_value=float("nan")), column
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["P1", "P10", "P2", "p1", "Ü7", "é", "NB-000003", "10", "9"]), min_size=1, max_size=40))
+def test_first_rows_in_id_order_are_drop_duplicates_then_a_stable_sort_by_id(ids):
+    # what the patients table did before: keep each ID's first row, then sort by ID (Arrow: byte order)
+    rows = pd.DataFrame({"patient_id": pd.array(ids, dtype=CELL_DTYPE), "row": range(len(ids))})
+    expected = rows.drop_duplicates("patient_id").sort_values("patient_id", kind="stable")
+    assert rows.take(_first_rows_in_id_order(rows["patient_id"]))["row"].tolist() == expected["row"].tolist()

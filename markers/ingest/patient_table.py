@@ -49,7 +49,7 @@ def merge_patients(frames: list[pd.DataFrame], records: pd.DataFrame, log: Issue
                 and extra["row"].is_monotonic_increasing
             if not in_row_order:
                 extra = extra.sort_values(["file", "sheet", "row"], kind="stable")
-            extra = extra.drop_duplicates("patient_id")
+            extra = extra.take(_first_rows_in_id_order(extra["patient_id"]))
             add = pd.DataFrame(
                 {
                     PATIENT_ID: _as_given(extra["patient_id"]),
@@ -81,6 +81,14 @@ def _in_id_order(table: pd.DataFrame) -> pd.DataFrame:
         if pc.all(pc.less_equal(text[:-1], text[1:])).as_py():
             return table.reset_index(drop=True)
     return table.sort_values(PATIENT_ID, kind="stable").reset_index(drop=True)
+
+
+def _first_rows_in_id_order(ids: pd.Series) -> np.ndarray:
+    """The position of each patient's first row (``drop_duplicates``), ordered by ID as the table ends
+    (:func:`_in_id_order`): a registry's rows are taken once, already sorted, not taken and sorted again."""
+    codes, uniques = pd.factorize(ids.array)  # codes in order of first appearance
+    first = np.flatnonzero(codes > np.maximum.accumulate(np.r_[-1, codes[:-1]]))  # a code above every earlier one
+    return first[uniques.argsort(kind="stable")]
 
 
 def _fill_dates_from_records(table: pd.DataFrame, records: pd.DataFrame) -> None:
