@@ -368,6 +368,18 @@ def test_parse_dates_dtype_and_midnight():
     assert list(out.columns) == ["date", "status"]
 
 
+@pytest.mark.parametrize("first", range(5))
+def test_parse_dates_reads_each_spelling_whichever_comes_first(first):
+    # the common spellings are tried starting with the first cell's: every order gives the same dates
+    cells = ["2024-03-05 14:30:00", "5.3.2024", "2024-3-5", "2024-03-05", "31.02.2024"]
+    rotated = cells[first:] + cells[:first]
+    out = parse_dates(pd.Series(rotated, dtype=object))
+    expected = {"31.02.2024": None}  # no such day
+    assert [None if pd.isna(d) else str(d.date()) for d in out["date"]] == [
+        expected.get(cell, "2024-03-05") for cell in rotated]
+    assert out["status"].tolist() == ["invalid" if cell in expected else "ok" for cell in rotated]
+
+
 def test_parse_dates_keeps_a_non_default_index():
     index = pd.RangeIndex(14, 18)
     values = pd.Series(["05.03.2024", None, 45000, "nonsense"], index=index, dtype=object)

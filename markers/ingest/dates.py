@@ -360,8 +360,11 @@ def _text_dates(
     remaining = np.flatnonzero(~empty)
     # Fast paths: a column is usually written one way, so the common
     # spellings go straight to pd.to_datetime with an explicit format;
-    # only what is left goes through the general regex.
-    for pattern, fmt, width in _FAST_DATE_FORMATS:
+    # only what is left goes through the general regex. The spellings exclude one another, so the
+    # order they are tried in changes no date: the first cell's spelling is tried first (a column of
+    # 50,000 distinct ISO dates is then matched once, not three times).
+    first = texts.iloc[remaining[0]] if len(remaining) else ""
+    for pattern, fmt, width in sorted(_FAST_DATE_FORMATS, key=lambda spelling: not re.fullmatch(spelling[0], first)):
         if not len(remaining):
             break
         sub = texts.iloc[remaining]
