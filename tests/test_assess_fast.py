@@ -93,6 +93,21 @@ def test_vectorised_assessment_equals_the_per_course_reference(patients, rules, 
     pd.testing.assert_frame_equal(fast, plain)
 
 
+@settings(max_examples=40, deadline=None)
+@given(patients=st.lists(patient, min_size=1, max_size=5))
+def test_categorical_text_holds_the_same_words(patients):
+    measurements, therapy, people = _cohort(patients, excluding=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the assumed-baseline notice
+        text = assess(measurements, therapy=therapy, patients=people)
+        coded = assess(measurements, therapy=therapy, patients=people, categorical_text=True)
+    words = [c for c in text.columns if text[c].dtype == "str" and c not in ("patient_id", "analyte")]
+    assert "summary" in words and "last_status" in words
+    assert all(isinstance(coded[c].dtype, pd.CategoricalDtype) for c in words)
+    back = coded.astype({c: "str" for c in words})
+    pd.testing.assert_frame_equal(back, text)
+
+
 def test_runs_inside_groups_stop_at_group_boundaries():
     # groups [0, 3) and [3, 6); true rows 1, 2 | 3, 5: runs (1-2), (3-3), (5-5), never 2-3 across groups
     seg = Segments(np.array([0, 3]), np.array([3, 6]))

@@ -345,3 +345,18 @@ def test_mostly_distinct_integers_written_one_by_one_and_few_distinct_by_code():
     written = b"".join(csv_chunks(frame, chunk_rows=1_100))
     assert written == frame.to_csv(index=False, lineterminator="\r\n").encode()
     assert written.split(b"\r\n")[1] == b"3001,0"
+
+
+@pytest.mark.parametrize("safe_csv", [False, True])
+def test_assessment_written_from_its_coded_words_has_the_bytes_of_its_text(tmp_path, safe_csv):
+    # write_analysis_table keeps the assessment's words as Categoricals on their way to a CSV;
+    # pandas' writer of the text table (statuses, notes, summaries as str) wrote the same bytes
+    from markers.pipeline import write_analysis_table
+    from markers.report.summary import rounded
+
+    inputs = [SAMPLES / "study_workbook.xlsx", SAMPLES / "lab_export_eu.csv"]
+    written = write_analysis_table(inputs, tmp_path / "a.csv", table="assessment", safe_csv=safe_csv)
+    assert isinstance(written.assessment["summary"].dtype, pd.CategoricalDtype)
+    text = analyse(inputs).assessment
+    assert text["summary"].dtype == "str"
+    assert (tmp_path / "a.csv").read_bytes() == old_bytes(rounded(text), safe_csv=safe_csv)

@@ -279,6 +279,18 @@ def test_neutralise_formula(text, expected):
     assert neutralise_formula(text) == expected
 
 
+def test_safe_csv_prefixes_the_words_of_a_categorical_once_each(tmp_path):
+    # a categorical's words are neutralised as its categories; "=x" beside "'=x" would become one
+    # word, and then the column is prefixed cell by cell
+    frame = pd.DataFrame({"a": pd.Categorical(["=1", "x", None, "-2", "=1"]),
+                          "b": pd.Categorical(["=x", "'=x", "y", "y", "@z"])})
+    target = tmp_path / "out.csv"
+    write_table(frame, target, safe_csv=True)
+    assert target.read_bytes() == b"a,b\r\n'=1,'=x\r\nx,'=x\r\n,y\r\n-2,y\r\n'=1,'@z\r\n"
+    write_table(frame, target)
+    assert target.read_bytes() == b"a,b\r\n=1,=x\r\nx,'=x\r\n,y\r\n-2,y\r\n=1,@z\r\n"
+
+
 def test_tsv(tmp_path):
     target = tmp_path / "out.tsv"
     write_table(pd.DataFrame({"a": ["x", "=y"], "b": [1, 2]}), target, safe_csv=True)

@@ -278,6 +278,7 @@ def assess(
     therapy: pd.DataFrame,
     patients: pd.DataFrame,
     rules: AssessmentRules | None = None,
+    categorical_text: bool = False,
 ) -> pd.DataFrame:
     """Assess each patient's markers against the therapy timeline.
 
@@ -295,6 +296,11 @@ def assess(
         Patients table (``patient_id``, ``diagnosis_date``); may be empty.
     rules
         The rules; :class:`AssessmentRules` defaults when ``None``.
+    categorical_text
+        ``True``: the columns of words (statuses, notes, ``summary``, ``limit_steps``) as pandas
+        Categoricals of the words they hold, not text: the same values, in a fraction of the memory
+        at registry scale (a course's code, not its sentence), and what the CSV writer formats
+        without hashing each row's text again. ``patient_id`` and ``analyte`` stay text.
 
     Returns
     -------
@@ -357,7 +363,7 @@ def assess(
     # the courses' own arrays (samples, anchors, rule state: ~30 MB at 100,000 courses) let go, and each
     # column of ``out`` as it is converted: the table is then made in memory already mapped (fewer faults)
     del courses, arrays, anchors
-    table = typed_columns({name: _table_column(name, out.pop(name)) for name in columns})
+    table = typed_columns({name: _table_column(name, out.pop(name), categorical_text) for name in columns})
     return pd.DataFrame(table, columns=columns, copy=False)
 
 
@@ -380,10 +386,11 @@ def _course_patients(data: pd.DataFrame, seg: Segments) -> tuple[np.ndarray, pd.
     return np.cumsum(np.r_[True, codes[1:] != codes[:-1]]) - 1, names.rename(None)
 
 
-def _table_column(name: str, values: np.ndarray | Words) -> np.ndarray | pd.api.extensions.ExtensionArray:
-    """A column of ``out`` as the table holds it: text as text, the int8 codes of :data:`_BOOLEAN` as booleans."""
+def _table_column(name: str, values: np.ndarray | Words, categorical: bool) -> object:
+    """A column of ``out`` as the table holds it: words as text (``categorical``: as a Categorical),
+    the int8 codes of :data:`_BOOLEAN` as booleans."""
     if isinstance(values, Words):
-        return values.text()
+        return values.categorical() if categorical else values.text()
     if name in _BOOLEAN:
         return pd.arrays.BooleanArray(values == 1, values < 0)
     return text_array(values) if values.dtype == object else values

@@ -80,6 +80,16 @@ class Words:
         text = pa.LargeStringArray.from_buffers(len(self.codes), pa.py_buffer(offsets), pa.py_buffer(data))
         return pd.array(text, dtype="str")
 
+    def categorical(self) -> pd.Categorical:
+        """The column as a Categorical of the words its courses carry (in the order they were first
+        coded): the codes as they are, no text per course."""
+        unused = np.bincount(self.codes, minlength=len(self.words)) == 0  # e.g. a fill word every course overwrote
+        words, codes = np.asarray(self.words, dtype=object), self.codes
+        if unused.any():
+            renumbered = np.cumsum(~unused) - 1
+            words, codes = words[~unused], renumbered[codes].astype(np.int32)
+        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(pd.array(words, dtype="str"))))
+
 
 def coded_text(codes: np.ndarray, words: pd.Index) -> pd.api.extensions.ExtensionArray:
     """``words[codes]`` as the table's text type (a code of -1: missing), by an Arrow take."""

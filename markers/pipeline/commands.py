@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from markers.pipeline.core import Analysis, analyse, day_form, prepare, pseudonymize_analysis, pseudonymized
 from markers.pipeline.runs import date_free_files, guard_outputs, options_record, path_list, provenance_of
@@ -47,6 +48,8 @@ def write_analysis_table(
     Returns
     -------
     Analysis
+        What was written from; for an assessment written to CSV/TSV, its columns of words are
+        Categoricals (``analyse(..., categorical_text=True)``).
     """
     from markers.write.export import export_table
     from markers.write.guard import os_errors
@@ -54,8 +57,12 @@ def write_analysis_table(
     if table not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, not {table!r}")
     guard_outputs([(output, "output")], paths, pseudonymize, analyse_options)
-    # compute only what is written: the measurements table needs no assessment
-    analysis = prepare(paths, pseudonymize=pseudonymize, assess=table != "measurements", **analyse_options)
+    # compute only what is written: the measurements table needs no assessment; the CSV/TSV writer
+    # formats each word of a Categorical once, so the assessment's words stay codes on their way to
+    # the file (the same bytes as from text: 100,000 courses' sentences are neither made nor hashed)
+    categorical = table == "assessment" and pseudonymize is None and Path(output).suffix.lower() in (".csv", ".tsv")
+    analysis = prepare(paths, pseudonymize=pseudonymize, assess=table != "measurements",
+                       categorical_text=categorical, **analyse_options)
     provenance = provenance_of(analysis, paths, pseudonymize, options_record(
         table=table, safe_csv=safe_csv, shape=shape, pseudonymized=pseudonymize is not None, **analyse_options))
     frame = getattr(analysis, table)

@@ -97,6 +97,7 @@ def analyse(
     rules=None,
     today: dt.date | None = None,
     assess: bool = True,
+    categorical_text: bool = False,
 ) -> Analysis:
     """Read ``paths`` and assess every patient.
 
@@ -120,6 +121,10 @@ def analyse(
     assess
         ``False`` stops after the timeline (``Analysis.assessment`` is then ``None``): for
         callers that write the measurements only and need not pay for the assessment.
+    categorical_text
+        ``True``: the assessment's columns of words (statuses, notes, summaries) as pandas
+        Categoricals (see :func:`markers.analysis.assess.assess`): the same values in a fraction of
+        the memory.
 
     Returns
     -------
@@ -145,7 +150,8 @@ def analyse(
     if assess:
         from markers.analysis.assess import assess as assess_patients
 
-        assessment = assess_patients(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules)
+        assessment = assess_patients(timed, therapy=dataset.therapy, patients=dataset.patients, rules=rules,
+                                     categorical_text=categorical_text)
     return Analysis(dataset=dataset, measurements=timed, assessment=assessment, limits=table, reference_set=name,
                     rules=rules)
 

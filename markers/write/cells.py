@@ -86,6 +86,9 @@ def text_columns(frame: pd.DataFrame, *, safe_csv: bool) -> Iterator[tuple[int, 
                 index=frame.index,
                 dtype=object,
             )
+        elif isinstance(series.dtype, pd.CategoricalDtype):
+            if safe_csv:  # each word once; a date's text (date_text) never starts a formula
+                yield position, _safe_categories(series)
         elif not safe_csv and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
             continue  # plain text is written as it is
         elif series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
@@ -107,6 +110,18 @@ def date_text(series: pd.Series) -> pd.Series:
     texts = pd.Index(pd.array(uniques.strftime("%Y-%m-%d"), dtype="str"))
     return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts)), index=series.index,
                      name=series.name)
+
+
+def _safe_categories(series: pd.Series) -> pd.Series:
+    """A categorical column with formula-looking words prefixed (:func:`neutralise_formula`), each word
+    once; as text when two words would become one (``=x`` next to ``'=x``)."""
+    categories = series.cat.categories
+    if pd.api.types.infer_dtype(categories, skipna=True) not in ("string", "empty"):
+        return series
+    words = [neutralise_formula(word) for word in categories]
+    if len(set(words)) == len(words):
+        return series.cat.rename_categories(words)
+    return pd.Series(_text_values(series.astype(object), safe_csv=True), index=series.index, dtype=object)
 
 
 def _text_values(series: pd.Series, *, safe_csv: bool) -> list[object]:
