@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markers.analysis.assess import assess
 from markers.analysis.assess_reference import assess_per_course
 from markers.analysis.rules import AssessmentRules
-from markers.analysis.segments import Runs, Segments
+from markers.analysis.segments import Runs, Segments, sorted_text_codes
 
 DX = pd.Timestamp("2024-01-01")
 EVENT_CODES = ("therapy_start", "surgery", "end_of_induction", "complete_remission", "end_of_therapy")
@@ -106,6 +106,20 @@ def test_categorical_text_holds_the_same_words(patients):
     assert all(isinstance(coded[c].dtype, pd.CategoricalDtype) for c in words)
     back = coded.astype({c: "str" for c in words})
     pd.testing.assert_frame_equal(back, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["P1", "P10", "P2", "p1", "Ü7", "é", "10", "9", ""]), min_size=2, max_size=30))
+def test_sorted_ids_get_the_codes_of_factorize_from_their_runs(ids):
+    values = pd.Series(ids, dtype="str")
+    ordered = values.sort_values(kind="stable", ignore_index=True)  # Arrow's order: UTF-8 bytes
+    codes, uniques = sorted_text_codes(ordered)
+    expected_codes, expected_uniques = pd.factorize(ordered, sort=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques.equals(expected_uniques)
+    if not values.equals(ordered):  # not in order: hashed as before
+        assert sorted_text_codes(values) is None
+    assert sorted_text_codes(pd.concat([ordered, pd.Series([None], dtype="str")], ignore_index=True)) is None
 
 
 def test_runs_inside_groups_stop_at_group_boundaries():

@@ -15,6 +15,7 @@ import pandas as pd
 from markers.analysis.anchors import as_days, day_anchors, patient_anchors
 from markers.analysis.course import ELEVATED, NORMAL, UNKNOWN
 from markers.analysis.rules import AssessmentRules
+from markers.analysis.segments import sorted_text_codes
 from markers.errors import MissingColumnError
 from markers.schema import (
     ANALYTE,
@@ -143,7 +144,8 @@ def sorted_courses(measurements: pd.DataFrame) -> pd.DataFrame:
     dates = pd.to_datetime(measurements[SAMPLE_DATE]).astype("datetime64[ns]")
     day = _source_days(measurements)
     # a patient with any dated sample is assessed on dates; one without, on its days since diagnosis
-    patient, ids = pd.factorize(pid, sort=True)  # codes in the order of the IDs (-1: missing), for both jobs
+    # codes in the order of the IDs (-1: missing), for both jobs; read from the runs of sorted IDs
+    patient, ids = sorted_text_codes(pid) or pd.factorize(pid, sort=True)
     has_date = dates.notna().to_numpy()
     dated = (np.bincount(patient[patient >= 0], weights=has_date[patient >= 0],
                          minlength=patient.max(initial=-1) + 1) > 0)[patient] & (patient >= 0)

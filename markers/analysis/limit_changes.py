@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from markers.analysis.segments import sorted_text_codes
 from markers.schema import ANALYTE, PATIENT_ID, SAMPLE_DATE, ULN
 
 __all__ = ["LIMIT_CHANGED", "group_date_order", "limit_changed"]
@@ -31,7 +32,8 @@ def limit_changed(flagged: pd.DataFrame) -> pd.Series:
     n = len(flagged)
     if n == 0 or PATIENT_ID not in flagged or SAMPLE_DATE not in flagged:
         return pd.Series(np.zeros(n, dtype=bool), index=flagged.index, dtype="boolean")
-    pid = pd.factorize(flagged[PATIENT_ID].astype(str))[0]
+    ids = flagged[PATIENT_ID].astype(str)
+    pid = (sorted_text_codes(ids) or pd.factorize(ids))[0]  # IDs in order (the tidy table's): their runs
     analyte = pd.factorize(flagged[ANALYTE].astype(str))[0]
     # one code per (patient, analyte), in the order of the pair (codes are -1 for a missing cell)
     group = (pid.astype(np.int64) + 1) * (int(analyte.max(initial=0)) + 2) + (analyte + 1)

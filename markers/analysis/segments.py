@@ -10,8 +10,11 @@ the sorted table; :data:`NONE` (-1) stands for "no such row".
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["NONE", "Runs", "Segments", "first_of", "last_of"]
+__all__ = ["NONE", "Runs", "Segments", "first_of", "last_of", "sorted_text_codes"]
 
 #: "No such row" in the per-group position arrays.
 NONE = -1
@@ -33,6 +36,28 @@ def last_of(keys: np.ndarray, values: np.ndarray, size: int, fill: int = NONE) -
         last = np.flatnonzero(np.r_[keys[1:] != keys[:-1], True])
         out[keys[last]] = values[last]
     return out
+
+
+def sorted_text_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
+    """``pd.factorize(values, sort=True)`` of a text column already in order, from its runs; else None.
+
+    The tidy measurements come sorted by patient, so their IDs are in runs: each row's code is the
+    number of its run, found by comparing neighbours instead of hashing every row and sorting the
+    distinct IDs (50,000 patients: a tenth of the time). In order means nondecreasing by UTF-8
+    bytes (Arrow's order, which ``pd.factorize(sort=True)`` of Arrow text uses), none missing; the
+    codes are then those of ``sort=True`` and of ``sort=False`` alike.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow" or len(values) < 2 \
+            or values.hasnans:
+        return None
+    text = pa.array(values.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if not pc.all(pc.less_equal(text[:-1], text[1:])).as_py():
+        return None
+    new_run = np.r_[True, pc.not_equal(text[:-1], text[1:]).to_numpy(zero_copy_only=False)]
+    codes = np.cumsum(new_run) - 1
+    return codes, pd.Index(values.array.take(np.flatnonzero(new_run)))
 
 
 class Runs:

@@ -88,7 +88,9 @@ class Words:
         if unused.any():
             renumbered = np.cumsum(~unused) - 1
             words, codes = words[~unused], renumbered[codes].astype(np.int32)
-        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(pd.array(words, dtype="str"))))
+        # the codes index the words by construction: no check of each course's code
+        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(pd.array(words, dtype="str"))),
+                                         validate=False)
 
 
 def coded_text(codes: np.ndarray, words: pd.Index) -> pd.api.extensions.ExtensionArray:

@@ -92,7 +92,9 @@ def _numbers_field(values: np.ndarray, missing: np.ndarray | None = None) -> Fie
         # hashing finds the few repeats
         return None, number_text(values)
     bits = values.view(f"u{values.dtype.itemsize}") if values.dtype.kind == "f" else values
-    codes, uniques = pd.factorize(bits, sort=False)
+    # Arrow's hashing of the integers (bit patterns): a third of pd.factorize's time
+    encoded = pc.dictionary_encode(pa.array(bits))
+    codes, uniques = encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_numpy()
     if len(uniques) > len(values) // 2:
         text = number_text(values)
         return None, pc.if_else(pa.array(missing), _text(""), text) if missing is not None else text
@@ -157,7 +159,11 @@ def _field(series: pd.Series, sep: str) -> Field | None:
     if _text_categories(dtype):  # codes into the categories' texts (dates as text, see cells.date_text)
         codes = series.cat.codes.to_numpy().astype(np.int64)
         texts = _one_chunk(pa.array(dtype.categories.array, type=pa.large_string()))
-        return np.where(codes < 0, len(texts), codes), _quote(pa.concat_arrays([texts, pa.array([""], pa.large_string())]), sep)
+        missing = codes < 0
+        if missing.any():  # the missing ones' code: the text appended after the categories'
+            codes[missing] = len(texts)
+            texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
+        return codes, _quote(texts, sep)
     text = _field_text(series)
     return None if text is None else _text_field(text, sep)
 
@@ -317,7 +323,7 @@ def _generate(columns: list[pd.Series], header: pa.Array, sep: str, eol: str, ch
 
 
 def _block_field(series: pd.Series, start: int, stop: int, sep: str) -> Field:
-    field = _field(series.iloc[start:stop], sep)
+    field = _field(series if start == 0 and stop >= len(series) else series.iloc[start:stop], sep)
     if field is None:
         raise ValueError(f"column {series.name!r} changed kind while writing")
     return field
