@@ -85,12 +85,12 @@ def test_short_words_in_long_runs_and_short_runs_give_the_same_text():
         assert pa.array(text).type == pa.large_string() and text.dtype == pd.StringDtype(na_value=np.nan)
 
 
-def test_categorical_holds_the_words_the_courses_carry():
-    # the fill word "none" is overwritten in every course: it is no category
+def test_categorical_holds_the_words_as_categories_in_the_order_first_coded():
+    # the fill word "none" is overwritten in every course: a category without courses
     column = Words(4, "none")
     column.put(np.array([0, 1, 2, 3]), np.array([1, 0, 1, 1]), ["a", "b"])
     categorical = column.categorical()
     assert list(categorical) == ["b", "a", "b", "b"]
-    assert list(categorical.categories) == ["a", "b"]  # in the order first coded
+    assert list(categorical.categories) == ["none", "a", "b"]
     assert categorical.categories.dtype == pd.StringDtype(na_value=np.nan)
-    assert not categorical.isna().any()
+    assert categorical.value_counts().to_dict() == {"none": 0, "a": 1, "b": 3}

@@ -64,6 +64,9 @@ def patient_anchors(therapy: pd.DataFrame, *, patients: pd.DataFrame | None, ind
             known = dates[list(EVENTS)].to_numpy(dtype="datetime64[ns]")[found]
             days[at[found]] = as_days(known.ravel()).reshape(known.shape)
     table = pd.DataFrame(days, index=index, columns=list(EVENTS), copy=False)  # ``days`` is this table's own
+    if not len(dates):  # nothing dated (a lab export alone): no first treatment and no day 0 either
+        table[FIRST_TREATMENT] = table[ORIGIN] = np.nan
+        return table
     with warnings.catch_warnings():  # a patient without any treatment: NaN, as a skipna minimum gives
         warnings.simplefilter("ignore", RuntimeWarning)
         table[FIRST_TREATMENT] = np.nanmin(table[list(TREATMENT_EVENTS)].to_numpy(), axis=1) if len(index) else []

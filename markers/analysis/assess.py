@@ -346,7 +346,10 @@ def assess(
     analyte_code, analytes = pd.factorize(data[ANALYTE].take(seg.starts).astype(str))
     analyte = np.append(np.asarray(analytes, dtype=str), "")[analyte_code]  # fixed-width text: compared in C
     table = anchor_table(data, therapy=therapy, patients=patients)
-    rows = table.index.get_indexer(names)[patient]  # one look-up per patient; -1 (none): the NaN row appended
+    # one look-up per patient (-1, none: the NaN row appended); none when the table lists the patients as
+    # the courses do (every patient assessed on dates, or every one on days; no missing ID)
+    same = table.index.equals(names) and patient.min(initial=0) >= 0
+    rows = patient if same else table.index.get_indexer(names)[patient]
     anchors = {name: _course_anchor(table[name].to_numpy(dtype=float), rows) for name in table.columns}
     for code in (*EVENTS, *rules.all_milestones):
         anchors.setdefault(code, _course_anchor(np.array([]), rows))

@@ -103,8 +103,7 @@ def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
     """Plain arrays of the sorted measurements: days, values, x ULN, ULN, censoring, exclusions, states."""
     # text columns by distinct value: a Python str per distinct value, never one per row
     censor_codes, censors = pd.factorize(data[CENSOR])
-    censor = np.append(pd.Series(censors, dtype=object).fillna("").astype(str).str.strip().to_numpy(dtype=object),
-                       "")[censor_codes]
+    signs = np.append(pd.Series(censors, dtype=object).fillna("").astype(str).str.strip().to_numpy(dtype=object), "")
     unit_codes, units = pd.factorize(data[UNIT].astype(str))
     return {
         "days": np.where(data["_dated"].to_numpy(dtype=bool), as_days(data[SAMPLE_DATE]),
@@ -114,8 +113,8 @@ def course_arrays(data: pd.DataFrame, rules: AssessmentRules) -> dict:
         "x_uln": pd.to_numeric(data[X_ULN], errors="coerce").to_numpy(dtype=float),
         "uln": (pd.to_numeric(data[ULN], errors="coerce").to_numpy(dtype=float) if ULN in data
                 else np.full(len(data), np.nan)),
-        "censored": censor != "",
-        "below": np.isin(censor, ["<", "<="]),
+        "censored": (signs != "")[censor_codes],  # each distinct sign judged once (-1, missing: the "" appended)
+        "below": np.isin(signs, ["<", "<="])[censor_codes],
         "exclude": _exclusions(data, rules),
         "states": _state_codes(data[ELEVATED_COLUMN]),
         "unit": np.append(np.asarray(units, dtype=object), None)[unit_codes],

@@ -81,15 +81,11 @@ class Words:
         return pd.array(text, dtype="str")
 
     def categorical(self) -> pd.Categorical:
-        """The column as a Categorical of the words its courses carry (in the order they were first
-        coded): the codes as they are, no text per course."""
-        unused = np.bincount(self.codes, minlength=len(self.words)) == 0  # e.g. a fill word every course overwrote
-        words, codes = np.asarray(self.words, dtype=object), self.codes
-        if unused.any():
-            renumbered = np.cumsum(~unused) - 1
-            words, codes = words[~unused], renumbered[codes].astype(np.int32)
+        """The column as a Categorical of its words (in the order they were first coded): the codes as
+        they are, no text per course. A word every course lost to a later one (a fill word, say) stays
+        a category without courses, as after filtering a Categorical (``remove_unused_categories()``)."""
         # the codes index the words by construction: no check of each course's code
-        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(pd.array(words, dtype="str"))),
+        return pd.Categorical.from_codes(self.codes, dtype=pd.CategoricalDtype(pd.Index(pd.array(self.words, dtype="str"))),
                                          validate=False)
 
 
