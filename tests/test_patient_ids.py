@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from markers.ingest.record_cells import patient_ids
+from markers.ingest.record_cells import _may_strip, patient_ids
 from markers.readers.cells import cell_ids
 
 
@@ -51,3 +55,18 @@ def test_positions_of_wanted_ids_as_a_pandas_index_gives_them():
         wanted = np.array(wanted, dtype=object)
         assert _positions_of(ids, wanted).tolist() == expected
         assert pd.Index(ids.astype(object)).get_indexer(pd.Index(wanted, dtype=object)).tolist() == expected
+
+
+#: What the byte test stands for: a blank cell, or one starting or ending with anything but printable ASCII.
+MAY_STRIP = r"^[^\x21-\x7e]|[^\x21-\x7e]$|^$"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from("aZ09-_ .\t\u00a0é日\u2003\x7f~!"), max_size=4)), max_size=12),
+       st.integers(0, 3))
+def test_may_strip_reads_the_first_and_last_byte_as_the_pattern_reads_the_cells(cells, skip):
+    for text in (pa.array(cells, type=pa.large_string()), pa.array(cells, type=pa.string())):
+        sliced = text.slice(min(skip, len(text)))  # a slice shares its buffers: its own cells only
+        expected = pc.any(pc.match_substring_regex(sliced, MAY_STRIP)).as_py() or False
+        assert _may_strip(sliced) == expected
+        assert _may_strip(pa.chunked_array([sliced, sliced], type=sliced.type)) == expected

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from markers.errors import MissingColumnError
 from markers.ingest.mapping import ColumnMap
@@ -29,9 +28,30 @@ def require_column(column_map: ColumnMap, role: str, sheet: RawSheet, what: str)
     return position
 
 
-#: A cell whose first or last character is anything but printable ASCII other than the space: only
-#: such a cell can change under ``str.strip`` (or be blank). RE2 matches it in C, cell by cell.
-_MAY_STRIP = r"^[^\x21-\x7e]|[^\x21-\x7e]$|^$"
+def _may_strip(text: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a cell of ``text`` is blank or starts or ends with anything but printable ASCII other
+    than the space: only such a cell can change under ``str.strip``.
+
+    Read from each cell's first and last byte in the Arrow buffers, without a hash or a regex per
+    cell: a UTF-8 character outside 0x21-0x7e starts and ends with a byte outside that range.
+    """
+    if isinstance(text, pa.ChunkedArray):
+        return any(_may_strip(chunk) for chunk in text.chunks)
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return True  # another layout: mapped once per distinct ID, as any column
+    if not len(text):
+        return False
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if pa.types.is_large_string(text.type) else np.int32,
+                            count=text.offset + len(text) + 1)[text.offset:]
+    starts, stops = offsets[:-1], offsets[1:]
+    filled = stops > starts
+    if (~filled & text.is_valid().to_numpy(zero_copy_only=False)).any():  # a blank cell (missing ones are not)
+        return True
+    if not filled.any():
+        return False
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    ends = np.concatenate([data[starts[filled]], data[stops[filled] - 1]])
+    return bool(((ends < 0x21) | (ends > 0x7E)).any())
 
 
 def patient_ids(values: pd.Series) -> pd.Series:
@@ -39,15 +59,14 @@ def patient_ids(values: pd.Series) -> pd.Series:
     without a Python call per distinct ID: a registry has as many IDs as patients.
 
     A text column's distinct cells are ``str``, for which ``cell_ids`` gives ``v.strip() or None``.
-    Arrow first looks for a cell that could change (:data:`_MAY_STRIP`); when there is none, the
+    Arrow's buffers first tell whether a cell could change (:func:`_may_strip`); when none can, the
     column comes back as it is, without a Python object per row or per patient. Other columns,
     and text columns with such a cell, are mapped once per distinct ID.
     """
     if not isinstance(values.dtype, pd.StringDtype):
         return cell_ids(values)
     if values.dtype.storage == "pyarrow":
-        uniques = pd.unique(values.array)  # Arrow text: hashed in C, no Python object per ID
-        if not pc.any(pc.match_substring_regex(pa.array(uniques), _MAY_STRIP)).as_py():
+        if not _may_strip(pa.array(values.array)):  # Arrow text: no Python object per ID
             return values
     codes, uniques = distinct(values)
     texts = uniques[:-1].tolist()
