@@ -307,6 +307,20 @@ def test_coded_columns_fold_into_runs_as_they_come():
     assert second.tolist() == [1, 0, 1, 0] and second_texts.to_pylist() == ["p", "q"]
 
 
+def test_a_run_whose_rows_hold_few_of_its_combinations_takes_in_the_next_field():
+    def text(*values):
+        return pa.array(values, type=pa.large_string())
+
+    # A and B have 10 texts each: 100 combinations in principle, 3 in the rows. C's 3 texts would make
+    # 300 (above the limit of 150); the 3 that occur make 9, so C joins the run: one part, not two
+    words = [f"w{i}" for i in range(10)]
+    a, b, c = np.array([0, 9, 0, 5]), np.array([1, 2, 1, 5]), np.array([2, 0, 1, 2])
+    fields = [(a.copy(), text(*words)), (b.copy(), text(*words)), (c.copy(), text("p", "q", "r"))]
+    [(codes, combinations)] = _joined_runs(iter(fields), ",", limit=150)
+    assert combinations.take(pa.array(codes)).to_pylist() == ["w0,w1,r", "w9,w2,p", "w0,w1,q", "w5,w5,r"]
+    assert len(combinations) <= 9
+
+
 @pytest.mark.parametrize("sep", [",", "\t"])
 def test_a_text_in_every_row_by_one_comparison_and_a_late_change_still_written(sep):
     # the file's name on every row: one code, its text quoted once; a unit that is the same for the

@@ -209,12 +209,20 @@ def _joined_runs(fields: Iterable[Field], sep: str, limit: int) -> list[Field]:
     A run of columns with few distinct values (the assessment's flags, statuses, notes and empty
     columns) has few distinct combinations: each combination's text is joined once and taken per
     row, so the rows' join has a handful of parts instead of one per column. ``limit`` bounds the
-    number of combinations of a run. ``fields`` may be an iterator: each field's codes are folded
+    number of combinations of a run: those its fields could make, or, when a field would pass the
+    limit, those its rows hold (a registry's 100,000 courses hold a few thousand of the 20,000 their
+    statuses and notes could make). ``fields`` may be an iterator: each field's codes are folded
     into its run's combination as it comes, so a table's columns never hold their codes all at once.
     """
     parts: list[Field] = []
     run = _Run()
     for codes, texts in fields:
+        if codes is not None and run.size * len(texts) > limit and len(run.texts) > 1:
+            # too many combinations in principle: the run's combinations that occur, as one field, may
+            # leave room for this one (the field's text is made now rather than when the run ends)
+            joined = run.field(sep)
+            run = _Run()
+            run.add(*joined)
         if codes is not None and run.size * len(texts) <= limit:
             run.add(codes, texts)
             continue
@@ -232,7 +240,8 @@ def _joined_runs(fields: Iterable[Field], sep: str, limit: int) -> list[Field]:
 
 class _Run:
     """Adjacent coded fields as one: each row's codes as one number (mixed radix, the first field the
-    most significant digit), and the ``sep``-joined text of every combination of their codes."""
+    most significant digit), and the ``sep``-joined text of every combination of their codes (of
+    those the rows hold, when that is less than half)."""
 
     def __init__(self) -> None:
         self.combination: np.ndarray | None = None
@@ -254,12 +263,18 @@ class _Run:
     def field(self, sep: str) -> Field:
         if len(self.texts) == 1:
             return self.combination, self.texts[0]
-        number = np.arange(self.size, dtype=np.int64)
+        number, combination = np.arange(self.size, dtype=np.int64), self.combination
+        if self.size > 64:
+            used = np.flatnonzero(np.bincount(combination, minlength=self.size))
+            if 2 * len(used) < self.size:  # most combinations are in no row: the text of the others only
+                renumbered = np.empty(self.size, dtype=np.int64)
+                renumbered[used] = np.arange(len(used))
+                number, combination = used, renumbered[combination]
         pieces, stride = [], 1
         for texts in reversed(self.texts):  # each combination's code of each field (the last field varies fastest)
             pieces.append(texts.take(pa.array(number // stride % len(texts))))
             stride *= len(texts)
-        return self.combination, pc.binary_join_element_wise(*reversed(pieces), _text(sep))
+        return combination, pc.binary_join_element_wise(*reversed(pieces), _text(sep))
 
 
 def csv_chunks(frame: pd.DataFrame, *, sep: str = ",", lineterminator: str = "\r\n",
