@@ -265,11 +265,11 @@ def _kinetics(c: _Courses) -> None:
 
 def _place(c: _Courses) -> None:
     """Fill the ``<stem>_day`` columns from day 0; a date-free patient's date columns stay empty."""
-    origin = c.anchors[ORIGIN]
-    undated = ~c.arrays["dated"][c.seg.starts]
+    origin, undated = c.anchors[ORIGIN], ~c.arrays["dated"][c.seg.starts]
     for date_column, day_column in zip(DATE_COLUMNS, DAY_COLUMNS, strict=True):
         c.out[day_column] = c.out[date_column] - origin
-        c.out[date_column] = np.where(undated, np.nan, c.out[date_column])
+        if undated.any():  # (a registry's courses are all dated: no copy of seven columns)
+            c.out[date_column] = np.where(undated, np.nan, c.out[date_column])
 
 
 def assess(

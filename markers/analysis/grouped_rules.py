@@ -70,7 +70,11 @@ def milestone_samples(seg: Segments, days: np.ndarray, anchors: dict, rules: Ass
     has_surgery = ~np.isnan(surgery)
     out = {}
     for milestone in rules.all_milestones:
-        when = seg.spread(anchors.get(milestone, np.full(seg.size, np.nan)))
+        anchor = anchors.get(milestone)
+        if anchor is None or np.isnan(anchor).all():  # in no course's timeline: no sample speaks for it
+            out[milestone] = np.full(seg.size, NONE, dtype=np.int64)
+            continue
+        when = seg.spread(anchor)
         with np.errstate(invalid="ignore"):
             if milestone == "surgery":
                 out[milestone] = seg.first((when < days) & (days <= when + window))
