@@ -10,6 +10,7 @@ from markers.errors import MissingColumnError
 from markers.ingest.mapping import ColumnMap
 from markers.readers.cells import SEX_CODES, cell_ids, cell_text, distinct, map_text, text_of, text_series
 from markers.readers.files import CELL_DTYPE, RawSheet
+from markers.readers.sheet import text_offsets
 
 __all__ = ["COMPARATOR_WORDS", "DATE_FREE_ROLES", "age_days_from_columns", "comparator_sign", "joined_comparator",
            "no_cells", "patient_ids", "require_column", "sex_code", "whole_days"]
@@ -41,8 +42,7 @@ def _may_strip(text: pa.Array | pa.ChunkedArray) -> bool:
         return True  # another layout: mapped once per distinct ID, as any column
     if not len(text):
         return False
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if pa.types.is_large_string(text.type) else np.int32,
-                            count=text.offset + len(text) + 1)[text.offset:]
+    offsets = text_offsets(text)
     starts, stops = offsets[:-1], offsets[1:]
     filled = stops > starts
     if (~filled & text.is_valid().to_numpy(zero_copy_only=False)).any():  # a blank cell (missing ones are not)

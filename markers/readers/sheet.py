@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["CELL_DTYPE", "RawSheet", "cell_ref", "cells_frame", "column_letter", "excel_text", "frame_from_rows"]
+__all__ = ["CELL_DTYPE", "RawSheet", "cell_ref", "cells_frame", "column_letter", "excel_text", "frame_from_rows",
+           "text_offsets"]
 
 #: The dtype of every column of :attr:`RawSheet.cells`: Arrow-backed text, NaN for an empty cell.
 CELL_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -175,6 +176,14 @@ def _datetime_text(value: _dt.datetime) -> str:
     if micro:
         text += f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
     return text
+
+
+def text_offsets(values: pa.Array) -> np.ndarray:
+    """Where each cell of an Arrow text array (``string`` or ``large_string``) starts in its data
+    buffer, and where the last one ends: ``len(values) + 1`` numbers, a slice's own (a slice shares
+    its column's whole buffers)."""
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    return np.frombuffer(values.buffers()[1], dtype=offset_type, count=values.offset + len(values) + 1)[values.offset:]
 
 
 def cells_frame(columns: list[pa.Array | pa.ChunkedArray], *, index: pd.Index) -> pd.DataFrame:

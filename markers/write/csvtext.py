@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from markers.readers.sheet import text_offsets
 from markers.write.number_text import large_text, number_text
 
 #: Cells formatted per slice of rows: bounds the memory of the text built at once. A wide table
@@ -135,9 +136,8 @@ def _text_bytes(values: pa.Array) -> int:
 def _byte_run(values: pa.Array) -> tuple[int, int]:
     """Where the fields of ``values`` (a string array, or a slice of one) start and stop in its data
     buffer: a slice shares its column's whole buffer, and only its own run of bytes is its text."""
-    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(values.buffers()[1], dtype=offset_type, count=values.offset + len(values) + 1)
-    return int(offsets[values.offset]), int(offsets[-1])
+    offsets = text_offsets(values)
+    return int(offsets[0]), int(offsets[-1])
 
 
 def _field(series: pd.Series, sep: str) -> Field | None:
@@ -348,7 +348,7 @@ def _buffer_bytes(lines: pa.Array) -> memoryview | bytes:
     """The concatenated UTF-8 of a string array without building Python strings per row: a view of
     the array's own buffer (no copy of the text; the view keeps the buffer alive)."""
     lines = pa.concat_arrays([lines]) if lines.offset else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1)
+    offsets = text_offsets(lines)
     data = lines.buffers()[2]
     if data is None:
         return b""
