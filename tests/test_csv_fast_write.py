@@ -374,3 +374,12 @@ def test_assessment_written_from_its_coded_words_has_the_bytes_of_its_text(tmp_p
     text = analyse(inputs).assessment
     assert text["summary"].dtype == "str"
     assert (tmp_path / "a.csv").read_bytes() == old_bytes(rounded(text), safe_csv=safe_csv)
+
+
+def test_buffer_bytes_of_a_slice_are_its_own_text():
+    from markers.write.csvtext import _buffer_bytes
+
+    lines = pa.array(["ab\r\n", "cde\r\n", "f\r\n", ""], type=pa.large_string())
+    assert bytes(_buffer_bytes(lines)) == b"ab\r\ncde\r\nf\r\n"
+    assert bytes(_buffer_bytes(lines.slice(1, 2))) == b"cde\r\nf\r\n"
+    assert bytes(_buffer_bytes(lines.slice(3))) == b""

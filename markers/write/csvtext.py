@@ -346,8 +346,7 @@ def _block_field(series: pd.Series, start: int, stop: int, sep: str) -> Field:
 
 def _buffer_bytes(lines: pa.Array) -> memoryview | bytes:
     """The concatenated UTF-8 of a string array without building Python strings per row: a view of
-    the array's own buffer (no copy of the text; the view keeps the buffer alive)."""
-    lines = pa.concat_arrays([lines]) if lines.offset else lines
+    the array's own buffer (no copy of the text, a slice's included: the view keeps the buffer alive)."""
     offsets = text_offsets(lines)
     data = lines.buffers()[2]
     if data is None:
