@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
+from workbooks import MAIN, write_xml_workbook
 
 from markers.ingest.issues import ISSUE_TYPES
 from markers.ingest.reader import read
 from markers.readers.files import read_raw
-
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 def _inline(ref: str, text: str) -> str:
@@ -31,29 +26,7 @@ SHEET = (
 
 
 def _write_xlsx(path, sheet_xml: str, sheet_name: str = "Results") -> None:
-    parts = {
-        "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-            '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
-            'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.worksheet+xml"/></Types>'),
-        "_rels/.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-                        f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
-                            f'<sheet name="{sheet_name}" sheetId="1" r:id="rId1"/></sheets>'
-                            '<calcPr calcMode="manual"/></workbook>'),
-        "xl/_rels/workbook.xml.rels": (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}">'
-                                       f'<Relationship Id="rId1" Type="{REL}/worksheet" '
-                                       'Target="worksheets/sheet1.xml"/></Relationships>'),
-        "xl/worksheets/sheet1.xml": sheet_xml,
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in parts.items():
-            zf.writestr(name, text)
-    path.write_bytes(out.getvalue())
+    write_xml_workbook(path, {sheet_name: sheet_xml}, workbook_tail='<calcPr calcMode="manual"/>')
 
 
 def test_reader_lists_the_formula_cells_without_a_value(tmp_path):

@@ -43,6 +43,7 @@ from markers.readers.text import read_text
 from markers.readers.workbook import read_workbook
 from markers.readers.xls_extent import check_xls_extent
 from markers.readers.xlsx_counts import CountedBeside
+from markers.readers.xlsx_halves import Halves
 
 logger = logging.getLogger(__name__)
 
@@ -164,20 +165,28 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
 
         return [read_arrow_table(path, max_rows=max_rows)]
     kind = content_kind(path)
+    fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
+    # a large sheet is read in two halves on two cores (the whole file: not for a preview)
+    with Halves(path) if kind == "xlsx" and suffix[1:] == fmt and max_rows is None else contextlib.nullcontext() as halves:
+        return _read_workbook_checked(path, kind, fmt, suffix, halves, max_rows=max_rows, limits=limits)
+
+
+def _read_workbook_checked(path: pathlib.Path, kind: str, fmt: str, suffix: str, halves: Halves | None, *,
+                           max_rows: int | None, limits: ReadLimits | None) -> list[RawSheet]:
     scans = {}
     if kind in ("xlsx", "ods"):
         # before the fast reader sizes its buffers from the file's claims; xlsx rows are counted beside the reader
-        scans = check_workbook_extent(path, kind, limits=limits, count=kind != "xlsx")
+        scans = check_workbook_extent(path, kind, limits=limits, count=kind != "xlsx", halves=halves)
     elif kind == "xls":
         scans = check_xls_extent(path, limits=limits)  # DIMENSIONS and cell addresses, before the reader sizes a sheet from them
-    fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     if suffix[1:] != fmt and not (kind == "xlsx" and suffix in (".xlsx", ".xlsm")):
         warnings.warn(
             f"{path.name}: the file is really an {kind} workbook saved with a {suffix} name; "
             f"markers reads it as {kind}. Rename it to .{kind} to silence this warning.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     with CountedBeside(path) if kind == "xlsx" else contextlib.nullcontext() as counting:
-        sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows)
+        sheets = read_workbook(path, fmt=fmt, by_content=suffix[1:] != fmt, max_rows=max_rows,
+                               halves=halves.by_name if halves is not None else None)
     return counted_sheets(path.name, sheets, counting.scans if counting else scans, max_rows=max_rows)

@@ -17,6 +17,7 @@ import pathlib
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
 from markers.readers.xlsx_extent import XlsxExtent as _XlsxExtent
 from markers.readers.zip_part import PART_ERRORS, open_part
+
+if TYPE_CHECKING:
+    from markers.readers.xlsx_halves import Halves
 
 __all__ = ["ReadLimits", "TextStats", "check_text_file", "check_width", "check_workbook_extent", "column_number"]
 
@@ -169,6 +173,15 @@ def _joined(feed):
     return sink
 
 
+def _teed(feed_next, copy):
+    """A sink that gives each piece to the extent's ``feed_next`` and then to ``copy``."""
+    def sink(tail: bytes, chunk: bytes, found: bool) -> None:
+        feed_next(tail, chunk, found)
+        copy(chunk)
+
+    return sink
+
+
 def _refuse_extent(name: str, part: str, rows: int, columns: int, limits: ReadLimits, *, xlsx: bool) -> None:
     if xlsx and rows > XLSX_MAX_ROW:
         raise _too_big(name, f"the part {part!r} has a row numbered {rows:,}, past the last row a sheet can "
@@ -193,7 +206,7 @@ def _check_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str)
 
 
 def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLimits | None = None,
-                          count: bool = True) -> dict[str, list[tuple[int, int]]]:
+                          count: bool = True, halves: Halves | None = None) -> dict[str, list[tuple[int, int]]]:
     """Refuse an xlsx/xlsm/ods whose sheets claim more than the reader may allocate.
 
     Every XML part is inflated once, in 1 MiB chunks, against a running byte
@@ -212,6 +225,10 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
         Default ``ReadLimits()``.
     count : bool
         xlsx: count rows and formulas here too (False: ``xlsx_counts`` does, beside the reader).
+    halves : Halves, optional
+        xlsx without ``count``: also write each large sheet part into two
+        workbooks of half its rows each, for two readers at once
+        (:mod:`markers.readers.xlsx_halves`); kept only for parts that pass.
 
     Returns
     -------
@@ -252,8 +269,10 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     extent.feed(chunk, overlap)
                     scan.feed(chunk, overlap)
 
-                _stream_part(zf, info, name, budget, limits.max_inflated,
-                             _joined(both) if count else extent.feed_next, ahead=None if count else extent.far_in)
+                writer = halves.writer(zf, info) if halves is not None and not count else None
+                sink = _joined(both) if count else extent.feed_next if writer is None else _teed(extent.feed_next,
+                                                                                              writer.feed)
+                _stream_part(zf, info, name, budget, limits.max_inflated, sink, ahead=None if count else extent.far_in)
                 if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
                 if not extent.settled(limits.max_cells):  # the bound alone does not pass: measure exactly
@@ -267,6 +286,8 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     raise _too_big(name, f"the part {part!r} has a tag not closed within 64 KiB", "the file is "
                                    "damaged or forged; save it again from Excel")
                 _refuse_extent(name, part, *extent.extent(), limits, xlsx=True)
+                if writer is not None:
+                    halves.done(writer, cells_without_reference=bool(extent.cells.columns) or extent.cells.unsure)
             elif kind == "ods" and part == "content.xml":
                 ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)
 

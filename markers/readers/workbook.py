@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import warnings
+from collections.abc import Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pyarrow as pa
 from markers.errors import InputFormatError, MarkersError, UnsafeInputError
 from markers.readers.safety import defusedxml_active
 from markers.readers.sheet import RawSheet, cells_frame, excel_text, frame_from_rows
+from markers.readers.xlsx_halves import SheetHalves, read_halves
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +34,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_workbook(
-    path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None
+    path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None,
+    halves: Mapping[str, SheetHalves] | None = None,
 ) -> list[RawSheet]:
+    """Every worksheet of a workbook, each cell as text; ``halves``: sheets (by name) to read from their two
+    halves (:mod:`markers.readers.xlsx_halves`)."""
     try:
-        sheets = _read_fastexcel(path, fmt=fmt, by_content=by_content, max_rows=max_rows)
+        sheets = _read_fastexcel(path, fmt=fmt, by_content=by_content, max_rows=max_rows, halves=halves or {})
     except MarkersError:
         raise
     except BaseException as exc:  # noqa: BLE001 - a bad file must never surface as a library traceback
@@ -84,7 +89,8 @@ def _chart_sheets(path: pathlib.Path, fmt: str) -> set[str]:
     return {sheet.get("name") for sheet in book.iter() if sheet.tag.endswith("}sheet") and sheet.get(rel_id) in charts}
 
 
-def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None) -> list[RawSheet]:
+def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows: int | None = None,
+                    halves: Mapping[str, SheetHalves]) -> list[RawSheet]:
     """Every worksheet with fastexcel (calamine underneath), each cell as text, from A1."""
     import fastexcel
 
@@ -96,16 +102,20 @@ def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows:
         if name in charts:
             logger.debug("%s: skipping chart sheet %r", path.name, name)
             continue
-        # header_row=None with skip_rows=0: the rows start at row 1 even when the
-        # data starts lower, so position + 1 is the exact Excel row number; every
-        # column as text, so a column mixing numbers, dates and words loses nothing.
-        sheet = book.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", n_rows=max_rows)
-        first = min((c.absolute_index for c in sheet.available_columns()), default=0)
-        batch = sheet.to_arrow()
-        del sheet  # the parsed sheet is let go as soon as its text is out
-        rows = batch.num_rows
-        columns = [pa.nulls(rows, pa.large_string())] * first + list(batch.columns)
-        del batch
+        joined = read_halves(halves[name], name) if name in halves else None
+        if joined is not None:
+            columns, rows = joined
+        else:
+            # header_row=None with skip_rows=0: the rows start at row 1 even when the
+            # data starts lower, so position + 1 is the exact Excel row number; every
+            # column as text, so a column mixing numbers, dates and words loses nothing.
+            sheet = book.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", n_rows=max_rows)
+            first = min((c.absolute_index for c in sheet.available_columns()), default=0)
+            batch = sheet.to_arrow()
+            del sheet  # the parsed sheet is let go as soon as its text is out
+            rows = batch.num_rows
+            columns = [pa.nulls(rows, pa.large_string())] * first + list(batch.columns)
+            del batch
         sheets.append(RawSheet(path.name, path, name, cells_frame(columns, index=pd.RangeIndex(1, rows + 1)),
                                None, fmt))
     return sheets

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from markers.readers.byte_scan import count_tag, matches
 
-__all__ = ["XLSX_MAX_COLUMN", "XLSX_MAX_ROW", "XlsxExtent", "column_number"]
+__all__ = ["TAG_ATTRIBUTE", "TAG_PREFIX", "TAG_VALUES", "XLSX_MAX_COLUMN", "XLSX_MAX_ROW", "XlsxExtent", "column_number"]
 
 #: The last row and column an xlsx sheet can have (ECMA-376 / Excel: 1,048,576 rows, XFD).
 XLSX_MAX_ROW = 1_048_576
@@ -71,18 +71,19 @@ _DIGITS = 12  # a row number of more digits is past the last row whatever they a
 # tag not written as <c r= (or with a prefix, or a row tag with a prefix); such pieces are followed tag by tag
 # (_RlessCells).
 _BLANK = rb'[ \t\n\r]'
-_PREFIX = rb'[^ \t\n\r<>/:="\']+:'
+# a tag's namespace prefix (x:), an attribute and a tag's attributes: also how xlsx_halves reads row tags
+TAG_PREFIX = rb'[^ \t\n\r<>/:="\']+:'
 _RLESS = re.compile(rb'<(?:c(?:[>/]|' + _BLANK + rb'+(?:[^r \t\n\r]|r[^ \t\n\r=]))|'
-                    + _PREFIX + rb'(?:c|row)[ \t\n\r>/])')
+                    + TAG_PREFIX + rb'(?:c|row)[ \t\n\r>/])')
 _RLESS_RE2 = pc.MatchSubstringOptions(_RLESS.pattern.decode("ascii"))
 _BLANKS = b" \t\n\r"
-_OPEN_TAG_END = re.compile(rb'<(?:c|' + _PREFIX + rb'(?:c|row))\Z')  # before a run of blanks that ends a piece
-# a tag: its attribute values may hold ">" (and another attribute's value " r='A1'", hence _ATTRIBUTE)
+_OPEN_TAG_END = re.compile(rb'<(?:c|' + TAG_PREFIX + rb'(?:c|row))\Z')  # before a run of blanks that ends a piece
+# a tag: its attribute values may hold ">" (and another attribute's value " r='A1'", hence TAG_ATTRIBUTE)
 # (an attribute value holds no "<": each try stops at the next tag, so a forged quote costs no more than a tag)
-_VALUES = rb'(?:[^<>"\']|"[^<"]*"|\'[^<\']*\')*'
-_TAG = re.compile(rb'<(/?)(?:' + _PREFIX + rb')?(row|c)(?=[ \t\n\r>/])(' + _VALUES + rb')>')
-_ANY_TAG = re.compile(rb'<' + _VALUES + rb'>')
-_ATTRIBUTE = re.compile(rb'([^ \t\n\r=/]+)' + _BLANK + rb'*=' + _BLANK + rb'*(?:"([^"]*)"|\'([^\']*)\')')
+TAG_VALUES = rb'(?:[^<>"\']|"[^<"]*"|\'[^<\']*\')*'
+_TAG = re.compile(rb'<(/?)(?:' + TAG_PREFIX + rb')?(row|c)(?=[ \t\n\r>/])(' + TAG_VALUES + rb')>')
+_ANY_TAG = re.compile(rb'<' + TAG_VALUES + rb'>')
+TAG_ATTRIBUTE = re.compile(rb'([^ \t\n\r=/]+)' + _BLANK + rb'*=' + _BLANK + rb'*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW_COLUMN = re.compile(rb'([A-Za-z]*)0*(\d*)')
 _LONG_TAG = 1 << 16  # a tag not closed within 64 KiB: forged
 
@@ -105,7 +106,7 @@ def column_number(letters: bytes | str) -> int:
 
 def _reference(attributes: bytes) -> tuple[bytes, bytes] | None:
     """The column letters and row digits (leading zeros dropped) of the ``r`` attribute; of several, the farthest."""
-    found = [_ROW_COLUMN.match(a or b).groups() for name, a, b in _ATTRIBUTE.findall(attributes) if name == b"r"]
+    found = [_ROW_COLUMN.match(a or b).groups() for name, a, b in TAG_ATTRIBUTE.findall(attributes) if name == b"r"]
     return max(found, key=lambda ref: (column_number(ref[0][:8]), len(ref[1]), ref[1])) if found else None
 
 
