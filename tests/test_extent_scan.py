@@ -18,7 +18,7 @@ from corpus.pieces import pieces as _pieces
 
 from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers import limits
-from markers.readers.byte_scan import count_tag, matches
+from markers.readers.byte_scan import count_tag, has_pair, matches
 from markers.readers.xlsx_extent import _TRIGGER, _TRIGGER_RE2, XlsxExtent
 from markers.readers.zip_part import open_part
 
@@ -119,6 +119,27 @@ def test_count_tag_counts_every_offset():
     for _ in range(200):
         data = bytes(rng.choice(b"<row ") for _ in range(rng.randrange(0, 300)))
         assert count_tag(data, b"<row") == data.count(b"<row")
+
+
+@pytest.mark.parametrize("tag", [b":row", b'="e"'])
+def test_count_tag_counts_the_row_count_probes(tag):
+    # the row count's two probes: a prefixed row tag, and the attribute value of an error cell (t="e")
+    rng = random.Random(12)
+    for _ in range(300):
+        data = bytes(rng.choice(b':row="e t') for _ in range(rng.randrange(0, 200)))
+        assert count_tag(data, tag) == data.count(tag)
+
+
+def test_has_pair_finds_two_bytes_at_even_and_odd_offsets():
+    assert has_pair(b"<f", b"<f") and has_pair(b" <f", b"<f") and has_pair(b"  <f ", b"<f")
+    assert not has_pair(b"", b"<f") and not has_pair(b"<", b"<f") and not has_pair(b"f<", b"<f")
+    rng = random.Random(13)
+    for _ in range(500):
+        data = bytes(rng.choice(b"<fv>") for _ in range(rng.randrange(0, 40)))
+        start = rng.randrange(0, len(data) + 1)
+        assert has_pair(memoryview(data)[:start], b"<f") == (b"<f" in data[:start])
+    with pytest.raises(ValueError, match="2 bytes"):
+        has_pair(b"<f>", b"<f>")
 
 
 def test_the_re2_bound_pattern_matches_what_python_matches():

@@ -215,11 +215,19 @@ def test_a_sheet_is_read_whole_on_one_core_or_for_a_preview(tmp_path, monkeypatc
     assert used == []
 
 
-def test_a_full_disk_while_writing_the_halves_reads_the_sheet_whole(tmp_path, monkeypatch, used):
-    def full(self, data):
-        raise OSError(28, "No space left on device")
+def _full_disk(self, data):
+    raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(StoredZip, "write", full)
+
+def _reader_error(path, name, skip_rows):
+    raise RuntimeError("calamine: unexpected end of a half")
+
+
+@pytest.mark.parametrize(("target", "name", "failure"), [(StoredZip, "write", _full_disk),
+                                                         (xlsx_halves, "_load", _reader_error)])
+def test_a_full_disk_or_a_reader_error_on_a_half_reads_the_sheet_whole(tmp_path, monkeypatch, used, target, name,
+                                                                        failure):
+    monkeypatch.setattr(target, name, failure)
     path = tmp_path / "lab.xlsx"
     write_xml_workbook(path, {"Results": _sheet(_lab_rows(40))})
 
@@ -227,6 +235,7 @@ def test_a_full_disk_while_writing_the_halves_reads_the_sheet_whole(tmp_path, mo
 
     _assert_same(split, whole)
     assert used == []
+    assert split[0].cells.loc[40, 0] == "P5"
 
 
 def test_the_halves_are_removed_after_the_read_and_after_a_refusal(tmp_path, monkeypatch):
@@ -269,3 +278,4 @@ def test_a_stored_zip_past_its_limit_is_refused(monkeypatch):
     archive.begin("a")
     with pytest.raises(ValueError, match="4 GiB"):
         archive.write(b"x" * 101)
+

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["count_tag", "matches"]
+__all__ = ["count_tag", "has_pair", "matches"]
 
 
 def count_tag(data: bytes, tag: bytes) -> int:
@@ -41,6 +41,28 @@ def count_tag(data: bytes, tag: bytes) -> int:
             view = np.frombuffer(data, dtype=np.uint32, count=words, offset=shift)
             found += int(np.count_nonzero(view == word))
     return found
+
+
+def has_pair(data: bytes | memoryview, pair: bytes) -> bool:
+    """Whether the two bytes ``pair`` occur in ``data``: ``pair in data``, about five times as fast when
+    ``pair`` starts with a byte the data is full of (``<`` in XML), where ``bytes.find`` stops at each.
+
+    An occurrence starts at an even or an odd offset, so it is one 2-byte word
+    in one of the two word views of ``data`` (the second shifted by a byte).
+
+    Examples
+    --------
+    >>> has_pair(b'<c r="A1"><v>1</v></c>', b"<f"), has_pair(b'<c r="A1"><f>A2</f></c>', b"<f")
+    (False, True)
+    """
+    if len(pair) != 2:
+        raise ValueError(f"has_pair looks for 2 bytes, got {pair!r}")
+    word = np.frombuffer(pair, dtype=np.uint16)[0]
+    for shift in range(2):
+        words = (len(data) - shift) // 2
+        if words > 0 and (np.frombuffer(data, dtype=np.uint16, count=words, offset=shift) == word).any():
+            return True
+    return False
 
 
 def matches(data: bytes, pattern: pc.MatchSubstringOptions) -> bool:

@@ -6,6 +6,7 @@ import posixpath
 import re
 import zipfile
 
+from markers.readers.byte_scan import has_pair
 from markers.readers.limits import column_number
 
 __all__ = ["FormulaScan", "open_cell_start", "sheet_names_by_part"]
@@ -43,7 +44,7 @@ class FormulaScan:
         self.carry = piece[cut:]
         if len(self.carry) > _MAX_CARRY:  # not a cell Excel writes (a formula is at most 8,192 characters)
             self.carry = b""
-        if piece.find(b"<f", 0, cut) < 0:
+        if not has_pair(memoryview(piece)[:cut], b"<f"):
             return  # no formula: nothing cut or copied
         piece = piece[:cut]
         for match in _CELL.finditer(piece):

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from markers.errors import InputFormatError
+from markers.readers.byte_scan import count_tag
 from markers.readers.formulas import open_cell_start
 
 __all__ = ["RowCount", "SheetScan", "XlsxRowCount", "check_rows_agree", "counted_sheets", "rows_with_values"]
@@ -124,7 +125,8 @@ class XlsxRowCount(RowCount):
         if len(self.carry) > _MAX_CARRY:
             raise InputFormatError(f"{self.name}: the part {self.part!r} holds a tag longer than "
                                    f"{_MAX_CARRY:,} bytes: it is damaged; open the file in Excel and save it again.")
-        if b":row" not in piece and b't="e"' not in piece:
+        # no prefixed row tag and no error cell (t="e"), told by numpy: bytes.find stops at every "r" and "t"
+        if not count_tag(piece, b":row") and not (count_tag(piece, b'="e"') and b't="e"' in piece):
             data = piece[:end]  # no prefixes, no error cells: by first cells, else vectorised
             if not self._feed_first_cells(data):
                 self._feed_plain(data)

@@ -102,7 +102,7 @@ def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows:
         if name in charts:
             logger.debug("%s: skipping chart sheet %r", path.name, name)
             continue
-        joined = read_halves(halves[name], name) if name in halves else None
+        joined = _read_halves(halves[name], name, path) if name in halves else None
         if joined is not None:
             columns, rows = joined
         else:
@@ -119,6 +119,18 @@ def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows:
         sheets.append(RawSheet(path.name, path, name, cells_frame(columns, index=pd.RangeIndex(1, rows + 1)),
                                None, fmt))
     return sheets
+
+
+def _read_halves(halves: SheetHalves, name: str, path: pathlib.Path) -> tuple[list, int] | None:
+    """The sheet from its two halves; None (read the original) when they do not join or the reader fails on
+    one: the original then gives the reader's own error, if it has one."""
+    try:
+        return read_halves(halves, name)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a Rust panic arrives as pyo3's PanicException
+        logger.info("%s: sheet %r read whole (%s: %s)", path.name, name, type(exc).__name__, _first_line(exc))
+        return None
 
 
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
