@@ -7,6 +7,7 @@ compares the cell frames; it also checks that the halves were (or were not) used
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import zipfile
@@ -236,6 +237,26 @@ def test_a_full_disk_or_a_reader_error_on_a_half_reads_the_sheet_whole(tmp_path,
     _assert_same(split, whole)
     assert used == []
     assert split[0].cells.loc[40, 0] == "P5"
+
+
+def test_too_little_free_space_reads_the_sheet_whole(tmp_path, monkeypatch, used):
+    path = tmp_path / "lab.xlsx"
+    write_xml_workbook(path, {"Results": _sheet(_lab_rows(40))})
+    with zipfile.ZipFile(path) as zf:
+        size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
+    free = {"bytes": 2 * size - 1}
+    monkeypatch.setattr(xlsx_halves.shutil, "disk_usage", lambda where: shutil_usage(free["bytes"]))
+
+    _both(path, monkeypatch)
+    assert used == []
+    free["bytes"] = 2 * size  # just enough
+    _both(path, monkeypatch)
+    assert used == ["Results"]
+
+
+def shutil_usage(free: int):
+    """What shutil.disk_usage gives: (total, used, free)."""
+    return collections.namedtuple("usage", "total used free")(10**12, 10**12 - free, free)
 
 
 def test_the_halves_are_removed_after_the_read_and_after_a_refusal(tmp_path, monkeypatch):

@@ -247,6 +247,11 @@ class Halves:
         if sum(i.file_size for i in others) > _MAX_OTHERS:
             return None
         try:
+            # the halves take the part's size; twice that must be free, so that they never fill the disk
+            # (or a RAM file system) other programs and the run's own outputs write to
+            if shutil.disk_usage(self._directory or tempfile.gettempdir()).free < 2 * info.file_size:
+                logger.info("%s: not split (too little free space for the halves)", info.filename)
+                return None
             if self._directory is None:
                 self._directory = pathlib.Path(tempfile.mkdtemp(prefix="markers-halves-"))
             directory = pathlib.Path(tempfile.mkdtemp(dir=self._directory))
