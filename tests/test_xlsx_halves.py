@@ -259,6 +259,17 @@ def shutil_usage(free: int):
     return collections.namedtuple("usage", "total used free")(10**12, 10**12 - free, free)
 
 
+def test_a_part_inflating_past_its_declared_size_is_not_written_further(tmp_path):
+    # the extent pass refuses such a part; the halves stop at the size the archive declares
+    head = _sheet(_lab_rows(40)).encode()
+    writer = xlsx_halves._Writer(tmp_path, "xl/worksheets/sheet1.xml", [], len(head))
+    writer.feed(head)
+    assert not writer.failed
+    writer.feed(b"<row r=\"99\"/>")
+    assert writer.failed and writer.close() is None
+    assert b'<row r="99"/>' not in (tmp_path / "second.xlsx").read_bytes()
+
+
 def test_the_halves_are_removed_after_the_read_and_after_a_refusal(tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     scratch.mkdir()

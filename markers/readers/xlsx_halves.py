@@ -91,6 +91,7 @@ class _Writer:
 
     def __init__(self, directory: pathlib.Path, part: str, others: list[tuple[str, bytes]], size: int) -> None:
         self.part, self.others, self.target = part, others, size // 2
+        self.size, self.fed = size, 0  # never more on disk than the part declares (the pass refuses more anyway)
         self.first_path, self.second_path = directory / "first.xlsx", directory / "second.xlsx"
         self.marker = "markers split " + secrets.token_hex(16)
         self.head = b""  # the bytes before the first row, until it is found
@@ -113,6 +114,9 @@ class _Writer:
             self.abandon()
 
     def _feed(self, chunk: bytes) -> None:
+        self.fed += len(chunk)
+        if self.fed > self.size:
+            raise ValueError("the part inflates to more than it declares")
         if self.second is not None:
             self.second.write(chunk)
             return
