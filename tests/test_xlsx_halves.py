@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import MAIN, write_xml_workbook
 
-from markers.errors import UnsafeInputError
+from markers.errors import InputFormatError, UnsafeInputError
 from markers.readers import workbook, xlsx_halves
 from markers.readers.files import read_raw
 from markers.readers.limits import ReadLimits
@@ -244,12 +244,14 @@ def test_too_little_free_space_reads_the_sheet_whole(tmp_path, monkeypatch, used
     write_xml_workbook(path, {"Results": _sheet(_lab_rows(40))})
     with zipfile.ZipFile(path) as zf:
         size = zf.getinfo("xl/worksheets/sheet1.xml").file_size
-    free = {"bytes": 2 * size - 1}
+        copied = sum(i.file_size for i in zf.infolist() if i.filename != "xl/worksheets/sheet1.xml")
+    need = 2 * (size + 2 * copied)  # twice the halves: the sheet, and the other parts in each
+    free = {"bytes": need - 1}
     monkeypatch.setattr(xlsx_halves.shutil, "disk_usage", lambda where: shutil_usage(free["bytes"]))
 
     _both(path, monkeypatch)
     assert used == []
-    free["bytes"] = 2 * size  # just enough
+    free["bytes"] = need  # just enough
     _both(path, monkeypatch)
     assert used == ["Results"]
 
@@ -268,6 +270,93 @@ def test_a_part_inflating_past_its_declared_size_is_not_written_further(tmp_path
     writer.feed(b"<row r=\"99\"/>")
     assert writer.failed and writer.close() is None
     assert b'<row r="99"/>' not in (tmp_path / "second.xlsx").read_bytes()
+
+
+def _rezip(path, *, extra: dict[str, str] | None = None, sheet_method: int = zipfile.ZIP_DEFLATED) -> None:
+    """Write ``path`` again: its sheet part with ``sheet_method``, then the ``extra`` entries (name -> text)."""
+    with zipfile.ZipFile(path) as src:
+        parts = [(i.filename, src.read(i)) for i in src.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts:
+            zf.writestr(name, data, compress_type=sheet_method if "worksheets" in name else zipfile.ZIP_DEFLATED)
+        for name, text in (extra or {}).items():
+            zf.writestr(name, text)
+    path.write_bytes(out.getvalue())
+
+
+def _patch_method(path, name: bytes, method: int) -> None:
+    """Set the compression method of entry ``name`` in its local and central headers (APPNOTE 4.3.7, 4.3.12)."""
+    data = bytearray(path.read_bytes())
+    for signature, at, name_length, header in ((b"PK\x03\x04", 8, 26, 30), (b"PK\x01\x02", 10, 28, 46)):
+        pos = data.find(signature)
+        while pos >= 0:
+            length = int.from_bytes(data[pos + name_length:pos + name_length + 2], "little")
+            if bytes(data[pos + header:pos + header + length]) == name:
+                data[pos + at:pos + at + 2] = method.to_bytes(2, "little")
+            pos = data.find(signature, pos + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_an_entry_the_reader_reads_instead_of_the_sheet_part_keeps_it_whole(tmp_path, monkeypatch, used):
+    # the reader looks entries up by their lower-case name, the last one winning: Sheet1.xml, not sheet1.xml
+    path = tmp_path / "twice.xlsx"
+    write_xml_workbook(path, {"Results": _sheet(_lab_rows(60))})
+    _rezip(path, extra={"xl/worksheets/Sheet1.xml": _sheet(_row(1, _text("A1", "other")))})
+
+    split, whole = _both(path, monkeypatch)
+
+    _assert_same(split, whole)
+    assert used == []
+    assert split[0].cells.loc[1, 0] == "other"
+
+
+@pytest.mark.parametrize("damage", ["bzip2 sheet", "deflate64 entry", "NUL in the sheet's name"])
+def test_entries_the_reader_cannot_inflate_keep_the_sheet_whole(tmp_path, monkeypatch, used, damage):
+    # Python's zipfile undoes bzip2 and the reader does not: the halves would read what the file does not give
+    path = tmp_path / "methods.xlsx"
+    write_xml_workbook(path, {"Results": _sheet(_lab_rows(60) + _row(61, _number("A61", "-0")))})
+    if damage == "bzip2 sheet":
+        _rezip(path, sheet_method=zipfile.ZIP_BZIP2)
+    elif damage == "NUL in the sheet's name":  # zipfile cuts the name at the NUL; the reader does not
+        with zipfile.ZipFile(path) as src:
+            parts = [(i.filename, src.read(i)) for i in src.infolist()]
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in parts:
+                zf.writestr(name + "Xjunk" if "worksheets" in name else name, data)
+        path.write_bytes(path.read_bytes().replace(b"sheet1.xmlXjunk", b"sheet1.xml\x00junk"))
+    else:  # an empty entry marked Deflate64 (method 9), which neither inflates
+        _rezip(path, extra={"xl/media/empty.bin": ""})
+        _patch_method(path, b"xl/media/empty.bin", 9)
+
+    split, whole = _outcomes(path, monkeypatch)
+
+    assert split == whole
+    assert used == []
+
+
+def _outcomes(path, monkeypatch) -> tuple[tuple, tuple]:
+    """(read split, read whole) of ``path``, each the cells of its sheets or the error's message."""
+    results = []
+    for size in (1, 10**15):
+        monkeypatch.setattr(xlsx_halves, "SPLIT_BYTES", size)
+        try:
+            results.append(("cells", [s.cells.to_dict() for s in read_raw(path)]))
+        except InputFormatError as exc:
+            results.append(("error", str(exc)))
+    return results[0], results[1]
+
+
+def test_rows_after_the_end_of_sheet_data_are_not_split_into_a_half(tmp_path, monkeypatch, used):
+    # the reader stops at the first </sheetData>: a second sheetData past the middle is not the sheet's
+    extra = "<sheetData>" + "<!-- pad -->" * 400 + _row(50, _text("A50", "ghost")) + "</sheetData>"
+    path = tmp_path / "second.xlsx"
+    write_xml_workbook(path, {"Results": _sheet(_lab_rows(10)).replace("<pageMargins", extra + "<pageMargins")})
+
+    split, whole = _outcomes(path, monkeypatch)
+
+    assert split == whole and split[0] == "error"  # the row count sees the ghost row the reader does not give
+    assert used == []
 
 
 def test_the_halves_are_removed_after_the_read_and_after_a_refusal(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ __all__ = ["StoredZip"]
 _LOCAL = struct.Struct("<IHHHHHIIIHH")  # local file header, without the name
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")  # central directory header, without the name
 _END = struct.Struct("<IHHHHIIH")  # end of central directory record
-_LIMIT = 0xFFFFFFFF
+_LIMIT = 0xFFFFFFFF  # a size or offset of this value means "see ZIP64": one less at most
 _UTF8 = 0x800  # general purpose flag bit 11: the name is UTF-8
 _DATE, _TIME = (1 << 5) | 1, 0  # 1980-01-01 00:00: the archive is the same bytes whenever it is written
 
@@ -67,7 +67,7 @@ class StoredZip:
             raise ValueError("write() before begin()")
         self._crc = zlib_ng.crc32(data, self._crc)
         self._size += len(data)
-        if self._size > _LIMIT or self._open[1] + self._size > _LIMIT:
+        if self._size >= _LIMIT or self._open[1] + self._size >= _LIMIT:
             raise ValueError("a stored ZIP archive without ZIP64 holds at most 4 GiB")
         self._fh.write(data)
 
@@ -79,7 +79,7 @@ class StoredZip:
             self._fh.write(_CENTRAL.pack(0x02014B50, 20, 20, _UTF8, 0, _TIME, _DATE, crc, size, size, len(name), 0, 0,
                                          0, 0, 0, offset) + name)
         end = self._fh.tell()
-        if end > _LIMIT or len(self._entries) > 0xFFFF:
+        if end >= _LIMIT or len(self._entries) >= 0xFFFF:
             raise ValueError("a stored ZIP archive without ZIP64 holds at most 4 GiB and 65,535 entries")
         self._fh.write(_END.pack(0x06054B50, 0, 0, len(self._entries), len(self._entries), end - start, start, 0))
 

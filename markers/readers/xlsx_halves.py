@@ -47,10 +47,12 @@ from types import TracebackType
 
 import pyarrow as pa
 
+from markers.readers.byte_scan import count_tag
 from markers.readers.formulas import sheet_names_by_part
 from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.stored_zip import StoredZip
 from markers.readers.xlsx_extent import TAG_ATTRIBUTE, TAG_PREFIX, TAG_VALUES
+from markers.readers.zip_part import PART_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ _ROOT = re.compile(rb'<([^?! \t\n\r<>/][^ \t\n\r<>/]*)')
 _SHEET_DATA = re.compile(rb'<((?:' + TAG_PREFIX + rb')?sheetData)((?:[ \t\n\r]' + TAG_VALUES + rb')?)>[ \t\n\r]*\Z')
 _ENCODING = re.compile(rb'\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding[ \t\n\r]*=[ \t\n\r]*["\']([^"\']*)["\']')
 _ROW_NUMBER = re.compile(rb'[1-9][0-9]{0,6}')
+# the reader stops at the first end of sheetData: rows after it (a second sheetData) are not the sheet's
+_SHEET_DATA_END = re.compile(rb'</(?:' + TAG_PREFIX + rb')?sheetData[ \t\n\r]*>')
 
 
 def _cores() -> int:
@@ -98,6 +102,7 @@ class _Writer:
         self.prefix = b""
         self.closing = b""
         self.written = 0
+        self.tail = b""  # the end of the last piece: an end tag of sheetData may cross into the next
         self.row = 0
         self.files: list = []
         self.first: StoredZip | None = None
@@ -138,10 +143,18 @@ class _Writer:
             for found in _ROW_START.finditer(chunk, max(start, self.target - self.written)):
                 number = self._row_number(found.group(2))
                 if number:
+                    self._still_open(memoryview(chunk)[:found.start()])
                     self._split(chunk, found.start(), found.group(1) or b"", number)
                     return
+        self._still_open(chunk)
         self.first.write(chunk)
         self.written += len(chunk)
+
+    def _still_open(self, data: bytes | memoryview) -> None:
+        """Refuse to split after the end of sheetData (``data`` comes before the split)."""
+        if count_tag(data, b"eetD") and _SHEET_DATA_END.search(self.tail + data):
+            raise ValueError("sheetData ends before the middle of the part")  # (or is named in a comment)
+        self.tail = bytes(data[-64:])
 
     def _start(self, prefix: bytes) -> bool:
         """Open the first half, from the bytes before the first row: a UTF-8 worksheet whose last start tag
@@ -177,6 +190,7 @@ class _Writer:
                   + b"is><" + p + b"t>" + self.marker.encode("ascii") + b"</" + p + b"t></" + p + b"is></" + p
                   + b"c></" + p + b"row>")
         self.second = self._archive(self.second_path)
+        self.others = []  # both halves hold them now
         self.second.write(self.prefix + marker)
         self.second.write(memoryview(chunk)[at:])
 
@@ -196,15 +210,17 @@ class _Writer:
             return None
         try:
             self.second.close()
+            for fh in self.files:  # a flush that fails (a full disk) leaves a half cut short: not used
+                fh.close()
         except (OSError, ValueError):
             self.abandon()
             return None
-        self._close_files()
+        self.files = []
         return SheetHalves(self.first_path, self.second_path, self.row, self.marker)
 
     def abandon(self) -> None:
         self.failed = True
-        self.head = b""
+        self.head, self.others = b"", []
         self._close_files()
 
     def _close_files(self) -> None:
@@ -246,21 +262,24 @@ class Halves:
             self._names = sheet_names_by_part(zf)
         if info.filename.lower() not in self._names:
             return None
+        if not _copied_as_read(zf, info):
+            return None
         sheets = sheet_parts(zf)
         others = [i for i in zf.infolist() if not i.is_dir() and normal_part(i.filename) not in sheets]
-        if sum(i.file_size for i in others) > _MAX_OTHERS:
+        copied = sum(i.file_size for i in others)
+        if copied > _MAX_OTHERS:
             return None
         try:
             # the halves take the part's size; twice that must be free, so that they never fill the disk
             # (or a RAM file system) other programs and the run's own outputs write to
-            if shutil.disk_usage(self._directory or tempfile.gettempdir()).free < 2 * info.file_size:
+            if shutil.disk_usage(self._directory or tempfile.gettempdir()).free < 2 * (info.file_size + 2 * copied):
                 logger.info("%s: not split (too little free space for the halves)", info.filename)
                 return None
             if self._directory is None:
                 self._directory = pathlib.Path(tempfile.mkdtemp(prefix="markers-halves-"))
             directory = pathlib.Path(tempfile.mkdtemp(dir=self._directory))
             writer = _Writer(directory, info.filename, [(i.filename, zf.read(i)) for i in others], info.file_size)
-        except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
+        except (*PART_ERRORS, RuntimeError) as exc:  # RuntimeError: an encrypted entry
             logger.info("%s: not split (%s)", info.filename, exc)
             return None
         self._writers.append(writer)
@@ -275,6 +294,23 @@ class Halves:
         halves = writer.close()
         if halves is not None:
             self.by_name[(self._names or {})[writer.part.lower()]] = halves
+
+
+def _entry_key(name: str) -> str:
+    """An entry's name as the fast reader looks it up (calamine: ``/`` for ``\\``, ASCII lower case; of two
+    entries with one key, the last wins)."""
+    return name.replace("\\", "/").encode("utf-8", "surrogateescape").lower().decode("utf-8", "surrogateescape")
+
+
+def _copied_as_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the halves would hold what the fast reader reads from the original: every entry stored or
+    deflated (the reader's ZIP library undoes nothing else, where zipfile would), named as zipfile names it
+    (no NUL cut off), and no other entry under the sheet part's key."""
+    key = _entry_key(info.filename)
+    entries = zf.infolist()
+    return (all(i.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and i.orig_filename == i.filename
+                for i in entries)
+            and sum(_entry_key(i.filename) == key for i in entries) == 1)
 
 
 def _load(path: pathlib.Path, name: str, skip_rows: int | None) -> tuple[int, pa.RecordBatch]:
