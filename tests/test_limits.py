@@ -10,6 +10,7 @@ from corpus import hostile_cases
 
 from markers.errors import UnsafeInputError
 from markers.readers import limits
+from markers.readers.ods_extent import OdsExtent
 
 
 def test_column_numbers():
@@ -39,7 +40,7 @@ def test_xlsx_extent_is_the_same_across_chunk_edges(size):
 @pytest.mark.parametrize("size", [61, 4096, 1 << 20])
 def test_ods_extent_is_the_same_across_chunk_edges(size):
     body = hostile_cases._value_row(1, 3) * 5000 + hostile_cases._value_row(7, 2)
-    extent = limits._OdsExtent()
+    extent = OdsExtent()
     _chunked(extent, body.encode(), size)
     # 5,000 rows of 3 cells, then one row of 2 cells repeated 7 times: 5,007 rows, 3 columns,
     # 7 x 2 - 2 = 12 cells created by the repeat

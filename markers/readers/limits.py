@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from markers.errors import InputFormatError, UnsafeInputError
+from markers.readers.ods_extent import OdsExtent
 from markers.readers.read_ahead import read_ahead
 from markers.readers.sheet_parts import normal_part, sheet_parts
 from markers.readers.xlsx_extent import XLSX_MAX_COLUMN, XLSX_MAX_ROW, column_number
@@ -84,56 +85,6 @@ def _too_big(name: str, what: str, fix: str = "delete the stray cells (Ctrl+End 
 
 # -- ZIP-based workbooks -------------------------------------------------------------
 _SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\s(?:uniqueCount|count)=\"(\d+)\"")
-_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*)>|<table:table-row\b([^>]*)/>|</table:table-row>|"
-                      rb"<table:table-cell\b([^>]*?)(/?)>|<table:table[\s>]")
-_ODS_ROWS_REPEATED = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
-_ODS_COLS_REPEATED = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
-
-
-@dataclass
-class _OdsExtent:
-    """Rows and columns an ods table expands to, counting repeats of cells that hold something."""
-
-    rows: int = 0
-    columns: int = 0
-    row: int = 0
-    column: int = 0
-    row_repeat: int = 1
-    row_has_value: bool = False
-    row_valued: int = 0  # cells holding something in the current row, repeats counted
-    row_written: int = 0  # cell elements holding something in the current row
-    repeated: int = 0  # cells holding something that exist only through a repeat count
-
-    def feed(self, chunk: bytes, overlap: int) -> None:
-        """Take one piece of the content; a tag ending in its first ``overlap`` bytes was seen before."""
-        for match in _ODS_ROW.finditer(chunk):
-            if match.end() <= overlap:
-                continue
-            tag = match.group(0)
-            if tag.startswith(b"<table:table-row"):
-                found = _ODS_ROWS_REPEATED.search(match.group(1) or match.group(2) or b"")
-                self.row_repeat, self.column, self.row_has_value = int(found.group(1)[:12]) if found else 1, 0, False
-                self.row_valued = self.row_written = 0
-                if tag.endswith(b"/>"):
-                    self.row += self.row_repeat
-            elif tag == b"</table:table-row>":
-                self.row += self.row_repeat
-                if self.row_has_value:
-                    self.rows = max(self.rows, self.row)
-                    self.repeated += self.row_repeat * self.row_valued - self.row_written
-            elif tag.startswith(b"<table:table-cell"):
-                attrs = match.group(3) or b""
-                found = _ODS_COLS_REPEATED.search(attrs)
-                repeat = int(found.group(1)[:12]) if found else 1
-                self.column += repeat
-                if b"office:value-type" in attrs or match.group(4) == b"":
-                    # a cell with a value, or one with content (text) inside
-                    self.row_has_value = True
-                    self.row_valued += repeat
-                    self.row_written += 1
-                    self.columns = max(self.columns, self.column)
-            else:  # a new table: positions restart
-                self.row = self.column = 0
 
 
 def _stream_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: list[int], limit: int,
@@ -169,15 +120,6 @@ def _joined(feed):
     """A sink that gives ``feed`` each chunk with the tail before it, and the tail's length."""
     def sink(tail: bytes, chunk: bytes) -> None:
         feed(tail + chunk, len(tail))
-
-    return sink
-
-
-def _teed(feed_next, copy):
-    """A sink that gives each piece to the extent's ``feed_next`` and then to ``copy``."""
-    def sink(tail: bytes, chunk: bytes, found: bool) -> None:
-        feed_next(tail, chunk, found)
-        copy(chunk)
 
     return sink
 
@@ -270,8 +212,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                     scan.feed(chunk, overlap)
 
                 writer = halves.writer(zf, info) if halves is not None and not count else None
-                sink = _joined(both) if count else extent.feed_next if writer is None else _teed(extent.feed_next,
-                                                                                              writer.feed)
+                sink = _joined(both) if count else extent.feed_next if writer is None else writer.beside(extent.feed_next)
                 _stream_part(zf, info, name, budget, limits.max_inflated, sink, ahead=None if count else extent.far_in)
                 if count and part.lower() in sheet_names:
                     scans[sheet_names[part.lower()]] = scan.result()
@@ -289,7 +230,7 @@ def check_workbook_extent(path: str | pathlib.Path, kind: str, *, limits: ReadLi
                 if writer is not None:
                     halves.done(writer, cells_without_reference=bool(extent.cells.columns) or extent.cells.unsure)
             elif kind == "ods" and part == "content.xml":
-                ods, counted = _OdsExtent(), sheet_scan.OdsPartScan(name)
+                ods, counted = OdsExtent(), sheet_scan.OdsPartScan(name)
 
                 def both(chunk: bytes, overlap: int, ods=ods, counted=counted) -> None:
                     ods.feed(chunk, overlap)

@@ -109,6 +109,14 @@ class _Writer:
         self.second: StoredZip | None = None
         self.failed = False
 
+    def beside(self, feed_next):
+        """A sink of the extent pass that gives each piece to ``feed_next`` (the extent's), then to :meth:`feed`."""
+        def sink(tail: bytes, chunk: bytes, found: bool) -> None:
+            feed_next(tail, chunk, found)
+            self.feed(chunk)
+
+        return sink
+
     def feed(self, chunk: bytes) -> None:
         if self.failed:
             return
