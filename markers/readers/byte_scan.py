@@ -33,14 +33,7 @@ def count_tag(data: bytes, tag: bytes) -> int:
     """
     if len(tag) != 4:
         raise ValueError(f"count_tag counts a tag of 4 bytes, got {tag!r}")
-    word = np.frombuffer(tag, dtype=np.uint32)[0]
-    found = 0
-    for shift in range(4):
-        words = (len(data) - shift) // 4
-        if words > 0:
-            view = np.frombuffer(data, dtype=np.uint32, count=words, offset=shift)
-            found += int(np.count_nonzero(view == word))
-    return found
+    return sum(int(np.count_nonzero(view == word)) for view, word in _word_views(data, tag))
 
 
 def has_pair(data: bytes | memoryview, pair: bytes) -> bool:
@@ -57,12 +50,18 @@ def has_pair(data: bytes | memoryview, pair: bytes) -> bool:
     """
     if len(pair) != 2:
         raise ValueError(f"has_pair looks for 2 bytes, got {pair!r}")
-    word = np.frombuffer(pair, dtype=np.uint16)[0]
-    for shift in range(2):
-        words = (len(data) - shift) // 2
-        if words > 0 and (np.frombuffer(data, dtype=np.uint16, count=words, offset=shift) == word).any():
-            return True
-    return False
+    return any(bool((view == word).any()) for view, word in _word_views(data, pair))
+
+
+def _word_views(data: bytes | memoryview, needle: bytes):
+    """Each view of ``data`` as words of ``len(needle)`` bytes, shifted by 0 to ``len(needle) - 1`` bytes,
+    with ``needle`` as one such word: an occurrence of ``needle`` is a word of exactly one view."""
+    dtype = {2: np.uint16, 4: np.uint32}[len(needle)]
+    word = np.frombuffer(needle, dtype=dtype)[0]
+    for shift in range(len(needle)):
+        words = (len(data) - shift) // len(needle)
+        if words > 0:
+            yield np.frombuffer(data, dtype=dtype, count=words, offset=shift), word
 
 
 def matches(data: bytes, pattern: pc.MatchSubstringOptions) -> bool:

@@ -167,7 +167,7 @@ def read_raw(path: str | os.PathLike, *, max_rows: int | None = None, encoding: 
     kind = content_kind(path)
     fmt = "xlsm" if kind == "xlsx" and suffix == ".xlsm" else kind
     # a large sheet is read in two halves on two cores (the whole file: not for a preview)
-    with Halves(path) if kind == "xlsx" and suffix[1:] == fmt and max_rows is None else contextlib.nullcontext() as halves:
+    with Halves() if kind == "xlsx" and suffix[1:] == fmt and max_rows is None else contextlib.nullcontext() as halves:
         return _read_workbook_checked(path, kind, fmt, suffix, halves, max_rows=max_rows, limits=limits)
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 from markers.errors import InputFormatError, MarkersError, UnsafeInputError
 from markers.readers.safety import defusedxml_active
 from markers.readers.sheet import RawSheet, cells_frame, excel_text, frame_from_rows
-from markers.readers.xlsx_halves import SheetHalves, read_halves
+from markers.readers.xlsx_halves import SheetHalves, read_halves, sheet_text
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +106,7 @@ def _read_fastexcel(path: pathlib.Path, *, fmt: str, by_content: bool, max_rows:
         if joined is not None:
             columns, rows = joined
         else:
-            # header_row=None with skip_rows=0: the rows start at row 1 even when the
-            # data starts lower, so position + 1 is the exact Excel row number; every
-            # column as text, so a column mixing numbers, dates and words loses nothing.
-            sheet = book.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", n_rows=max_rows)
-            first = min((c.absolute_index for c in sheet.available_columns()), default=0)
-            batch = sheet.to_arrow()
-            del sheet  # the parsed sheet is let go as soon as its text is out
+            first, batch = sheet_text(book, name, skip_rows=0, n_rows=max_rows)  # from row 1: row numbers exact
             rows = batch.num_rows
             columns = [pa.nulls(rows, pa.large_string())] * first + list(batch.columns)
             del batch

@@ -56,7 +56,7 @@ from markers.readers.zip_part import PART_ERRORS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SPLIT_BYTES", "Halves", "SheetHalves", "read_halves"]
+__all__ = ["SPLIT_BYTES", "Halves", "SheetHalves", "read_halves", "sheet_text"]
 
 #: A sheet part inflating to this many bytes or more is read in two halves (about 25,000 rows).
 SPLIT_BYTES = 16 * 1024**2
@@ -246,8 +246,7 @@ class Halves:
     sheet's name to its :class:`SheetHalves`.
     """
 
-    def __init__(self, path: pathlib.Path, *, min_bytes: int | None = None) -> None:
-        self.path, self.min_bytes = pathlib.Path(path), SPLIT_BYTES if min_bytes is None else min_bytes
+    def __init__(self) -> None:
         self.by_name: dict[str, SheetHalves] = {}
         self._directory: pathlib.Path | None = None
         self._writers: list[_Writer] = []
@@ -264,7 +263,7 @@ class Halves:
 
     def writer(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Writer | None:
         """A writer for the halves of this sheet part, or None when it is read whole (small, or one core)."""
-        if not self.min_bytes <= info.file_size <= _MAX_PART or _cores() < 2:
+        if not SPLIT_BYTES <= info.file_size <= _MAX_PART or _cores() < 2:
             return None
         if self._names is None:
             self._names = sheet_names_by_part(zf)
@@ -321,12 +320,24 @@ def _copied_as_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
             and sum(_entry_key(i.filename) == key for i in entries) == 1)
 
 
+def sheet_text(book, name: str, *, skip_rows: int | None, n_rows: int | None = None) -> tuple[int, pa.RecordBatch]:
+    """A sheet of a fastexcel reader, every cell as text: (its first column's index, its columns from there).
+
+    ``skip_rows=0`` (with ``header_row=None``): the rows start at row 1 even when
+    the data starts lower, so position + 1 is the sheet's row number; ``None``:
+    they start at the first non-empty row. Every column as text, so a column
+    mixing numbers, dates and words loses nothing. The parsed sheet is let go
+    as soon as its text is out.
+    """
+    sheet = book.load_sheet(name, header_row=None, skip_rows=skip_rows, dtypes="string", n_rows=n_rows)
+    first = min((c.absolute_index for c in sheet.available_columns()), default=0)
+    return first, sheet.to_arrow()
+
+
 def _load(path: pathlib.Path, name: str, skip_rows: int | None) -> tuple[int, pa.RecordBatch]:
     import fastexcel
 
-    sheet = fastexcel.read_excel(str(path)).load_sheet(name, header_row=None, skip_rows=skip_rows, dtypes="string")
-    first = min((c.absolute_index for c in sheet.available_columns()), default=0)
-    return first, sheet.to_arrow()
+    return sheet_text(fastexcel.read_excel(str(path)), name, skip_rows=skip_rows)
 
 
 def read_halves(halves: SheetHalves, name: str) -> tuple[list[pa.ChunkedArray], int] | None:
